@@ -1,0 +1,152 @@
+//! The calendar arithmetic the language defines, in whole days.
+//!
+//! These functions are the specification that the code generator and the
+//! reference interpreter follow; docs/language.md ("Dates") states the same
+//! rules for officers. Dates are proleptic Gregorian; a day number counts
+//! days since 1970-01-01.
+
+use jiff::civil::Date;
+
+/// Days since 1970-01-01 (negative before).
+pub fn days_from_date(date: Date) -> i64 {
+    days_from_civil(
+        i64::from(date.year()),
+        i64::from(date.month()),
+        i64::from(date.day()),
+    )
+}
+
+/// The date of a day number, if it lies within years -9999..=9999.
+pub fn date_from_days(days: i64) -> Option<Date> {
+    let (year, month, day) = civil_from_days(days);
+    let year = i16::try_from(year).ok()?;
+    Date::new(year, i8::try_from(month).ok()?, i8::try_from(day).ok()?).ok()
+}
+
+/// Howard Hinnant's `days_from_civil`.
+pub fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let month_index = (month + 9) % 12;
+    let day_of_year = (153 * month_index + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+/// Howard Hinnant's `civil_from_days`: (year, month, day).
+pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+pub fn is_leap_year(year: i64) -> bool {
+    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+}
+
+pub fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if is_leap_year(year) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// `date + months`, clamped to the last day of the resulting month
+/// (2024-01-31 + 1 month = 2024-02-29).
+pub fn add_months(days: i64, months: i64) -> i64 {
+    let (year, month, day) = civil_from_days(days);
+    let total = year * 12 + (month - 1) + months;
+    let new_year = total.div_euclid(12);
+    let new_month = total.rem_euclid(12) + 1;
+    let new_day = day.min(days_in_month(new_year, new_month));
+    days_from_civil(new_year, new_month, new_day)
+}
+
+/// Completed months (满N个月): the largest n ≥ 0 with `from + n months <= to`,
+/// or the negative count the other way round when `to` is before `from`.
+pub fn months_between(from: i64, to: i64) -> i64 {
+    if to < from {
+        return -months_between(to, from);
+    }
+    let (fy, fm, _) = civil_from_days(from);
+    let (ty, tm, _) = civil_from_days(to);
+    let mut n = (ty - fy) * 12 + (tm - fm);
+    while n > 0 && add_months(from, n) > to {
+        n -= 1;
+    }
+    n
+}
+
+/// Age in full years (周岁) on `on`: the number of birthdays reached. A
+/// 29 February birthday is reached on 1 March in common years.
+pub fn age_on(birth: i64, on: i64) -> i64 {
+    let (by, bm, bd) = civil_from_days(birth);
+    let (oy, om, od) = civil_from_days(on);
+    let mut age = oy - by;
+    // In a common year a 29 February birthday falls on 1 March.
+    let (bm, bd) = if bm == 2 && bd == 29 && !is_leap_year(oy) {
+        (3, 1)
+    } else {
+        (bm, bd)
+    };
+    if (om, od) < (bm, bd) {
+        age -= 1;
+    }
+    age
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i64, m: i64, day: i64) -> i64 {
+        days_from_civil(y, m, day)
+    }
+
+    #[test]
+    fn round_trips_days() {
+        for days in [-800_000, -1, 0, 1, 59, 60, 11_016, 20_000, 2_000_000] {
+            let (y, m, day) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, day), days);
+        }
+        assert_eq!(d(1970, 1, 1), 0);
+        assert_eq!(d(2000, 3, 1) - d(2000, 2, 28), 2);
+    }
+
+    #[test]
+    fn age_counts_full_years_and_leap_birthdays() {
+        let birth = d(2008, 2, 29);
+        assert_eq!(age_on(birth, d(2026, 2, 28)), 17);
+        assert_eq!(age_on(birth, d(2026, 3, 1)), 18);
+        assert_eq!(age_on(birth, d(2028, 2, 28)), 19);
+        assert_eq!(age_on(birth, d(2028, 2, 29)), 20);
+        assert_eq!(age_on(d(2000, 6, 15), d(2018, 6, 14)), 17);
+        assert_eq!(age_on(d(2000, 6, 15), d(2018, 6, 15)), 18);
+    }
+
+    #[test]
+    fn months_are_completed_months_with_clamping() {
+        assert_eq!(months_between(d(2026, 1, 15), d(2026, 7, 14)), 5);
+        assert_eq!(months_between(d(2026, 1, 15), d(2026, 7, 15)), 6);
+        assert_eq!(months_between(d(2025, 8, 31), d(2026, 2, 28)), 6);
+        assert_eq!(months_between(d(2025, 8, 31), d(2026, 2, 27)), 5);
+        assert_eq!(months_between(d(2026, 3, 1), d(2026, 1, 1)), -2);
+        assert_eq!(add_months(d(2024, 1, 31), 1), d(2024, 2, 29));
+        assert_eq!(add_months(d(2024, 3, 31), -1), d(2024, 2, 29));
+    }
+}

@@ -1,0 +1,1246 @@
+//! Expressions: AST → typed IR, with name resolution and Kleene nullability.
+//!
+//! A sub-expression with an error yields `None`; its parents give up quietly,
+//! so one mistake produces one message rather than a cascade.
+
+use std::collections::{HashMap, HashSet};
+
+use super::error::CheckError;
+use crate::diagnostic::{Span, did_you_mean};
+use crate::ir::{self, ArithOp, ExprKind, Literal, SetOperand, Type};
+use crate::syntax::ast::{self, AggregateKind, CompareOp, LiteralKind, TimeUnit};
+
+/// What a name in an expression refers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Symbol {
+    Fact(ir::FactId),
+    Let(ir::LetId),
+    Table(ir::TableId),
+    Rule(ir::RuleId),
+    Param(ir::ParamId),
+}
+
+/// The type of a definition once checked; `None` while unchecked or broken.
+#[derive(Debug, Clone, Copy)]
+pub struct Typed {
+    pub ty: Type,
+    pub nullable: bool,
+}
+
+struct Var {
+    name: String,
+    id: ir::VarId,
+    record: ir::RecordId,
+    list: String,
+}
+
+/// The names and types visible to the expressions of one policy (or bundle).
+#[derive(Default)]
+pub struct Scope {
+    pub enums: Vec<ir::EnumType>,
+    pub records: Vec<ir::RecordType>,
+    pub facts: Vec<ir::Fact>,
+    pub symbols: HashMap<String, (Symbol, Span)>,
+    pub lets: Vec<Option<Typed>>,
+    pub tables: Vec<Option<Typed>>,
+    pub rules: Vec<Option<Typed>>,
+    pub params: Vec<(Type, bool)>,
+    pub used: HashSet<Symbol>,
+    pub errors: Vec<CheckError>,
+    /// Set when the file has syntax errors: a name may be "unknown" only
+    /// because its definition failed to parse, so such errors are not reported.
+    pub quiet_unknown_names: bool,
+    vars: Vec<Var>,
+    pub var_count: usize,
+}
+
+impl Scope {
+    pub fn new(quiet_unknown_names: bool) -> Scope {
+        Scope {
+            quiet_unknown_names,
+            ..Scope::default()
+        }
+    }
+}
+
+pub const FUNCTIONS: &[&str] = &["age_on", "months_between", "days_between", "min", "max"];
+
+impl Scope {
+    /// Interns an enum by its variants, so equal enums share an id.
+    pub fn intern_enum(&mut self, variants: Vec<String>) -> ir::EnumId {
+        if let Some(index) = self.enums.iter().position(|e| e.variants == variants) {
+            return index;
+        }
+        self.enums.push(ir::EnumType { variants });
+        self.enums.len() - 1
+    }
+
+    pub fn type_name(&self, ty: Type) -> String {
+        match ty {
+            Type::Bool => "bool".into(),
+            Type::Int => "int".into(),
+            Type::Money => "money".into(),
+            Type::Date => "date".into(),
+            Type::Text => "text".into(),
+            Type::Set => "set of text".into(),
+            Type::Enum(id) => match self.enums.get(id) {
+                Some(e) => format!("enum {{ {} }}", e.variants.join(", ")),
+                None => "enum".into(),
+            },
+            Type::List(id) => match self.records.get(id) {
+                Some(r) => {
+                    let fields: Vec<String> = r
+                        .fields
+                        .iter()
+                        .map(|f| format!("{}: {}", f.name, self.type_name(f.ty)))
+                        .collect();
+                    format!("list of {{ {} }}", fields.join(", "))
+                }
+                None => "list".into(),
+            },
+        }
+    }
+
+    fn expr_at(&self, kind: ExprKind, ty: Type, nullable: bool) -> ir::Expr {
+        ir::Expr { kind, ty, nullable }
+    }
+
+    /// Checks a condition: an expression that must be a bool.
+    pub fn condition(&mut self, expr: &ast::Expr, what: &str) -> Option<ir::Expr> {
+        let checked = self.expr(expr, None)?;
+        if checked.ty != Type::Bool {
+            self.errors.push(CheckError::NotACondition {
+                what: what.to_string(),
+                found: self.type_name(checked.ty),
+                span: expr.span,
+            });
+            return None;
+        }
+        Some(checked)
+    }
+
+    /// Checks `expr`; `hint` is the type the context expects, which lets a
+    /// bare name resolve as an enum value (`housing == rented`).
+    pub fn expr(&mut self, expr: &ast::Expr, hint: Option<Type>) -> Option<ir::Expr> {
+        use ast::ExprKind as A;
+        let span = expr.span;
+        match &expr.kind {
+            A::Error => None,
+            A::Literal(literal) => {
+                let literal = literal_ir(literal);
+                let ty = literal_type(&literal);
+                Some(self.expr_at(ExprKind::Literal(literal), ty, false))
+            }
+            A::Path(path) => self.path(path, span, hint),
+            A::Paren(inner) => self.expr(inner, hint),
+            A::Not(inner) => {
+                let inner = self.condition(inner, "the operand of `not`")?;
+                let nullable = inner.nullable;
+                Some(self.expr_at(ExprKind::Not(Box::new(inner)), Type::Bool, nullable))
+            }
+            A::And(operands) | A::Or(operands) => {
+                let what = if matches!(expr.kind, A::And(_)) {
+                    "each side of `and`"
+                } else {
+                    "each side of `or`"
+                };
+                let mut checked = Vec::with_capacity(operands.len());
+                let mut failed = false;
+                for operand in operands {
+                    match self.condition(operand, what) {
+                        Some(c) => checked.push(c),
+                        None => failed = true,
+                    }
+                }
+                if failed {
+                    return None;
+                }
+                let nullable = checked.iter().any(|c| c.nullable);
+                let kind = if matches!(expr.kind, A::And(_)) {
+                    ExprKind::And(checked)
+                } else {
+                    ExprKind::Or(checked)
+                };
+                Some(self.expr_at(kind, Type::Bool, nullable))
+            }
+            A::Compare { op, lhs, rhs } => self.compare(*op, lhs, rhs, span),
+            A::In {
+                negated,
+                element,
+                set,
+            } => self.membership(*negated, element, set),
+            A::Arith {
+                op,
+                lhs,
+                rhs,
+                rounding,
+            } => self.arith(*op, lhs, rhs, *rounding, span),
+            A::Neg(inner) => {
+                let inner = self.expr(inner, hint)?;
+                if !matches!(inner.ty, Type::Int | Type::Money) {
+                    self.errors.push(CheckError::BadOperator {
+                        message: format!("`-` cannot negate {}", self.type_name(inner.ty)),
+                        span,
+                        help: None,
+                    });
+                    return None;
+                }
+                let (ty, nullable) = (inner.ty, inner.nullable);
+                Some(self.expr_at(ExprKind::Neg(Box::new(inner)), ty, nullable))
+            }
+            A::Duration { .. } => {
+                self.errors.push(CheckError::BadOperator {
+                    message: "a duration can only be added to or subtracted from a date".into(),
+                    span,
+                    help: Some("write `some_date + 6 months`; to count time between dates use `months_between(a, b)` or `days_between(a, b)`".into()),
+                });
+                None
+            }
+            A::Index { base, key } => self.param_lookup(base, Some(key), span),
+            A::If {
+                condition,
+                then,
+                otherwise,
+            } => {
+                let condition = self.condition(condition, "the condition of `if`");
+                let then = self.expr(then, hint);
+                let otherwise = self.expr(otherwise, then.as_ref().map(|t| t.ty).or(hint));
+                let (condition, then, otherwise) = (condition?, then?, otherwise?);
+                if then.ty != otherwise.ty {
+                    self.errors.push(CheckError::IfBranches {
+                        then: self.type_name(then.ty),
+                        otherwise: self.type_name(otherwise.ty),
+                        span,
+                    });
+                    return None;
+                }
+                let ty = then.ty;
+                let nullable = condition.nullable || then.nullable || otherwise.nullable;
+                Some(self.expr_at(
+                    ExprKind::If {
+                        condition: Box::new(condition),
+                        then: Box::new(then),
+                        otherwise: Box::new(otherwise),
+                    },
+                    ty,
+                    nullable,
+                ))
+            }
+            A::Aggregate {
+                kind,
+                value,
+                var,
+                list,
+                filter,
+            } => self.aggregate(*kind, value.as_deref(), var, list, filter.as_deref(), span),
+            A::Call { function, args } => self.call(function, args, span),
+            A::Set(_) => {
+                self.errors.push(CheckError::BadOperator {
+                    message: "a set in braces can only follow `in`".into(),
+                    span,
+                    help: Some("write `x in {\"a\", \"b\"}`".into()),
+                });
+                None
+            }
+        }
+    }
+
+    fn unknown_name(&mut self, name: &str, span: Span) {
+        if self.quiet_unknown_names {
+            return;
+        }
+        let mut candidates: Vec<&str> = self.symbols.keys().map(String::as_str).collect();
+        candidates.push("application_date");
+        for var in &self.vars {
+            candidates.push(var.name.as_str());
+        }
+        candidates.sort_unstable();
+        let suggestion = did_you_mean(name, candidates);
+        self.errors.push(CheckError::UnknownName {
+            name: name.to_string(),
+            span,
+            suggestion,
+        });
+    }
+
+    fn path(&mut self, path: &str, span: Span, hint: Option<Type>) -> Option<ir::Expr> {
+        let first = path.split('.').next().unwrap_or(path);
+        if let Some(var_index) = self.vars.iter().rposition(|v| v.name == first) {
+            return self.field(var_index, path, span);
+        }
+        if let Some(&(symbol, _)) = self.symbols.get(path) {
+            self.used.insert(symbol);
+            return match symbol {
+                Symbol::Fact(id) => {
+                    let fact = &self.facts[id];
+                    let (ty, nullable) = (fact.ty, fact.optional);
+                    Some(self.expr_at(ExprKind::Fact(id), ty, nullable))
+                }
+                Symbol::Let(id) => {
+                    let typed = self.lets.get(id).copied().flatten()?;
+                    Some(self.expr_at(ExprKind::Let(id), typed.ty, typed.nullable))
+                }
+                Symbol::Table(id) => {
+                    let typed = self.tables.get(id).copied().flatten()?;
+                    Some(self.expr_at(ExprKind::Table(id), typed.ty, typed.nullable))
+                }
+                Symbol::Rule(id) => {
+                    let typed = self.rules.get(id).copied().flatten()?;
+                    Some(self.expr_at(ExprKind::Rule(id), Type::Bool, typed.nullable))
+                }
+                Symbol::Param(_) => self.param_lookup_by_name(path, span, None),
+            };
+        }
+        if path == "application_date" {
+            return Some(self.expr_at(ExprKind::ApplicationDate, Type::Date, false));
+        }
+        if let Some(Type::Enum(enum_id)) = hint {
+            return self.variant(enum_id, path, span).map(|literal| {
+                let ty = Type::Enum(enum_id);
+                self.expr_at(ExprKind::Literal(literal), ty, false)
+            });
+        }
+        if path == "today" {
+            self.errors.push(CheckError::BadCall {
+                message: "there is no `today`".into(),
+                span,
+                help: Some("rules use `application_date`, so the same application always gets the same decision".into()),
+            });
+            return None;
+        }
+        self.unknown_name(path, span);
+        None
+    }
+
+    /// An enum value by name, with a helpful error when it is not one.
+    pub fn variant(&mut self, enum_id: ir::EnumId, name: &str, span: Span) -> Option<Literal> {
+        let variants = self
+            .enums
+            .get(enum_id)
+            .map(|e| e.variants.clone())
+            .unwrap_or_default();
+        match variants.iter().position(|v| v == name) {
+            Some(variant) => Some(Literal::Enum {
+                ty: enum_id,
+                variant,
+            }),
+            None => {
+                let suggestion = did_you_mean(name, variants.iter().map(String::as_str));
+                self.errors.push(CheckError::BadEnum {
+                    message: format!(
+                        "`{name}` is not one of the values {}",
+                        self.type_name(Type::Enum(enum_id))
+                    ),
+                    span,
+                    help: Some(match suggestion {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => format!("the values are: {}", variants.join(", ")),
+                    }),
+                });
+                None
+            }
+        }
+    }
+
+    fn field(&mut self, var_index: usize, path: &str, span: Span) -> Option<ir::Expr> {
+        let var = &self.vars[var_index];
+        let (var_id, record_id, list) = (var.id, var.record, var.list.clone());
+        let mut segments = path.splitn(2, '.');
+        let _ = segments.next();
+        let Some(field_name) = segments.next() else {
+            self.errors.push(CheckError::BadOperator {
+                message: format!("`{path}` stands for a whole record of `{list}`"),
+                span,
+                help: Some(format!(
+                    "use one of its fields, for example `{path}.{}`",
+                    self.first_field(record_id)
+                )),
+            });
+            return None;
+        };
+        let record = self.records.get(record_id)?;
+        match record.fields.iter().position(|f| f.name == field_name) {
+            Some(index) => {
+                let field = &record.fields[index];
+                let (ty, optional) = (field.ty, field.optional);
+                Some(self.expr_at(
+                    ExprKind::Field {
+                        var: var_id,
+                        record: record_id,
+                        field: index,
+                    },
+                    ty,
+                    optional,
+                ))
+            }
+            None => {
+                let suggestion =
+                    did_you_mean(field_name, record.fields.iter().map(|f| f.name.as_str()));
+                self.errors.push(CheckError::UnknownField {
+                    list,
+                    field: field_name.to_string(),
+                    span,
+                    suggestion,
+                });
+                None
+            }
+        }
+    }
+
+    fn first_field(&self, record: ir::RecordId) -> String {
+        self.records
+            .get(record)
+            .and_then(|r| r.fields.first())
+            .map(|f| f.name.clone())
+            .unwrap_or_default()
+    }
+
+    fn param_lookup(
+        &mut self,
+        base: &ast::Expr,
+        key: Option<&ast::Expr>,
+        span: Span,
+    ) -> Option<ir::Expr> {
+        let ast::ExprKind::Path(name) = &base.kind else {
+            self.errors.push(CheckError::BadParamLookup {
+                message: "only a parameter can be looked up with `[…]`".into(),
+                span,
+                help: "declare a keyed parameter: `param name[text]: money { \"key\" from 2024-01-01 = 100.00 }`".into(),
+            });
+            return None;
+        };
+        match self.symbols.get(name.as_str()) {
+            Some(&(Symbol::Param(_), _)) => self.param_lookup_by_name(name, span, key),
+            Some(_) => {
+                self.errors.push(CheckError::BadParamLookup {
+                    message: format!(
+                        "`{name}` is not a parameter, so it cannot be looked up with `[…]`"
+                    ),
+                    span,
+                    help: "only keyed parameters take `[key]`".into(),
+                });
+                None
+            }
+            None => {
+                self.unknown_name(name, base.span);
+                None
+            }
+        }
+    }
+
+    fn param_lookup_by_name(
+        &mut self,
+        name: &str,
+        span: Span,
+        key: Option<&ast::Expr>,
+    ) -> Option<ir::Expr> {
+        let &(symbol, _) = self.symbols.get(name)?;
+        let Symbol::Param(id) = symbol else {
+            return None;
+        };
+        self.used.insert(symbol);
+        let (ty, keyed) = *self.params.get(id)?;
+        match (keyed, key) {
+            (true, None) => {
+                self.errors.push(CheckError::BadParamLookup {
+                    message: format!("parameter `{name}` has a value per key, but no key is given"),
+                    span,
+                    help: format!("write `{name}[key]`, for example `{name}[applicant.county]`"),
+                });
+                None
+            }
+            (false, Some(_)) => {
+                self.errors.push(CheckError::BadParamLookup {
+                    message: format!("parameter `{name}` has no keys"),
+                    span,
+                    help: format!("write just `{name}`"),
+                });
+                None
+            }
+            (false, None) => Some(self.expr_at(
+                ExprKind::Param {
+                    param: id,
+                    key: None,
+                },
+                ty,
+                true,
+            )),
+            (true, Some(key)) => {
+                let key_expr = self.expr(key, Some(Type::Text))?;
+                if key_expr.ty != Type::Text {
+                    self.errors.push(CheckError::TypeMismatch {
+                        expected: "text (the parameter's key)".into(),
+                        found: self.type_name(key_expr.ty),
+                        span: key.span,
+                        help: None,
+                    });
+                    return None;
+                }
+                Some(self.expr_at(
+                    ExprKind::Param {
+                        param: id,
+                        key: Some(Box::new(key_expr)),
+                    },
+                    ty,
+                    true,
+                ))
+            }
+        }
+    }
+
+    /// True when `expr` is a bare name that resolves to nothing, so it may be
+    /// an enum value waiting for the other side's type.
+    fn is_unresolved_bare_name(&self, expr: &ast::Expr) -> bool {
+        match &expr.kind {
+            ast::ExprKind::Path(path) => {
+                !path.contains('.')
+                    && !self.symbols.contains_key(path.as_str())
+                    && path != "application_date"
+                    && !self.vars.iter().any(|v| &v.name == path)
+            }
+            ast::ExprKind::Paren(inner) => self.is_unresolved_bare_name(inner),
+            _ => false,
+        }
+    }
+
+    /// Checks two operands that must agree, letting a bare enum value take its
+    /// type from the other side.
+    fn pair(&mut self, lhs: &ast::Expr, rhs: &ast::Expr) -> (Option<ir::Expr>, Option<ir::Expr>) {
+        if self.is_unresolved_bare_name(lhs) && !self.is_unresolved_bare_name(rhs) {
+            let r = self.expr(rhs, None);
+            let l = self.expr(lhs, r.as_ref().map(|r| r.ty));
+            (l, r)
+        } else {
+            let l = self.expr(lhs, None);
+            let r = self.expr(rhs, l.as_ref().map(|l| l.ty));
+            (l, r)
+        }
+    }
+
+    fn compare(
+        &mut self,
+        op: CompareOp,
+        lhs: &ast::Expr,
+        rhs: &ast::Expr,
+        span: Span,
+    ) -> Option<ir::Expr> {
+        let (l, r) = self.pair(lhs, rhs);
+        let (l, r) = (l?, r?);
+        if l.ty != r.ty {
+            if matches!(
+                (l.ty, r.ty),
+                (Type::Int, Type::Money) | (Type::Money, Type::Int)
+            ) {
+                self.money_and_int(op.as_str(), lhs, rhs, &l, span);
+            } else if let (Type::Enum(_), Type::Enum(_)) = (l.ty, r.ty) {
+                self.errors.push(CheckError::BadEnum {
+                    message: format!(
+                        "{} and {} are different enums and cannot be compared",
+                        self.type_name(l.ty),
+                        self.type_name(r.ty)
+                    ),
+                    span,
+                    help: None,
+                });
+            } else {
+                self.errors.push(CheckError::TypeMismatch {
+                    expected: self.type_name(l.ty),
+                    found: self.type_name(r.ty),
+                    span: rhs.span,
+                    help: Some(format!(
+                        "both sides of `{}` must have the same type",
+                        op.as_str()
+                    )),
+                });
+            }
+            return None;
+        }
+        let ordering = !matches!(op, CompareOp::Eq | CompareOp::Ne);
+        match l.ty {
+            Type::Text if ordering => {
+                self.errors.push(CheckError::TextOrdering {
+                    op: op.as_str().into(),
+                    span,
+                });
+                return None;
+            }
+            Type::Bool | Type::Enum(_) if ordering => {
+                self.errors.push(CheckError::BadOperator {
+                    message: format!(
+                        "{} values have no order, so `{}` does not apply",
+                        self.type_name(l.ty),
+                        op.as_str()
+                    ),
+                    span,
+                    help: Some("use `==` or `!=`".into()),
+                });
+                return None;
+            }
+            Type::Set | Type::List(_) => {
+                self.errors.push(CheckError::BadOperator {
+                    message: format!("{} cannot be compared with `{}`", self.type_name(l.ty), op.as_str()),
+                    span,
+                    help: Some("use `in` to test membership, or an aggregate such as `count(…)` over a list".into()),
+                });
+                return None;
+            }
+            _ => {}
+        }
+        let nullable = l.nullable || r.nullable;
+        Some(self.expr_at(
+            ExprKind::Compare {
+                op,
+                lhs: Box::new(l),
+                rhs: Box::new(r),
+            },
+            Type::Bool,
+            nullable,
+        ))
+    }
+
+    fn money_and_int(
+        &mut self,
+        op: &str,
+        lhs: &ast::Expr,
+        rhs: &ast::Expr,
+        l: &ir::Expr,
+        span: Span,
+    ) {
+        let int_side = if l.ty == Type::Int { lhs } else { rhs };
+        let help = match &int_side.kind {
+            ast::ExprKind::Literal(LiteralKind::Int(n)) => format!("write money with two decimals: `{n}.00`"),
+            _ => "money is exact to the fen; multiply a number by money (`price * count`) or divide with a rounding mode".into(),
+        };
+        self.errors.push(CheckError::MoneyAndInt {
+            op: op.into(),
+            span,
+            help,
+        });
+    }
+
+    fn membership(
+        &mut self,
+        negated: bool,
+        element: &ast::Expr,
+        set: &ast::Expr,
+    ) -> Option<ir::Expr> {
+        let set_inner = match &set.kind {
+            ast::ExprKind::Paren(inner) => inner.as_ref(),
+            _ => set,
+        };
+        if let ast::ExprKind::Set(items) = &set_inner.kind {
+            // A literal set: the element decides the type unless it is itself a bare enum value.
+            let element_checked = self.expr(element, None)?;
+            if !matches!(element_checked.ty, Type::Text | Type::Enum(_) | Type::Int) {
+                self.errors.push(CheckError::BadOperator {
+                    message: format!(
+                        "`in` does not apply to {}",
+                        self.type_name(element_checked.ty)
+                    ),
+                    span: element.span,
+                    help: Some(
+                        "`in` tests text, enum values or whole numbers against a set".into(),
+                    ),
+                });
+                return None;
+            }
+            let mut literals = Vec::with_capacity(items.len());
+            let mut failed = false;
+            for item in items {
+                let checked = self.expr(item, Some(element_checked.ty));
+                match checked {
+                    Some(ir::Expr {
+                        kind: ExprKind::Literal(literal),
+                        ty,
+                        ..
+                    }) if ty == element_checked.ty => literals.push(literal),
+                    Some(other) if other.ty != element_checked.ty => {
+                        self.errors.push(CheckError::TypeMismatch {
+                            expected: self.type_name(element_checked.ty),
+                            found: self.type_name(other.ty),
+                            span: item.span,
+                            help: Some(
+                                "every value in the set must have the type of the left side".into(),
+                            ),
+                        });
+                        failed = true;
+                    }
+                    Some(_) => {
+                        self.errors.push(CheckError::NotASet {
+                            found: "a set with a computed value".into(),
+                            span: item.span,
+                        });
+                        failed = true;
+                    }
+                    None => failed = true,
+                }
+            }
+            if failed {
+                return None;
+            }
+            let nullable = element_checked.nullable;
+            return Some(self.expr_at(
+                ExprKind::In {
+                    negated,
+                    element: Box::new(element_checked),
+                    set: SetOperand::Literals(literals),
+                },
+                Type::Bool,
+                nullable,
+            ));
+        }
+        let element_checked = self.expr(element, Some(Type::Text));
+        let set_checked = self.expr(set, None);
+        let (element_checked, set_checked) = (element_checked?, set_checked?);
+        if set_checked.ty != Type::Set {
+            self.errors.push(CheckError::NotASet {
+                found: self.type_name(set_checked.ty),
+                span: set.span,
+            });
+            return None;
+        }
+        if element_checked.ty != Type::Text {
+            self.errors.push(CheckError::TypeMismatch {
+                expected: "text".into(),
+                found: self.type_name(element_checked.ty),
+                span: element.span,
+                help: Some("a `set of text` holds text".into()),
+            });
+            return None;
+        }
+        let nullable = element_checked.nullable || set_checked.nullable;
+        Some(self.expr_at(
+            ExprKind::In {
+                negated,
+                element: Box::new(element_checked),
+                set: SetOperand::Value(Box::new(set_checked)),
+            },
+            Type::Bool,
+            nullable,
+        ))
+    }
+
+    fn arith(
+        &mut self,
+        op: ast::ArithOp,
+        lhs: &ast::Expr,
+        rhs: &ast::Expr,
+        rounding: Option<ast::Rounding>,
+        span: Span,
+    ) -> Option<ir::Expr> {
+        // `date ± n unit`
+        if matches!(op, ast::ArithOp::Add | ast::ArithOp::Sub) {
+            if let ast::ExprKind::Duration { amount, unit } = &strip_parens(rhs).kind {
+                return self.date_add(op, lhs, amount, *unit);
+            }
+        }
+        let l = self.expr(lhs, None);
+        let r = self.expr(rhs, None);
+        let (l, r) = (l?, r?);
+        let nullable = l.nullable || r.nullable;
+        let op_text = op.as_str();
+        let mismatch = |scope: &mut Scope, help: Option<String>| {
+            let message = format!(
+                "`{op_text}` does not apply to {} and {}",
+                scope.type_name(l.ty),
+                scope.type_name(r.ty)
+            );
+            scope.errors.push(CheckError::BadOperator {
+                message,
+                span,
+                help,
+            });
+        };
+        if rounding.is_some() && op != ast::ArithOp::Div {
+            self.errors.push(CheckError::BadOperator {
+                message: "only a division is rounded".into(),
+                span,
+                help: Some("remove `round …`".into()),
+            });
+            return None;
+        }
+        let (kind, ty) = match op {
+            ast::ArithOp::Add | ast::ArithOp::Sub => {
+                let ir_op = if op == ast::ArithOp::Add {
+                    ArithOp::Add
+                } else {
+                    ArithOp::Sub
+                };
+                match (l.ty, r.ty) {
+                    (Type::Int, Type::Int) | (Type::Money, Type::Money) => {
+                        let ty = l.ty;
+                        (
+                            ExprKind::Arith {
+                                op: ir_op,
+                                lhs: Box::new(l),
+                                rhs: Box::new(r),
+                            },
+                            ty,
+                        )
+                    }
+                    (Type::Int, Type::Money) | (Type::Money, Type::Int) => {
+                        self.money_and_int(op_text, lhs, rhs, &l, span);
+                        return None;
+                    }
+                    (Type::Date, Type::Date) if op == ast::ArithOp::Sub => {
+                        mismatch(self, Some("count the time between dates with `days_between(a, b)` or `months_between(a, b)`".into()));
+                        return None;
+                    }
+                    (Type::Date, Type::Int) => {
+                        mismatch(
+                            self,
+                            Some(
+                                "say the unit: `some_date + 30 days` (or `months`, `years`)".into(),
+                            ),
+                        );
+                        return None;
+                    }
+                    _ => {
+                        mismatch(self, None);
+                        return None;
+                    }
+                }
+            }
+            ast::ArithOp::Mul => match (l.ty, r.ty) {
+                (Type::Int, Type::Int) | (Type::Money, Type::Int) => {
+                    let ty = l.ty;
+                    (
+                        ExprKind::Arith {
+                            op: ArithOp::Mul,
+                            lhs: Box::new(l),
+                            rhs: Box::new(r),
+                        },
+                        ty,
+                    )
+                }
+                // Money always goes on the left in the IR.
+                (Type::Int, Type::Money) => (
+                    ExprKind::Arith {
+                        op: ArithOp::Mul,
+                        lhs: Box::new(r),
+                        rhs: Box::new(l),
+                    },
+                    Type::Money,
+                ),
+                (Type::Money, Type::Money) => {
+                    mismatch(
+                        self,
+                        Some("money can be multiplied by a whole number, not by money".into()),
+                    );
+                    return None;
+                }
+                _ => {
+                    mismatch(self, None);
+                    return None;
+                }
+            },
+            ast::ArithOp::Div => {
+                let ty = match (l.ty, r.ty) {
+                    (Type::Int, Type::Int) | (Type::Money, Type::Money) => Type::Int,
+                    (Type::Money, Type::Int) => Type::Money,
+                    _ => {
+                        mismatch(self, None);
+                        return None;
+                    }
+                };
+                let Some(rounding) = rounding else {
+                    self.errors
+                        .push(CheckError::DivisionWithoutRounding { span });
+                    return None;
+                };
+                (
+                    ExprKind::Div {
+                        lhs: Box::new(l),
+                        rhs: Box::new(r),
+                        rounding,
+                    },
+                    ty,
+                )
+            }
+        };
+        Some(self.expr_at(kind, ty, nullable))
+    }
+
+    fn date_add(
+        &mut self,
+        op: ast::ArithOp,
+        date: &ast::Expr,
+        amount: &ast::Expr,
+        unit: TimeUnit,
+    ) -> Option<ir::Expr> {
+        let d = self.expr(date, None);
+        let a = self.expr(amount, None);
+        let (d, a) = (d?, a?);
+        if d.ty != Type::Date {
+            self.errors.push(CheckError::TypeMismatch {
+                expected: "a date".into(),
+                found: self.type_name(d.ty),
+                span: date.span,
+                help: Some(format!("`{}` can only be added to a date", unit.as_str())),
+            });
+            return None;
+        }
+        if a.ty != Type::Int {
+            self.errors.push(CheckError::TypeMismatch {
+                expected: "a whole number".into(),
+                found: self.type_name(a.ty),
+                span: amount.span,
+                help: Some(format!(
+                    "the number of {} must be a whole number",
+                    unit.as_str()
+                )),
+            });
+            return None;
+        }
+        let nullable = d.nullable || a.nullable;
+        Some(self.expr_at(
+            ExprKind::DateAdd {
+                date: Box::new(d),
+                amount: Box::new(a),
+                unit,
+                subtract: op == ast::ArithOp::Sub,
+            },
+            Type::Date,
+            nullable,
+        ))
+    }
+
+    fn call(&mut self, function: &ast::Name, args: &[ast::Expr], span: Span) -> Option<ir::Expr> {
+        let name = function.text.as_str();
+        if matches!(name, "count" | "sum" | "min" | "max" | "any" | "all")
+            && !(matches!(name, "min" | "max") && args.len() >= 2)
+        {
+            let example = match name {
+                "count" => "count(m in household.members where m.relation == child)".to_string(),
+                _ => {
+                    format!("{name}(m.income for m in household.members where m.relation == child)")
+                }
+            };
+            self.errors.push(CheckError::BadAggregate {
+                message: format!("`{name}` is an aggregate over a list"),
+                span,
+                help: format!("write it as `{example}`"),
+            });
+            return None;
+        }
+        let arity = |scope: &mut Scope, expected: &str| {
+            scope.errors.push(CheckError::BadCall {
+                message: format!("`{name}` takes {expected}, but {} were given", args.len()),
+                span,
+                help: None,
+            });
+        };
+        match name {
+            "age_on" | "months_between" | "days_between" => {
+                if args.len() != 2 {
+                    arity(self, "two dates");
+                    return None;
+                }
+                let a = self.expr(&args[0], None);
+                let b = self.expr(&args[1], None);
+                let (a, b) = (a?, b?);
+                for (checked, arg) in [(&a, &args[0]), (&b, &args[1])] {
+                    if checked.ty != Type::Date {
+                        self.errors.push(CheckError::TypeMismatch {
+                            expected: "a date".into(),
+                            found: self.type_name(checked.ty),
+                            span: arg.span,
+                            help: None,
+                        });
+                        return None;
+                    }
+                }
+                let nullable = a.nullable || b.nullable;
+                let (a, b) = (Box::new(a), Box::new(b));
+                let kind = match name {
+                    "age_on" => ExprKind::AgeOn { birth: a, on: b },
+                    "months_between" => ExprKind::MonthsBetween { from: a, to: b },
+                    _ => ExprKind::DaysBetween { from: a, to: b },
+                };
+                Some(self.expr_at(kind, Type::Int, nullable))
+            }
+            "min" | "max" => {
+                let mut checked = Vec::with_capacity(args.len());
+                for arg in args {
+                    checked.push(self.expr(arg, None));
+                }
+                let checked: Vec<ir::Expr> = checked.into_iter().collect::<Option<_>>()?;
+                let ty = checked[0].ty;
+                if !matches!(ty, Type::Int | Type::Money | Type::Date) {
+                    self.errors.push(CheckError::BadOperator {
+                        message: format!("`{name}` does not apply to {}", self.type_name(ty)),
+                        span,
+                        help: Some("`min` and `max` compare numbers, money or dates".into()),
+                    });
+                    return None;
+                }
+                for (c, arg) in checked.iter().zip(args) {
+                    if c.ty != ty {
+                        self.errors.push(CheckError::TypeMismatch {
+                            expected: self.type_name(ty),
+                            found: self.type_name(c.ty),
+                            span: arg.span,
+                            help: Some(format!(
+                                "all arguments of `{name}` must have the same type"
+                            )),
+                        });
+                        return None;
+                    }
+                }
+                let nullable = checked.iter().any(|c| c.nullable);
+                let kind = if name == "min" {
+                    ExprKind::Least(checked)
+                } else {
+                    ExprKind::Greatest(checked)
+                };
+                Some(self.expr_at(kind, ty, nullable))
+            }
+            "today" | "now" => {
+                self.errors.push(CheckError::BadCall {
+                    message: format!("there is no `{name}()`"),
+                    span: function.span,
+                    help: Some("rules use `application_date`, so the same application always gets the same decision".into()),
+                });
+                None
+            }
+            _ => {
+                let suggestion = did_you_mean(name, FUNCTIONS.iter().copied());
+                self.errors.push(CheckError::BadCall {
+                    message: format!("unknown function `{name}`"),
+                    span: function.span,
+                    help: Some(match suggestion {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => format!("the functions are: {}", FUNCTIONS.join(", ")),
+                    }),
+                });
+                None
+            }
+        }
+    }
+
+    fn aggregate(
+        &mut self,
+        kind: AggregateKind,
+        value: Option<&ast::Expr>,
+        var: &ast::Name,
+        list: &ast::Name,
+        filter: Option<&ast::Expr>,
+        span: Span,
+    ) -> Option<ir::Expr> {
+        let name = kind.as_str();
+        let (list_id, record) = match self.symbols.get(list.text.as_str()) {
+            Some(&(Symbol::Fact(id), _)) => match self.facts[id].ty {
+                Type::List(record) => {
+                    self.used.insert(Symbol::Fact(id));
+                    (id, record)
+                }
+                other => {
+                    let found = self.type_name(other);
+                    self.errors.push(CheckError::BadAggregate {
+                        message: format!("`{name}` needs a list, but `{}` is {found}", list.text),
+                        span: list.span,
+                        help: "aggregates run over facts declared as `list of { … }`".into(),
+                    });
+                    return None;
+                }
+            },
+            Some(_) => {
+                self.errors.push(CheckError::BadAggregate {
+                    message: format!(
+                        "`{name}` needs a list fact, but `{}` is a definition",
+                        list.text
+                    ),
+                    span: list.span,
+                    help: "aggregates run over facts declared as `list of { … }`".into(),
+                });
+                return None;
+            }
+            None => {
+                self.unknown_name(&list.text, list.span);
+                return None;
+            }
+        };
+        match (kind, value) {
+            (AggregateKind::Count, Some(value)) => {
+                self.errors.push(CheckError::BadAggregate {
+                    message: "`count` counts records and takes no value".into(),
+                    span: value.span,
+                    help: format!("write `count({} in {} where …)`", var.text, list.text),
+                });
+                return None;
+            }
+            (AggregateKind::Count, None) => {}
+            (_, None) => {
+                self.errors.push(CheckError::BadAggregate {
+                    message: format!(
+                        "`{name}` needs the value to {}",
+                        if matches!(kind, AggregateKind::Any | AggregateKind::All) {
+                            "test"
+                        } else {
+                            "add up or compare"
+                        }
+                    ),
+                    span,
+                    help: format!(
+                        "write `{name}({}.field for {} in {})`",
+                        var.text, var.text, list.text
+                    ),
+                });
+                return None;
+            }
+            _ => {}
+        }
+        let var_id = self.var_count;
+        self.var_count += 1;
+        self.vars.push(Var {
+            name: var.text.clone(),
+            id: var_id,
+            record,
+            list: list.text.clone(),
+        });
+        let filter_checked = filter.map(|f| self.condition(f, "the `where` filter"));
+        let value_checked = value.map(|v| self.expr(v, None));
+        self.vars.pop();
+        let filter_checked = match filter_checked {
+            Some(Some(f)) => Some(Box::new(f)),
+            Some(None) => return None,
+            None => None,
+        };
+        let value_checked = match value_checked {
+            Some(Some(v)) => Some(Box::new(v)),
+            Some(None) => return None,
+            None => None,
+        };
+        let (ty, value_nullable) = match (&value_checked, kind) {
+            (None, _) => (Type::Int, false),
+            (Some(v), AggregateKind::Sum) if matches!(v.ty, Type::Int | Type::Money) => {
+                (v.ty, v.nullable)
+            }
+            (Some(v), AggregateKind::Min | AggregateKind::Max)
+                if matches!(v.ty, Type::Int | Type::Money | Type::Date) =>
+            {
+                (v.ty, true)
+            }
+            (Some(v), AggregateKind::Any | AggregateKind::All) if v.ty == Type::Bool => {
+                (Type::Bool, v.nullable)
+            }
+            (Some(v), _) => {
+                let expected = match kind {
+                    AggregateKind::Sum => "a number or money",
+                    AggregateKind::Min | AggregateKind::Max => "a number, money or a date",
+                    _ => "a condition",
+                };
+                self.errors.push(CheckError::BadAggregate {
+                    message: format!("`{name}` needs {expected}, but the value is {}", self.type_name(v.ty)),
+                    span: value.map_or(span, |v| v.span),
+                    help: format!("`sum` adds numbers or money; `min`/`max` pick among numbers, money or dates; `any`/`all` test conditions"),
+                });
+                return None;
+            }
+        };
+        let nullable = value_nullable || filter_checked.as_ref().is_some_and(|f| f.nullable);
+        Some(self.expr_at(
+            ExprKind::Aggregate {
+                kind,
+                list: list_id,
+                var: var_id,
+                filter: filter_checked,
+                value: value_checked,
+            },
+            ty,
+            nullable,
+        ))
+    }
+}
+
+fn strip_parens(expr: &ast::Expr) -> &ast::Expr {
+    match &expr.kind {
+        ast::ExprKind::Paren(inner) => strip_parens(inner),
+        _ => expr,
+    }
+}
+
+pub fn literal_ir(literal: &LiteralKind) -> Literal {
+    match literal {
+        LiteralKind::Bool(b) => Literal::Bool(*b),
+        LiteralKind::Int(n) => Literal::Int(*n),
+        LiteralKind::Money(n) => Literal::Money(*n),
+        LiteralKind::Date(d) => Literal::Date(*d),
+        LiteralKind::Text(t) => Literal::Text(t.clone()),
+    }
+}
+
+pub fn literal_type(literal: &Literal) -> Type {
+    match literal {
+        Literal::Bool(_) => Type::Bool,
+        Literal::Int(_) => Type::Int,
+        Literal::Money(_) => Type::Money,
+        Literal::Date(_) => Type::Date,
+        Literal::Text(_) => Type::Text,
+        Literal::Enum { ty, .. } => Type::Enum(*ty),
+    }
+}
+
+/// The names an expression refers to (for the dependency order), ignoring
+/// the fields of aggregate variables.
+pub fn references(expr: &ast::Expr, out: &mut Vec<(String, Span)>) {
+    let mut bound: Vec<String> = Vec::new();
+    collect_references(expr, &mut bound, out);
+}
+
+fn collect_references(expr: &ast::Expr, bound: &mut Vec<String>, out: &mut Vec<(String, Span)>) {
+    use ast::ExprKind as A;
+    match &expr.kind {
+        A::Path(path) => {
+            let first = path.split('.').next().unwrap_or(path);
+            if !bound.iter().any(|b| b == first) {
+                out.push((path.clone(), expr.span));
+            }
+        }
+        A::Literal(_) | A::Error => {}
+        A::Paren(e) | A::Not(e) | A::Neg(e) => collect_references(e, bound, out),
+        A::Or(es) | A::And(es) | A::Set(es) => {
+            es.iter().for_each(|e| collect_references(e, bound, out))
+        }
+        A::Call { args, .. } => args.iter().for_each(|e| collect_references(e, bound, out)),
+        A::Compare { lhs, rhs, .. } | A::Arith { lhs, rhs, .. } => {
+            collect_references(lhs, bound, out);
+            collect_references(rhs, bound, out);
+        }
+        A::In { element, set, .. } => {
+            collect_references(element, bound, out);
+            collect_references(set, bound, out);
+        }
+        A::Index { base, key } => {
+            collect_references(base, bound, out);
+            collect_references(key, bound, out);
+        }
+        A::Duration { amount, .. } => collect_references(amount, bound, out),
+        A::If {
+            condition,
+            then,
+            otherwise,
+        } => {
+            collect_references(condition, bound, out);
+            collect_references(then, bound, out);
+            collect_references(otherwise, bound, out);
+        }
+        A::Aggregate {
+            value,
+            var,
+            list,
+            filter,
+            ..
+        } => {
+            out.push((list.text.clone(), list.span));
+            bound.push(var.text.clone());
+            if let Some(v) = value {
+                collect_references(v, bound, out);
+            }
+            if let Some(f) = filter {
+                collect_references(f, bound, out);
+            }
+            bound.pop();
+        }
+    }
+}

@@ -1,0 +1,1100 @@
+//! One policy file: header, facts, definitions in dependency order, tables,
+//! eligibility, materials and steps → `ir::Policy`.
+
+use std::collections::{HashMap, HashSet};
+
+use super::error::{CheckError, Warning};
+use super::expr::{Scope, Symbol, Typed};
+use super::{catalogue_ref, table};
+use crate::diagnostic::{Span, did_you_mean};
+use crate::ir::{self, Type};
+use crate::syntax::ast::{self, ItemKind};
+
+pub struct PolicyOutcome {
+    pub id: Option<(String, Span)>,
+    pub policy: Option<ir::Policy>,
+    pub errors: Vec<CheckError>,
+    pub warnings: Vec<Warning>,
+}
+
+/// Names that a definition may not take.
+const RESERVED: &[&str] = &["application_date", "today"];
+
+/// A let, table or rule/exception: the nodes of the dependency graph.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+enum Node {
+    Let(usize),
+    Table(usize),
+    Rule(usize),
+}
+
+pub fn check_policy(
+    file: &ast::SourceFile,
+    catalogue: &ir::Catalogue,
+    catalogue_found: bool,
+    quiet: bool,
+) -> PolicyOutcome {
+    let mut scope = Scope::new(quiet);
+    let mut warnings = Vec::new();
+
+    // ------------------------------------------------------------ header
+    let mut header: Option<(&ast::Name, &ast::Text, Span)> = None;
+    let mut department: Option<(&ast::Name, Span)> = None;
+    let mut basis = Vec::new();
+    let mut version: Option<(i64, Span)> = None;
+    let mut effective: Option<(&ast::DateLit, Option<&ast::DateLit>, Span)> = None;
+    let mut eligibility: Option<(&ast::Expr, Span)> = None;
+    for item in &file.items {
+        match &item.kind {
+            ItemKind::Policy { id, title } => match header {
+                Some((_, _, first)) => scope.errors.push(twice("policy", item.span, first)),
+                None => header = Some((id, title, item.span)),
+            },
+            ItemKind::Department { id, name } => {
+                if name.is_some() {
+                    scope.errors.push(CheckError::BadClause {
+                        message: "a policy names its department by id only".into(),
+                        span: item.span,
+                        help: Some(format!(
+                            "write `department {}`; the department's name belongs in the catalogue",
+                            id.text
+                        )),
+                    });
+                }
+                match department {
+                    Some((_, first)) => scope.errors.push(twice("department", item.span, first)),
+                    None => department = Some((id, item.span)),
+                }
+            }
+            ItemKind::Basis(text) => basis.push(text.value.clone()),
+            ItemKind::Version { value, span } => match version {
+                Some((_, first)) => scope.errors.push(twice("version", item.span, first)),
+                None => {
+                    if *value < 1 {
+                        scope.errors.push(CheckError::BadClause {
+                            message: format!("a version is a number from 1 up, found {value}"),
+                            span: *span,
+                            help: None,
+                        });
+                    }
+                    version = Some((*value, item.span));
+                }
+            },
+            ItemKind::Effective { from, until } => match effective {
+                Some((_, _, first)) => scope.errors.push(twice("effective", item.span, first)),
+                None => {
+                    if let Some(until) = until {
+                        if until.value <= from.value {
+                            scope.errors.push(CheckError::BadClause {
+                                message: "the policy ends before it starts".into(),
+                                span: until.span,
+                                help: Some("`until` must be later than `from`".into()),
+                            });
+                        }
+                    }
+                    effective = Some((from, until.as_ref(), item.span));
+                }
+            },
+            ItemKind::Eligible(expr) => match eligibility {
+                Some((_, first)) => scope.errors.push(twice("eligible when", item.span, first)),
+                None => eligibility = Some((expr, item.span)),
+            },
+            ItemKind::Dataset { .. }
+            | ItemKind::Member(_)
+            | ItemKind::Entry(_)
+            | ItemKind::Link { .. } => {
+                let help = match &item.kind {
+                    ItemKind::Dataset { .. } => {
+                        "declare datasets in the catalogue (policies/catalogue.rules)"
+                    }
+                    _ => {
+                        "members, entry conditions and links belong in a bundle file that starts with `bundle`"
+                    }
+                };
+                scope.errors.push(CheckError::NotAllowedHere {
+                    keyword: item.kind.keyword().into(),
+                    file_kind: "a policy",
+                    span: item.span,
+                    help: help.into(),
+                });
+            }
+            ItemKind::Material(ast::MaterialDecl {
+                name: Some(_), id, ..
+            }) => {
+                scope.errors.push(CheckError::NotAllowedHere {
+                    keyword: "material with a name".into(),
+                    file_kind: "a policy",
+                    span: item.span,
+                    help: format!(
+                        "declare the material in the catalogue; in a policy write `material {} when …`",
+                        id.text
+                    ),
+                });
+            }
+            _ => {}
+        }
+    }
+    let id = header.map(|(id, _, _)| (id.text.clone(), id.span));
+    let header_span = header.map_or(Span::default(), |(_, _, span)| span);
+    let department_id = match department {
+        Some((id, _)) => {
+            if catalogue_ref(
+                catalogue,
+                catalogue_found,
+                "department",
+                id,
+                &mut scope.errors,
+            ) {
+                Some(id.text.clone())
+            } else {
+                None
+            }
+        }
+        None => {
+            if !quiet {
+                scope.errors.push(CheckError::MissingDepartment {
+                    what: "policy",
+                    span: header_span,
+                });
+            }
+            None
+        }
+    };
+    if !catalogue_found {
+        scope
+            .errors
+            .push(CheckError::NoCatalogue { span: header_span });
+    }
+    if basis.is_empty() {
+        warnings.push(Warning::MissingBasis { span: header_span });
+    }
+
+    // ------------------------------------------------------------ facts
+    let mut fact_spans = Vec::new();
+    for item in &file.items {
+        if let ItemKind::Facts(facts) = &item.kind {
+            for fact in facts {
+                declare_fact(&mut scope, fact, &mut fact_spans);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ definitions
+    let mut lets: Vec<&ast::LetDecl> = Vec::new();
+    let mut tables: Vec<&ast::TableDecl> = Vec::new();
+    let mut rules: Vec<RuleSource<'_>> = Vec::new();
+    let mut params: Vec<&ast::ParamDecl> = Vec::new();
+    for item in &file.items {
+        let (name, symbol) = match &item.kind {
+            ItemKind::Let(decl) => {
+                lets.push(decl);
+                (&decl.name, Symbol::Let(lets.len() - 1))
+            }
+            ItemKind::Table(decl) => {
+                tables.push(decl);
+                (&decl.name, Symbol::Table(tables.len() - 1))
+            }
+            ItemKind::Rule(decl) => {
+                rules.push(RuleSource::Rule(decl));
+                (&decl.name, Symbol::Rule(rules.len() - 1))
+            }
+            ItemKind::Exception(decl) => {
+                rules.push(RuleSource::Exception(decl));
+                (&decl.name, Symbol::Rule(rules.len() - 1))
+            }
+            ItemKind::Param(decl) => {
+                params.push(decl);
+                (&decl.name, Symbol::Param(params.len() - 1))
+            }
+            _ => continue,
+        };
+        define(&mut scope, name, symbol);
+    }
+    scope.lets = vec![None; lets.len()];
+    scope.tables = vec![None; tables.len()];
+    scope.rules = vec![None; rules.len()];
+
+    let ir_params: Vec<ir::Param> = params.iter().map(|p| check_param(&mut scope, p)).collect();
+    scope.params = ir_params.iter().map(|p| (p.ty, p.keyed)).collect();
+
+    // Exceptions: find their targets before ordering, since a rule's value depends on them.
+    let mut exceptions_of: Vec<Vec<usize>> = vec![Vec::new(); rules.len()];
+    let mut overrides: Vec<Option<ir::Override>> = vec![None; rules.len()];
+    for (index, rule) in rules.iter().enumerate() {
+        let RuleSource::Exception(decl) = rule else {
+            continue;
+        };
+        match scope.symbols.get(decl.target.text.as_str()) {
+            Some(&(Symbol::Rule(target), _)) if matches!(rules[target], RuleSource::Rule(_)) => {
+                exceptions_of[target].push(index);
+                overrides[index] = Some(ir::Override {
+                    rule: target,
+                    value: decl.value,
+                });
+            }
+            _ => {
+                let candidates: Vec<&str> = rules
+                    .iter()
+                    .filter_map(|r| match r {
+                        RuleSource::Rule(d) => Some(d.name.text.as_str()),
+                        RuleSource::Exception(_) => None,
+                    })
+                    .collect();
+                let suggestion = did_you_mean(&decl.target.text, candidates);
+                scope.errors.push(CheckError::ExceptionTarget {
+                    name: decl.target.text.clone(),
+                    span: decl.target.span,
+                    suggestion,
+                });
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ order
+    let mut edges: HashMap<Node, Vec<Node>> = HashMap::new();
+    let mut node_names: HashMap<Node, (String, Span)> = HashMap::new();
+    let nodes: Vec<Node> = (0..lets.len())
+        .map(Node::Let)
+        .chain((0..tables.len()).map(Node::Table))
+        .chain((0..rules.len()).map(Node::Rule))
+        .collect();
+    for &node in &nodes {
+        let mut refs = Vec::new();
+        let name = match node {
+            Node::Let(i) => {
+                super::expr::references(&lets[i].value, &mut refs);
+                &lets[i].name
+            }
+            Node::Table(i) => {
+                for input in &tables[i].inputs {
+                    super::expr::references(input, &mut refs);
+                }
+                &tables[i].name
+            }
+            Node::Rule(i) => {
+                super::expr::references(rules[i].body(), &mut refs);
+                rules[i].name()
+            }
+        };
+        node_names.insert(node, (name.text.clone(), name.span));
+        let mut targets: Vec<Node> = refs
+            .iter()
+            .filter_map(|(r, _)| match scope.symbols.get(r.as_str()).map(|s| s.0) {
+                Some(Symbol::Let(i)) => Some(Node::Let(i)),
+                Some(Symbol::Table(i)) => Some(Node::Table(i)),
+                Some(Symbol::Rule(i)) => Some(Node::Rule(i)),
+                _ => None,
+            })
+            .collect();
+        if let Node::Rule(i) = node {
+            targets.extend(exceptions_of[i].iter().map(|&e| Node::Rule(e)));
+        }
+        edges.insert(node, targets);
+    }
+    let (order, broken) = topological_order(&nodes, &edges, &node_names, &mut scope.errors);
+
+    // ------------------------------------------------------------ types
+    let mut ir_lets: Vec<Option<ir::Let>> = vec![None; lets.len()];
+    let mut ir_tables: Vec<Option<ir::Table>> = vec![None; tables.len()];
+    let mut ir_rules: Vec<Option<ir::Rule>> = vec![None; rules.len()];
+    let mut unreachable_rows = Vec::new();
+    for &node in &order {
+        if broken.contains(&node) {
+            continue;
+        }
+        match node {
+            Node::Let(i) => {
+                let decl = lets[i];
+                if let Some(value) = scope.expr(&decl.value, None) {
+                    if let Type::List(_) = value.ty {
+                        scope.errors.push(CheckError::TypeMismatch {
+                            expected: "a single value".into(),
+                            found: scope.type_name(value.ty),
+                            span: decl.value.span,
+                            help: Some(
+                                "aggregate the list instead: `count(…)`, `sum(…)`, `any(…)`".into(),
+                            ),
+                        });
+                        continue;
+                    }
+                    scope.lets[i] = Some(Typed {
+                        ty: value.ty,
+                        nullable: value.nullable,
+                    });
+                    ir_lets[i] = Some(ir::Let {
+                        name: decl.name.text.clone(),
+                        title: decl.title.as_ref().map(|t| t.value.clone()),
+                        value,
+                    });
+                }
+            }
+            Node::Table(i) => {
+                if let Some((checked, unreachable)) =
+                    table::check_table(&mut scope, tables[i], &mut warnings)
+                {
+                    scope.tables[i] = Some(Typed {
+                        ty: checked.ty,
+                        nullable: table::nullable(&checked),
+                    });
+                    unreachable_rows.extend(unreachable);
+                    ir_tables[i] = Some(checked);
+                }
+            }
+            Node::Rule(i) => {
+                let what = match rules[i] {
+                    RuleSource::Rule(_) => {
+                        format!("the condition of rule `{}`", rules[i].name().text)
+                    }
+                    RuleSource::Exception(_) => {
+                        format!("the condition of exception `{}`", rules[i].name().text)
+                    }
+                };
+                if let Some(body) = scope.condition(rules[i].body(), &what) {
+                    let exceptions_nullable = exceptions_of[i].iter().any(|&e| {
+                        scope
+                            .rules
+                            .get(e)
+                            .copied()
+                            .flatten()
+                            .is_none_or(|t| t.nullable)
+                    });
+                    scope.rules[i] = Some(Typed {
+                        ty: Type::Bool,
+                        nullable: body.nullable || exceptions_nullable,
+                    });
+                    ir_rules[i] = Some(ir::Rule {
+                        name: rules[i].name().text.clone(),
+                        title: rules[i].title().value.clone(),
+                        cite: rules[i].cite().map(|c| c.value.clone()),
+                        body,
+                        overrides: overrides[i],
+                        exceptions: exceptions_of[i].clone(),
+                    });
+                }
+            }
+        }
+    }
+    warnings.extend(unreachable_rows);
+
+    let eligibility_ir = match eligibility {
+        Some((expr, _)) => scope.condition(expr, "`eligible when`"),
+        None => {
+            if !quiet {
+                scope
+                    .errors
+                    .push(CheckError::MissingEligibility { span: header_span });
+            }
+            None
+        }
+    };
+
+    let materials = check_materials(&mut scope, file, catalogue, catalogue_found);
+    let steps = check_steps(&mut scope, file, catalogue, catalogue_found);
+
+    // ------------------------------------------------------------ warnings
+    for (index, fact) in scope.facts.iter().enumerate() {
+        if !scope.used.contains(&Symbol::Fact(index)) {
+            warnings.push(Warning::UnusedFact {
+                name: fact.name.clone(),
+                span: fact_spans[index],
+            });
+        }
+    }
+    for (index, decl) in lets.iter().enumerate() {
+        if decl.title.is_none() && !scope.used.contains(&Symbol::Let(index)) {
+            warnings.push(Warning::UnusedDefinition {
+                name: decl.name.text.clone(),
+                span: decl.name.span,
+            });
+        }
+    }
+    for (index, decl) in params.iter().enumerate() {
+        if !scope.used.contains(&Symbol::Param(index)) {
+            warnings.push(Warning::UnusedDefinition {
+                name: decl.name.text.clone(),
+                span: decl.name.span,
+            });
+        }
+    }
+    for (index, decl) in tables.iter().enumerate() {
+        if decl.title.is_none() && !scope.used.contains(&Symbol::Table(index)) {
+            warnings.push(Warning::UnusedDefinition {
+                name: decl.name.text.clone(),
+                span: decl.name.span,
+            });
+        }
+    }
+    for (index, rule) in rules.iter().enumerate() {
+        if let RuleSource::Rule(decl) = rule {
+            if !scope.used.contains(&Symbol::Rule(index)) {
+                warnings.push(Warning::UnreferencedRule {
+                    name: decl.name.text.clone(),
+                    span: decl.name.span,
+                });
+            }
+        }
+        if rule.cite().is_none() {
+            warnings.push(Warning::MissingCitation {
+                name: rule.name().text.clone(),
+                span: rule.name().span,
+            });
+        }
+    }
+
+    // ------------------------------------------------------------ IR
+    let policy = (|| {
+        if !scope.errors.is_empty() || quiet {
+            return None;
+        }
+        let (id, title, _) = header?;
+        Some(ir::Policy {
+            id: id.text.clone(),
+            title: title.value.clone(),
+            department: department_id?,
+            basis,
+            version: version.map_or(1, |(v, _)| v),
+            effective_from: effective.map(|(from, _, _)| from.value),
+            effective_until: effective.and_then(|(_, until, _)| until.map(|u| u.value)),
+            enums: scope.enums.clone(),
+            records: scope.records.clone(),
+            facts: scope.facts.clone(),
+            params: ir_params,
+            lets: ir_lets.into_iter().collect::<Option<_>>()?,
+            tables: ir_tables.into_iter().collect::<Option<_>>()?,
+            rules: ir_rules.into_iter().collect::<Option<_>>()?,
+            order: order
+                .iter()
+                .map(|node| match *node {
+                    Node::Let(i) => ir::Definition::Let(i),
+                    Node::Table(i) => ir::Definition::Table(i),
+                    Node::Rule(i) => ir::Definition::Rule(i),
+                })
+                .collect(),
+            eligibility: eligibility_ir?,
+            materials: materials?,
+            steps: steps?,
+            var_count: scope.var_count,
+        })
+    })();
+    PolicyOutcome {
+        id,
+        policy,
+        errors: std::mem::take(&mut scope.errors),
+        warnings,
+    }
+}
+
+enum RuleSource<'a> {
+    Rule(&'a ast::RuleDecl),
+    Exception(&'a ast::ExceptionDecl),
+}
+
+impl RuleSource<'_> {
+    fn name(&self) -> &ast::Name {
+        match self {
+            RuleSource::Rule(d) => &d.name,
+            RuleSource::Exception(d) => &d.name,
+        }
+    }
+    fn title(&self) -> &ast::Text {
+        match self {
+            RuleSource::Rule(d) => &d.title,
+            RuleSource::Exception(d) => &d.title,
+        }
+    }
+    fn cite(&self) -> Option<&ast::Text> {
+        match self {
+            RuleSource::Rule(d) => d.cite.as_ref(),
+            RuleSource::Exception(d) => d.cite.as_ref(),
+        }
+    }
+    fn body(&self) -> &ast::Expr {
+        match self {
+            RuleSource::Rule(d) => &d.body,
+            RuleSource::Exception(d) => &d.condition,
+        }
+    }
+}
+
+fn twice(what: &str, span: Span, first: Span) -> CheckError {
+    CheckError::DeclaredTwice {
+        what: what.into(),
+        span,
+        first,
+    }
+}
+
+fn define(scope: &mut Scope, name: &ast::Name, symbol: Symbol) {
+    if RESERVED.contains(&name.text.as_str()) {
+        scope.errors.push(CheckError::ReservedName {
+            name: name.text.clone(),
+            span: name.span,
+        });
+        return;
+    }
+    match scope.symbols.get(name.text.as_str()) {
+        Some(&(_, first)) => scope.errors.push(CheckError::DuplicateDefinition {
+            name: name.text.clone(),
+            span: name.span,
+            first,
+        }),
+        None => {
+            scope.symbols.insert(name.text.clone(), (symbol, name.span));
+        }
+    }
+}
+
+/// Declares a fact or a bundle's imported fact; used by `bundle` too.
+pub(super) fn declare_fact(scope: &mut Scope, fact: &ast::FactDecl, spans: &mut Vec<Span>) {
+    if RESERVED.contains(&fact.name.text.as_str()) {
+        scope.errors.push(CheckError::ReservedName {
+            name: fact.name.text.clone(),
+            span: fact.name.span,
+        });
+        return;
+    }
+    if let Some(&(_, first)) = scope.symbols.get(fact.name.text.as_str()) {
+        scope.errors.push(CheckError::DuplicateMember {
+            what: "fact",
+            name: fact.name.text.clone(),
+            span: fact.name.span,
+            first,
+        });
+        return;
+    }
+    let Some((ty, optional)) = fact_type(scope, &fact.ty) else {
+        return;
+    };
+    let id = scope.facts.len();
+    scope.facts.push(ir::Fact {
+        name: fact.name.text.clone(),
+        title: fact.title.as_ref().map(|t| t.value.clone()),
+        ty,
+        optional,
+    });
+    spans.push(fact.name.span);
+    scope
+        .symbols
+        .insert(fact.name.text.clone(), (Symbol::Fact(id), fact.name.span));
+}
+
+fn fact_type(scope: &mut Scope, ty: &ast::TypeExpr) -> Option<(Type, bool)> {
+    match ty {
+        ast::TypeExpr::Scalar { ty, optional, .. } => Some((scalar_type(scope, ty)?, *optional)),
+        ast::TypeExpr::Set { element, span } => {
+            if *element != ast::BaseType::Text {
+                scope.errors.push(CheckError::TypeMismatch {
+                    expected: "`set of text`".into(),
+                    found: format!("`set of {}`", element.as_str()),
+                    span: *span,
+                    help: Some("sets hold text; for other values use a `list of { … }`".into()),
+                });
+                return None;
+            }
+            Some((Type::Set, false))
+        }
+        ast::TypeExpr::List { fields, .. } => {
+            let mut record = ir::RecordType { fields: Vec::new() };
+            let mut seen: HashMap<&str, Span> = HashMap::new();
+            let mut failed = false;
+            for field in fields {
+                if let Some(&first) = seen.get(field.name.text.as_str()) {
+                    scope.errors.push(CheckError::DuplicateMember {
+                        what: "field",
+                        name: field.name.text.clone(),
+                        span: field.name.span,
+                        first,
+                    });
+                    failed = true;
+                    continue;
+                }
+                seen.insert(&field.name.text, field.name.span);
+                match scalar_type(scope, &field.ty) {
+                    Some(ty) => record.fields.push(ir::Field {
+                        name: field.name.text.clone(),
+                        ty,
+                        optional: field.optional,
+                    }),
+                    None => failed = true,
+                }
+            }
+            if failed {
+                return None;
+            }
+            scope.records.push(record);
+            Some((Type::List(scope.records.len() - 1), false))
+        }
+    }
+}
+
+fn scalar_type(scope: &mut Scope, ty: &ast::ScalarType) -> Option<Type> {
+    match ty {
+        ast::ScalarType::Base(base) => Some(base_type(*base)),
+        ast::ScalarType::Enum(variants) => {
+            let mut seen: HashMap<&str, Span> = HashMap::new();
+            for variant in variants {
+                if let Some(&first) = seen.get(variant.text.as_str()) {
+                    scope.errors.push(CheckError::DuplicateMember {
+                        what: "enum value",
+                        name: variant.text.clone(),
+                        span: variant.span,
+                        first,
+                    });
+                    return None;
+                }
+                seen.insert(&variant.text, variant.span);
+            }
+            Some(Type::Enum(scope.intern_enum(
+                variants.iter().map(|v| v.text.clone()).collect(),
+            )))
+        }
+    }
+}
+
+pub(super) fn base_type(base: ast::BaseType) -> Type {
+    match base {
+        ast::BaseType::Bool => Type::Bool,
+        ast::BaseType::Int => Type::Int,
+        ast::BaseType::Money => Type::Money,
+        ast::BaseType::Date => Type::Date,
+        ast::BaseType::Text => Type::Text,
+    }
+}
+
+fn check_param(scope: &mut Scope, decl: &ast::ParamDecl) -> ir::Param {
+    let ty = base_type(decl.ty);
+    if let Some(key) = decl.key {
+        if key != ast::BaseType::Text {
+            scope.errors.push(CheckError::BadClause {
+                message: format!("parameter keys are text, found `{}`", key.as_str()),
+                span: decl.name.span,
+                help: Some(format!("write `param {}[text]: …`", decl.name.text)),
+            });
+        }
+    }
+    let keyed = decl.key.is_some();
+    let mut entries: Vec<ir::ParamEntry> = Vec::new();
+    let mut last: HashMap<Option<String>, (jiff::civil::Date, Span)> = HashMap::new();
+    for entry in &decl.entries {
+        match (keyed, &entry.key) {
+            (true, None) => {
+                scope.errors.push(CheckError::BadClause {
+                    message: format!(
+                        "parameter `{}` has keys, so each entry needs one",
+                        decl.name.text
+                    ),
+                    span: entry.span,
+                    help: Some(
+                        "start the entry with its key: `\"上城区\" from 2024-01-01 = …`".into(),
+                    ),
+                });
+                continue;
+            }
+            (false, Some(key)) => {
+                scope.errors.push(CheckError::BadClause {
+                    message: format!("parameter `{}` has no keys", decl.name.text),
+                    span: key.span,
+                    help: Some(format!(
+                        "remove the key, or declare `param {}[text]: …`",
+                        decl.name.text
+                    )),
+                });
+                continue;
+            }
+            _ => {}
+        }
+        let value = super::expr::literal_ir(&entry.value.kind);
+        let value_ty = super::expr::literal_type(&value);
+        if value_ty != ty {
+            let help = match (&entry.value.kind, ty) {
+                (ast::LiteralKind::Int(n), Type::Money) => {
+                    Some(format!("write money with two decimals: `{n}.00`"))
+                }
+                _ => None,
+            };
+            scope.errors.push(CheckError::TypeMismatch {
+                expected: scope.type_name(ty),
+                found: scope.type_name(value_ty),
+                span: entry.value.span,
+                help,
+            });
+            continue;
+        }
+        let key = entry.key.as_ref().map(|k| k.value.clone());
+        if let Some(&(previous, first)) = last.get(&key) {
+            if entry.from.value <= previous {
+                let message = if entry.from.value == previous {
+                    format!("two entries of `{}` start on {}", decl.name.text, previous)
+                } else {
+                    format!(
+                        "this entry of `{}` starts before the one above it",
+                        decl.name.text
+                    )
+                };
+                scope.errors.push(CheckError::ParamOrder {
+                    message,
+                    span: entry.from.span,
+                    first,
+                });
+                continue;
+            }
+        }
+        last.insert(key.clone(), (entry.from.value, entry.from.span));
+        entries.push(ir::ParamEntry {
+            key,
+            from: entry.from.value,
+            value,
+        });
+    }
+    entries.sort_by(|a, b| (&a.key, a.from).cmp(&(&b.key, b.from)));
+    ir::Param {
+        name: decl.name.text.clone(),
+        title: decl.title.as_ref().map(|t| t.value.clone()),
+        ty,
+        keyed,
+        entries,
+    }
+}
+
+/// Orders definitions so each comes after what it uses; reports each cycle once.
+fn topological_order(
+    nodes: &[Node],
+    edges: &HashMap<Node, Vec<Node>>,
+    names: &HashMap<Node, (String, Span)>,
+    errors: &mut Vec<CheckError>,
+) -> (Vec<Node>, HashSet<Node>) {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        Open,
+        Done,
+    }
+    let mut marks: HashMap<Node, Mark> = nodes.iter().map(|&n| (n, Mark::New)).collect();
+    let mut order = Vec::with_capacity(nodes.len());
+    let mut broken: HashSet<Node> = HashSet::new();
+    for &root in nodes {
+        if marks[&root] != Mark::New {
+            continue;
+        }
+        // Iterative depth-first search: (node, index of the next edge).
+        let mut stack: Vec<(Node, usize)> = vec![(root, 0)];
+        marks.insert(root, Mark::Open);
+        while let Some(&mut (node, ref mut next)) = stack.last_mut() {
+            let targets = edges.get(&node).map(Vec::as_slice).unwrap_or(&[]);
+            if let Some(&target) = targets.get(*next) {
+                *next += 1;
+                match marks.get(&target).copied().unwrap_or(Mark::Done) {
+                    Mark::New => {
+                        marks.insert(target, Mark::Open);
+                        stack.push((target, 0));
+                    }
+                    Mark::Open => {
+                        let start = stack.iter().position(|(n, _)| *n == target).unwrap_or(0);
+                        let cycle: Vec<Node> = stack[start..].iter().map(|(n, _)| *n).collect();
+                        if cycle.iter().all(|n| !broken.contains(n)) {
+                            let mut path: Vec<String> =
+                                cycle.iter().map(|n| names[n].0.clone()).collect();
+                            path.push(names[&target].0.clone());
+                            let (name, span) = names[&target].clone();
+                            errors.push(CheckError::DefinitionCycle {
+                                name,
+                                cycle: path.join(" → "),
+                                span,
+                            });
+                        }
+                        broken.extend(cycle);
+                    }
+                    Mark::Done => {
+                        if broken.contains(&target) {
+                            broken.insert(node);
+                        }
+                    }
+                }
+            } else {
+                marks.insert(node, Mark::Done);
+                order.push(node);
+                stack.pop();
+                if broken.contains(&node) {
+                    if let Some((parent, _)) = stack.last() {
+                        broken.insert(*parent);
+                    }
+                }
+            }
+        }
+    }
+    (order, broken)
+}
+
+fn check_materials(
+    scope: &mut Scope,
+    file: &ast::SourceFile,
+    catalogue: &ir::Catalogue,
+    catalogue_found: bool,
+) -> Option<Vec<ir::Material>> {
+    let mut materials = Vec::new();
+    let mut seen: HashMap<&str, Span> = HashMap::new();
+    let mut failed = false;
+    for item in &file.items {
+        let ItemKind::Material(decl) = &item.kind else {
+            continue;
+        };
+        if decl.name.is_some() {
+            continue;
+        }
+        if let Some(&first) = seen.get(decl.id.text.as_str()) {
+            scope.errors.push(CheckError::DuplicateMaterial {
+                id: decl.id.text.clone(),
+                span: decl.id.span,
+                first,
+            });
+            failed = true;
+            continue;
+        }
+        seen.insert(&decl.id.text, decl.id.span);
+        let known = catalogue_ref(
+            catalogue,
+            catalogue_found,
+            "material",
+            &decl.id,
+            &mut scope.errors,
+        );
+        let entry = catalogue.material(&decl.id.text);
+        let mut condition = None;
+        let mut form = entry.map(|m| m.form);
+        let mut copies = 1u32;
+        let mut source = ir::Source::Applicant;
+        let mut given: HashMap<&'static str, Span> = HashMap::new();
+        for clause in &decl.clauses {
+            let clause_span = match clause {
+                ast::MaterialClause::When(e) => e.span,
+                ast::MaterialClause::Form { span, .. }
+                | ast::MaterialClause::Copies { span, .. }
+                | ast::MaterialClause::Source { span, .. } => *span,
+                ast::MaterialClause::IssuedBy(name) => name.span,
+            };
+            if given.insert(clause.keyword(), clause_span).is_some() {
+                scope.errors.push(CheckError::BadClause {
+                    message: format!(
+                        "`{}` is given twice for material `{}`",
+                        clause.keyword(),
+                        decl.id.text
+                    ),
+                    span: clause_span,
+                    help: Some("give each clause once".into()),
+                });
+                failed = true;
+                continue;
+            }
+            match clause {
+                ast::MaterialClause::When(expr) => {
+                    condition = scope.condition(
+                        expr,
+                        &format!("the condition of material `{}`", decl.id.text),
+                    );
+                    failed |= condition.is_none();
+                }
+                ast::MaterialClause::Form { form: f, .. } => form = Some(*f),
+                ast::MaterialClause::Copies { copies: n, span } => {
+                    if *n < 1 || *n > 1000 {
+                        scope.errors.push(CheckError::BadCopies {
+                            found: *n,
+                            span: *span,
+                        });
+                        failed = true;
+                    } else {
+                        copies = u32::try_from(*n).unwrap_or(1);
+                    }
+                }
+                ast::MaterialClause::Source { source: s, .. } => {
+                    source = match s {
+                        ast::Source::Applicant => ir::Source::Applicant,
+                        ast::Source::Commitment => ir::Source::Commitment,
+                        ast::Source::Shared { dataset, fallback } => {
+                            if !catalogue_ref(
+                                catalogue,
+                                catalogue_found,
+                                "dataset",
+                                dataset,
+                                &mut scope.errors,
+                            ) {
+                                failed = true;
+                            }
+                            ir::Source::Shared {
+                                dataset: dataset.text.clone(),
+                                fallback: *fallback,
+                            }
+                        }
+                    }
+                }
+                ast::MaterialClause::IssuedBy(name) => {
+                    scope.errors.push(CheckError::BadClause {
+                        message: "`issued by` belongs in the catalogue".into(),
+                        span: name.span,
+                        help: Some(
+                            "say who issues a material where the catalogue declares it".into(),
+                        ),
+                    });
+                    failed = true;
+                }
+            }
+        }
+        if !known {
+            failed = true;
+            continue;
+        }
+        materials.push(ir::Material {
+            id: decl.id.text.clone(),
+            name: entry.map(|m| m.name.clone()).unwrap_or_default(),
+            condition,
+            form: form.unwrap_or(ast::Form::Original),
+            copies,
+            source,
+        });
+    }
+    if failed { None } else { Some(materials) }
+}
+
+fn check_steps(
+    scope: &mut Scope,
+    file: &ast::SourceFile,
+    catalogue: &ir::Catalogue,
+    catalogue_found: bool,
+) -> Option<Vec<ir::Step>> {
+    let decls: Vec<&ast::StepDecl> = file
+        .items
+        .iter()
+        .filter_map(|i| match &i.kind {
+            ItemKind::Step(s) => Some(s),
+            _ => None,
+        })
+        .collect();
+    let mut failed = false;
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    for (i, decl) in decls.iter().enumerate() {
+        if let Some(&first) = index.get(decl.name.text.as_str()) {
+            scope.errors.push(CheckError::DuplicateDefinition {
+                name: decl.name.text.clone(),
+                span: decl.name.span,
+                first: decls[first].name.span,
+            });
+            failed = true;
+        } else {
+            index.insert(&decl.name.text, i);
+        }
+    }
+    let mut steps = Vec::with_capacity(decls.len());
+    for decl in &decls {
+        failed |= !catalogue_ref(
+            catalogue,
+            catalogue_found,
+            "department",
+            &decl.department,
+            &mut scope.errors,
+        );
+        let mut after = Vec::new();
+        for name in &decl.after {
+            match index.get(name.text.as_str()) {
+                Some(&i) => after.push(i),
+                None => {
+                    let suggestion =
+                        did_you_mean(&name.text, decls.iter().map(|d| d.name.text.as_str()));
+                    scope.errors.push(CheckError::UnknownStep {
+                        name: name.text.clone(),
+                        span: name.span,
+                        suggestion,
+                    });
+                    failed = true;
+                }
+            }
+        }
+        if let Some(material) = &decl.produces {
+            failed |= !catalogue_ref(
+                catalogue,
+                catalogue_found,
+                "material",
+                material,
+                &mut scope.errors,
+            );
+        }
+        let days = match u32::try_from(decl.days) {
+            Ok(days) if days <= 3650 => days,
+            _ => {
+                scope.errors.push(CheckError::TypeMismatch {
+                    expected: "a number of days from 0 to 3650".into(),
+                    found: decl.days.to_string(),
+                    span: decl.days_span,
+                    help: None,
+                });
+                failed = true;
+                0
+            }
+        };
+        let condition = match &decl.condition {
+            Some(expr) => {
+                let checked =
+                    scope.condition(expr, &format!("the condition of step `{}`", decl.name.text));
+                failed |= checked.is_none();
+                checked
+            }
+            None => None,
+        };
+        steps.push(ir::Step {
+            name: decl.name.text.clone(),
+            title: decl.title.value.clone(),
+            department: decl.department.text.clone(),
+            after,
+            days,
+            working_days: decl.working_days,
+            produces: decl.produces.as_ref().map(|m| m.text.clone()),
+            condition,
+        });
+    }
+    if !failed {
+        if let Some(cycle) = find_cycle(steps.len(), |i| steps[i].after.clone()) {
+            let mut names: Vec<String> = cycle.iter().map(|&i| steps[i].name.clone()).collect();
+            names.push(steps[cycle[0]].name.clone());
+            scope.errors.push(CheckError::StepCycle {
+                cycle: names.join(" → "),
+                span: decls[cycle[0]].name.span,
+            });
+            failed = true;
+        }
+    }
+    if failed { None } else { Some(steps) }
+}
+
+/// The first cycle in a graph of `count` nodes, as the nodes along it.
+pub(super) fn find_cycle(count: usize, edges: impl Fn(usize) -> Vec<usize>) -> Option<Vec<usize>> {
+    let mut state = vec![0u8; count]; // 0 new, 1 open, 2 done
+    for root in 0..count {
+        if state[root] != 0 {
+            continue;
+        }
+        let mut stack: Vec<(usize, Vec<usize>, usize)> = vec![(root, edges(root), 0)];
+        state[root] = 1;
+        while let Some((node, targets, next)) = stack.last_mut() {
+            if let Some(&target) = targets.get(*next) {
+                *next += 1;
+                if target >= count {
+                    continue;
+                }
+                match state[target] {
+                    0 => {
+                        state[target] = 1;
+                        let target_edges = edges(target);
+                        stack.push((target, target_edges, 0));
+                    }
+                    1 => {
+                        let start = stack.iter().position(|(n, _, _)| *n == target).unwrap_or(0);
+                        return Some(stack[start..].iter().map(|(n, _, _)| *n).collect());
+                    }
+                    _ => {}
+                }
+            } else {
+                state[*node] = 2;
+                stack.pop();
+            }
+        }
+    }
+    None
+}

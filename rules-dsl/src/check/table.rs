@@ -1,0 +1,543 @@
+//! Decision tables: inputs, cells, outputs, hit policies, and the static
+//! checks that cells make decidable (overlap in `unique`, unreachable rows
+//! in `first`).
+
+use super::error::{CheckError, Warning};
+use super::expr::{Scope, literal_ir, literal_type};
+use super::policy::base_type;
+use crate::calendar;
+use crate::ir::{self, Cell, HitPolicy, Literal, Type};
+use crate::syntax::ast::{self, CellKind, CompareOp};
+
+/// Checks a table; returns it with the warnings about unreachable rows.
+pub fn check_table(
+    scope: &mut Scope,
+    decl: &ast::TableDecl,
+    warnings: &mut Vec<Warning>,
+) -> Option<(ir::Table, Vec<Warning>)> {
+    let output = base_type(decl.ty);
+    let mut failed = false;
+    let mut inputs = Vec::with_capacity(decl.inputs.len());
+    for input in &decl.inputs {
+        match scope.expr(input, None) {
+            Some(checked) if matches!(checked.ty, Type::Set | Type::List(_)) => {
+                scope.errors.push(CheckError::BadCell {
+                    message: format!("a table input must be a single value, found {}", scope.type_name(checked.ty)),
+                    span: input.span,
+                    help: Some("aggregate the list first (`count(…)`, `sum(…)`) or test membership with `in`".into()),
+                });
+                failed = true;
+            }
+            Some(checked) => inputs.push(checked),
+            None => failed = true,
+        }
+    }
+    if failed {
+        return None;
+    }
+    let input_types: Vec<Type> = inputs.iter().map(|i| i.ty).collect();
+
+    let (hit, ty) = match decl.hit {
+        ast::HitPolicy::Unique => (HitPolicy::Unique, output),
+        ast::HitPolicy::First => (HitPolicy::First, output),
+        ast::HitPolicy::Priority => {
+            let Some(order) = &decl.order else {
+                scope.errors.push(CheckError::BadPriority {
+                    message: format!(
+                        "the priority table `{}` has no `order` line",
+                        decl.name.text
+                    ),
+                    span: decl.hit_span,
+                });
+                return None;
+            };
+            let mut literals = Vec::with_capacity(order.len());
+            for value in order {
+                match output_value(scope, value, output) {
+                    Some(literal) => literals.push(literal),
+                    None => failed = true,
+                }
+            }
+            (HitPolicy::Priority { order: literals }, output)
+        }
+        ast::HitPolicy::Collect(op) => {
+            let ty = match (op, output) {
+                (None, Type::Text) => Some(Type::Set),
+                (Some(ast::CollectOp::Count), _) => Some(Type::Int),
+                (Some(ast::CollectOp::Sum), Type::Int | Type::Money) => Some(output),
+                (
+                    Some(ast::CollectOp::Min | ast::CollectOp::Max),
+                    Type::Int | Type::Money | Type::Date,
+                ) => Some(output),
+                _ => None,
+            };
+            let Some(ty) = ty else {
+                let what = op.map_or("collect".to_string(), |op| {
+                    format!("collect {}", op.as_str())
+                });
+                scope.errors.push(CheckError::BadCollect {
+                    message: format!(
+                        "`{what}` does not apply to {} outputs",
+                        scope.type_name(output)
+                    ),
+                    span: decl.hit_span,
+                });
+                return None;
+            };
+            if let Some(default) = &decl.default {
+                scope.errors.push(CheckError::BadClause {
+                    message: "a `collect` table has no `default`".into(),
+                    span: default.span(),
+                    help: Some("when no row matches, `collect` gives an empty set, 0 for `sum` and `count`".into()),
+                });
+                failed = true;
+            }
+            (HitPolicy::Collect(op), ty)
+        }
+    };
+    if decl.order.is_some() && !matches!(decl.hit, ast::HitPolicy::Priority) {
+        scope.errors.push(CheckError::BadClause {
+            message: "`order` is only for `priority` tables".into(),
+            span: decl.hit_span,
+            help: Some("remove the `order` line, or use `hit priority`".into()),
+        });
+        failed = true;
+    }
+
+    let mut rows = Vec::with_capacity(decl.rows.len());
+    let mut row_spans = Vec::with_capacity(decl.rows.len());
+    for row in &decl.rows {
+        if row.cells.len() != input_types.len() {
+            scope.errors.push(CheckError::CellCount {
+                expected: input_types.len(),
+                found: row.cells.len(),
+                span: row.span,
+            });
+            failed = true;
+            continue;
+        }
+        let mut cells = Vec::with_capacity(row.cells.len());
+        for (cell, &input) in row.cells.iter().zip(&input_types) {
+            match check_cell(scope, cell, input) {
+                Some(c) => cells.push(c),
+                None => failed = true,
+            }
+        }
+        let Some(out) = output_value(scope, &row.output, output) else {
+            failed = true;
+            continue;
+        };
+        if cells.len() == row.cells.len() {
+            rows.push(ir::Row { cells, output: out });
+            row_spans.push(row.span);
+        }
+    }
+    let default = match &decl.default {
+        Some(value) if !matches!(hit, HitPolicy::Collect(_)) => {
+            let checked = output_value(scope, value, output);
+            failed |= checked.is_none();
+            checked
+        }
+        _ => None,
+    };
+    if let HitPolicy::Priority { order } = &hit {
+        let outputs = rows.iter().map(|r| &r.output).chain(default.iter());
+        for (value, span) in outputs.zip(
+            row_spans
+                .iter()
+                .copied()
+                .chain(decl.default.iter().map(|d| d.span())),
+        ) {
+            if !order.contains(value) {
+                scope.errors.push(CheckError::BadPriority {
+                    message: "this output is missing from the table's `order`".into(),
+                    span,
+                });
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        return None;
+    }
+
+    // Static checks over the cells.
+    let sets: Vec<Vec<CellSet>> = rows
+        .iter()
+        .map(|row| {
+            row.cells
+                .iter()
+                .zip(&input_types)
+                .map(|(c, &t)| cell_set(scope, c, t))
+                .collect()
+        })
+        .collect();
+    let mut unreachable = Vec::new();
+    match hit {
+        HitPolicy::Unique => {
+            for later in 0..rows.len() {
+                for earlier in 0..later {
+                    if let Some(example) = overlap(
+                        scope,
+                        &sets[earlier],
+                        &sets[later],
+                        &decl.inputs,
+                        &input_types,
+                    ) {
+                        scope.errors.push(CheckError::TableOverlap {
+                            table: decl.name.text.clone(),
+                            first_row: earlier + 1,
+                            second_row: later + 1,
+                            span: row_spans[later],
+                            first: row_spans[earlier],
+                            example,
+                        });
+                        failed = true;
+                    }
+                }
+            }
+        }
+        HitPolicy::First => {
+            for later in 0..rows.len() {
+                if let Some(earlier) = (0..later).find(|&e| covers(&sets[e], &sets[later])) {
+                    unreachable.push(Warning::UnreachableRow {
+                        table: decl.name.text.clone(),
+                        row: later + 1,
+                        span: row_spans[later],
+                        earlier: row_spans[earlier],
+                    });
+                }
+            }
+        }
+        _ => {}
+    }
+    let catch_all = rows.iter().any(|r| r.cells.iter().all(|c| *c == Cell::Any));
+    if default.is_none() && !catch_all && !matches!(hit, HitPolicy::Collect(_)) {
+        warnings.push(Warning::MissingDefault {
+            name: decl.name.text.clone(),
+            span: decl.name.span,
+        });
+    }
+    if failed {
+        return None;
+    }
+    Some((
+        ir::Table {
+            name: decl.name.text.clone(),
+            title: decl.title.as_ref().map(|t| t.value.clone()),
+            output,
+            ty,
+            hit,
+            inputs,
+            rows,
+            default,
+        },
+        unreachable,
+    ))
+}
+
+/// Whether the table's value may be unknown.
+pub fn nullable(table: &ir::Table) -> bool {
+    let inputs = table.inputs.iter().any(|i| i.nullable);
+    let may_miss = !matches!(table.hit, HitPolicy::Collect(_))
+        && table.default.is_none()
+        && !table
+            .rows
+            .iter()
+            .any(|r| r.cells.iter().all(|c| *c == Cell::Any));
+    inputs || may_miss
+}
+
+fn output_value(scope: &mut Scope, value: &ast::Value, ty: Type) -> Option<Literal> {
+    value_of_type(scope, value, ty, "the table's output")
+}
+
+/// A cell value or output of type `ty`, with the usual money/int help.
+fn value_of_type(scope: &mut Scope, value: &ast::Value, ty: Type, what: &str) -> Option<Literal> {
+    match value {
+        ast::Value::Literal(literal) => {
+            let ir_literal = literal_ir(&literal.kind);
+            let found = literal_type(&ir_literal);
+            if found == ty {
+                return Some(ir_literal);
+            }
+            let help = match (&literal.kind, ty) {
+                (ast::LiteralKind::Int(n), Type::Money) => {
+                    Some(format!("write money with two decimals: `{n}.00`"))
+                }
+                _ => Some(format!("{what} is {}", scope.type_name(ty))),
+            };
+            scope.errors.push(CheckError::BadCell {
+                message: format!(
+                    "expected {}, found {}",
+                    scope.type_name(ty),
+                    scope.type_name(found)
+                ),
+                span: literal.span,
+                help,
+            });
+            None
+        }
+        ast::Value::Variant(name) => match ty {
+            Type::Enum(enum_id) => scope.variant(enum_id, &name.text, name.span),
+            _ => {
+                let help = match ty {
+                    Type::Text => Some(format!("write text in quotes: `\"{}\"`", name.text)),
+                    _ => Some(format!("{what} is {}", scope.type_name(ty))),
+                };
+                scope.errors.push(CheckError::BadCell {
+                    message: format!("`{}` is not a value of {}", name.text, scope.type_name(ty)),
+                    span: name.span,
+                    help,
+                });
+                None
+            }
+        },
+    }
+}
+
+fn check_cell(scope: &mut Scope, cell: &ast::Cell, input: Type) -> Option<Cell> {
+    let ordered = matches!(input, Type::Int | Type::Money | Type::Date);
+    let need_order = |scope: &mut Scope, what: &str| {
+        scope.errors.push(CheckError::BadCell {
+            message: format!("{what} needs an input with an order, but this input is {}", scope.type_name(input)),
+            span: cell.span,
+            help: Some("text, enum and true/false inputs are matched by value: `rented` or `{owned, rented}`".into()),
+        });
+    };
+    Some(match &cell.kind {
+        CellKind::Any => Cell::Any,
+        CellKind::Equals(value) => Cell::Equals(value_of_type(scope, value, input, "this input")?),
+        CellKind::OneOf(values) => {
+            let mut literals = Vec::with_capacity(values.len());
+            for value in values {
+                literals.push(value_of_type(scope, value, input, "this input"));
+            }
+            Cell::OneOf(literals.into_iter().collect::<Option<_>>()?)
+        }
+        CellKind::Compare(op, literal) => {
+            if !ordered {
+                need_order(scope, &format!("`{}`", op.as_str()));
+                return None;
+            }
+            let value = value_of_type(
+                scope,
+                &ast::Value::Literal(literal.clone()),
+                input,
+                "this input",
+            )?;
+            Cell::Compare(*op, value)
+        }
+        CellKind::Range(low, high) => {
+            if !ordered {
+                need_order(scope, "a range");
+                return None;
+            }
+            let low_value = value_of_type(
+                scope,
+                &ast::Value::Literal(low.clone()),
+                input,
+                "this input",
+            )?;
+            let high_value = value_of_type(
+                scope,
+                &ast::Value::Literal(high.clone()),
+                input,
+                "this input",
+            )?;
+            if ordinal(&low_value) > ordinal(&high_value) {
+                scope.errors.push(CheckError::EmptyRange {
+                    text: format!(
+                        "{}..{}",
+                        literal_text(scope, &low_value),
+                        literal_text(scope, &high_value)
+                    ),
+                    span: cell.span,
+                });
+                return None;
+            }
+            Cell::Range(low_value, high_value)
+        }
+    })
+}
+
+/// The values a cell accepts, for overlap and coverage.
+#[derive(Debug, Clone)]
+enum CellSet {
+    /// Inclusive ranges over the input's ordinal values.
+    Ranges(Vec<(i128, i128)>),
+    Texts(Vec<String>),
+    AllTexts,
+}
+
+fn ordinal(literal: &Literal) -> i128 {
+    match literal {
+        Literal::Bool(b) => i128::from(*b),
+        Literal::Int(n) | Literal::Money(n) => i128::from(*n),
+        Literal::Date(d) => i128::from(calendar::days_from_date(*d)),
+        Literal::Enum { variant, .. } => *variant as i128,
+        Literal::Text(_) => 0,
+    }
+}
+
+fn domain(scope: &Scope, ty: Type) -> (i128, i128) {
+    match ty {
+        Type::Bool => (0, 1),
+        Type::Enum(id) => (
+            0,
+            scope
+                .enums
+                .get(id)
+                .map_or(0, |e| e.variants.len() as i128 - 1),
+        ),
+        _ => (i128::from(i64::MIN), i128::from(i64::MAX)),
+    }
+}
+
+fn cell_set(scope: &Scope, cell: &Cell, ty: Type) -> CellSet {
+    let (low, high) = domain(scope, ty);
+    if ty == Type::Text {
+        return match cell {
+            Cell::Equals(Literal::Text(t)) => CellSet::Texts(vec![t.clone()]),
+            Cell::OneOf(values) => CellSet::Texts(
+                values
+                    .iter()
+                    .filter_map(|v| match v {
+                        Literal::Text(t) => Some(t.clone()),
+                        _ => None,
+                    })
+                    .collect(),
+            ),
+            _ => CellSet::AllTexts,
+        };
+    }
+    CellSet::Ranges(match cell {
+        Cell::Any => vec![(low, high)],
+        Cell::Equals(v) => vec![(ordinal(v), ordinal(v))],
+        Cell::OneOf(values) => values.iter().map(|v| (ordinal(v), ordinal(v))).collect(),
+        Cell::Range(a, b) => vec![(ordinal(a), ordinal(b))],
+        Cell::Compare(op, v) => {
+            let v = ordinal(v);
+            match op {
+                CompareOp::Lt => vec![(low, v - 1)],
+                CompareOp::Le => vec![(low, v)],
+                CompareOp::Gt => vec![(v + 1, high)],
+                CompareOp::Ge => vec![(v, high)],
+                CompareOp::Eq => vec![(v, v)],
+                CompareOp::Ne => vec![(low, v - 1), (v + 1, high)],
+            }
+        }
+    })
+}
+
+/// If two rows can match the same input, an example of such an input.
+fn overlap(
+    scope: &Scope,
+    a: &[CellSet],
+    b: &[CellSet],
+    inputs: &[ast::Expr],
+    types: &[Type],
+) -> Option<String> {
+    let mut example = Vec::new();
+    for (column, (x, y)) in a.iter().zip(b).enumerate() {
+        let witness = match (x, y) {
+            (CellSet::Ranges(xs), CellSet::Ranges(ys)) => xs.iter().find_map(|&(xl, xh)| {
+                ys.iter().find_map(|&(yl, yh)| {
+                    let (low, high) = (xl.max(yl), xh.min(yh));
+                    (low <= high).then_some(low)
+                })
+            })?,
+            (CellSet::Texts(xs), CellSet::Texts(ys)) => {
+                let common = xs.iter().find(|t| ys.contains(t))?;
+                example.push(format!(
+                    "`{}` is \"{}\"",
+                    crate::format::expr_text(&inputs[column]),
+                    common
+                ));
+                continue;
+            }
+            (CellSet::Texts(ts), CellSet::AllTexts) | (CellSet::AllTexts, CellSet::Texts(ts)) => {
+                let first = ts.first()?;
+                example.push(format!(
+                    "`{}` is \"{}\"",
+                    crate::format::expr_text(&inputs[column]),
+                    first
+                ));
+                continue;
+            }
+            _ => continue,
+        };
+        let (low, high) = domain(scope, types[column]);
+        let full = matches!(x, CellSet::Ranges(r) if r == &vec![(low, high)])
+            && matches!(y, CellSet::Ranges(r) if r == &vec![(low, high)]);
+        if !full {
+            example.push(format!(
+                "`{}` is {}",
+                crate::format::expr_text(&inputs[column]),
+                ordinal_text(scope, witness, types[column])
+            ));
+        }
+    }
+    if example.is_empty() {
+        Some("any input".into())
+    } else {
+        Some(example.join(" and "))
+    }
+}
+
+/// Whether every input that `later` accepts is accepted by `earlier`.
+fn covers(earlier: &[CellSet], later: &[CellSet]) -> bool {
+    earlier.iter().zip(later).all(|(e, l)| match (e, l) {
+        (CellSet::AllTexts, _) => true,
+        (CellSet::Texts(_), CellSet::AllTexts) => false,
+        (CellSet::Texts(es), CellSet::Texts(ls)) => ls.iter().all(|t| es.contains(t)),
+        (CellSet::Ranges(es), CellSet::Ranges(ls)) => {
+            let merged = merge(es);
+            ls.iter()
+                .all(|&(low, high)| merged.iter().any(|&(a, b)| a <= low && high <= b))
+        }
+        _ => false,
+    })
+}
+
+fn merge(ranges: &[(i128, i128)]) -> Vec<(i128, i128)> {
+    let mut sorted = ranges.to_vec();
+    sorted.sort_unstable();
+    let mut merged: Vec<(i128, i128)> = Vec::with_capacity(sorted.len());
+    for (low, high) in sorted {
+        match merged.last_mut() {
+            Some(last) if low <= last.1.saturating_add(1) => last.1 = last.1.max(high),
+            _ => merged.push((low, high)),
+        }
+    }
+    merged
+}
+
+fn ordinal_text(scope: &Scope, value: i128, ty: Type) -> String {
+    match ty {
+        Type::Bool => (value != 0).to_string(),
+        Type::Money => {
+            let fen = value;
+            let sign = if fen < 0 { "-" } else { "" };
+            format!("{sign}{}.{:02}", fen.abs() / 100, fen.abs() % 100)
+        }
+        Type::Date => i64::try_from(value)
+            .ok()
+            .and_then(calendar::date_from_days)
+            .map_or_else(|| value.to_string(), |d| d.to_string()),
+        Type::Enum(id) => scope
+            .enums
+            .get(id)
+            .and_then(|e| usize::try_from(value).ok().and_then(|v| e.variants.get(v)))
+            .cloned()
+            .unwrap_or_default(),
+        _ => value.to_string(),
+    }
+}
+
+fn literal_text(scope: &Scope, literal: &Literal) -> String {
+    match literal {
+        Literal::Text(t) => format!("\"{t}\""),
+        other => ordinal_text(scope, ordinal(other), literal_type(other)),
+    }
+}

@@ -1,0 +1,435 @@
+//! The typed IR: the contract between checking and everything after it.
+//!
+//! Input: built by `check` from a policy that has no errors. Output: read by
+//! the WebAssembly code generator and by the reference interpreter, which
+//! must need nothing else. Every name is resolved to an index, every
+//! expression carries its type and whether it may be unknown, literals are
+//! exact (money in fen, dates as calendar dates). The IR holds no spans, so
+//! two sources that differ only in layout give equal IR (the formatter's
+//! meaning-preservation test relies on this).
+
+mod dump;
+
+use jiff::civil::Date;
+
+pub use crate::syntax::ast::{
+    AggregateKind, CollectOp, CompareOp, Fallback, Form, Rounding, TimeUnit,
+};
+
+/// Everything one `check` run produced without errors.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Workspace {
+    pub catalogue: Catalogue,
+    pub policies: Vec<Policy>,
+    pub bundles: Vec<Bundle>,
+}
+
+impl Workspace {
+    pub fn policy(&self, id: &str) -> Option<&Policy> {
+        self.policies.iter().find(|p| p.id == id)
+    }
+
+    pub fn bundle(&self, id: &str) -> Option<&Bundle> {
+        self.bundles.iter().find(|b| b.id == id)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Catalogue {
+    pub departments: Vec<Department>,
+    pub datasets: Vec<Dataset>,
+    pub materials: Vec<CatalogueMaterial>,
+}
+
+impl Catalogue {
+    pub fn department(&self, id: &str) -> Option<&Department> {
+        self.departments.iter().find(|d| d.id == id)
+    }
+
+    pub fn dataset(&self, id: &str) -> Option<&Dataset> {
+        self.datasets.iter().find(|d| d.id == id)
+    }
+
+    pub fn material(&self, id: &str) -> Option<&CatalogueMaterial> {
+        self.materials.iter().find(|m| m.id == id)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Department {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dataset {
+    pub id: String,
+    pub name: String,
+    pub department: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogueMaterial {
+    pub id: String,
+    pub name: String,
+    pub form: Form,
+    /// The department whose service issues this material (a licence, a certificate).
+    pub issued_by: Option<String>,
+}
+
+pub type FactId = usize;
+pub type EnumId = usize;
+pub type RecordId = usize;
+pub type ParamId = usize;
+pub type LetId = usize;
+pub type TableId = usize;
+pub type RuleId = usize;
+pub type StepId = usize;
+/// The variable an aggregate binds to each record of its list.
+pub type VarId = usize;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    pub id: String,
+    pub title: String,
+    pub department: String,
+    pub basis: Vec<String>,
+    pub version: i64,
+    pub effective_from: Option<Date>,
+    pub effective_until: Option<Date>,
+    pub enums: Vec<EnumType>,
+    pub records: Vec<RecordType>,
+    pub facts: Vec<Fact>,
+    pub params: Vec<Param>,
+    pub lets: Vec<Let>,
+    pub tables: Vec<Table>,
+    /// Rules and exceptions in the order written; the decision lists them so.
+    pub rules: Vec<Rule>,
+    /// Lets, tables and rules, each after everything it refers to.
+    pub order: Vec<Definition>,
+    pub eligibility: Expr,
+    pub materials: Vec<Material>,
+    pub steps: Vec<Step>,
+    /// How many aggregate variables the expressions bind (`VarId < var_count`).
+    pub var_count: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Definition {
+    Let(LetId),
+    Table(TableId),
+    Rule(RuleId),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnumType {
+    pub variants: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordType {
+    pub fields: Vec<Field>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Field {
+    pub name: String,
+    pub ty: Type,
+    pub optional: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Type {
+    Bool,
+    Int,
+    /// Whole fen.
+    Money,
+    Date,
+    Text,
+    Enum(EnumId),
+    /// A set of text.
+    Set,
+    List(RecordId),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fact {
+    /// The dotted name the request's JSON uses (`applicant.birth_date`).
+    pub name: String,
+    pub title: Option<String>,
+    pub ty: Type,
+    /// An optional fact may be absent (unknown); a required one may not.
+    pub optional: bool,
+}
+
+/// A value chosen by the application date (and, if keyed, by a text key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Param {
+    pub name: String,
+    pub title: Option<String>,
+    pub ty: Type,
+    pub keyed: bool,
+    /// Sorted by key, then by `from`. The entry in force is the last one of
+    /// the key whose `from` ≤ the application date; none in force is unknown.
+    pub entries: Vec<ParamEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParamEntry {
+    pub key: Option<String>,
+    pub from: Date,
+    pub value: Literal,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Let {
+    pub name: String,
+    /// A titled `let` is reported in the decision's `values`.
+    pub title: Option<String>,
+    pub value: Expr,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    pub name: String,
+    pub title: String,
+    pub cite: Option<String>,
+    /// For a rule: its condition. For an exception: the condition under which it applies.
+    pub body: Expr,
+    /// Set when this is an exception: the rule it overrides and the value it gives.
+    pub overrides: Option<Override>,
+    /// The exceptions to this rule, in the order written. The first whose
+    /// condition holds decides; see docs/language.md ("Exceptions").
+    pub exceptions: Vec<RuleId>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Override {
+    pub rule: RuleId,
+    pub value: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    pub name: String,
+    /// A titled table is reported in the decision's `values`.
+    pub title: Option<String>,
+    /// The type of each row's output.
+    pub output: Type,
+    /// The type of the table's value: `output`, or `Set` / `Int` for `collect`.
+    pub ty: Type,
+    pub hit: HitPolicy,
+    pub inputs: Vec<Expr>,
+    pub rows: Vec<Row>,
+    pub default: Option<Literal>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HitPolicy {
+    Unique,
+    First,
+    /// The matching row whose output comes first in `order` wins.
+    Priority {
+        order: Vec<Literal>,
+    },
+    /// All matching rows; `None` gathers text outputs into a set.
+    Collect(Option<CollectOp>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub cells: Vec<Cell>,
+    pub output: Literal,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cell {
+    Any,
+    Equals(Literal),
+    Compare(CompareOp, Literal),
+    /// Inclusive at both ends.
+    Range(Literal, Literal),
+    OneOf(Vec<Literal>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Material {
+    /// Catalogue id.
+    pub id: String,
+    pub name: String,
+    /// `None`: always asked for.
+    pub condition: Option<Expr>,
+    pub form: Form,
+    pub copies: u32,
+    pub source: Source,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Applicant,
+    Commitment,
+    Shared { dataset: String, fallback: Fallback },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    pub name: String,
+    pub title: String,
+    pub department: String,
+    pub after: Vec<StepId>,
+    pub days: u32,
+    pub working_days: bool,
+    /// A catalogue material this step issues (a licence, a certificate).
+    pub produces: Option<String>,
+    /// `None`: always part of the plan.
+    pub condition: Option<Expr>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bundle {
+    pub id: String,
+    pub title: String,
+    pub department: String,
+    pub basis: Vec<String>,
+    /// Member policy ids, in the order written.
+    pub members: Vec<String>,
+    /// The facts the entry condition reads (a subset of the members' facts).
+    pub facts: Vec<Fact>,
+    pub enums: Vec<EnumType>,
+    pub records: Vec<RecordType>,
+    pub entry: Option<Expr>,
+    pub links: Vec<Link>,
+    pub var_count: usize,
+}
+
+/// What one member produces is a shared input of another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub material: String,
+    pub from: String,
+    /// The producing member's step that issues the material.
+    pub from_step: String,
+    pub to: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Literal {
+    Bool(bool),
+    Int(i64),
+    Money(i64),
+    Date(Date),
+    Text(String),
+    Enum { ty: EnumId, variant: usize },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub ty: Type,
+    /// Whether the value may be unknown (an optional fact, a parameter not in
+    /// force, a table with no matching row, `min` of an empty list, …).
+    pub nullable: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExprKind {
+    Literal(Literal),
+    Fact(FactId),
+    /// A field of the record an aggregate is visiting.
+    Field {
+        var: VarId,
+        record: RecordId,
+        field: usize,
+    },
+    Let(LetId),
+    /// The effective result of a rule (after its exceptions), or the
+    /// condition of an exception.
+    Rule(RuleId),
+    Table(TableId),
+    Param {
+        param: ParamId,
+        key: Option<Box<Expr>>,
+    },
+    ApplicationDate,
+    Not(Box<Expr>),
+    /// Kleene: false if any operand is false, else unknown if any is unknown.
+    And(Vec<Expr>),
+    /// Kleene: true if any operand is true, else unknown if any is unknown.
+    Or(Vec<Expr>),
+    /// Both sides have the same type (`lhs.ty`).
+    Compare {
+        op: CompareOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    /// Text or enum membership in a set literal, or text in a `set of text` value.
+    In {
+        negated: bool,
+        element: Box<Expr>,
+        set: SetOperand,
+    },
+    /// int ± int, money ± money, int × int, money × int (money always on the left).
+    Arith {
+        op: ArithOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    /// int / int → int, money / int → money, money / money → int; rounded.
+    /// Division by zero is an evaluation error.
+    Div {
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+        rounding: Rounding,
+    },
+    Neg(Box<Expr>),
+    /// `date + n unit` (or minus); month and year steps clamp to the month's end.
+    DateAdd {
+        date: Box<Expr>,
+        amount: Box<Expr>,
+        unit: TimeUnit,
+        subtract: bool,
+    },
+    /// Full years (周岁) on a date; a 29 February birthday is reached on 1 March in common years.
+    AgeOn {
+        birth: Box<Expr>,
+        on: Box<Expr>,
+    },
+    /// Completed months (满N个月): the largest n with `from + n months <= to`.
+    MonthsBetween {
+        from: Box<Expr>,
+        to: Box<Expr>,
+    },
+    /// `to - from` in days (negative when `to` is earlier).
+    DaysBetween {
+        from: Box<Expr>,
+        to: Box<Expr>,
+    },
+    /// The least / greatest of two or more values of one type.
+    Least(Vec<Expr>),
+    Greatest(Vec<Expr>),
+    If {
+        condition: Box<Expr>,
+        then: Box<Expr>,
+        otherwise: Box<Expr>,
+    },
+    Aggregate {
+        kind: AggregateKind,
+        list: FactId,
+        var: VarId,
+        filter: Option<Box<Expr>>,
+        value: Option<Box<Expr>>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ArithOp {
+    Add,
+    Sub,
+    Mul,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SetOperand {
+    Literals(Vec<Literal>),
+    Value(Box<Expr>),
+}

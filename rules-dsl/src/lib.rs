@@ -1,0 +1,16 @@
+//! The Yici policy language: source text → diagnostics and a typed IR.
+//!
+//! The pipeline is visible in the modules: `syntax` (pest grammar → AST with
+//! spans), `check` (names, types, catalogue → typed IR), `ir` (the contract
+//! with the code generator and the reference interpreter), `format` (the
+//! canonical layout). This crate does no IO: callers hand it strings.
+
+pub mod calendar;
+pub mod check;
+pub mod diagnostic;
+pub mod format;
+pub mod ir;
+pub mod syntax;
+
+pub use check::{Checked, check};
+pub use diagnostic::{Diagnostic, Severity, SourceSet, Span};

@@ -1,0 +1,551 @@
+//! The abstract syntax tree: what an officer wrote, with byte spans.
+//!
+//! Input: nothing (built by `syntax::parse`). Output: consumed by `check`
+//! (resolution and types) and by `format` (the canonical layout). The tree
+//! keeps everything the formatter needs to print the source back, including
+//! parentheses as written; literals are already validated.
+
+use jiff::civil::Date;
+
+use crate::diagnostic::Span;
+
+/// An identifier or a dotted path as written (`applicant.birth_date`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Name {
+    pub text: String,
+    pub span: Span,
+}
+
+/// A string literal with its escapes resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Text {
+    pub value: String,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SourceFile {
+    pub items: Vec<Item>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Item {
+    pub kind: ItemKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ItemKind {
+    Policy {
+        id: Name,
+        title: Text,
+    },
+    Bundle {
+        id: Name,
+        title: Text,
+    },
+    Department {
+        id: Name,
+        name: Option<Text>,
+    },
+    Dataset {
+        id: Name,
+        name: Text,
+        department: Name,
+    },
+    Material(MaterialDecl),
+    Basis(Text),
+    Version {
+        value: i64,
+        span: Span,
+    },
+    Effective {
+        from: DateLit,
+        until: Option<DateLit>,
+    },
+    Facts(Vec<FactDecl>),
+    Param(ParamDecl),
+    Let(LetDecl),
+    Rule(RuleDecl),
+    Exception(ExceptionDecl),
+    Eligible(Expr),
+    Table(TableDecl),
+    Step(StepDecl),
+    Member(Name),
+    Entry(Expr),
+    Link {
+        material: Name,
+        from: Name,
+        to: Name,
+    },
+}
+
+impl ItemKind {
+    /// The keyword that starts the item, for messages.
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            ItemKind::Policy { .. } => "policy",
+            ItemKind::Bundle { .. } => "bundle",
+            ItemKind::Department { .. } => "department",
+            ItemKind::Dataset { .. } => "dataset",
+            ItemKind::Material(_) => "material",
+            ItemKind::Basis(_) => "basis",
+            ItemKind::Version { .. } => "version",
+            ItemKind::Effective { .. } => "effective",
+            ItemKind::Facts(_) => "facts",
+            ItemKind::Param(_) => "param",
+            ItemKind::Let(_) => "let",
+            ItemKind::Rule(_) => "rule",
+            ItemKind::Exception(_) => "exception",
+            ItemKind::Eligible(_) => "eligible",
+            ItemKind::Table(_) => "table",
+            ItemKind::Step(_) => "step",
+            ItemKind::Member(_) => "member",
+            ItemKind::Entry(_) => "entry",
+            ItemKind::Link { .. } => "link",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DateLit {
+    pub value: Date,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MaterialDecl {
+    pub id: Name,
+    /// Present only in the catalogue: the material's display name.
+    pub name: Option<Text>,
+    pub clauses: Vec<MaterialClause>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MaterialClause {
+    When(Expr),
+    Form { form: Form, span: Span },
+    Copies { copies: i64, span: Span },
+    Source { source: Source, span: Span },
+    IssuedBy(Name),
+}
+
+impl MaterialClause {
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            MaterialClause::When(_) => "when",
+            MaterialClause::Form { .. } => "form",
+            MaterialClause::Copies { .. } => "copies",
+            MaterialClause::Source { .. } => "source",
+            MaterialClause::IssuedBy(_) => "issued by",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Form {
+    Original,
+    Copy,
+    Electronic,
+}
+
+impl Form {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Form::Original => "original",
+            Form::Copy => "copy",
+            Form::Electronic => "electronic",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Applicant,
+    Commitment,
+    Shared { dataset: Name, fallback: Fallback },
+}
+
+/// Who provides a shared material when the platform cannot fetch it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Fallback {
+    Applicant,
+    Commitment,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FactDecl {
+    pub name: Name,
+    pub ty: TypeExpr,
+    pub title: Option<Text>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TypeExpr {
+    Scalar {
+        ty: ScalarType,
+        optional: bool,
+        span: Span,
+    },
+    List {
+        fields: Vec<FieldDecl>,
+        span: Span,
+    },
+    Set {
+        element: BaseType,
+        span: Span,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScalarType {
+    Base(BaseType),
+    Enum(Vec<Name>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BaseType {
+    Bool,
+    Int,
+    Money,
+    Date,
+    Text,
+}
+
+impl BaseType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BaseType::Bool => "bool",
+            BaseType::Int => "int",
+            BaseType::Money => "money",
+            BaseType::Date => "date",
+            BaseType::Text => "text",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldDecl {
+    pub name: Name,
+    pub ty: ScalarType,
+    pub optional: bool,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParamDecl {
+    pub name: Name,
+    pub key: Option<BaseType>,
+    pub ty: BaseType,
+    pub title: Option<Text>,
+    pub entries: Vec<ParamEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParamEntry {
+    pub key: Option<Text>,
+    pub from: DateLit,
+    pub value: Literal,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LetDecl {
+    pub name: Name,
+    pub title: Option<Text>,
+    pub value: Expr,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleDecl {
+    pub name: Name,
+    pub title: Text,
+    pub cite: Option<Text>,
+    pub body: Expr,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExceptionDecl {
+    pub name: Name,
+    pub title: Text,
+    pub cite: Option<Text>,
+    pub target: Name,
+    pub value: bool,
+    pub condition: Expr,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HitPolicy {
+    Unique,
+    First,
+    Priority,
+    Collect(Option<CollectOp>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CollectOp {
+    Sum,
+    Count,
+    Min,
+    Max,
+}
+
+impl CollectOp {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CollectOp::Sum => "sum",
+            CollectOp::Count => "count",
+            CollectOp::Min => "min",
+            CollectOp::Max => "max",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableDecl {
+    pub name: Name,
+    pub title: Option<Text>,
+    pub ty: BaseType,
+    pub ty_span: Span,
+    pub hit: HitPolicy,
+    pub hit_span: Span,
+    pub inputs: Vec<Expr>,
+    pub order: Option<Vec<Value>>,
+    pub rows: Vec<TableRow>,
+    pub default: Option<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableRow {
+    pub cells: Vec<Cell>,
+    pub output: Value,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cell {
+    pub kind: CellKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CellKind {
+    Any,
+    Equals(Value),
+    Compare(CompareOp, Literal),
+    Range(Literal, Literal),
+    OneOf(Vec<Value>),
+}
+
+/// A literal, or the bare name of an enum variant (resolved by the checker).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    Literal(Literal),
+    Variant(Name),
+}
+
+impl Value {
+    pub fn span(&self) -> Span {
+        match self {
+            Value::Literal(literal) => literal.span,
+            Value::Variant(name) => name.span,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Literal {
+    pub kind: LiteralKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LiteralKind {
+    Bool(bool),
+    Int(i64),
+    /// Whole fen (分).
+    Money(i64),
+    Date(Date),
+    Text(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepDecl {
+    pub name: Name,
+    pub title: Text,
+    pub department: Name,
+    pub after: Vec<Name>,
+    pub days: i64,
+    pub days_span: Span,
+    pub working_days: bool,
+    pub produces: Option<Name>,
+    pub condition: Option<Expr>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExprKind {
+    Literal(LiteralKind),
+    /// A name or dotted path: a fact, a `let`, a rule, a table, a parameter,
+    /// an enum variant, `application_date`, or a field of an aggregate's variable.
+    Path(String),
+    Paren(Box<Expr>),
+    Or(Vec<Expr>),
+    And(Vec<Expr>),
+    Not(Box<Expr>),
+    Compare {
+        op: CompareOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    In {
+        negated: bool,
+        element: Box<Expr>,
+        set: Box<Expr>,
+    },
+    Arith {
+        op: ArithOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+        rounding: Option<Rounding>,
+    },
+    Neg(Box<Expr>),
+    Index {
+        base: Box<Expr>,
+        key: Box<Expr>,
+    },
+    Duration {
+        amount: Box<Expr>,
+        unit: TimeUnit,
+    },
+    If {
+        condition: Box<Expr>,
+        then: Box<Expr>,
+        otherwise: Box<Expr>,
+    },
+    Aggregate {
+        kind: AggregateKind,
+        value: Option<Box<Expr>>,
+        var: Name,
+        list: Name,
+        filter: Option<Box<Expr>>,
+    },
+    Call {
+        function: Name,
+        args: Vec<Expr>,
+    },
+    Set(Vec<Expr>),
+    /// Placeholder for a sub-expression that already produced a diagnostic.
+    Error,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CompareOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl CompareOp {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CompareOp::Eq => "==",
+            CompareOp::Ne => "!=",
+            CompareOp::Lt => "<",
+            CompareOp::Le => "<=",
+            CompareOp::Gt => ">",
+            CompareOp::Ge => ">=",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ArithOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+impl ArithOp {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ArithOp::Add => "+",
+            ArithOp::Sub => "-",
+            ArithOp::Mul => "*",
+            ArithOp::Div => "/",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Rounding {
+    /// Toward zero.
+    Down,
+    /// Away from zero.
+    Up,
+    /// To nearest, ties away from zero (四舍五入).
+    HalfUp,
+    /// To nearest, ties to even (banker's rounding).
+    HalfEven,
+}
+
+impl Rounding {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rounding::Down => "down",
+            Rounding::Up => "up",
+            Rounding::HalfUp => "half_up",
+            Rounding::HalfEven => "half_even",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TimeUnit {
+    Days,
+    Months,
+    Years,
+}
+
+impl TimeUnit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimeUnit::Days => "days",
+            TimeUnit::Months => "months",
+            TimeUnit::Years => "years",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AggregateKind {
+    Count,
+    Sum,
+    Min,
+    Max,
+    Any,
+    All,
+}
+
+impl AggregateKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AggregateKind::Count => "count",
+            AggregateKind::Sum => "sum",
+            AggregateKind::Min => "min",
+            AggregateKind::Max => "max",
+            AggregateKind::Any => "any",
+            AggregateKind::All => "all",
+        }
+    }
+}

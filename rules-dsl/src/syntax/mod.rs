@@ -1,0 +1,232 @@
+//! Parsing: source text → AST with spans, plus every syntax error found.
+//!
+//! Input: one file's text. Output: an [`ast::SourceFile`] holding every item
+//! that parsed, the comments, and a [`SyntaxError`] for each problem. A
+//! broken item does not stop the parse: the file is cut into chunks at item
+//! keywords in column 0 (see `scan`) and each chunk is parsed on its own.
+
+pub mod ast;
+mod parse;
+pub mod scan;
+
+use thiserror::Error;
+
+use crate::diagnostic::{Diagnostic, FileId, Related, Severity, Span};
+
+pub use scan::{Comment, MAX_NESTING};
+
+/// Expressions may nest this deep (counting every operator), so that the
+/// checker and the formatter, which recurse, never exhaust the stack.
+pub const MAX_EXPR_DEPTH: usize = 200;
+
+/// A parsed file: its items, comments and syntax errors.
+#[derive(Debug, Clone, Default)]
+pub struct Parsed {
+    pub file: ast::SourceFile,
+    pub comments: Vec<Comment>,
+    pub errors: Vec<SyntaxError>,
+}
+
+/// Parses one file. Never panics; every problem is in `errors`.
+pub fn parse(text: &str) -> Parsed {
+    let mut parsed = Parsed::default();
+    if text.trim().is_empty() {
+        parsed.errors.push(SyntaxError::EmptyFile);
+        return parsed;
+    }
+    for chunk in scan::chunks(text) {
+        let scanned = scan::scan(text, chunk.span);
+        parsed.comments.extend(scanned.comments);
+        if !scanned.errors.is_empty() {
+            parsed.errors.extend(scanned.errors);
+            continue;
+        }
+        parse::parse_chunk(text, chunk.span, &mut parsed.file.items, &mut parsed.errors);
+    }
+    if parsed.file.items.is_empty() && parsed.errors.is_empty() {
+        parsed.errors.push(SyntaxError::EmptyFile);
+    }
+    parsed
+}
+
+/// Everything that can be wrong with a file before names and types are looked at.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum SyntaxError {
+    #[error("the file is not valid UTF-8")]
+    InvalidUtf8 { offset: usize },
+    #[error("the file is empty")]
+    EmptyFile,
+    #[error("expected {expected}, found {found}")]
+    Unexpected {
+        expected: String,
+        found: String,
+        span: Span,
+    },
+    #[error("this string is not closed")]
+    UnterminatedString { span: Span },
+    #[error("full-width `{found}` outside a string")]
+    FullWidth {
+        found: char,
+        ascii: &'static str,
+        span: Span,
+    },
+    #[error("brackets nested more than {limit} levels deep")]
+    TooDeep { limit: usize, span: Span },
+    #[error("`{open}` is never closed")]
+    Unclosed { open: char, span: Span },
+    #[error("`{close}` closes nothing")]
+    UnexpectedClose { close: char, span: Span },
+    #[error("`{close}` does not match the `{open}` it closes")]
+    MismatchedClose {
+        close: char,
+        open: char,
+        span: Span,
+        open_span: Span,
+    },
+    #[error("`{text}` is not a date in the calendar")]
+    InvalidDate { text: String, span: Span },
+    #[error("money is counted in whole fen (two decimals at most): `{text}`")]
+    MoneyPrecision { text: String, span: Span },
+    #[error("the number `{text}` is too large")]
+    NumberTooLarge { text: String, span: Span },
+    #[error("unknown escape `{text}` in a string")]
+    InvalidEscape { text: String, span: Span },
+    #[error("expression nested more than {limit} levels deep")]
+    ExprTooDeep { limit: usize, span: Span },
+}
+
+impl SyntaxError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            SyntaxError::InvalidUtf8 { .. } => "E0100",
+            SyntaxError::EmptyFile => "E0101",
+            SyntaxError::Unexpected { .. } => "E0102",
+            SyntaxError::UnterminatedString { .. } => "E0103",
+            SyntaxError::FullWidth { .. } => "E0104",
+            SyntaxError::TooDeep { .. } => "E0105",
+            SyntaxError::Unclosed { .. }
+            | SyntaxError::UnexpectedClose { .. }
+            | SyntaxError::MismatchedClose { .. } => "E0106",
+            SyntaxError::InvalidDate { .. } => "E0107",
+            SyntaxError::MoneyPrecision { .. } => "E0108",
+            SyntaxError::NumberTooLarge { .. } => "E0109",
+            SyntaxError::InvalidEscape { .. } => "E0110",
+            SyntaxError::ExprTooDeep { .. } => "E0111",
+        }
+    }
+
+    pub fn span(&self) -> Span {
+        match self {
+            SyntaxError::InvalidUtf8 { offset } => Span::new(*offset, *offset),
+            SyntaxError::EmptyFile => Span::new(0, 0),
+            SyntaxError::Unexpected { span, .. }
+            | SyntaxError::UnterminatedString { span }
+            | SyntaxError::FullWidth { span, .. }
+            | SyntaxError::TooDeep { span, .. }
+            | SyntaxError::Unclosed { span, .. }
+            | SyntaxError::UnexpectedClose { span, .. }
+            | SyntaxError::MismatchedClose { span, .. }
+            | SyntaxError::InvalidDate { span, .. }
+            | SyntaxError::MoneyPrecision { span, .. }
+            | SyntaxError::NumberTooLarge { span, .. }
+            | SyntaxError::InvalidEscape { span, .. }
+            | SyntaxError::ExprTooDeep { span, .. } => *span,
+        }
+    }
+
+    fn label(&self) -> String {
+        match self {
+            SyntaxError::InvalidUtf8 { offset } => {
+                format!("byte {offset} is not part of any UTF-8 character")
+            }
+            SyntaxError::EmptyFile => String::new(),
+            SyntaxError::Unexpected { expected, .. } => format!("expected {expected}"),
+            SyntaxError::UnterminatedString { .. } => "the string starts here".into(),
+            SyntaxError::FullWidth { ascii, .. } => format!("write `{ascii}` here"),
+            SyntaxError::TooDeep { .. } => "the limit is reached here".into(),
+            SyntaxError::Unclosed { .. } => "opened here".into(),
+            SyntaxError::UnexpectedClose { .. } => "nothing is open here".into(),
+            SyntaxError::MismatchedClose { open, .. } => {
+                let expected = match open {
+                    '(' => ')',
+                    '[' => ']',
+                    _ => '}',
+                };
+                format!("expected `{expected}`")
+            }
+            SyntaxError::InvalidDate { .. } => "no such day".into(),
+            SyntaxError::MoneyPrecision { .. } => "too many decimals".into(),
+            SyntaxError::NumberTooLarge { .. } => "does not fit in 64 bits".into(),
+            SyntaxError::InvalidEscape { .. } => "unknown escape".into(),
+            SyntaxError::ExprTooDeep { .. } => "the limit is reached here".into(),
+        }
+    }
+
+    fn help(&self) -> Option<String> {
+        Some(match self {
+            SyntaxError::InvalidUtf8 { .. } => {
+                "save the file as UTF-8 (in most editors: “Save with encoding” → UTF-8)".into()
+            }
+            SyntaxError::EmptyFile => {
+                "a policy file starts with `policy ID \"title\"`, a bundle with `bundle ID \"title\"`; the catalogue declares `department`, `dataset` and `material` entries"
+                    .into()
+            }
+            SyntaxError::Unexpected { .. } => return None,
+            SyntaxError::UnterminatedString { .. } => "add the closing `\"` on the same line".into(),
+            SyntaxError::FullWidth { .. } => {
+                "outside quotes the language uses ASCII punctuation; switch the input method to half-width (半角)"
+                    .into()
+            }
+            SyntaxError::TooDeep { limit, .. } => {
+                format!("split the expression into `let` definitions; at most {limit} levels of brackets and `if`s are allowed")
+            }
+            SyntaxError::Unclosed { open, .. } => {
+                let close = match open {
+                    '(' => ')',
+                    '[' => ']',
+                    _ => '}',
+                };
+                format!("add `{close}` where the bracket should end")
+            }
+            SyntaxError::UnexpectedClose { .. } => "remove it, or add the opening bracket".into(),
+            SyntaxError::MismatchedClose { .. } => "brackets close in the reverse order they open".into(),
+            SyntaxError::InvalidDate { .. } => "dates are written `YYYY-MM-DD`, for example `2026-02-28`".into(),
+            SyntaxError::MoneyPrecision { .. } => {
+                "write at most two decimals; to compute a share, divide with a rounding mode: `a / b round half_up`"
+                    .into()
+            }
+            SyntaxError::NumberTooLarge { .. } => {
+                "numbers must lie between -9223372036854775808 and 9223372036854775807 (money: in fen)".into()
+            }
+            SyntaxError::InvalidEscape { .. } => {
+                "the escapes are `\\\"`, `\\\\`, `\\n`, `\\t` and `\\u{XXXX}`".into()
+            }
+            SyntaxError::ExprTooDeep { limit, .. } => {
+                format!("split the expression into `let` definitions; at most {limit} nested operations are allowed")
+            }
+        })
+    }
+
+    pub fn to_diagnostic(&self, file: FileId) -> Diagnostic {
+        let related = match self {
+            SyntaxError::MismatchedClose {
+                open, open_span, ..
+            } => vec![Related {
+                file,
+                span: *open_span,
+                label: format!("`{open}` opened here"),
+            }],
+            _ => Vec::new(),
+        };
+        Diagnostic {
+            severity: Severity::Error,
+            code: self.code(),
+            message: self.to_string(),
+            file,
+            span: self.span(),
+            label: self.label(),
+            related,
+            help: self.help(),
+        }
+    }
+}

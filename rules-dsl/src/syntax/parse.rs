@@ -1,0 +1,1361 @@
+//! pest pairs → AST. Validates literals (dates, money precision, number
+//! range, escapes) and bounds expression depth on the way.
+
+use jiff::civil::Date;
+use pest::Parser as _;
+use pest::error::{ErrorVariant, InputLocation};
+use pest::iterators::Pair;
+
+use super::ast::*;
+use super::{MAX_EXPR_DEPTH, SyntaxError};
+use crate::diagnostic::Span;
+
+#[derive(pest_derive::Parser)]
+#[grammar = "grammar.pest"]
+struct Grammar;
+
+type P<'a> = Pair<'a, Rule>;
+
+pub(super) fn parse_chunk(
+    text: &str,
+    chunk: Span,
+    items: &mut Vec<Item>,
+    errors: &mut Vec<SyntaxError>,
+) {
+    let source = &text[chunk.range()];
+    match Grammar::parse(Rule::chunk, source) {
+        Ok(mut pairs) => {
+            let mut builder = Builder {
+                offset: chunk.start,
+                errors,
+            };
+            if let Some(chunk_pair) = pairs.next() {
+                for pair in chunk_pair.into_inner() {
+                    if pair.as_rule() == Rule::EOI {
+                        continue;
+                    }
+                    if let Some(item) = builder.item(pair) {
+                        items.push(item);
+                    }
+                }
+            }
+        }
+        Err(error) => errors.push(convert_error(&error, source, chunk.start)),
+    }
+}
+
+fn convert_error(error: &pest::error::Error<Rule>, source: &str, offset: usize) -> SyntaxError {
+    let position = match error.location {
+        InputLocation::Pos(position) => position,
+        InputLocation::Span((start, _)) => start,
+    };
+    let expected = match &error.variant {
+        ErrorVariant::ParsingError { positives, .. } => describe_expected(positives),
+        ErrorVariant::CustomError { message } => message.clone(),
+    };
+    let (found, length) = found_at(source, position);
+    SyntaxError::Unexpected {
+        expected,
+        found,
+        span: Span::new(offset + position, offset + position + length),
+    }
+}
+
+/// What stands at `position`: a word, a symbol, or the end of the text.
+fn found_at(source: &str, position: usize) -> (String, usize) {
+    let rest = source.get(position..).unwrap_or("");
+    let Some(first) = rest.chars().next() else {
+        return ("the end of the item".into(), 0);
+    };
+    if first == '\n' || first == '\r' {
+        return ("the end of the line".into(), 1);
+    }
+    let length = if first.is_alphanumeric() || first == '_' {
+        rest.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
+            .unwrap_or(rest.len())
+    } else {
+        first.len_utf8()
+    };
+    (format!("`{}`", &rest[..length]), length)
+}
+
+fn describe_expected(rules: &[Rule]) -> String {
+    let mut names: Vec<&str> = Vec::new();
+    for rule in rules {
+        let name = describe(*rule);
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    match names.len() {
+        0 => "something else".into(),
+        1 => names[0].into(),
+        _ => {
+            let last = names.pop().unwrap_or_default();
+            format!("{} or {}", names.join(", "), last)
+        }
+    }
+}
+
+fn describe(rule: Rule) -> &'static str {
+    match rule {
+        Rule::EOI => "the end of the item",
+        Rule::policy_decl
+        | Rule::bundle_decl
+        | Rule::department_decl
+        | Rule::dataset_decl
+        | Rule::material_decl
+        | Rule::basis_decl
+        | Rule::version_decl
+        | Rule::effective_decl
+        | Rule::facts_decl
+        | Rule::param_decl
+        | Rule::let_decl
+        | Rule::rule_decl
+        | Rule::exception_decl
+        | Rule::eligible_decl
+        | Rule::table_decl
+        | Rule::step_decl
+        | Rule::member_decl
+        | Rule::entry_decl
+        | Rule::link_decl => "a declaration (`rule`, `let`, `material`, `step`, …)",
+        Rule::name => "a name",
+        Rule::path => "a name or dotted id",
+        Rule::string => "a quoted text `\"…\"`",
+        Rule::date_lit => "a date `YYYY-MM-DD`",
+        Rule::money_lit => "an amount of money like `1255.00`",
+        Rule::int_lit => "a whole number",
+        Rule::bool_lit => "`true` or `false`",
+        Rule::literal | Rule::value => "a value",
+        Rule::type_expr | Rule::scalar_type | Rule::base_type => {
+            "a type (`bool`, `int`, `money`, `date`, `text`, `enum {…}`, `list of {…}`, `set of text`)"
+        }
+        Rule::enum_type => "`enum { … }`",
+        Rule::list_type => "`list of { … }`",
+        Rule::set_type => "`set of text`",
+        Rule::field_decl => "a field `name: type`",
+        Rule::optional => "`?`",
+        Rule::fact_decl => "a fact `name: type`",
+        Rule::param_entry => "a parameter entry `from YYYY-MM-DD = value`",
+        Rule::param_key => "`[text]`",
+        Rule::cite => "`cite \"…\"`",
+        Rule::hit_policy
+        | Rule::hit_unique
+        | Rule::hit_first
+        | Rule::hit_priority
+        | Rule::hit_collect => "a hit policy (`unique`, `first`, `priority`, `collect`)",
+        Rule::collect_op => "`sum`, `count`, `min` or `max`",
+        Rule::table_inputs => "`inputs` followed by the expressions the rows test",
+        Rule::table_order => "`order`",
+        Rule::table_row => "a row `row cell, … => value`",
+        Rule::table_default => "`default => value`",
+        Rule::cell | Rule::cell_any | Rule::cell_range | Rule::cell_compare | Rule::cell_set => {
+            "a cell (`-`, a value, `< value`, `a..b` or `{a, b}`)"
+        }
+        Rule::step_after => "`after`",
+        Rule::day_kind | Rule::days | Rule::working => "`days` or `working days`",
+        Rule::step_produces => "`produces`",
+        Rule::step_when | Rule::material_when => "`when`",
+        Rule::material_form | Rule::form_kind => "a form (`original`, `copy` or `electronic`)",
+        Rule::material_copies => "`copies N`",
+        Rule::material_source | Rule::source_shared | Rule::source_plain => {
+            "a source (`applicant`, `commitment` or `shared DATASET`)"
+        }
+        Rule::material_issuer => "`issued by DEPARTMENT`",
+        Rule::expr
+        | Rule::or_expr
+        | Rule::and_expr
+        | Rule::not_expr
+        | Rule::compare_expr
+        | Rule::add_expr
+        | Rule::mul_expr
+        | Rule::unary_expr
+        | Rule::postfix_expr
+        | Rule::primary
+        | Rule::paren
+        | Rule::if_expr
+        | Rule::aggregate
+        | Rule::call
+        | Rule::set_lit => "an expression",
+        Rule::compare_op => "a comparison (`==`, `!=`, `<`, `<=`, `>`, `>=`)",
+        Rule::add_op => "`+` or `-`",
+        Rule::mul_op => "`*` or `/`",
+        Rule::rounding => "`round`",
+        Rule::rounding_mode => "a rounding mode (`down`, `up`, `half_up`, `half_even`)",
+        Rule::time_unit => "a time unit (`days`, `months`, `years`)",
+        Rule::aggregate_kind => "an aggregate (`count`, `sum`, `min`, `max`, `any`, `all`)",
+        Rule::index => "`[`",
+        Rule::not_in => "`not in`",
+        Rule::not_op | Rule::kw_not => "`not`",
+        Rule::neg_op => "`-`",
+        Rule::kw_after => "`after`",
+        Rule::kw_and => "`and`",
+        Rule::kw_basis => "`basis`",
+        Rule::kw_bundle => "`bundle`",
+        Rule::kw_by => "`by`",
+        Rule::kw_cite => "`cite`",
+        Rule::kw_copies => "`copies`",
+        Rule::kw_dataset => "`dataset`",
+        Rule::kw_default => "`default`",
+        Rule::kw_department => "`department`",
+        Rule::kw_effective => "`effective`",
+        Rule::kw_eligible => "`eligible`",
+        Rule::kw_else => "`else`",
+        Rule::kw_entry => "`entry`",
+        Rule::kw_exception => "`exception`",
+        Rule::kw_facts => "`facts`",
+        Rule::kw_for => "`for`",
+        Rule::kw_form => "`form`",
+        Rule::kw_from => "`from`",
+        Rule::kw_hit => "`hit`",
+        Rule::kw_if => "`if`",
+        Rule::kw_in => "`in`",
+        Rule::kw_inputs => "`inputs`",
+        Rule::kw_issued => "`issued`",
+        Rule::kw_let => "`let`",
+        Rule::kw_link => "`link`",
+        Rule::kw_list => "`list`",
+        Rule::kw_material => "`material`",
+        Rule::kw_member => "`member`",
+        Rule::kw_of => "`of`",
+        Rule::kw_or => "`or`",
+        Rule::kw_order => "`order`",
+        Rule::kw_overrides => "`overrides`",
+        Rule::kw_param => "`param`",
+        Rule::kw_policy => "`policy`",
+        Rule::kw_produces => "`produces`",
+        Rule::kw_round => "`round`",
+        Rule::kw_row => "`row`",
+        Rule::kw_rule => "`rule`",
+        Rule::kw_set => "`set`",
+        Rule::kw_source => "`source`",
+        Rule::kw_step => "`step`",
+        Rule::kw_table => "`table`",
+        Rule::kw_then => "`then`",
+        Rule::kw_to => "`to`",
+        Rule::kw_until => "`until`",
+        Rule::kw_version => "`version`",
+        Rule::kw_when => "`when`",
+        Rule::kw_where => "`where`",
+        Rule::kw_within => "`within`",
+        _ => "something else",
+    }
+}
+
+struct Builder<'e> {
+    offset: usize,
+    errors: &'e mut Vec<SyntaxError>,
+}
+
+impl Builder<'_> {
+    /// The pair's span without the whitespace and comments pest keeps at its end.
+    fn span(&self, pair: &P<'_>) -> Span {
+        let span = pair.as_span();
+        let length = trimmed_length(pair.as_str());
+        Span::new(
+            self.offset + span.start(),
+            self.offset + span.start() + length,
+        )
+    }
+
+    fn name(&self, pair: P<'_>) -> Name {
+        Name {
+            text: pair.as_str().to_string(),
+            span: self.span(&pair),
+        }
+    }
+
+    fn item(&mut self, pair: P<'_>) -> Option<Item> {
+        let span = self.span(&pair);
+        let rule = pair.as_rule();
+        let mut inner = Inner::new(pair);
+        let kind = match rule {
+            Rule::policy_decl => {
+                inner.skip(Rule::kw_policy);
+                let id = self.name(inner.take()?);
+                let title = self.text(inner.take()?);
+                ItemKind::Policy { id, title }
+            }
+            Rule::bundle_decl => {
+                inner.skip(Rule::kw_bundle);
+                let id = self.name(inner.take()?);
+                let title = self.text(inner.take()?);
+                ItemKind::Bundle { id, title }
+            }
+            Rule::department_decl => {
+                inner.skip(Rule::kw_department);
+                let id = self.name(inner.take()?);
+                let name = inner.take_if(Rule::string).map(|p| self.text(p));
+                ItemKind::Department { id, name }
+            }
+            Rule::dataset_decl => {
+                inner.skip(Rule::kw_dataset);
+                let id = self.name(inner.take()?);
+                let name = self.text(inner.take()?);
+                inner.skip(Rule::kw_by);
+                let department = self.name(inner.take()?);
+                ItemKind::Dataset {
+                    id,
+                    name,
+                    department,
+                }
+            }
+            Rule::material_decl => {
+                inner.skip(Rule::kw_material);
+                let id = self.name(inner.take()?);
+                let name = inner.take_if(Rule::string).map(|p| self.text(p));
+                let mut clauses = Vec::new();
+                for clause in inner.rest() {
+                    if let Some(clause) = self.material_clause(clause) {
+                        clauses.push(clause);
+                    }
+                }
+                ItemKind::Material(MaterialDecl { id, name, clauses })
+            }
+            Rule::basis_decl => {
+                inner.skip(Rule::kw_basis);
+                ItemKind::Basis(self.text(inner.take()?))
+            }
+            Rule::version_decl => {
+                inner.skip(Rule::kw_version);
+                let number = inner.take()?;
+                let span = self.span(&number);
+                ItemKind::Version {
+                    value: self.int(&number)?,
+                    span,
+                }
+            }
+            Rule::effective_decl => {
+                inner.skip(Rule::kw_effective);
+                inner.skip(Rule::kw_from);
+                let from = self.date(inner.take()?)?;
+                let until = if inner.skip(Rule::kw_until) {
+                    Some(self.date(inner.take()?)?)
+                } else {
+                    None
+                };
+                ItemKind::Effective { from, until }
+            }
+            Rule::facts_decl => {
+                inner.skip(Rule::kw_facts);
+                let mut facts = Vec::new();
+                for fact in inner.rest() {
+                    if let Some(fact) = self.fact(fact) {
+                        facts.push(fact);
+                    }
+                }
+                ItemKind::Facts(facts)
+            }
+            Rule::param_decl => ItemKind::Param(self.param(inner)?),
+            Rule::let_decl => {
+                inner.skip(Rule::kw_let);
+                let name = self.name(inner.take()?);
+                let title = inner.take_if(Rule::string).map(|p| self.text(p));
+                let value = self.expr(inner.take()?, 0);
+                ItemKind::Let(LetDecl { name, title, value })
+            }
+            Rule::rule_decl => {
+                inner.skip(Rule::kw_rule);
+                let name = self.name(inner.take()?);
+                let title = self.text(inner.take()?);
+                let cite = inner.take_if(Rule::cite).and_then(|p| self.cite(p));
+                let body = self.expr(inner.take()?, 0);
+                ItemKind::Rule(RuleDecl {
+                    name,
+                    title,
+                    cite,
+                    body,
+                })
+            }
+            Rule::exception_decl => {
+                inner.skip(Rule::kw_exception);
+                let name = self.name(inner.take()?);
+                let title = self.text(inner.take()?);
+                let cite = inner.take_if(Rule::cite).and_then(|p| self.cite(p));
+                inner.skip(Rule::kw_overrides);
+                let target = self.name(inner.take()?);
+                inner.skip(Rule::kw_to);
+                let value = inner.take()?.as_str() == "true";
+                inner.skip(Rule::kw_when);
+                let condition = self.expr(inner.take()?, 0);
+                ItemKind::Exception(ExceptionDecl {
+                    name,
+                    title,
+                    cite,
+                    target,
+                    value,
+                    condition,
+                })
+            }
+            Rule::eligible_decl => {
+                inner.skip(Rule::kw_eligible);
+                inner.skip(Rule::kw_when);
+                ItemKind::Eligible(self.expr(inner.take()?, 0))
+            }
+            Rule::table_decl => ItemKind::Table(self.table(inner)?),
+            Rule::step_decl => ItemKind::Step(self.step(inner)?),
+            Rule::member_decl => {
+                inner.skip(Rule::kw_member);
+                ItemKind::Member(self.name(inner.take()?))
+            }
+            Rule::entry_decl => {
+                inner.skip(Rule::kw_entry);
+                inner.skip(Rule::kw_when);
+                ItemKind::Entry(self.expr(inner.take()?, 0))
+            }
+            Rule::link_decl => {
+                inner.skip(Rule::kw_link);
+                let material = self.name(inner.take()?);
+                inner.skip(Rule::kw_from);
+                let from = self.name(inner.take()?);
+                inner.skip(Rule::kw_to);
+                let to = self.name(inner.take()?);
+                ItemKind::Link { material, from, to }
+            }
+            _ => return None,
+        };
+        Some(Item { kind, span })
+    }
+
+    fn cite(&mut self, pair: P<'_>) -> Option<Text> {
+        let mut inner = Inner::new(pair);
+        inner.skip(Rule::kw_cite);
+        Some(self.text(inner.take()?))
+    }
+
+    fn material_clause(&mut self, pair: P<'_>) -> Option<MaterialClause> {
+        let span = self.span(&pair);
+        let rule = pair.as_rule();
+        let mut inner = Inner::new(pair);
+        Some(match rule {
+            Rule::material_when => {
+                inner.skip(Rule::kw_when);
+                MaterialClause::When(self.expr(inner.take()?, 0))
+            }
+            Rule::material_form => {
+                inner.skip(Rule::kw_form);
+                let form = match inner.take()?.as_str() {
+                    "original" => Form::Original,
+                    "copy" => Form::Copy,
+                    _ => Form::Electronic,
+                };
+                MaterialClause::Form { form, span }
+            }
+            Rule::material_copies => {
+                inner.skip(Rule::kw_copies);
+                let copies = self.int(&inner.take()?)?;
+                MaterialClause::Copies { copies, span }
+            }
+            Rule::material_issuer => {
+                inner.skip(Rule::kw_issued);
+                inner.skip(Rule::kw_by);
+                MaterialClause::IssuedBy(self.name(inner.take()?))
+            }
+            Rule::material_source => {
+                inner.skip(Rule::kw_source);
+                let source_pair = inner.take()?;
+                let source = match source_pair.as_rule() {
+                    Rule::source_shared => {
+                        let mut shared = Inner::new(source_pair);
+                        let dataset = self.name(shared.take()?);
+                        let fallback = if shared.skip(Rule::kw_else) {
+                            match shared.take()?.as_str() {
+                                "commitment" => Fallback::Commitment,
+                                _ => Fallback::Applicant,
+                            }
+                        } else {
+                            Fallback::Applicant
+                        };
+                        Source::Shared { dataset, fallback }
+                    }
+                    _ => match source_pair.as_str() {
+                        "commitment" => Source::Commitment,
+                        _ => Source::Applicant,
+                    },
+                };
+                MaterialClause::Source { source, span }
+            }
+            _ => return None,
+        })
+    }
+
+    fn fact(&mut self, pair: P<'_>) -> Option<FactDecl> {
+        let span = self.span(&pair);
+        let mut inner = Inner::new(pair);
+        let name = self.name(inner.take()?);
+        let ty = self.type_expr(inner.take()?)?;
+        let title = inner.take_if(Rule::string).map(|p| self.text(p));
+        Some(FactDecl {
+            name,
+            ty,
+            title,
+            span,
+        })
+    }
+
+    fn type_expr(&mut self, pair: P<'_>) -> Option<TypeExpr> {
+        let span = self.span(&pair);
+        let mut inner = Inner::new(pair);
+        let first = inner.take()?;
+        Some(match first.as_rule() {
+            Rule::list_type => {
+                let mut list = Inner::new(first);
+                list.skip(Rule::kw_list);
+                list.skip(Rule::kw_of);
+                let mut fields = Vec::new();
+                for field in list.rest() {
+                    let field_span = self.span(&field);
+                    let mut parts = Inner::new(field);
+                    let name = self.name(parts.take()?);
+                    let ty = self.scalar_type(parts.take()?)?;
+                    let optional = parts.take_if(Rule::optional).is_some();
+                    fields.push(FieldDecl {
+                        name,
+                        ty,
+                        optional,
+                        span: field_span,
+                    });
+                }
+                TypeExpr::List { fields, span }
+            }
+            Rule::set_type => {
+                let mut set = Inner::new(first);
+                set.skip(Rule::kw_set);
+                set.skip(Rule::kw_of);
+                let element = base_type(set.take()?.as_str());
+                TypeExpr::Set { element, span }
+            }
+            _ => {
+                let ty = self.scalar_type(first)?;
+                let optional = inner.take_if(Rule::optional).is_some();
+                TypeExpr::Scalar { ty, optional, span }
+            }
+        })
+    }
+
+    fn scalar_type(&mut self, pair: P<'_>) -> Option<ScalarType> {
+        let inner = pair.into_inner().next()?;
+        Some(match inner.as_rule() {
+            Rule::enum_type => ScalarType::Enum(inner.into_inner().map(|p| self.name(p)).collect()),
+            _ => ScalarType::Base(base_type(inner.as_str())),
+        })
+    }
+
+    fn param(&mut self, mut inner: Inner<'_>) -> Option<ParamDecl> {
+        inner.skip(Rule::kw_param);
+        let name = self.name(inner.take()?);
+        let key = inner
+            .take_if(Rule::param_key)
+            .and_then(|p| p.into_inner().next())
+            .map(|p| base_type(p.as_str()));
+        let ty = base_type(inner.take()?.as_str());
+        let title = inner.take_if(Rule::string).map(|p| self.text(p));
+        let mut entries = Vec::new();
+        for entry in inner.rest() {
+            let span = self.span(&entry);
+            let mut parts = Inner::new(entry);
+            let key = parts.take_if(Rule::string).map(|p| self.text(p));
+            parts.skip(Rule::kw_from);
+            let Some(from) = parts.take().and_then(|p| self.date(p)) else {
+                continue;
+            };
+            let Some(value) = parts.take().and_then(|p| self.literal(p)) else {
+                continue;
+            };
+            entries.push(ParamEntry {
+                key,
+                from,
+                value,
+                span,
+            });
+        }
+        Some(ParamDecl {
+            name,
+            key,
+            ty,
+            title,
+            entries,
+        })
+    }
+
+    fn table(&mut self, mut inner: Inner<'_>) -> Option<TableDecl> {
+        inner.skip(Rule::kw_table);
+        let name = self.name(inner.take()?);
+        let title = inner.take_if(Rule::string).map(|p| self.text(p));
+        let ty_pair = inner.take()?;
+        let ty_span = self.span(&ty_pair);
+        let ty = base_type(ty_pair.as_str());
+        inner.skip(Rule::kw_hit);
+        let hit_pair = inner.take()?;
+        let hit_span = self.span(&hit_pair);
+        let hit_kind = hit_pair.into_inner().next()?;
+        let hit = match hit_kind.as_rule() {
+            Rule::hit_unique => HitPolicy::Unique,
+            Rule::hit_first => HitPolicy::First,
+            Rule::hit_priority => HitPolicy::Priority,
+            _ => HitPolicy::Collect(hit_kind.into_inner().next().map(|op| match op.as_str() {
+                "sum" => CollectOp::Sum,
+                "count" => CollectOp::Count,
+                "min" => CollectOp::Min,
+                _ => CollectOp::Max,
+            })),
+        };
+        let mut inputs_part = Inner::new(inner.take()?);
+        inputs_part.skip(Rule::kw_inputs);
+        let inputs = inputs_part.rest().map(|p| self.expr(p, 0)).collect();
+        let order = match inner.take_if(Rule::table_order) {
+            Some(order) => {
+                let mut values = Vec::new();
+                for value in Inner::new(order)
+                    .rest()
+                    .filter(|p| p.as_rule() == Rule::value)
+                {
+                    values.push(self.value(value)?);
+                }
+                Some(values)
+            }
+            None => None,
+        };
+        let mut rows = Vec::new();
+        let mut default = None;
+        for part in inner.rest() {
+            match part.as_rule() {
+                Rule::table_row => {
+                    let span = self.span(&part);
+                    let mut cells = Vec::new();
+                    let mut output = None;
+                    for piece in part.into_inner() {
+                        match piece.as_rule() {
+                            Rule::cell => cells.push(self.cell(piece)?),
+                            Rule::value => output = Some(self.value(piece)?),
+                            _ => {}
+                        }
+                    }
+                    rows.push(TableRow {
+                        cells,
+                        output: output?,
+                        span,
+                    });
+                }
+                Rule::table_default => {
+                    let value = part.into_inner().find(|p| p.as_rule() == Rule::value)?;
+                    default = Some(self.value(value)?);
+                }
+                _ => {}
+            }
+        }
+        Some(TableDecl {
+            name,
+            title,
+            ty,
+            ty_span,
+            hit,
+            hit_span,
+            inputs,
+            order,
+            rows,
+            default,
+        })
+    }
+
+    fn cell(&mut self, pair: P<'_>) -> Option<Cell> {
+        let span = self.span(&pair);
+        let inner = pair.into_inner().next()?;
+        let kind = match inner.as_rule() {
+            Rule::cell_any => CellKind::Any,
+            Rule::cell_range => {
+                let mut parts = inner.into_inner();
+                let low = self.literal(parts.next()?)?;
+                let high = self.literal(parts.next()?)?;
+                CellKind::Range(low, high)
+            }
+            Rule::cell_compare => {
+                let mut parts = inner.into_inner();
+                let op = compare_op(parts.next()?.as_str());
+                CellKind::Compare(op, self.literal(parts.next()?)?)
+            }
+            Rule::cell_set => {
+                let mut values = Vec::new();
+                for value in inner.into_inner() {
+                    values.push(self.value(value)?);
+                }
+                CellKind::OneOf(values)
+            }
+            _ => CellKind::Equals(self.value(inner)?),
+        };
+        Some(Cell { kind, span })
+    }
+
+    fn value(&mut self, pair: P<'_>) -> Option<Value> {
+        let inner = pair.into_inner().next()?;
+        Some(match inner.as_rule() {
+            Rule::name => Value::Variant(self.name(inner)),
+            _ => Value::Literal(self.literal(inner)?),
+        })
+    }
+
+    fn step(&mut self, mut inner: Inner<'_>) -> Option<StepDecl> {
+        inner.skip(Rule::kw_step);
+        let name = self.name(inner.take()?);
+        let title = self.text(inner.take()?);
+        inner.skip(Rule::kw_by);
+        let department = self.name(inner.take()?);
+        let after = match inner.take_if(Rule::step_after) {
+            Some(after) => Inner::new(after)
+                .rest()
+                .filter(|p| p.as_rule() == Rule::name)
+                .map(|p| self.name(p))
+                .collect(),
+            None => Vec::new(),
+        };
+        inner.skip(Rule::kw_within);
+        let days_pair = inner.take()?;
+        let days_span = self.span(&days_pair);
+        let days = self.int(&days_pair)?;
+        let day_kind = inner.take()?;
+        let working_days = day_kind.into_inner().any(|p| p.as_rule() == Rule::working);
+        let produces = inner
+            .take_if(Rule::step_produces)
+            .and_then(|p| p.into_inner().nth(1))
+            .map(|p| self.name(p));
+        let condition = match inner.take_if(Rule::step_when) {
+            Some(when) => Some(self.expr(when.into_inner().nth(1)?, 0)),
+            None => None,
+        };
+        Some(StepDecl {
+            name,
+            title,
+            department,
+            after,
+            days,
+            days_span,
+            working_days,
+            produces,
+            condition,
+        })
+    }
+
+    // ------------------------------------------------------------ literals
+
+    fn text(&mut self, pair: P<'_>) -> Text {
+        let span = self.span(&pair);
+        let body = pair.into_inner().next().map(|p| p.as_str()).unwrap_or("");
+        let mut value = String::with_capacity(body.len());
+        let mut chars = body.char_indices();
+        while let Some((index, ch)) = chars.next() {
+            if ch != '\\' {
+                value.push(ch);
+                continue;
+            }
+            let Some((_, escaped)) = chars.next() else {
+                break;
+            };
+            match escaped {
+                '"' => value.push('"'),
+                '\\' => value.push('\\'),
+                'n' => value.push('\n'),
+                't' => value.push('\t'),
+                'u' => {
+                    let rest = &body[index + 2..];
+                    let decoded = rest
+                        .strip_prefix('{')
+                        .and_then(|r| r.split_once('}'))
+                        .and_then(|(hex, _)| {
+                            u32::from_str_radix(hex, 16).ok().map(|n| (hex.len(), n))
+                        })
+                        .and_then(|(len, n)| char::from_u32(n).map(|c| (len, c)));
+                    match decoded {
+                        Some((len, c)) => {
+                            value.push(c);
+                            for _ in 0..len + 2 {
+                                chars.next();
+                            }
+                        }
+                        None => {
+                            let start = span.start + 1 + index;
+                            self.errors.push(SyntaxError::InvalidEscape {
+                                text: "\\u".into(),
+                                span: Span::new(start, start + 2),
+                            });
+                        }
+                    }
+                }
+                other => {
+                    let start = span.start + 1 + index;
+                    self.errors.push(SyntaxError::InvalidEscape {
+                        text: format!("\\{other}"),
+                        span: Span::new(start, start + 1 + other.len_utf8()),
+                    });
+                }
+            }
+        }
+        Text { value, span }
+    }
+
+    fn int(&mut self, pair: &P<'_>) -> Option<i64> {
+        match pair.as_str().parse::<i64>() {
+            Ok(value) => Some(value),
+            Err(_) => {
+                self.errors.push(SyntaxError::NumberTooLarge {
+                    text: pair.as_str().into(),
+                    span: self.span(pair),
+                });
+                None
+            }
+        }
+    }
+
+    fn date(&mut self, pair: P<'_>) -> Option<DateLit> {
+        let span = self.span(&pair);
+        let text = pair.as_str();
+        let mut parts = text.split('-');
+        let parsed = (|| {
+            let year: i16 = parts.next()?.parse().ok()?;
+            let month: i8 = parts.next()?.parse().ok()?;
+            let day: i8 = parts.next()?.parse().ok()?;
+            Date::new(year, month, day).ok()
+        })();
+        match parsed {
+            Some(value) => Some(DateLit { value, span }),
+            None => {
+                self.errors.push(SyntaxError::InvalidDate {
+                    text: text.into(),
+                    span,
+                });
+                None
+            }
+        }
+    }
+
+    fn money(&mut self, pair: &P<'_>) -> Option<i64> {
+        let text = pair.as_str();
+        let span = self.span(pair);
+        let (negative, digits) = match text.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        let (yuan, fraction) = digits.split_once('.')?;
+        if fraction.len() > 2 {
+            self.errors.push(SyntaxError::MoneyPrecision {
+                text: text.into(),
+                span,
+            });
+            return None;
+        }
+        let fen_text = format!("{fraction:0<2}");
+        let value = yuan
+            .parse::<i64>()
+            .ok()
+            .and_then(|y| y.checked_mul(100))
+            .and_then(|y| fen_text.parse::<i64>().ok().and_then(|f| y.checked_add(f)));
+        match value {
+            Some(value) => Some(if negative { -value } else { value }),
+            None => {
+                self.errors.push(SyntaxError::NumberTooLarge {
+                    text: text.into(),
+                    span,
+                });
+                None
+            }
+        }
+    }
+
+    fn literal(&mut self, pair: P<'_>) -> Option<Literal> {
+        let span = self.span(&pair);
+        let inner = if pair.as_rule() == Rule::literal {
+            pair.into_inner().next()?
+        } else {
+            pair
+        };
+        let kind = self.literal_kind(inner)?;
+        Some(Literal { kind, span })
+    }
+
+    fn literal_kind(&mut self, pair: P<'_>) -> Option<LiteralKind> {
+        Some(match pair.as_rule() {
+            Rule::date_lit => LiteralKind::Date(self.date(pair)?.value),
+            Rule::money_lit => LiteralKind::Money(self.money(&pair)?),
+            Rule::int_lit => LiteralKind::Int(self.int(&pair)?),
+            Rule::bool_lit => LiteralKind::Bool(pair.as_str() == "true"),
+            Rule::string => LiteralKind::Text(self.text(pair).value),
+            _ => return None,
+        })
+    }
+
+    // ------------------------------------------------------------ expressions
+
+    fn too_deep(&mut self, span: Span) -> Expr {
+        if !self
+            .errors
+            .iter()
+            .any(|e| matches!(e, SyntaxError::ExprTooDeep { .. }))
+        {
+            self.errors.push(SyntaxError::ExprTooDeep {
+                limit: MAX_EXPR_DEPTH,
+                span,
+            });
+        }
+        Expr {
+            kind: ExprKind::Error,
+            span,
+        }
+    }
+
+    /// Builds the expression `pair` whose node will sit `depth` levels below
+    /// the root of its expression.
+    fn expr(&mut self, pair: P<'_>, depth: usize) -> Expr {
+        let span = self.span(&pair);
+        if depth > MAX_EXPR_DEPTH {
+            return self.too_deep(span);
+        }
+        match pair.as_rule() {
+            Rule::expr | Rule::primary => match pair.into_inner().next() {
+                Some(inner) => self.expr(inner, depth),
+                None => Expr {
+                    kind: ExprKind::Error,
+                    span,
+                },
+            },
+            Rule::or_expr | Rule::and_expr => {
+                let is_or = pair.as_rule() == Rule::or_expr;
+                let operands: Vec<P<'_>> = pair
+                    .into_inner()
+                    .filter(|p| !matches!(p.as_rule(), Rule::kw_or | Rule::kw_and))
+                    .collect();
+                if operands.len() == 1 {
+                    let only = operands.into_iter().next();
+                    return only.map_or(
+                        Expr {
+                            kind: ExprKind::Error,
+                            span,
+                        },
+                        |p| self.expr(p, depth),
+                    );
+                }
+                let operands = operands
+                    .into_iter()
+                    .map(|p| self.expr(p, depth + 1))
+                    .collect();
+                let kind = if is_or {
+                    ExprKind::Or(operands)
+                } else {
+                    ExprKind::And(operands)
+                };
+                Expr { kind, span }
+            }
+            Rule::not_expr => {
+                let parts: Vec<P<'_>> = pair.into_inner().collect();
+                let nots = parts.len().saturating_sub(1);
+                if depth + nots > MAX_EXPR_DEPTH {
+                    return self.too_deep(span);
+                }
+                let Some(last) = parts.last().cloned() else {
+                    return Expr {
+                        kind: ExprKind::Error,
+                        span,
+                    };
+                };
+                let mut expr = self.expr(last, depth + nots);
+                for not in parts[..nots].iter().rev() {
+                    let start = self.span(not).start;
+                    expr = Expr {
+                        span: Span::new(start, expr.span.end),
+                        kind: ExprKind::Not(Box::new(expr)),
+                    };
+                }
+                expr
+            }
+            Rule::compare_expr => {
+                let mut parts = pair.into_inner();
+                let Some(first) = parts.next() else {
+                    return Expr {
+                        kind: ExprKind::Error,
+                        span,
+                    };
+                };
+                let Some(op) = parts.next() else {
+                    return self.expr(first, depth);
+                };
+                let lhs = Box::new(self.expr(first, depth + 1));
+                let rhs = match parts.next() {
+                    Some(rhs) => Box::new(self.expr(rhs, depth + 1)),
+                    None => {
+                        return Expr {
+                            kind: ExprKind::Error,
+                            span,
+                        };
+                    }
+                };
+                let kind = match op.as_rule() {
+                    Rule::compare_op => ExprKind::Compare {
+                        op: compare_op(op.as_str()),
+                        lhs,
+                        rhs,
+                    },
+                    Rule::not_in => ExprKind::In {
+                        negated: true,
+                        element: lhs,
+                        set: rhs,
+                    },
+                    _ => ExprKind::In {
+                        negated: false,
+                        element: lhs,
+                        set: rhs,
+                    },
+                };
+                Expr { kind, span }
+            }
+            Rule::add_expr | Rule::mul_expr => self.left_fold(pair, depth, span),
+            Rule::unary_expr => {
+                let parts: Vec<P<'_>> = pair.into_inner().collect();
+                let negs = parts.len().saturating_sub(1);
+                if depth + negs > MAX_EXPR_DEPTH {
+                    return self.too_deep(span);
+                }
+                let Some(last) = parts.last().cloned() else {
+                    return Expr {
+                        kind: ExprKind::Error,
+                        span,
+                    };
+                };
+                let mut expr = self.expr(last, depth + negs);
+                for neg in parts[..negs].iter().rev() {
+                    let start = self.span(neg).start;
+                    expr = Expr {
+                        span: Span::new(start, expr.span.end),
+                        kind: ExprKind::Neg(Box::new(expr)),
+                    };
+                }
+                expr
+            }
+            Rule::postfix_expr => {
+                let parts: Vec<P<'_>> = pair.into_inner().collect();
+                let suffixes = parts.len().saturating_sub(1);
+                if depth + suffixes > MAX_EXPR_DEPTH {
+                    return self.too_deep(span);
+                }
+                let mut parts = parts.into_iter();
+                let Some(first) = parts.next() else {
+                    return Expr {
+                        kind: ExprKind::Error,
+                        span,
+                    };
+                };
+                let mut expr = self.expr(first, depth + suffixes);
+                for (level, suffix) in parts.enumerate() {
+                    let suffix_span = self.span(&suffix);
+                    let end = suffix_span.end;
+                    let kind = match suffix.as_rule() {
+                        Rule::index => {
+                            let key = match suffix.into_inner().next() {
+                                Some(key) => self.expr(key, depth + suffixes - level),
+                                None => Expr {
+                                    kind: ExprKind::Error,
+                                    span: suffix_span,
+                                },
+                            };
+                            ExprKind::Index {
+                                base: Box::new(expr),
+                                key: Box::new(key),
+                            }
+                        }
+                        _ => {
+                            let unit = match suffix.as_str() {
+                                "day" | "days" => TimeUnit::Days,
+                                "month" | "months" => TimeUnit::Months,
+                                _ => TimeUnit::Years,
+                            };
+                            ExprKind::Duration {
+                                amount: Box::new(expr),
+                                unit,
+                            }
+                        }
+                    };
+                    expr = Expr {
+                        kind,
+                        span: Span::new(span.start, end),
+                    };
+                }
+                expr
+            }
+            Rule::paren => match pair.into_inner().next() {
+                Some(inner) => Expr {
+                    kind: ExprKind::Paren(Box::new(self.expr(inner, depth + 1))),
+                    span,
+                },
+                None => Expr {
+                    kind: ExprKind::Error,
+                    span,
+                },
+            },
+            Rule::if_expr => {
+                let parts: Vec<P<'_>> = pair
+                    .into_inner()
+                    .filter(|p| p.as_rule() == Rule::expr)
+                    .collect();
+                let mut parts = parts.into_iter().map(|p| self.expr(p, depth + 1));
+                match (parts.next(), parts.next(), parts.next()) {
+                    (Some(condition), Some(then), Some(otherwise)) => Expr {
+                        kind: ExprKind::If {
+                            condition: Box::new(condition),
+                            then: Box::new(then),
+                            otherwise: Box::new(otherwise),
+                        },
+                        span,
+                    },
+                    _ => Expr {
+                        kind: ExprKind::Error,
+                        span,
+                    },
+                }
+            }
+            Rule::aggregate => self.aggregate(pair, depth, span),
+            Rule::call => {
+                let mut parts = pair.into_inner();
+                let Some(function) = parts.next() else {
+                    return Expr {
+                        kind: ExprKind::Error,
+                        span,
+                    };
+                };
+                let function = self.name(function);
+                let args = parts.map(|p| self.expr(p, depth + 1)).collect();
+                Expr {
+                    kind: ExprKind::Call { function, args },
+                    span,
+                }
+            }
+            Rule::set_lit => {
+                let elements = pair.into_inner().map(|p| self.expr(p, depth + 1)).collect();
+                Expr {
+                    kind: ExprKind::Set(elements),
+                    span,
+                }
+            }
+            Rule::literal => match pair.into_inner().next().and_then(|p| self.literal_kind(p)) {
+                Some(literal) => Expr {
+                    kind: ExprKind::Literal(literal),
+                    span,
+                },
+                None => Expr {
+                    kind: ExprKind::Error,
+                    span,
+                },
+            },
+            Rule::path => Expr {
+                kind: ExprKind::Path(pair.as_str().to_string()),
+                span,
+            },
+            _ => Expr {
+                kind: ExprKind::Error,
+                span,
+            },
+        }
+    }
+
+    /// `a + b - c` and `a * b / c round down`: left-associative chains.
+    fn left_fold(&mut self, pair: P<'_>, depth: usize, span: Span) -> Expr {
+        let parts: Vec<P<'_>> = pair.into_inner().collect();
+        let operators = parts
+            .iter()
+            .filter(|p| matches!(p.as_rule(), Rule::add_op | Rule::mul_op))
+            .count();
+        if depth + operators > MAX_EXPR_DEPTH {
+            return self.too_deep(span);
+        }
+        let mut parts = parts.into_iter().peekable();
+        let Some(first) = parts.next() else {
+            return Expr {
+                kind: ExprKind::Error,
+                span,
+            };
+        };
+        let mut remaining = operators;
+        let mut expr = self.expr(first, depth + remaining);
+        while let Some(op_pair) = parts.next() {
+            let op = match op_pair.as_str() {
+                "+" => ArithOp::Add,
+                "-" => ArithOp::Sub,
+                "*" => ArithOp::Mul,
+                _ => ArithOp::Div,
+            };
+            let Some(rhs_pair) = parts.next() else {
+                break;
+            };
+            let rhs = self.expr(rhs_pair, depth + remaining);
+            remaining = remaining.saturating_sub(1);
+            let mut end = rhs.span.end;
+            let rounding = match parts.peek() {
+                Some(p) if p.as_rule() == Rule::rounding => {
+                    let rounding_pair = parts.next();
+                    rounding_pair.map(|p| {
+                        end = self.span(&p).end;
+                        let mode = p
+                            .into_inner()
+                            .nth(1)
+                            .map(|m| m.as_str().to_string())
+                            .unwrap_or_default();
+                        match mode.as_str() {
+                            "down" => Rounding::Down,
+                            "up" => Rounding::Up,
+                            "half_up" => Rounding::HalfUp,
+                            _ => Rounding::HalfEven,
+                        }
+                    })
+                }
+                _ => None,
+            };
+            expr = Expr {
+                span: Span::new(expr.span.start, end),
+                kind: ExprKind::Arith {
+                    op,
+                    lhs: Box::new(expr),
+                    rhs: Box::new(rhs),
+                    rounding,
+                },
+            };
+        }
+        expr
+    }
+
+    fn aggregate(&mut self, pair: P<'_>, depth: usize, span: Span) -> Expr {
+        let mut kind = None;
+        let mut exprs: Vec<P<'_>> = Vec::new();
+        let mut saw_for = false;
+        let mut saw_where = false;
+        let mut value = None;
+        let mut var = None;
+        let mut list = None;
+        let mut filter = None;
+        for part in pair.into_inner() {
+            match part.as_rule() {
+                Rule::aggregate_kind => {
+                    kind = Some(match part.as_str() {
+                        "count" => AggregateKind::Count,
+                        "sum" => AggregateKind::Sum,
+                        "min" => AggregateKind::Min,
+                        "max" => AggregateKind::Max,
+                        "any" => AggregateKind::Any,
+                        _ => AggregateKind::All,
+                    })
+                }
+                Rule::expr => exprs.push(part),
+                Rule::kw_for => saw_for = true,
+                Rule::kw_where => saw_where = true,
+                Rule::name => var = Some(self.name(part)),
+                Rule::path => list = Some(self.name(part)),
+                _ => {}
+            }
+        }
+        let mut exprs = exprs.into_iter();
+        if saw_for {
+            value = exprs.next().map(|p| Box::new(self.expr(p, depth + 1)));
+        }
+        if saw_where {
+            filter = exprs.next().map(|p| Box::new(self.expr(p, depth + 1)));
+        }
+        match (kind, var, list) {
+            (Some(kind), Some(var), Some(list)) => Expr {
+                kind: ExprKind::Aggregate {
+                    kind,
+                    value,
+                    var,
+                    list,
+                    filter,
+                },
+                span,
+            },
+            _ => Expr {
+                kind: ExprKind::Error,
+                span,
+            },
+        }
+    }
+}
+
+/// The length of `text` without trailing whitespace and trailing comments.
+fn trimmed_length(text: &str) -> usize {
+    let mut text = text.trim_end();
+    loop {
+        let line_start = text.rfind('\n').map_or(0, |n| n + 1);
+        let mut in_string = false;
+        let mut escaped = false;
+        let mut comment_at = None;
+        for (index, ch) in text[line_start..].char_indices() {
+            match ch {
+                _ if escaped => escaped = false,
+                '\\' if in_string => escaped = true,
+                '"' => in_string = !in_string,
+                '#' if !in_string => {
+                    comment_at = Some(line_start + index);
+                    break;
+                }
+                _ => {}
+            }
+        }
+        match comment_at {
+            Some(at) => text = text[..at].trim_end(),
+            None => return text.len(),
+        }
+    }
+}
+
+fn base_type(text: &str) -> BaseType {
+    match text {
+        "bool" => BaseType::Bool,
+        "int" => BaseType::Int,
+        "money" => BaseType::Money,
+        "date" => BaseType::Date,
+        _ => BaseType::Text,
+    }
+}
+
+fn compare_op(text: &str) -> CompareOp {
+    match text {
+        "==" => CompareOp::Eq,
+        "!=" => CompareOp::Ne,
+        "<" => CompareOp::Lt,
+        "<=" => CompareOp::Le,
+        ">" => CompareOp::Gt,
+        _ => CompareOp::Ge,
+    }
+}
+
+/// A cursor over a pair's children that skips keywords by rule.
+struct Inner<'a> {
+    pairs: std::iter::Peekable<pest::iterators::Pairs<'a, Rule>>,
+}
+
+impl<'a> Inner<'a> {
+    fn new(pair: P<'a>) -> Inner<'a> {
+        Inner {
+            pairs: pair.into_inner().peekable(),
+        }
+    }
+
+    /// Skips the next child if it is `rule`; says whether it did.
+    fn skip(&mut self, rule: Rule) -> bool {
+        if self.pairs.peek().is_some_and(|p| p.as_rule() == rule) {
+            self.pairs.next();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn take(&mut self) -> Option<P<'a>> {
+        self.pairs.next()
+    }
+
+    fn take_if(&mut self, rule: Rule) -> Option<P<'a>> {
+        if self.pairs.peek().is_some_and(|p| p.as_rule() == rule) {
+            self.pairs.next()
+        } else {
+            None
+        }
+    }
+
+    fn rest(self) -> impl Iterator<Item = P<'a>> {
+        self.pairs
+    }
+}
