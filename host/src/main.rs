@@ -1,1 +1,9 @@
-fn main() {}
+//! `yici`: the command line of the Yici rules engine for officers and testers.
+
+mod cli;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    cli::run()
+}

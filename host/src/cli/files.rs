@@ -1,0 +1,75 @@
+//! Finding and reading `.rules` files.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// The name of the catalogue file searched for next to and above the paths.
+pub const CATALOGUE_FILE: &str = "catalogue.rules";
+
+/// Expands files and folders into `.rules` files, sorted within each folder.
+pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut files = Vec::new();
+    for path in paths {
+        let metadata = fs::metadata(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+        if metadata.is_dir() {
+            walk(path, &mut files)?;
+        } else {
+            files.push(path.clone());
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    files.retain(|f| seen.insert(fs::canonicalize(f).unwrap_or_else(|_| f.clone())));
+    Ok(files)
+}
+
+fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), String> {
+    let entries = fs::read_dir(dir).map_err(|e| format!("cannot read folder `{}`: {e}", dir.display()))?;
+    let mut paths: Vec<PathBuf> = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("cannot read folder `{}`: {e}", dir.display()))?;
+        paths.push(entry.path());
+    }
+    paths.sort();
+    for path in paths {
+        if path.is_dir() {
+            walk(&path, files)?;
+        } else if path.extension().is_some_and(|e| e == "rules") {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// The nearest `catalogue.rules` in the folder of `path` or above it.
+pub fn find_catalogue(path: &Path) -> Option<PathBuf> {
+    let start = if path.is_dir() { path.to_path_buf() } else { path.parent()?.to_path_buf() };
+    let start = fs::canonicalize(&start).unwrap_or(start);
+    start.ancestors().map(|dir| dir.join(CATALOGUE_FILE)).find(|candidate| candidate.is_file())
+}
+
+/// A file's text, or the offset of its first byte that is not UTF-8.
+pub enum Contents {
+    Text(String),
+    NotUtf8 { lossy: String, offset: usize },
+}
+
+pub fn read(path: &Path) -> Result<Contents, String> {
+    let bytes = fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(Contents::Text(text)),
+        Err(error) => {
+            let offset = error.utf8_error().valid_up_to();
+            Ok(Contents::NotUtf8 { lossy: String::from_utf8_lossy(error.as_bytes()).into_owned(), offset })
+        }
+    }
+}
+
+/// Shows paths relative to the working folder when they are under it.
+pub fn display(path: &Path) -> String {
+    let current = std::env::current_dir().ok().and_then(|d| fs::canonicalize(d).ok());
+    let absolute = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    match current.as_ref().and_then(|c| absolute.strip_prefix(c).ok()) {
+        Some(relative) => relative.display().to_string(),
+        None => path.display().to_string(),
+    }
+}

@@ -1,0 +1,101 @@
+//! The command line: argument parsing (clap) and one module per command.
+//!
+//! Exit codes, the same for every command: 0 when all is well, 1 when the
+//! policies have errors (or a check fails), 2 when the command itself could
+//! not run (a usage mistake, a file that cannot be read or written).
+
+mod check;
+mod files;
+mod fmt;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Yici (一次): write, check and run the rules of government services.
+///
+/// Policies are `.rules` files: each states who qualifies for a service, which
+/// materials to bring and which departments approve in what order. The
+/// departments, shared datasets and materials are declared once in
+/// `policies/catalogue.rules`.
+#[derive(Debug, Parser)]
+#[command(name = "yici", version, about, long_about)]
+pub struct Cli {
+    /// When to colour messages.
+    #[arg(long, value_enum, default_value_t = Color::Auto, global = true)]
+    color: Color,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check policies for mistakes without changing them.
+    ///
+    /// Give files or folders; folders are searched for `.rules` files. Every
+    /// mistake is reported with its line, column and a hint, not only the first.
+    /// The catalogue is found by looking for `catalogue.rules` in the folder of
+    /// each path and the folders above it. Exit code: 0 when there are no
+    /// errors, 1 when there are errors, 2 when a file cannot be read.
+    Check(CheckArgs),
+    /// Rewrite policies in the one standard layout.
+    ///
+    /// Comments are kept and the meaning never changes. With `--check`, nothing
+    /// is written: the command lists the files that are not yet formatted and
+    /// exits with 1 if there are any.
+    Fmt(FmtArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct CheckArgs {
+    /// Policy files or folders to check.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Treat warnings (such as an unused fact) as errors.
+    #[arg(long)]
+    deny_warnings: bool,
+    /// The catalogue file, when it is not found next to or above the paths.
+    #[arg(long, value_name = "FILE")]
+    catalogue: Option<PathBuf>,
+    /// Also print the checked policies in the engine's internal form (for developers).
+    #[arg(long)]
+    ir: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct FmtArgs {
+    /// Policy files or folders to format.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Only report files that would change; write nothing.
+    #[arg(long)]
+    check: bool,
+}
+
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let color = match cli.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    match cli.command {
+        Command::Check(args) => check::run(&args, color),
+        Command::Fmt(args) => fmt::run(&args, color),
+    }
+}
+
+/// Exit code 2: the command could not do its job.
+fn io_failure(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(2)
+}
