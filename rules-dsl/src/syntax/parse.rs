@@ -902,12 +902,188 @@ impl Builder<'_> {
     }
 
     /// Builds the expression `pair` whose node will sit `depth` levels below
-    /// the root of its expression.
+    /// the root of its expression. Precedence levels that hold a single
+    /// operand are skipped in a loop, not by recursion, so each bracket level
+    /// costs two stack frames rather than ten.
     fn expr(&mut self, pair: P<'_>, depth: usize) -> Expr {
+        let mut pair = pair;
+        loop {
+            let passes_through = match pair.as_rule() {
+                Rule::expr | Rule::primary => true,
+                Rule::or_expr
+                | Rule::and_expr
+                | Rule::not_expr
+                | Rule::compare_expr
+                | Rule::add_expr
+                | Rule::mul_expr
+                | Rule::unary_expr
+                | Rule::postfix_expr => pair.clone().into_inner().nth(1).is_none(),
+                _ => false,
+            };
+            if !passes_through {
+                break;
+            }
+            match pair.clone().into_inner().next() {
+                Some(inner) => pair = inner,
+                None => return Expr { kind: ExprKind::Error, span: self.span(&pair) },
+            }
+        }
         let span = self.span(&pair);
         if depth > MAX_EXPR_DEPTH {
             return self.too_deep(span);
         }
+        match pair.as_rule() {
+            Rule::or_expr | Rule::and_expr => self.junction(pair, depth, span),
+            Rule::not_expr => self.prefixed(pair, depth, span, true),
+            Rule::unary_expr => self.prefixed(pair, depth, span, false),
+            Rule::compare_expr => self.comparison(pair, depth, span),
+            Rule::add_expr | Rule::mul_expr => self.left_fold(pair, depth, span),
+            Rule::postfix_expr => self.postfix(pair, depth, span),
+            _ => self.atom(pair, depth, span),
+        }
+    }
+
+    fn junction(&mut self, pair: P<'_>, depth: usize, span: Span) -> Expr {
+        let is_or = pair.as_rule() == Rule::or_expr;
+        let operands: Vec<P<'_>> = pair
+            .into_inner()
+            .filter(|p| !matches!(p.as_rule(), Rule::kw_or | Rule::kw_and))
+            .collect();
+        if operands.len() == 1 {
+            let only = operands.into_iter().next();
+            return only.map_or(
+                Expr {
+                    kind: ExprKind::Error,
+                    span,
+                },
+                |p| self.expr(p, depth),
+            );
+        }
+        let operands = operands
+            .into_iter()
+            .map(|p| self.expr(p, depth + 1))
+            .collect();
+        let kind = if is_or {
+            ExprKind::Or(operands)
+        } else {
+            ExprKind::And(operands)
+        };
+        Expr { kind, span }
+    }
+
+    /// `not not x` and `- -x`: prefix operators, applied without recursion.
+    fn prefixed(&mut self, pair: P<'_>, depth: usize, span: Span, is_not: bool) -> Expr {
+        let parts: Vec<P<'_>> = pair.into_inner().collect();
+        let prefixes = parts.len().saturating_sub(1);
+        if depth + prefixes > MAX_EXPR_DEPTH {
+            return self.too_deep(span);
+        }
+        let Some(last) = parts.last().cloned() else {
+            return Expr { kind: ExprKind::Error, span };
+        };
+        let mut expr = self.expr(last, depth + prefixes);
+        for prefix in parts[..prefixes].iter().rev() {
+            let start = self.span(prefix).start;
+            let operand = Box::new(expr);
+            let span = Span::new(start, operand.span.end);
+            expr = Expr { span, kind: if is_not { ExprKind::Not(operand) } else { ExprKind::Neg(operand) } };
+        }
+        expr
+    }
+
+    fn comparison(&mut self, pair: P<'_>, depth: usize, span: Span) -> Expr {
+        let mut parts = pair.into_inner();
+        let Some(first) = parts.next() else {
+            return Expr {
+                kind: ExprKind::Error,
+                span,
+            };
+        };
+        let Some(op) = parts.next() else {
+            return self.expr(first, depth);
+        };
+        let lhs = Box::new(self.expr(first, depth + 1));
+        let rhs = match parts.next() {
+            Some(rhs) => Box::new(self.expr(rhs, depth + 1)),
+            None => {
+                return Expr {
+                    kind: ExprKind::Error,
+                    span,
+                };
+            }
+        };
+        let kind = match op.as_rule() {
+            Rule::compare_op => ExprKind::Compare {
+                op: compare_op(op.as_str()),
+                lhs,
+                rhs,
+            },
+            Rule::not_in => ExprKind::In {
+                negated: true,
+                element: lhs,
+                set: rhs,
+            },
+            _ => ExprKind::In {
+                negated: false,
+                element: lhs,
+                set: rhs,
+            },
+        };
+        Expr { kind, span }
+    }
+
+    fn postfix(&mut self, pair: P<'_>, depth: usize, span: Span) -> Expr {
+        let parts: Vec<P<'_>> = pair.into_inner().collect();
+        let suffixes = parts.len().saturating_sub(1);
+        if depth + suffixes > MAX_EXPR_DEPTH {
+            return self.too_deep(span);
+        }
+        let mut parts = parts.into_iter();
+        let Some(first) = parts.next() else {
+            return Expr {
+                kind: ExprKind::Error,
+                span,
+            };
+        };
+        let mut expr = self.expr(first, depth + suffixes);
+        for (level, suffix) in parts.enumerate() {
+            let suffix_span = self.span(&suffix);
+            let end = suffix_span.end;
+            let kind = match suffix.as_rule() {
+                Rule::index => {
+                    let key = match suffix.into_inner().next() {
+                        Some(key) => self.expr(key, depth + suffixes - level),
+                        None => Expr {
+                            kind: ExprKind::Error,
+                            span: suffix_span,
+                        },
+                    };
+                    ExprKind::Index {
+                        base: Box::new(expr),
+                        key: Box::new(key),
+                    }
+                }
+                _ => {
+                    let unit = match suffix.as_str() {
+                        "day" | "days" => TimeUnit::Days,
+                        "month" | "months" => TimeUnit::Months,
+                        _ => TimeUnit::Years,
+                    };
+                    ExprKind::Duration {
+                        amount: Box::new(expr),
+                        unit,
+                    }
+                }
+            };
+            expr = Expr {
+                kind,
+                span: Span::new(span.start, end),
+            };
+        }
+        expr
+    }
+
+    fn atom(&mut self, pair: P<'_>, depth: usize, span: Span) -> Expr {
         match pair.as_rule() {
             Rule::expr | Rule::primary => match pair.into_inner().next() {
                 Some(inner) => self.expr(inner, depth),
@@ -916,168 +1092,6 @@ impl Builder<'_> {
                     span,
                 },
             },
-            Rule::or_expr | Rule::and_expr => {
-                let is_or = pair.as_rule() == Rule::or_expr;
-                let operands: Vec<P<'_>> = pair
-                    .into_inner()
-                    .filter(|p| !matches!(p.as_rule(), Rule::kw_or | Rule::kw_and))
-                    .collect();
-                if operands.len() == 1 {
-                    let only = operands.into_iter().next();
-                    return only.map_or(
-                        Expr {
-                            kind: ExprKind::Error,
-                            span,
-                        },
-                        |p| self.expr(p, depth),
-                    );
-                }
-                let operands = operands
-                    .into_iter()
-                    .map(|p| self.expr(p, depth + 1))
-                    .collect();
-                let kind = if is_or {
-                    ExprKind::Or(operands)
-                } else {
-                    ExprKind::And(operands)
-                };
-                Expr { kind, span }
-            }
-            Rule::not_expr => {
-                let parts: Vec<P<'_>> = pair.into_inner().collect();
-                let nots = parts.len().saturating_sub(1);
-                if depth + nots > MAX_EXPR_DEPTH {
-                    return self.too_deep(span);
-                }
-                let Some(last) = parts.last().cloned() else {
-                    return Expr {
-                        kind: ExprKind::Error,
-                        span,
-                    };
-                };
-                let mut expr = self.expr(last, depth + nots);
-                for not in parts[..nots].iter().rev() {
-                    let start = self.span(not).start;
-                    expr = Expr {
-                        span: Span::new(start, expr.span.end),
-                        kind: ExprKind::Not(Box::new(expr)),
-                    };
-                }
-                expr
-            }
-            Rule::compare_expr => {
-                let mut parts = pair.into_inner();
-                let Some(first) = parts.next() else {
-                    return Expr {
-                        kind: ExprKind::Error,
-                        span,
-                    };
-                };
-                let Some(op) = parts.next() else {
-                    return self.expr(first, depth);
-                };
-                let lhs = Box::new(self.expr(first, depth + 1));
-                let rhs = match parts.next() {
-                    Some(rhs) => Box::new(self.expr(rhs, depth + 1)),
-                    None => {
-                        return Expr {
-                            kind: ExprKind::Error,
-                            span,
-                        };
-                    }
-                };
-                let kind = match op.as_rule() {
-                    Rule::compare_op => ExprKind::Compare {
-                        op: compare_op(op.as_str()),
-                        lhs,
-                        rhs,
-                    },
-                    Rule::not_in => ExprKind::In {
-                        negated: true,
-                        element: lhs,
-                        set: rhs,
-                    },
-                    _ => ExprKind::In {
-                        negated: false,
-                        element: lhs,
-                        set: rhs,
-                    },
-                };
-                Expr { kind, span }
-            }
-            Rule::add_expr | Rule::mul_expr => self.left_fold(pair, depth, span),
-            Rule::unary_expr => {
-                let parts: Vec<P<'_>> = pair.into_inner().collect();
-                let negs = parts.len().saturating_sub(1);
-                if depth + negs > MAX_EXPR_DEPTH {
-                    return self.too_deep(span);
-                }
-                let Some(last) = parts.last().cloned() else {
-                    return Expr {
-                        kind: ExprKind::Error,
-                        span,
-                    };
-                };
-                let mut expr = self.expr(last, depth + negs);
-                for neg in parts[..negs].iter().rev() {
-                    let start = self.span(neg).start;
-                    expr = Expr {
-                        span: Span::new(start, expr.span.end),
-                        kind: ExprKind::Neg(Box::new(expr)),
-                    };
-                }
-                expr
-            }
-            Rule::postfix_expr => {
-                let parts: Vec<P<'_>> = pair.into_inner().collect();
-                let suffixes = parts.len().saturating_sub(1);
-                if depth + suffixes > MAX_EXPR_DEPTH {
-                    return self.too_deep(span);
-                }
-                let mut parts = parts.into_iter();
-                let Some(first) = parts.next() else {
-                    return Expr {
-                        kind: ExprKind::Error,
-                        span,
-                    };
-                };
-                let mut expr = self.expr(first, depth + suffixes);
-                for (level, suffix) in parts.enumerate() {
-                    let suffix_span = self.span(&suffix);
-                    let end = suffix_span.end;
-                    let kind = match suffix.as_rule() {
-                        Rule::index => {
-                            let key = match suffix.into_inner().next() {
-                                Some(key) => self.expr(key, depth + suffixes - level),
-                                None => Expr {
-                                    kind: ExprKind::Error,
-                                    span: suffix_span,
-                                },
-                            };
-                            ExprKind::Index {
-                                base: Box::new(expr),
-                                key: Box::new(key),
-                            }
-                        }
-                        _ => {
-                            let unit = match suffix.as_str() {
-                                "day" | "days" => TimeUnit::Days,
-                                "month" | "months" => TimeUnit::Months,
-                                _ => TimeUnit::Years,
-                            };
-                            ExprKind::Duration {
-                                amount: Box::new(expr),
-                                unit,
-                            }
-                        }
-                    };
-                    expr = Expr {
-                        kind,
-                        span: Span::new(span.start, end),
-                    };
-                }
-                expr
-            }
             Rule::paren => match pair.into_inner().next() {
                 Some(inner) => Expr {
                     kind: ExprKind::Paren(Box::new(self.expr(inner, depth + 1))),
