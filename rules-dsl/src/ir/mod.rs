@@ -433,3 +433,56 @@ pub enum SetOperand {
     Literals(Vec<Literal>),
     Value(Box<Expr>),
 }
+
+/// A value the decision reports under `values`: a titled `let` or table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reported {
+    Let(LetId),
+    Table(TableId),
+}
+
+/// The bit of a missing-facts mask that stands for "no value" rather than a
+/// missing fact: a parameter not in force, a table without a matching row,
+/// `min`/`max` of an empty list.
+pub const NO_VALUE_BIT: u32 = 63;
+/// Missing facts beyond the first 62 share this bit (the decision then lists
+/// every one of them that is missing).
+pub const OVERFLOW_BIT: u32 = 62;
+
+impl Policy {
+    /// The facts that may be missing, in bit order of the unknown masks: each
+    /// optional fact, then each optional field of a list's records as
+    /// `list.field`. Slot `i` is bit `min(i, OVERFLOW_BIT)`.
+    pub fn missing_slots(&self) -> Vec<String> {
+        let mut slots = Vec::new();
+        for fact in &self.facts {
+            if fact.optional {
+                slots.push(fact.name.clone());
+            }
+        }
+        for fact in &self.facts {
+            if let Type::List(record) = fact.ty {
+                for field in &self.records[record].fields {
+                    if field.optional {
+                        slots.push(format!("{}.{}", fact.name, field.name));
+                    }
+                }
+            }
+        }
+        slots
+    }
+
+    /// The mask bit of missing slot `index`.
+    pub fn missing_bit(index: usize) -> u32 {
+        u32::try_from(index).map_or(OVERFLOW_BIT, |i| i.min(OVERFLOW_BIT))
+    }
+
+    /// The values the decision reports, in the order written: titled lets
+    /// first, then titled tables.
+    pub fn reported_values(&self) -> Vec<Reported> {
+        let lets = self.lets.iter().enumerate().filter(|(_, l)| l.title.is_some()).map(|(i, _)| Reported::Let(i));
+        let tables =
+            self.tables.iter().enumerate().filter(|(_, t)| t.title.is_some()).map(|(i, _)| Reported::Table(i));
+        lets.chain(tables).collect()
+    }
+}

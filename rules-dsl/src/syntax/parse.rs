@@ -163,15 +163,6 @@ fn describe(rule: Rule) -> &'static str {
         }
         Rule::material_issuer => "`issued by DEPARTMENT`",
         Rule::expr
-        | Rule::or_expr
-        | Rule::and_expr
-        | Rule::not_expr
-        | Rule::compare_expr
-        | Rule::add_expr
-        | Rule::mul_expr
-        | Rule::unary_expr
-        | Rule::postfix_expr
-        | Rule::primary
         | Rule::paren
         | Rule::if_expr
         | Rule::aggregate
@@ -901,346 +892,257 @@ impl Builder<'_> {
         }
     }
 
-    /// Builds the expression `pair` whose node will sit `depth` levels below
-    /// the root of its expression. Precedence levels that hold a single
-    /// operand are skipped in a loop, not by recursion, so each bracket level
-    /// costs two stack frames rather than ten.
-    fn expr(&mut self, pair: P<'_>, depth: usize) -> Expr {
-        let mut pair = pair;
-        loop {
-            let passes_through = match pair.as_rule() {
-                Rule::expr | Rule::primary => true,
-                Rule::or_expr
-                | Rule::and_expr
-                | Rule::not_expr
-                | Rule::compare_expr
-                | Rule::add_expr
-                | Rule::mul_expr
-                | Rule::unary_expr
-                | Rule::postfix_expr => pair.clone().into_inner().nth(1).is_none(),
-                _ => false,
-            };
-            if !passes_through {
-                break;
-            }
-            match pair.clone().into_inner().next() {
-                Some(inner) => pair = inner,
-                None => return Expr { kind: ExprKind::Error, span: self.span(&pair) },
-            }
-        }
+    /// Builds an expression; items call this for their top-level expressions.
+    fn expr(&mut self, pair: P<'_>, _depth: usize) -> Expr {
+        self.expr_with_height(pair).0
+    }
+
+    /// Builds the expression `pair` and returns it with its height (the
+    /// longest path to a leaf). Operators are applied with an explicit stack
+    /// (shunting-yard), so a long chain never recurses; a tree taller than
+    /// [`MAX_EXPR_DEPTH`] is cut off with an error, so later stages, which
+    /// recurse, never exhaust the stack.
+    fn expr_with_height(&mut self, pair: P<'_>) -> (Expr, usize) {
         let span = self.span(&pair);
-        if depth > MAX_EXPR_DEPTH {
-            return self.too_deep(span);
+        if pair.as_rule() != Rule::expr {
+            return self.atom(pair, span);
         }
-        match pair.as_rule() {
-            Rule::or_expr | Rule::and_expr => self.junction(pair, depth, span),
-            Rule::not_expr => self.prefixed(pair, depth, span, true),
-            Rule::unary_expr => self.prefixed(pair, depth, span, false),
-            Rule::compare_expr => self.comparison(pair, depth, span),
-            Rule::add_expr | Rule::mul_expr => self.left_fold(pair, depth, span),
-            Rule::postfix_expr => self.postfix(pair, depth, span),
-            _ => self.atom(pair, depth, span),
-        }
-    }
-
-    fn junction(&mut self, pair: P<'_>, depth: usize, span: Span) -> Expr {
-        let is_or = pair.as_rule() == Rule::or_expr;
-        let operands: Vec<P<'_>> = pair
-            .into_inner()
-            .filter(|p| !matches!(p.as_rule(), Rule::kw_or | Rule::kw_and))
-            .collect();
-        if operands.len() == 1 {
-            let only = operands.into_iter().next();
-            return only.map_or(
-                Expr {
-                    kind: ExprKind::Error,
-                    span,
-                },
-                |p| self.expr(p, depth),
-            );
-        }
-        let operands = operands
-            .into_iter()
-            .map(|p| self.expr(p, depth + 1))
-            .collect();
-        let kind = if is_or {
-            ExprKind::Or(operands)
-        } else {
-            ExprKind::And(operands)
-        };
-        Expr { kind, span }
-    }
-
-    /// `not not x` and `- -x`: prefix operators, applied without recursion.
-    fn prefixed(&mut self, pair: P<'_>, depth: usize, span: Span, is_not: bool) -> Expr {
-        let parts: Vec<P<'_>> = pair.into_inner().collect();
-        let prefixes = parts.len().saturating_sub(1);
-        if depth + prefixes > MAX_EXPR_DEPTH {
-            return self.too_deep(span);
-        }
-        let Some(last) = parts.last().cloned() else {
-            return Expr { kind: ExprKind::Error, span };
-        };
-        let mut expr = self.expr(last, depth + prefixes);
-        for prefix in parts[..prefixes].iter().rev() {
-            let start = self.span(prefix).start;
-            let operand = Box::new(expr);
-            let span = Span::new(start, operand.span.end);
-            expr = Expr { span, kind: if is_not { ExprKind::Not(operand) } else { ExprKind::Neg(operand) } };
-        }
-        expr
-    }
-
-    fn comparison(&mut self, pair: P<'_>, depth: usize, span: Span) -> Expr {
-        let mut parts = pair.into_inner();
-        let Some(first) = parts.next() else {
-            return Expr {
-                kind: ExprKind::Error,
-                span,
-            };
-        };
-        let Some(op) = parts.next() else {
-            return self.expr(first, depth);
-        };
-        let lhs = Box::new(self.expr(first, depth + 1));
-        let rhs = match parts.next() {
-            Some(rhs) => Box::new(self.expr(rhs, depth + 1)),
-            None => {
-                return Expr {
-                    kind: ExprKind::Error,
-                    span,
-                };
-            }
-        };
-        let kind = match op.as_rule() {
-            Rule::compare_op => ExprKind::Compare {
-                op: compare_op(op.as_str()),
-                lhs,
-                rhs,
-            },
-            Rule::not_in => ExprKind::In {
-                negated: true,
-                element: lhs,
-                set: rhs,
-            },
-            _ => ExprKind::In {
-                negated: false,
-                element: lhs,
-                set: rhs,
-            },
-        };
-        Expr { kind, span }
-    }
-
-    fn postfix(&mut self, pair: P<'_>, depth: usize, span: Span) -> Expr {
-        let parts: Vec<P<'_>> = pair.into_inner().collect();
-        let suffixes = parts.len().saturating_sub(1);
-        if depth + suffixes > MAX_EXPR_DEPTH {
-            return self.too_deep(span);
-        }
-        let mut parts = parts.into_iter();
-        let Some(first) = parts.next() else {
-            return Expr {
-                kind: ExprKind::Error,
-                span,
-            };
-        };
-        let mut expr = self.expr(first, depth + suffixes);
-        for (level, suffix) in parts.enumerate() {
-            let suffix_span = self.span(&suffix);
-            let end = suffix_span.end;
-            let kind = match suffix.as_rule() {
-                Rule::index => {
-                    let key = match suffix.into_inner().next() {
-                        Some(key) => self.expr(key, depth + suffixes - level),
-                        None => Expr {
-                            kind: ExprKind::Error,
-                            span: suffix_span,
-                        },
+        let mut operands: Vec<(Expr, usize)> = Vec::new();
+        let mut operators: Vec<(Op, Span)> = Vec::new();
+        for part in pair.into_inner() {
+            let part_span = self.span(&part);
+            let rule = part.as_rule();
+            match rule {
+                Rule::not_op => operators.push((Op::Not, part_span)),
+                Rule::neg_op => operators.push((Op::Neg, part_span)),
+                Rule::kw_or
+                | Rule::kw_and
+                | Rule::compare_op
+                | Rule::not_in
+                | Rule::kw_in
+                | Rule::add_op
+                | Rule::mul_op => {
+                    let op = match rule {
+                        Rule::kw_or => Op::Or,
+                        Rule::kw_and => Op::And,
+                        Rule::compare_op => Op::Compare(compare_op(part.as_str())),
+                        Rule::not_in => Op::In { negated: true },
+                        Rule::kw_in => Op::In { negated: false },
+                        Rule::add_op if part.as_str() == "+" => Op::Arith(ArithOp::Add),
+                        Rule::add_op => Op::Arith(ArithOp::Sub),
+                        _ if part.as_str() == "*" => Op::Arith(ArithOp::Mul),
+                        _ => Op::Arith(ArithOp::Div),
                     };
-                    ExprKind::Index {
-                        base: Box::new(expr),
-                        key: Box::new(key),
-                    }
+                    self.reduce_while(&mut operands, &mut operators, op.precedence());
+                    operators.push((op, part_span));
+                }
+                Rule::index | Rule::time_unit | Rule::rounding => {
+                    let precedence = if rule == Rule::rounding { Op::ROUND } else { Op::POSTFIX };
+                    self.reduce_while(&mut operands, &mut operators, precedence);
+                    let Some((operand, height)) = operands.pop() else {
+                        continue;
+                    };
+                    let built = self.postfix(operand, height, part, part_span);
+                    operands.push(built);
                 }
                 _ => {
-                    let unit = match suffix.as_str() {
-                        "day" | "days" => TimeUnit::Days,
-                        "month" | "months" => TimeUnit::Months,
-                        _ => TimeUnit::Years,
+                    let atom = self.atom(part, part_span);
+                    operands.push(atom);
+                }
+            }
+        }
+        self.reduce_while(&mut operands, &mut operators, 0);
+        operands.pop().unwrap_or((Expr { kind: ExprKind::Error, span }, 1))
+    }
+
+    /// Applies stacked operators whose precedence is at least `min`.
+    fn reduce_while(&mut self, operands: &mut Vec<(Expr, usize)>, operators: &mut Vec<(Op, Span)>, min: u8) {
+        while let Some(&(op, op_span)) = operators.last() {
+            if op.precedence() < min {
+                break;
+            }
+            operators.pop();
+            let Some((rhs, rhs_height)) = operands.pop() else {
+                break;
+            };
+            let built = match op {
+                Op::Not | Op::Neg => {
+                    let span = Span::new(op_span.start, rhs.span.end);
+                    let operand = Box::new(rhs);
+                    let kind = if op == Op::Not { ExprKind::Not(operand) } else { ExprKind::Neg(operand) };
+                    (Expr { kind, span }, rhs_height + 1)
+                }
+                _ => {
+                    let Some((lhs, lhs_height)) = operands.pop() else {
+                        operands.push((rhs, rhs_height));
+                        break;
                     };
-                    ExprKind::Duration {
-                        amount: Box::new(expr),
-                        unit,
+                    let span = lhs.span.to(rhs.span);
+                    match (op, lhs) {
+                        // `a and b and c` is one node with three operands.
+                        (Op::And, Expr { kind: ExprKind::And(mut list), .. }) => {
+                            list.push(rhs);
+                            (Expr { kind: ExprKind::And(list), span }, lhs_height.max(rhs_height + 1))
+                        }
+                        (Op::Or, Expr { kind: ExprKind::Or(mut list), .. }) => {
+                            list.push(rhs);
+                            (Expr { kind: ExprKind::Or(list), span }, lhs_height.max(rhs_height + 1))
+                        }
+                        (op, lhs) => {
+                            let (lhs, rhs) = (Box::new(lhs), Box::new(rhs));
+                            let kind = match op {
+                                Op::And => ExprKind::And(vec![*lhs, *rhs]),
+                                Op::Or => ExprKind::Or(vec![*lhs, *rhs]),
+                                Op::Compare(op) => ExprKind::Compare { op, lhs, rhs },
+                                Op::In { negated } => ExprKind::In { negated, element: lhs, set: rhs },
+                                Op::Arith(op) => ExprKind::Arith { op, lhs, rhs, rounding: None },
+                                Op::Not | Op::Neg => ExprKind::Error,
+                            };
+                            (Expr { kind, span }, lhs_height.max(rhs_height) + 1)
+                        }
                     }
                 }
             };
-            expr = Expr {
-                kind,
-                span: Span::new(span.start, end),
-            };
+            operands.push(self.bounded(built));
         }
-        expr
     }
 
-    fn atom(&mut self, pair: P<'_>, depth: usize, span: Span) -> Expr {
-        match pair.as_rule() {
-            Rule::expr | Rule::primary => match pair.into_inner().next() {
-                Some(inner) => self.expr(inner, depth),
-                None => Expr {
-                    kind: ExprKind::Error,
-                    span,
-                },
-            },
-            Rule::paren => match pair.into_inner().next() {
-                Some(inner) => Expr {
-                    kind: ExprKind::Paren(Box::new(self.expr(inner, depth + 1))),
-                    span,
-                },
-                None => Expr {
-                    kind: ExprKind::Error,
-                    span,
-                },
-            },
-            Rule::if_expr => {
-                let parts: Vec<P<'_>> = pair
-                    .into_inner()
-                    .filter(|p| p.as_rule() == Rule::expr)
-                    .collect();
-                let mut parts = parts.into_iter().map(|p| self.expr(p, depth + 1));
-                match (parts.next(), parts.next(), parts.next()) {
-                    (Some(condition), Some(then), Some(otherwise)) => Expr {
-                        kind: ExprKind::If {
-                            condition: Box::new(condition),
-                            then: Box::new(then),
-                            otherwise: Box::new(otherwise),
-                        },
-                        span,
-                    },
-                    _ => Expr {
-                        kind: ExprKind::Error,
-                        span,
-                    },
+    /// Replaces a tree taller than the limit by an error node.
+    fn bounded(&mut self, (expr, height): (Expr, usize)) -> (Expr, usize) {
+        if height > MAX_EXPR_DEPTH {
+            let span = expr.span;
+            (self.too_deep(span), 1)
+        } else {
+            (expr, height)
+        }
+    }
+
+    /// `x[key]`, `6 months` and `a / b round half_up`.
+    fn postfix(&mut self, operand: Expr, height: usize, part: P<'_>, part_span: Span) -> (Expr, usize) {
+        let span = operand.span.to(part_span);
+        let built = match part.as_rule() {
+            Rule::index => {
+                let (key, key_height) = match part.into_inner().next() {
+                    Some(key) => self.expr_with_height(key),
+                    None => (Expr { kind: ExprKind::Error, span: part_span }, 1),
+                };
+                let height = height.max(key_height) + 1;
+                (Expr { kind: ExprKind::Index { base: Box::new(operand), key: Box::new(key) }, span }, height)
+            }
+            Rule::time_unit => {
+                let unit = match part.as_str() {
+                    "day" | "days" => TimeUnit::Days,
+                    "month" | "months" => TimeUnit::Months,
+                    _ => TimeUnit::Years,
+                };
+                (Expr { kind: ExprKind::Duration { amount: Box::new(operand), unit }, span }, height + 1)
+            }
+            _ => {
+                let mode = part.into_inner().nth(1).map(|m| m.as_str().to_string()).unwrap_or_default();
+                let rounding = match mode.as_str() {
+                    "down" => Rounding::Down,
+                    "up" => Rounding::Up,
+                    "half_up" => Rounding::HalfUp,
+                    _ => Rounding::HalfEven,
+                };
+                match operand.kind {
+                    ExprKind::Arith { op: ArithOp::Div, lhs, rhs, rounding: None } => (
+                        Expr { kind: ExprKind::Arith { op: ArithOp::Div, lhs, rhs, rounding: Some(rounding) }, span },
+                        height,
+                    ),
+                    kind => {
+                        self.errors.push(SyntaxError::Unexpected {
+                            expected: "a division (`a / b`) before `round`".into(),
+                            found: "`round`".into(),
+                            span: part_span,
+                        });
+                        (Expr { kind, span: operand.span }, height)
+                    }
                 }
             }
-            Rule::aggregate => self.aggregate(pair, depth, span),
+        };
+        self.bounded(built)
+    }
+
+    fn atom(&mut self, pair: P<'_>, span: Span) -> (Expr, usize) {
+        let error = |span| (Expr { kind: ExprKind::Error, span }, 1);
+        let built = match pair.as_rule() {
+            Rule::paren => match pair.into_inner().next() {
+                Some(inner) => {
+                    let (inner, height) = self.expr_with_height(inner);
+                    (Expr { kind: ExprKind::Paren(Box::new(inner)), span }, height + 1)
+                }
+                None => error(span),
+            },
+            Rule::if_expr => {
+                let parts: Vec<P<'_>> = pair.into_inner().filter(|p| p.as_rule() == Rule::expr).collect();
+                let mut built: Vec<(Expr, usize)> = parts.into_iter().map(|p| self.expr_with_height(p)).collect();
+                if built.len() != 3 {
+                    return error(span);
+                }
+                let height = built.iter().map(|b| b.1).max().unwrap_or(0) + 1;
+                let otherwise = built.pop().map(|b| b.0);
+                let then = built.pop().map(|b| b.0);
+                let condition = built.pop().map(|b| b.0);
+                match (condition, then, otherwise) {
+                    (Some(condition), Some(then), Some(otherwise)) => (
+                        Expr {
+                            kind: ExprKind::If {
+                                condition: Box::new(condition),
+                                then: Box::new(then),
+                                otherwise: Box::new(otherwise),
+                            },
+                            span,
+                        },
+                        height,
+                    ),
+                    _ => error(span),
+                }
+            }
+            Rule::aggregate => self.aggregate(pair, span),
             Rule::call => {
                 let mut parts = pair.into_inner();
                 let Some(function) = parts.next() else {
-                    return Expr {
-                        kind: ExprKind::Error,
-                        span,
-                    };
+                    return error(span);
                 };
                 let function = self.name(function);
-                let args = parts.map(|p| self.expr(p, depth + 1)).collect();
-                Expr {
-                    kind: ExprKind::Call { function, args },
-                    span,
+                let mut height = 1;
+                let mut args = Vec::new();
+                for arg in parts {
+                    let (arg, arg_height) = self.expr_with_height(arg);
+                    height = height.max(arg_height + 1);
+                    args.push(arg);
                 }
+                (Expr { kind: ExprKind::Call { function, args }, span }, height)
             }
             Rule::set_lit => {
-                let elements = pair.into_inner().map(|p| self.expr(p, depth + 1)).collect();
-                Expr {
-                    kind: ExprKind::Set(elements),
-                    span,
+                let mut height = 1;
+                let mut elements = Vec::new();
+                for element in pair.into_inner() {
+                    let (element, element_height) = self.expr_with_height(element);
+                    height = height.max(element_height + 1);
+                    elements.push(element);
                 }
+                (Expr { kind: ExprKind::Set(elements), span }, height)
             }
             Rule::literal => match pair.into_inner().next().and_then(|p| self.literal_kind(p)) {
-                Some(literal) => Expr {
-                    kind: ExprKind::Literal(literal),
-                    span,
-                },
-                None => Expr {
-                    kind: ExprKind::Error,
-                    span,
-                },
+                Some(literal) => (Expr { kind: ExprKind::Literal(literal), span }, 1),
+                None => error(span),
             },
-            Rule::path => Expr {
-                kind: ExprKind::Path(pair.as_str().to_string()),
-                span,
-            },
-            _ => Expr {
-                kind: ExprKind::Error,
-                span,
-            },
-        }
-    }
-
-    /// `a + b - c` and `a * b / c round down`: left-associative chains.
-    fn left_fold(&mut self, pair: P<'_>, depth: usize, span: Span) -> Expr {
-        let parts: Vec<P<'_>> = pair.into_inner().collect();
-        let operators = parts
-            .iter()
-            .filter(|p| matches!(p.as_rule(), Rule::add_op | Rule::mul_op))
-            .count();
-        if depth + operators > MAX_EXPR_DEPTH {
-            return self.too_deep(span);
-        }
-        let mut parts = parts.into_iter().peekable();
-        let Some(first) = parts.next() else {
-            return Expr {
-                kind: ExprKind::Error,
-                span,
-            };
+            Rule::path => (Expr { kind: ExprKind::Path(pair.as_str().to_string()), span }, 1),
+            Rule::expr => self.expr_with_height(pair),
+            _ => error(span),
         };
-        let mut remaining = operators;
-        let mut expr = self.expr(first, depth + remaining);
-        while let Some(op_pair) = parts.next() {
-            let op = match op_pair.as_str() {
-                "+" => ArithOp::Add,
-                "-" => ArithOp::Sub,
-                "*" => ArithOp::Mul,
-                _ => ArithOp::Div,
-            };
-            let Some(rhs_pair) = parts.next() else {
-                break;
-            };
-            let rhs = self.expr(rhs_pair, depth + remaining);
-            remaining = remaining.saturating_sub(1);
-            let mut end = rhs.span.end;
-            let rounding = match parts.peek() {
-                Some(p) if p.as_rule() == Rule::rounding => {
-                    let rounding_pair = parts.next();
-                    rounding_pair.map(|p| {
-                        end = self.span(&p).end;
-                        let mode = p
-                            .into_inner()
-                            .nth(1)
-                            .map(|m| m.as_str().to_string())
-                            .unwrap_or_default();
-                        match mode.as_str() {
-                            "down" => Rounding::Down,
-                            "up" => Rounding::Up,
-                            "half_up" => Rounding::HalfUp,
-                            _ => Rounding::HalfEven,
-                        }
-                    })
-                }
-                _ => None,
-            };
-            expr = Expr {
-                span: Span::new(expr.span.start, end),
-                kind: ExprKind::Arith {
-                    op,
-                    lhs: Box::new(expr),
-                    rhs: Box::new(rhs),
-                    rounding,
-                },
-            };
-        }
-        expr
+        self.bounded(built)
     }
 
-    fn aggregate(&mut self, pair: P<'_>, depth: usize, span: Span) -> Expr {
+    fn aggregate(&mut self, pair: P<'_>, span: Span) -> (Expr, usize) {
         let mut kind = None;
         let mut exprs: Vec<P<'_>> = Vec::new();
         let mut saw_for = false;
         let mut saw_where = false;
-        let mut value = None;
         let mut var = None;
         let mut list = None;
-        let mut filter = None;
         for part in pair.into_inner() {
             match part.as_rule() {
                 Rule::aggregate_kind => {
@@ -1261,28 +1163,53 @@ impl Builder<'_> {
                 _ => {}
             }
         }
+        let mut height = 1;
         let mut exprs = exprs.into_iter();
-        if saw_for {
-            value = exprs.next().map(|p| Box::new(self.expr(p, depth + 1)));
-        }
-        if saw_where {
-            filter = exprs.next().map(|p| Box::new(self.expr(p, depth + 1)));
-        }
+        let mut next = |builder: &mut Self, wanted: bool| -> Option<Box<Expr>> {
+            if !wanted {
+                return None;
+            }
+            let (expr, h) = builder.expr_with_height(exprs.next()?);
+            height = height.max(h + 1);
+            Some(Box::new(expr))
+        };
+        let value = next(self, saw_for);
+        let filter = next(self, saw_where);
         match (kind, var, list) {
-            (Some(kind), Some(var), Some(list)) => Expr {
-                kind: ExprKind::Aggregate {
-                    kind,
-                    value,
-                    var,
-                    list,
-                    filter,
-                },
-                span,
-            },
-            _ => Expr {
-                kind: ExprKind::Error,
-                span,
-            },
+            (Some(kind), Some(var), Some(list)) => {
+                (Expr { kind: ExprKind::Aggregate { kind, value, var, list, filter }, span }, height)
+            }
+            _ => (Expr { kind: ExprKind::Error, span }, 1),
+        }
+    }
+}
+
+/// An operator waiting on the shunting-yard stack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Or,
+    And,
+    Not,
+    Compare(CompareOp),
+    In { negated: bool },
+    Arith(ArithOp),
+    Neg,
+}
+
+impl Op {
+    /// `round` binds like `*` and `/`, so `a + b / c round up` rounds `b / c`.
+    const ROUND: u8 = 6;
+    const POSTFIX: u8 = 8;
+
+    fn precedence(self) -> u8 {
+        match self {
+            Op::Or => 1,
+            Op::And => 2,
+            Op::Not => 3,
+            Op::Compare(_) | Op::In { .. } => 4,
+            Op::Arith(ArithOp::Add | ArithOp::Sub) => 5,
+            Op::Arith(ArithOp::Mul | ArithOp::Div) => 6,
+            Op::Neg => 7,
         }
     }
 }
