@@ -110,12 +110,77 @@ pub fn age_on(birth: i64, on: i64) -> i64 {
     age
 }
 
+/// The first and last day a date may take: years -9999 to 9999. Date
+/// arithmetic that leaves this range is an evaluation error.
+pub const MIN_DAY: i64 = -4_371_587; // -9999-01-01
+pub const MAX_DAY: i64 = 2_932_896; // 9999-12-31
+
+/// `date + n days`, or `None` outside the supported range.
+pub fn checked_add_days(days: i64, n: i64) -> Option<i64> {
+    days.checked_add(n).filter(|d| (MIN_DAY..=MAX_DAY).contains(d))
+}
+
+/// `date + n months` (clamped to the month's end), or `None` outside the range.
+pub fn checked_add_months(days: i64, months: i64) -> Option<i64> {
+    if !(MIN_DAY..=MAX_DAY).contains(&days) {
+        return None;
+    }
+    let (year, month, _) = civil_from_days(days);
+    let total = (year * 12 + (month - 1)).checked_add(months)?;
+    let new_year = total.div_euclid(12);
+    if !(-9999..=9999).contains(&new_year) {
+        return None;
+    }
+    Some(add_months(days, months))
+}
+
+/// Division rounded by `mode`: 0 toward zero (`down`), 1 away from zero
+/// (`up`), 2 half away from zero (`half_up`), 3 half to even (`half_even`).
+/// `None` when dividing by zero or overflowing.
+pub fn div_round(a: i64, b: i64, mode: u8) -> Option<i64> {
+    let q = a.checked_div(b)?;
+    let r = a.checked_rem(b)?;
+    if r == 0 {
+        return Some(q);
+    }
+    let sign = if (a < 0) != (b < 0) { -1 } else { 1 };
+    let r_abs = r.unsigned_abs();
+    let b_abs = b.unsigned_abs();
+    let rest = b_abs - r_abs;
+    let away = match mode {
+        0 => false,
+        1 => true,
+        2 => r_abs >= rest,
+        _ => r_abs > rest || (r_abs == rest && q % 2 != 0),
+    };
+    Some(if away { q + sign } else { q })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn d(y: i64, m: i64, day: i64) -> i64 {
         days_from_civil(y, m, day)
+    }
+
+    #[test]
+    fn range_constants_are_the_first_and_last_day() {
+        assert_eq!(days_from_civil(-9999, 1, 1), MIN_DAY);
+        assert_eq!(days_from_civil(9999, 12, 31), MAX_DAY);
+        assert_eq!(checked_add_days(MAX_DAY, 1), None);
+        assert_eq!(checked_add_months(days_from_civil(9999, 12, 1), 1), None);
+    }
+
+    #[test]
+    fn division_rounds_by_mode() {
+        // 7 / 2 = 3.5 ; -7 / 2 = -3.5 ; 5 / 2 = 2.5 ; 7 / 3 = 2.33
+        assert_eq!([0, 1, 2, 3].map(|m| div_round(7, 2, m)), [Some(3), Some(4), Some(4), Some(4)]);
+        assert_eq!([0, 1, 2, 3].map(|m| div_round(-7, 2, m)), [Some(-3), Some(-4), Some(-4), Some(-4)]);
+        assert_eq!([0, 1, 2, 3].map(|m| div_round(5, 2, m)), [Some(2), Some(3), Some(3), Some(2)]);
+        assert_eq!([0, 1, 2, 3].map(|m| div_round(7, 3, m)), [Some(2), Some(3), Some(2), Some(2)]);
+        assert_eq!(div_round(1, 0, 0), None);
+        assert_eq!(div_round(i64::MIN, -1, 0), None);
     }
 
     #[test]

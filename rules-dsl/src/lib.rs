@@ -7,9 +7,11 @@
 
 pub mod calendar;
 pub mod check;
+pub mod codegen;
 pub mod diagnostic;
 pub mod format;
 pub mod ir;
+pub mod manifest;
 pub mod syntax;
 
 pub use check::{Checked, check};

@@ -1,0 +1,383 @@
+//! Code generation: typed IR → one WebAssembly module per policy.
+//!
+//! Input: an `ir::Policy` (checked, error-free). Output: an [`Artifact`]: the
+//! module bytes, validated with wasmparser, and its [`Manifest`]. The module
+//! imports nothing, exports `memory` and `evaluate`, and carries the manifest
+//! in the custom section `yici.manifest`. docs/abi.md is the byte-level
+//! description; `layout.rs` computes the offsets, `expr.rs` emits one
+//! function per definition, `runtime.rs` the helpers every module shares.
+
+mod asm;
+mod expr;
+mod layout;
+mod runtime;
+
+use std::collections::HashMap;
+
+use thiserror::Error;
+use wasm_encoder::{
+    CodeSection, CustomSection, ExportKind, ExportSection, FunctionSection, MemorySection, MemoryType, Module,
+    TypeSection,
+};
+
+use crate::ir::{self, ExprKind, Literal, SetOperand, Type};
+use crate::manifest::{self, Manifest};
+
+pub use layout::Layout;
+
+/// Settings that shape the artifact.
+#[derive(Debug, Clone)]
+pub struct CompileOptions {
+    /// SHA-256 of the source, hex; recorded in the manifest.
+    pub source_hash: String,
+    /// The longest list (or set) a fact may hold; memory is reserved for it.
+    pub max_list_len: u32,
+}
+
+impl Default for CompileOptions {
+    fn default() -> CompileOptions {
+        CompileOptions { source_hash: String::new(), max_list_len: DEFAULT_MAX_LIST_LEN }
+    }
+}
+
+/// Lists hold at most this many records unless the options say otherwise.
+pub const DEFAULT_MAX_LIST_LEN: u32 = 1000;
+
+/// Memory larger than this is refused (the layout reserves every list's capacity).
+pub const MAX_MEMORY_BYTES: u64 = 256 * 1024 * 1024;
+
+/// A compiled policy.
+#[derive(Debug, Clone)]
+pub struct Artifact {
+    pub wasm: Vec<u8>,
+    pub manifest: Manifest,
+}
+
+#[derive(Debug, Error)]
+pub enum CodegenError {
+    #[error("policy `{policy}` needs {bytes} bytes of memory for its lists, more than the limit of {limit}")]
+    TooLarge { policy: String, bytes: u64, limit: u64 },
+    #[error("the generated module for policy `{policy}` is invalid (a bug in Yici): {message}")]
+    Invalid { policy: String, message: String },
+}
+
+/// SHA-256 of a policy source, as lowercase hex.
+pub fn source_hash(source: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(source.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Compiles a checked policy.
+pub fn compile(policy: &ir::Policy, options: &CompileOptions) -> Result<Artifact, CodegenError> {
+    let texts = Texts::collect(policy);
+    let layout = Layout::new(policy, options.max_list_len);
+    if layout.end > MAX_MEMORY_BYTES {
+        return Err(CodegenError::TooLarge { policy: policy.id.clone(), bytes: layout.end, limit: MAX_MEMORY_BYTES });
+    }
+    let pages = u32::try_from(layout.end.div_ceil(65_536).max(1)).unwrap_or(u32::MAX);
+
+    let mut module = Module::new();
+    let mut types = TypeSection::new();
+    let mut functions = FunctionSection::new();
+    let mut code = CodeSection::new();
+
+    // Type 0: () -> (); helpers get one type each after it.
+    types.ty().function([], []);
+    for (index, (params, results)) in runtime::signatures().into_iter().enumerate() {
+        types.ty().function(params, results);
+        functions.function(u32::try_from(index).unwrap_or(0) + 1);
+    }
+    for body in runtime::bodies() {
+        code.function(&body);
+    }
+
+    let emitter = expr::Emitter::new(policy, &layout, &texts);
+    let mut next_index = runtime::COUNT;
+    let mut definition_functions = Vec::with_capacity(policy.order.len());
+    for definition in &policy.order {
+        let body = emitter.definition(*definition);
+        functions.function(0);
+        code.function(&body);
+        definition_functions.push(next_index);
+        next_index += 1;
+    }
+    let outputs = emitter.outputs();
+    functions.function(0);
+    code.function(&outputs);
+    let outputs_index = next_index;
+    next_index += 1;
+
+    let mut evaluate = asm::Asm::new(0);
+    for index in &definition_functions {
+        evaluate.op(wasm_encoder::Instruction::Call(*index));
+    }
+    evaluate.op(wasm_encoder::Instruction::Call(outputs_index));
+    functions.function(0);
+    code.function(&evaluate.finish());
+    let evaluate_index = next_index;
+
+    let mut memories = MemorySection::new();
+    memories.memory(MemoryType {
+        minimum: u64::from(pages),
+        maximum: Some(u64::from(pages)),
+        memory64: false,
+        shared: false,
+        page_size_log2: None,
+    });
+    let mut exports = ExportSection::new();
+    exports.export("memory", ExportKind::Memory, 0);
+    exports.export("evaluate", ExportKind::Func, evaluate_index);
+
+    let manifest = build_manifest(policy, &layout, &texts, options, pages);
+    let manifest_json = manifest.to_json();
+
+    module.section(&types);
+    module.section(&functions);
+    module.section(&memories);
+    module.section(&exports);
+    module.section(&code);
+    module.section(&CustomSection { name: manifest::SECTION.into(), data: manifest_json.as_bytes().into() });
+    let wasm = module.finish();
+
+    let mut validator = wasmparser::Validator::new();
+    if let Err(error) = validator.validate_all(&wasm) {
+        return Err(CodegenError::Invalid { policy: policy.id.clone(), message: error.to_string() });
+    }
+    Ok(Artifact { wasm, manifest })
+}
+
+/// The policy's text constants, numbered in first-seen order.
+#[derive(Debug, Default)]
+pub struct Texts {
+    pub list: Vec<String>,
+    index: HashMap<String, u32>,
+}
+
+impl Texts {
+    fn add(&mut self, text: &str) {
+        if !self.index.contains_key(text) {
+            self.index.insert(text.to_string(), u32::try_from(self.list.len()).unwrap_or(u32::MAX));
+            self.list.push(text.to_string());
+        }
+    }
+
+    pub fn id(&self, text: &str) -> i64 {
+        self.index.get(text).map_or(-1, |&i| i64::from(i))
+    }
+
+    fn literal(&mut self, literal: &Literal) {
+        if let Literal::Text(text) = literal {
+            self.add(text);
+        }
+    }
+
+    fn collect(policy: &ir::Policy) -> Texts {
+        let mut texts = Texts::default();
+        for param in &policy.params {
+            for entry in &param.entries {
+                if let Some(key) = &entry.key {
+                    texts.add(key);
+                }
+                texts.literal(&entry.value);
+            }
+        }
+        for table in &policy.tables {
+            for row in &table.rows {
+                for cell in &row.cells {
+                    match cell {
+                        ir::Cell::Any => {}
+                        ir::Cell::Equals(l) | ir::Cell::Compare(_, l) => texts.literal(l),
+                        ir::Cell::Range(a, b) => {
+                            texts.literal(a);
+                            texts.literal(b);
+                        }
+                        ir::Cell::OneOf(ls) => ls.iter().for_each(|l| texts.literal(l)),
+                    }
+                }
+                texts.literal(&row.output);
+            }
+            if let Some(default) = &table.default {
+                texts.literal(default);
+            }
+            if let ir::HitPolicy::Priority { order } = &table.hit {
+                order.iter().for_each(|l| texts.literal(l));
+            }
+            table.inputs.iter().for_each(|e| texts.expr(e));
+        }
+        policy.lets.iter().for_each(|l| texts.expr(&l.value));
+        policy.rules.iter().for_each(|r| texts.expr(&r.body));
+        texts.expr(&policy.eligibility);
+        policy.materials.iter().filter_map(|m| m.condition.as_ref()).for_each(|e| texts.expr(e));
+        policy.steps.iter().filter_map(|s| s.condition.as_ref()).for_each(|e| texts.expr(e));
+        texts
+    }
+
+    fn expr(&mut self, expr: &ir::Expr) {
+        ir_children(expr, &mut |child| self.expr(child));
+        match &expr.kind {
+            ExprKind::Literal(literal) => self.literal(literal),
+            ExprKind::In { set: SetOperand::Literals(ls), .. } => ls.iter().for_each(|l| self.literal(l)),
+            _ => {}
+        }
+    }
+}
+
+/// Calls `f` on each direct sub-expression.
+pub fn ir_children(expr: &ir::Expr, f: &mut dyn FnMut(&ir::Expr)) {
+    match &expr.kind {
+        ExprKind::Literal(_)
+        | ExprKind::Fact(_)
+        | ExprKind::Field { .. }
+        | ExprKind::Let(_)
+        | ExprKind::Rule(_)
+        | ExprKind::Table(_)
+        | ExprKind::ApplicationDate => {}
+        ExprKind::Param { key, .. } => {
+            if let Some(key) = key {
+                f(key);
+            }
+        }
+        ExprKind::Not(e) | ExprKind::Neg(e) => f(e),
+        ExprKind::And(es) | ExprKind::Or(es) | ExprKind::Least(es) | ExprKind::Greatest(es) => es.iter().for_each(f),
+        ExprKind::Compare { lhs, rhs, .. } | ExprKind::Arith { lhs, rhs, .. } | ExprKind::Div { lhs, rhs, .. } => {
+            f(lhs);
+            f(rhs);
+        }
+        ExprKind::In { element, set, .. } => {
+            f(element);
+            if let SetOperand::Value(set) = set {
+                f(set);
+            }
+        }
+        ExprKind::DateAdd { date, amount, .. } => {
+            f(date);
+            f(amount);
+        }
+        ExprKind::AgeOn { birth: a, on: b }
+        | ExprKind::MonthsBetween { from: a, to: b }
+        | ExprKind::DaysBetween { from: a, to: b } => {
+            f(a);
+            f(b);
+        }
+        ExprKind::If { condition, then, otherwise } => {
+            f(condition);
+            f(then);
+            f(otherwise);
+        }
+        ExprKind::Aggregate { filter, value, .. } => {
+            if let Some(filter) = filter {
+                f(filter);
+            }
+            if let Some(value) = value {
+                f(value);
+            }
+        }
+    }
+}
+
+pub(crate) fn value_type(policy: &ir::Policy, ty: Type) -> manifest::ValueType {
+    match ty {
+        Type::Bool => manifest::ValueType::Bool,
+        Type::Int => manifest::ValueType::Int,
+        Type::Money => manifest::ValueType::Money,
+        Type::Date => manifest::ValueType::Date,
+        Type::Text => manifest::ValueType::Text,
+        Type::Set => manifest::ValueType::Set,
+        Type::List(_) => manifest::ValueType::List,
+        Type::Enum(id) => manifest::ValueType::Enum {
+            values: policy.enums.get(id).map(|e| e.variants.clone()).unwrap_or_default(),
+        },
+    }
+}
+
+fn build_manifest(policy: &ir::Policy, layout: &Layout, texts: &Texts, options: &CompileOptions, pages: u32) -> Manifest {
+    let rules = policy
+        .rules
+        .iter()
+        .map(|r| manifest::RuleInfo {
+            name: r.name.clone(),
+            title: r.title.clone(),
+            cite: r.cite.clone(),
+            overrides: r.overrides.map(|o| policy.rules[o.rule].name.clone()),
+        })
+        .collect();
+    let materials = policy
+        .materials
+        .iter()
+        .map(|m| manifest::MaterialInfo {
+            id: m.id.clone(),
+            name: m.name.clone(),
+            form: m.form.as_str().to_string(),
+            copies: m.copies,
+            source: match &m.source {
+                ir::Source::Applicant => manifest::SourceInfo::Applicant,
+                ir::Source::Commitment => manifest::SourceInfo::Commitment,
+                ir::Source::Shared { dataset, fallback } => manifest::SourceInfo::Shared {
+                    dataset: dataset.clone(),
+                    fallback: match fallback {
+                        ir::Fallback::Applicant => "applicant".into(),
+                        ir::Fallback::Commitment => "commitment".into(),
+                    },
+                },
+            },
+        })
+        .collect();
+    let steps = policy
+        .steps
+        .iter()
+        .map(|s| manifest::StepInfo {
+            name: s.name.clone(),
+            title: s.title.clone(),
+            department: s.department.clone(),
+            after: s.after.clone(),
+            days: s.days,
+            working_days: s.working_days,
+            produces: s.produces.clone(),
+        })
+        .collect();
+    let values = policy
+        .reported_values()
+        .into_iter()
+        .map(|reported| match reported {
+            ir::Reported::Let(i) => {
+                let l = &policy.lets[i];
+                manifest::ValueInfo {
+                    name: l.name.clone(),
+                    title: l.title.clone().unwrap_or_default(),
+                    ty: value_type(policy, l.value.ty),
+                }
+            }
+            ir::Reported::Table(i) => {
+                let t = &policy.tables[i];
+                manifest::ValueInfo {
+                    name: t.name.clone(),
+                    title: t.title.clone().unwrap_or_default(),
+                    ty: value_type(policy, t.ty),
+                }
+            }
+        })
+        .collect();
+    Manifest {
+        abi_version: manifest::ABI_VERSION,
+        policy: manifest::PolicyInfo {
+            id: policy.id.clone(),
+            title: policy.title.clone(),
+            department: policy.department.clone(),
+            version: policy.version,
+            effective_from: policy.effective_from.map(|d| d.to_string()),
+            effective_until: policy.effective_until.map(|d| d.to_string()),
+            basis: policy.basis.clone(),
+        },
+        source_hash: options.source_hash.clone(),
+        memory_pages: pages,
+        input: layout.input_layout(policy),
+        output: layout.output.clone(),
+        texts: texts.list.clone(),
+        missing_slots: policy.missing_slots(),
+        rules,
+        materials,
+        steps,
+        values,
+    }
+}

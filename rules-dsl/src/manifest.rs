@@ -1,0 +1,182 @@
+//! The artifact's manifest: what the engine needs to feed a compiled policy
+//! and to read its answers, stored as JSON in the module's custom section
+//! [`SECTION`]. docs/abi.md describes every field and the memory layout.
+//!
+//! The manifest is versioned by [`ABI_VERSION`]; the engine refuses any other.
+
+use serde::{Deserialize, Serialize};
+
+/// Raised whenever the layout or the meaning of a field changes.
+pub const ABI_VERSION: u32 = 1;
+
+/// The custom section that holds the manifest.
+pub const SECTION: &str = "yici.manifest";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub abi_version: u32,
+    pub policy: PolicyInfo,
+    /// SHA-256 of the policy source, hex.
+    pub source_hash: String,
+    /// The memory's fixed size, in 64 KiB pages (minimum = maximum).
+    pub memory_pages: u32,
+    pub input: InputLayout,
+    pub output: OutputLayout,
+    /// Text constants of the policy; constant `i` has text id `i`. The host
+    /// gives any other input text a fresh id from `texts.len()` up.
+    pub texts: Vec<String>,
+    /// The facts that may be missing, in bit order of the unknown masks
+    /// (slot `i` is bit `min(i, 62)`; bit 63 means "no value").
+    pub missing_slots: Vec<String>,
+    pub rules: Vec<RuleInfo>,
+    pub materials: Vec<MaterialInfo>,
+    pub steps: Vec<StepInfo>,
+    pub values: Vec<ValueInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyInfo {
+    pub id: String,
+    pub title: String,
+    pub department: String,
+    pub version: i64,
+    pub effective_from: Option<String>,
+    pub effective_until: Option<String>,
+    pub basis: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputLayout {
+    /// Offset of the application date (i64, days since 1970-01-01).
+    pub application_date: u32,
+    pub facts: Vec<FactSlot>,
+    /// The longest list (or set) any fact may hold.
+    pub max_list_len: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FactSlot {
+    pub name: String,
+    pub ty: ValueType,
+    pub optional: bool,
+    /// Byte that is 1 when the fact is present, 0 when it is unknown.
+    pub presence: u32,
+    /// The i64 slot: the value, or for a list or set the element count.
+    pub offset: u32,
+    /// For lists and sets: where the elements go.
+    pub elements: Option<ElementLayout>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ElementLayout {
+    /// Offset of element 0; element `i` is at `area + i * size`.
+    pub area: u32,
+    pub size: u32,
+    /// For lists: the record's fields (a set's element is one i64 text id).
+    pub fields: Vec<FieldSlot>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldSlot {
+    pub name: String,
+    pub ty: ValueType,
+    pub optional: bool,
+    /// Presence byte, relative to the element.
+    pub presence: u32,
+    /// i64 slot, relative to the element.
+    pub offset: u32,
+}
+
+/// How a value is encoded in its i64 slot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ValueType {
+    /// 0 or 1.
+    Bool,
+    Int,
+    /// Whole fen.
+    Money,
+    /// Days since 1970-01-01.
+    Date,
+    /// A text id.
+    Text,
+    /// The index of the value in `values`.
+    Enum { values: Vec<String> },
+    /// A set of text: `(offset << 32) | count` of an array of i64 text ids.
+    Set,
+    List,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutputLayout {
+    /// i64: 0 ineligible, 1 eligible, 2 undetermined.
+    pub eligibility: u32,
+    /// i64: the unknown mask of the eligibility (bits of `missing_slots`).
+    pub mask: u32,
+    /// One byte per rule: 0 false, 1 true, 2 unknown.
+    pub rules: u32,
+    /// One byte per material: its condition, 0 / 1 / 2.
+    pub materials: u32,
+    /// One byte per step: its condition, 0 / 1 / 2.
+    pub steps: u32,
+    /// 16 bytes per reported value: the i64 value, then its i64 unknown mask.
+    pub values: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleInfo {
+    pub name: String,
+    pub title: String,
+    pub cite: Option<String>,
+    /// For an exception: the rule it overrides.
+    pub overrides: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MaterialInfo {
+    pub id: String,
+    pub name: String,
+    pub form: String,
+    pub copies: u32,
+    pub source: SourceInfo,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SourceInfo {
+    Applicant,
+    Commitment,
+    /// Fetched from `dataset` when the platform has it for this applicant,
+    /// otherwise provided by `fallback` (`applicant` or `commitment`).
+    Shared { dataset: String, fallback: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepInfo {
+    pub name: String,
+    pub title: String,
+    pub department: String,
+    /// Indices of the steps this one waits for.
+    pub after: Vec<usize>,
+    pub days: u32,
+    pub working_days: bool,
+    pub produces: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValueInfo {
+    pub name: String,
+    pub title: String,
+    pub ty: ValueType,
+}
+
+impl Manifest {
+    pub fn to_json(&self) -> String {
+        // Serialising plain data with string keys cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    pub fn from_json(bytes: &[u8]) -> Result<Manifest, serde_json::Error> {
+        serde_json::from_slice(bytes)
+    }
+}
