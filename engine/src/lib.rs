@@ -2,12 +2,22 @@
 //!
 //! Pipeline: `load` (validate, compile once, cache by content hash) →
 //! `encode` (request JSON → linear memory by the manifest's input layout) →
-//! `run` (the module's `evaluate`, under an epoch deadline and a memory cap)
-//! → `decode` (output region → [`Decision`]). `oracle` is the reference
-//! interpreter of the typed IR, the test oracle for the compiled modules.
-//! This crate knows wasmtime, not HTTP, SQL or files.
+//! `run` (the module's `evaluate`, under an epoch deadline and a memory cap,
+//! on a pool of ready instances) → `decode` (output region → [`Decision`]).
+//! `oracle` is the reference interpreter of the typed IR, the test oracle
+//! for the compiled modules. This crate knows wasmtime, not HTTP, SQL or files.
 
+pub mod config;
+pub mod decision;
+pub mod decode;
+pub mod encode;
+pub mod error;
+mod load;
 pub mod oracle;
 pub mod outcome;
 
+pub use config::Limits;
+pub use decision::{DayKind, Decision, Eligibility, MaterialNeed, PlannedStep, PolicyRef, ProvidedBy, RuleResult};
+pub use error::{EvalError, LoadError};
+pub use load::{Engine, LoadedPolicy};
 pub use outcome::{RawOutcome, RawScalar, RawValue, Tri};

@@ -5,8 +5,11 @@
 //! not run (a usage mistake, a file that cannot be read or written).
 
 mod check;
+mod compile;
+mod eval;
 mod files;
 mod fmt;
+mod workspace;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -53,6 +56,54 @@ enum Command {
     /// is written: the command lists the files that are not yet formatted and
     /// exits with 1 if there are any.
     Fmt(FmtArgs),
+    /// Compile a policy to a WebAssembly artifact (`.wasm`).
+    ///
+    /// The policy is checked first; a policy with errors is not compiled.
+    /// The artifact holds the rules and a manifest with the titles,
+    /// citations, materials and steps, and is what the service runs.
+    Compile(CompileArgs),
+    /// Evaluate one application against a policy and print the decision.
+    ///
+    /// POLICY is a `.rules` file (checked and compiled first) or a compiled
+    /// `.wasm` artifact. The facts file is a JSON object of the applicant's
+    /// facts, by name (`{"applicant.birth_date": "1990-05-01"}` or nested
+    /// `{"applicant": {"birth_date": "1990-05-01"}}`). Prints the decision as
+    /// JSON (exit 0); a mistake in the facts is printed with its path (exit 1).
+    Eval(EvalArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct CompileArgs {
+    /// The policy file.
+    #[arg(value_name = "POLICY")]
+    policy: PathBuf,
+    /// Where to write the artifact (default: the policy's name with `.wasm`).
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// The catalogue file, when it is not found next to or above the policy.
+    #[arg(long, value_name = "FILE")]
+    catalogue: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+struct EvalArgs {
+    /// The policy: a `.rules` file or a compiled `.wasm` artifact.
+    #[arg(value_name = "POLICY_OR_WASM")]
+    policy: PathBuf,
+    /// The applicant's facts, a JSON file.
+    #[arg(long, value_name = "FILE")]
+    facts: PathBuf,
+    /// The application date, `YYYY-MM-DD` (default: today, China time). It picks
+    /// the parameters in force and is the reference date of every rule.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    date: Option<String>,
+    /// Datasets the platform can fetch for this applicant (comma-separated ids);
+    /// materials from them are not asked of the applicant.
+    #[arg(long, value_name = "DATASET,...", value_delimiter = ',')]
+    shared: Vec<String>,
+    /// The catalogue file, when it is not found next to or above the policy.
+    #[arg(long, value_name = "FILE")]
+    catalogue: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -91,6 +142,8 @@ pub fn run() -> ExitCode {
     match cli.command {
         Command::Check(args) => check::run(&args, color),
         Command::Fmt(args) => fmt::run(&args, color),
+        Command::Compile(args) => compile::run(&args, color),
+        Command::Eval(args) => eval::run(&args, color),
     }
 }
 

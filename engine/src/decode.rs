@@ -1,0 +1,242 @@
+//! Decoding: the module's output region → [`RawOutcome`] → [`Decision`].
+
+use rules_dsl::calendar;
+use rules_dsl::manifest::{Manifest, SourceInfo, ValueType};
+
+use crate::decision::{DayKind, Decision, Eligibility, MaterialNeed, PlannedStep, PolicyRef, ProvidedBy, RuleResult};
+use crate::encode::{InputIndex, RequestMeta};
+use crate::outcome::{RawOutcome, RawScalar, RawValue, Tri};
+
+fn read_i64(memory: &[u8], offset: usize) -> i64 {
+    let mut bytes = [0u8; 8];
+    if let Some(slice) = memory.get(offset..offset + 8) {
+        bytes.copy_from_slice(slice);
+    }
+    i64::from_le_bytes(bytes)
+}
+
+/// Reads everything `evaluate` wrote.
+pub fn read_outcome(manifest: &Manifest, memory: &[u8]) -> RawOutcome {
+    let out = &manifest.output;
+    let byte = |offset: u32| memory.get(offset as usize).copied().unwrap_or(2);
+    let eligibility = Tri::from_byte(u8::try_from(read_i64(memory, out.eligibility as usize)).unwrap_or(2));
+    let mask = read_i64(memory, out.mask as usize) as u64;
+    let rules = (0..manifest.rules.len() as u32).map(|i| Tri::from_byte(byte(out.rules + i))).collect();
+    let materials = (0..manifest.materials.len() as u32).map(|i| Tri::from_byte(byte(out.materials + i))).collect();
+    let steps = (0..manifest.steps.len() as u32).map(|i| Tri::from_byte(byte(out.steps + i))).collect();
+    let values = manifest
+        .values
+        .iter()
+        .enumerate()
+        .map(|(i, info)| {
+            let at = out.values as usize + 16 * i;
+            let raw = read_i64(memory, at);
+            let mask = read_i64(memory, at + 8) as u64;
+            let value = match (&info.ty, mask) {
+                (ValueType::Set, 0) => RawScalar::Set(read_set(memory, raw)),
+                _ => RawScalar::I64(raw),
+            };
+            RawValue { value, mask }
+        })
+        .collect();
+    RawOutcome { eligibility, mask: if eligibility == Tri::Unknown { mask } else { 0 }, rules, materials, steps, values }
+}
+
+/// The text ids of a set value `(offset << 32) | count`, sorted, deduplicated.
+pub fn read_set(memory: &[u8], packed: i64) -> Vec<i64> {
+    let offset = ((packed as u64) >> 32) as usize;
+    let count = (packed as u64 & 0xffff_ffff) as usize;
+    let mut ids: Vec<i64> = (0..count.min(memory.len() / 8)).map(|i| read_i64(memory, offset + 8 * i)).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+fn text_of(manifest: &Manifest, meta: &RequestMeta, id: i64) -> String {
+    let index = usize::try_from(id).unwrap_or(usize::MAX);
+    manifest
+        .texts
+        .get(index)
+        .or_else(|| meta.fresh_texts.get(index.wrapping_sub(manifest.texts.len())))
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn json_value(manifest: &Manifest, meta: &RequestMeta, ty: &ValueType, value: &RawValue) -> serde_json::Value {
+    use serde_json::Value;
+    if value.mask != 0 {
+        return Value::Null;
+    }
+    match (&value.value, ty) {
+        (RawScalar::Set(ids), _) => Value::Array(ids.iter().map(|&id| Value::String(text_of(manifest, meta, id))).collect()),
+        (RawScalar::I64(v), ValueType::Bool) => Value::Bool(*v != 0),
+        (RawScalar::I64(v), ValueType::Int) => Value::from(*v),
+        (RawScalar::I64(v), ValueType::Money) => Value::String(money_text(*v)),
+        (RawScalar::I64(v), ValueType::Date) => Value::String(date_text(*v)),
+        (RawScalar::I64(v), ValueType::Text) => Value::String(text_of(manifest, meta, *v)),
+        (RawScalar::I64(v), ValueType::Enum { values }) => {
+            values.get(usize::try_from(*v).unwrap_or(usize::MAX)).map_or(Value::Null, |s| Value::String(s.clone()))
+        }
+        (RawScalar::I64(v), _) => Value::from(*v),
+    }
+}
+
+pub fn money_text(fen: i64) -> String {
+    let sign = if fen < 0 { "-" } else { "" };
+    format!("{sign}{}.{:02}", fen.unsigned_abs() / 100, fen.unsigned_abs() % 100)
+}
+
+pub fn date_text(days: i64) -> String {
+    let (y, m, d) = calendar::civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Dresses a raw outcome as the decision.
+pub fn decision(manifest: &Manifest, index: &InputIndex, raw: &RawOutcome, meta: &RequestMeta) -> Decision {
+    let eligibility = match raw.eligibility {
+        Tri::True => Eligibility::Eligible,
+        Tri::False => Eligibility::Ineligible,
+        Tri::Unknown => Eligibility::Undetermined,
+    };
+    let rules = manifest
+        .rules
+        .iter()
+        .zip(&raw.rules)
+        .map(|(info, tri)| RuleResult {
+            id: info.name.clone(),
+            title: info.title.clone(),
+            cite: info.cite.clone(),
+            result: tri.as_option(),
+        })
+        .collect();
+    let missing_facts = if eligibility == Eligibility::Undetermined { missing(manifest, raw.mask) } else { Vec::new() };
+    // An unknown condition still lists the material: better to bring it than to come twice.
+    let materials = manifest
+        .materials
+        .iter()
+        .zip(&raw.materials)
+        .filter(|(_, tri)| **tri != Tri::False)
+        .map(|(info, _)| {
+            let (provided_by, dataset) = match &info.source {
+                SourceInfo::Applicant => (ProvidedBy::Applicant, None),
+                SourceInfo::Commitment => (ProvidedBy::Commitment, None),
+                SourceInfo::Shared { dataset, fallback } => {
+                    let bit = index.datasets.iter().position(|d| d == dataset);
+                    let available = bit.is_some_and(|b| b < 64 && meta.shared & (1 << b) != 0);
+                    if available {
+                        (ProvidedBy::Shared, Some(dataset.clone()))
+                    } else if fallback == "commitment" {
+                        (ProvidedBy::Commitment, None)
+                    } else {
+                        (ProvidedBy::Applicant, None)
+                    }
+                }
+            };
+            MaterialNeed {
+                id: info.id.clone(),
+                name: info.name.clone(),
+                form: info.form.clone(),
+                copies: info.copies,
+                provided_by,
+                dataset,
+            }
+        })
+        .collect();
+    let (steps, total_days) = plan(manifest, &raw.steps);
+    let values = manifest
+        .values
+        .iter()
+        .zip(&raw.values)
+        .map(|(info, value)| (info.name.clone(), json_value(manifest, meta, &info.ty, value)))
+        .collect();
+    Decision {
+        policy: PolicyRef {
+            id: manifest.policy.id.clone(),
+            version: manifest.policy.version,
+            hash: manifest.source_hash.clone(),
+        },
+        application_date: date_text(meta.application_date),
+        eligibility,
+        rules,
+        missing_facts,
+        materials,
+        steps,
+        total_days,
+        values,
+    }
+}
+
+/// The missing slots whose bits are set (bit 62 stands for every slot from 62 on).
+pub fn missing(manifest: &Manifest, mask: u64) -> Vec<String> {
+    manifest
+        .missing_slots
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| mask & (1u64 << (*i).min(62)) != 0)
+        .map(|(_, name)| name.clone())
+        .collect()
+}
+
+/// The planned steps (condition true or unknown), their waits through any
+/// left-out step, and the critical path's length.
+pub fn plan(manifest: &Manifest, conditions: &[Tri]) -> (Vec<PlannedStep>, u32) {
+    let count = manifest.steps.len();
+    let planned: Vec<bool> = (0..count).map(|i| conditions.get(i).copied().unwrap_or(Tri::True) != Tri::False).collect();
+    // Steps are checked to form a DAG; resolve waits in index order with memoisation.
+    let mut waits: Vec<Option<Vec<usize>>> = vec![None; count];
+    fn resolve(i: usize, manifest: &Manifest, planned: &[bool], waits: &mut Vec<Option<Vec<usize>>>, depth: usize) -> Vec<usize> {
+        if let Some(done) = &waits[i] {
+            return done.clone();
+        }
+        let mut result = Vec::new();
+        if depth <= manifest.steps.len() {
+            for &before in &manifest.steps[i].after {
+                if before >= planned.len() {
+                    continue;
+                }
+                if planned[before] {
+                    result.push(before);
+                } else {
+                    result.extend(resolve(before, manifest, planned, waits, depth + 1));
+                }
+            }
+        }
+        result.sort_unstable();
+        result.dedup();
+        waits[i] = Some(result.clone());
+        result
+    }
+    let mut finish: Vec<Option<u32>> = vec![None; count];
+    fn finish_of(i: usize, manifest: &Manifest, waits: &[Vec<usize>], finish: &mut Vec<Option<u32>>, depth: usize) -> u32 {
+        if let Some(done) = finish[i] {
+            return done;
+        }
+        let start = if depth > manifest.steps.len() {
+            0
+        } else {
+            waits[i].iter().map(|&b| finish_of(b, manifest, waits, finish, depth + 1)).max().unwrap_or(0)
+        };
+        let total = start.saturating_add(manifest.steps[i].days);
+        finish[i] = Some(total);
+        total
+    }
+    let resolved: Vec<Vec<usize>> = (0..count).map(|i| resolve(i, manifest, &planned, &mut waits, 0)).collect();
+    let mut steps = Vec::new();
+    let mut total = 0;
+    for i in 0..count {
+        if !planned[i] {
+            continue;
+        }
+        total = total.max(finish_of(i, manifest, &resolved, &mut finish, 0));
+        let info = &manifest.steps[i];
+        steps.push(PlannedStep {
+            id: info.name.clone(),
+            title: info.title.clone(),
+            department: info.department.clone(),
+            after: resolved[i].iter().map(|&b| manifest.steps[b].name.clone()).collect(),
+            days: info.days,
+            day_kind: if info.working_days { DayKind::Working } else { DayKind::Natural },
+        });
+    }
+    (steps, total)
+}

@@ -1,0 +1,350 @@
+//! Loading and running: one `wasmtime::Engine` per process, each artifact
+//! validated and compiled once (cached by content hash), evaluated on a
+//! pool of ready instances under an epoch deadline and a memory cap.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::thread;
+
+use rules_dsl::manifest::{self, Manifest};
+use wasmtime::{Config, Instance, Memory, Module, OptLevel, Store, StoreLimits, StoreLimitsBuilder, Trap, TypedFunc};
+
+use crate::config::Limits;
+use crate::decision::Decision;
+use crate::decode;
+use crate::encode::{self, InputIndex, RequestMeta};
+use crate::error::{EvalError, LoadError};
+use crate::outcome::RawOutcome;
+
+/// The process's WebAssembly engine, its module cache and its epoch ticker.
+pub struct Engine {
+    inner: Arc<EngineInner>,
+}
+
+struct EngineInner {
+    engine: wasmtime::Engine,
+    limits: Limits,
+    cache: Mutex<HashMap<[u8; 32], Weak<LoadedPolicy>>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Drop for EngineInner {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("limits", &self.inner.limits).finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    pub fn new(limits: Limits) -> Result<Engine, LoadError> {
+        let mut config = Config::new();
+        config.epoch_interruption(true);
+        config.cranelift_opt_level(OptLevel::Speed);
+        // Memories are fixed-size (minimum = maximum), so no room to grow is
+        // reserved; the guard region still turns stray accesses into traps.
+        config.memory_reservation(limits.max_memory_bytes.max(65_536));
+        config.memory_reservation_for_growth(0);
+        let mut pooling = wasmtime::PoolingAllocationConfig::new();
+        pooling.total_memories(1000);
+        pooling.total_core_instances(1000);
+        pooling.total_tables(0);
+        pooling.table_elements(0);
+        pooling.max_memory_size(usize::try_from(limits.max_memory_bytes).unwrap_or(usize::MAX));
+        config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pooling));
+        let engine = wasmtime::Engine::new(&config).map_err(|e| LoadError::Engine(e.to_string()))?;
+
+        let stop = Arc::new(AtomicBool::new(false));
+        let ticker_engine = engine.weak();
+        let ticker_stop = Arc::clone(&stop);
+        let tick = limits.epoch_tick;
+        thread::Builder::new()
+            .name("yici-epoch".into())
+            .spawn(move || {
+                while !ticker_stop.load(Ordering::Relaxed) {
+                    thread::sleep(tick);
+                    match ticker_engine.upgrade() {
+                        Some(engine) => engine.increment_epoch(),
+                        None => break,
+                    }
+                }
+            })
+            .map_err(|e| LoadError::Engine(e.to_string()))?;
+        Ok(Engine { inner: Arc::new(EngineInner { engine, limits, cache: Mutex::new(HashMap::new()), stop }) })
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.inner.limits
+    }
+
+    /// Validates and compiles an artifact, or returns the cached one with the same bytes.
+    pub fn load(&self, wasm: &[u8]) -> Result<Arc<LoadedPolicy>, LoadError> {
+        let hash = content_hash(wasm);
+        if let Some(loaded) = self.lock_cache().get(&hash).and_then(Weak::upgrade) {
+            return Ok(loaded);
+        }
+        let manifest = inspect(wasm, &self.inner.limits)?;
+        let module = Module::new(&self.inner.engine, wasm).map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
+        let evaluate_ok = module
+            .get_export("evaluate")
+            .and_then(|e| e.func().cloned())
+            .is_some_and(|f| f.params().len() == 0 && f.results().len() == 0);
+        let memory_ok = module.get_export("memory").is_some_and(|e| e.memory().is_some());
+        if !evaluate_ok || !memory_ok {
+            return Err(LoadError::Exports);
+        }
+        let index = InputIndex::new(&manifest);
+        let loaded = Arc::new(LoadedPolicy {
+            engine: self.inner.engine.clone(),
+            limits: self.inner.limits.clone(),
+            module,
+            manifest,
+            index,
+            pool: Mutex::new(Vec::new()),
+        });
+        // Instantiate once now, so a module that cannot start fails at load time.
+        let instance = loaded.instantiate()?;
+        loaded.release(instance);
+        let mut cache = self.lock_cache();
+        cache.retain(|_, weak| weak.strong_count() > 0);
+        cache.insert(hash, Arc::downgrade(&loaded));
+        Ok(loaded)
+    }
+
+    fn lock_cache(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], Weak<LoadedPolicy>>> {
+        self.inner.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+fn content_hash(bytes: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).into()
+}
+
+/// Checks the module's structure before compiling it, and reads its manifest.
+fn inspect(wasm: &[u8], limits: &Limits) -> Result<Manifest, LoadError> {
+    use wasmparser::{Parser, Payload};
+    let mut manifest_bytes: Option<&[u8]> = None;
+    let mut memory_max: Option<Option<u64>> = None;
+    for payload in Parser::new(0).parse_all(wasm) {
+        let payload = payload.map_err(|e| LoadError::Invalid(e.to_string()))?;
+        match payload {
+            Payload::ImportSection(reader) => {
+                for import in reader.into_imports() {
+                    let import = import.map_err(|e| LoadError::Invalid(e.to_string()))?;
+                    return Err(LoadError::Import { module: import.module.to_string(), name: import.name.to_string() });
+                }
+            }
+            Payload::StartSection { .. } => return Err(LoadError::StartFunction),
+            Payload::TableSection(reader) if reader.count() > 0 => return Err(LoadError::Table),
+            Payload::MemorySection(reader) => {
+                for memory in reader {
+                    let memory = memory.map_err(|e| LoadError::Invalid(e.to_string()))?;
+                    memory_max = Some(memory.maximum.map(|pages| pages.saturating_mul(65_536)));
+                }
+            }
+            Payload::CustomSection(section) if section.name() == manifest::SECTION => {
+                manifest_bytes = Some(section.data());
+            }
+            _ => {}
+        }
+    }
+    let bytes = manifest_bytes.ok_or(LoadError::NoManifest(manifest::SECTION))?;
+    let abi_version = serde_json::from_slice::<serde_json::Value>(bytes)
+        .ok()
+        .and_then(|v| v.get("abi_version").and_then(serde_json::Value::as_u64))
+        .ok_or_else(|| LoadError::BadManifest("no `abi_version`".into()))?;
+    if abi_version != u64::from(manifest::ABI_VERSION) {
+        return Err(LoadError::AbiVersion {
+            found: u32::try_from(abi_version).unwrap_or(u32::MAX),
+            supported: manifest::ABI_VERSION,
+        });
+    }
+    let manifest = Manifest::from_json(bytes).map_err(|e| LoadError::BadManifest(e.to_string()))?;
+    match memory_max {
+        Some(Some(bytes)) if bytes <= limits.max_memory_bytes => {}
+        Some(Some(bytes)) => {
+            return Err(LoadError::Memory { policy: manifest.policy.id, bytes, limit: limits.max_memory_bytes });
+        }
+        _ => return Err(LoadError::Memory { policy: manifest.policy.id, bytes: u64::MAX, limit: limits.max_memory_bytes }),
+    }
+    Ok(manifest)
+}
+
+/// A compiled policy with its pool of ready instances.
+pub struct LoadedPolicy {
+    engine: wasmtime::Engine,
+    limits: Limits,
+    module: Module,
+    manifest: Manifest,
+    index: InputIndex,
+    pool: Mutex<Vec<Ready>>,
+}
+
+impl std::fmt::Debug for LoadedPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadedPolicy").field("policy", &self.manifest.policy.id).finish_non_exhaustive()
+    }
+}
+
+/// An instance ready to evaluate, with its exports looked up once.
+struct Ready {
+    store: Store<StoreLimits>,
+    memory: Memory,
+    evaluate: TypedFunc<(), ()>,
+}
+
+impl LoadedPolicy {
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    pub fn input_index(&self) -> &InputIndex {
+        &self.index
+    }
+
+    fn instantiate(&self) -> Result<Ready, LoadError> {
+        let store_limits = StoreLimitsBuilder::new()
+            .memory_size(usize::try_from(self.limits.max_memory_bytes).unwrap_or(usize::MAX))
+            .instances(1)
+            .tables(0)
+            .memories(1)
+            .trap_on_grow_failure(true)
+            .build();
+        let mut store = Store::new(&self.engine, store_limits);
+        store.limiter(|limits| limits);
+        store.set_epoch_deadline(self.limits.deadline_ticks());
+        let failure = |e: wasmtime::Error| LoadError::Instantiate {
+            policy: self.manifest.policy.id.clone(),
+            message: format!("{e:#}"),
+        };
+        let instance = Instance::new(&mut store, &self.module, &[]).map_err(failure)?;
+        let memory = instance.get_memory(&mut store, "memory").ok_or(LoadError::Exports)?;
+        let evaluate = instance.get_typed_func::<(), ()>(&mut store, "evaluate").map_err(|_| LoadError::Exports)?;
+        Ok(Ready { store, memory, evaluate })
+    }
+
+    fn take(&self) -> Result<Ready, EvalError> {
+        let pooled = self.pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop();
+        match pooled {
+            Some(ready) => Ok(ready),
+            None => self.instantiate().map_err(|e| EvalError::Trap {
+                policy: self.manifest.policy.id.clone(),
+                reason: e.to_string(),
+            }),
+        }
+    }
+
+    fn release(&self, ready: Ready) {
+        let mut pool = self.pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if pool.len() < self.limits.pool_size {
+            pool.push(ready);
+        }
+    }
+
+    /// Evaluates a request `{application_date, facts, shared_available}`.
+    pub fn evaluate(&self, request_json: &[u8]) -> Result<Decision, EvalError> {
+        let mut ready = self.take()?;
+        let encoded = {
+            let memory = ready.memory.data_mut(&mut ready.store);
+            encode::encode_into(&self.manifest, &self.index, request_json, &self.limits, memory)
+        };
+        let meta = match encoded {
+            Ok(meta) => meta,
+            Err(error) => {
+                // The instance is unharmed; the next call rewrites its input.
+                self.release(ready);
+                return Err(error);
+            }
+        };
+        self.finish(ready, &meta)
+    }
+
+    /// Evaluates a facts object with the date and available datasets given apart.
+    pub fn evaluate_facts(
+        &self,
+        facts_json: &[u8],
+        application_date: &str,
+        shared_available: &[&str],
+    ) -> Result<Decision, EvalError> {
+        let mut ready = self.take()?;
+        let encoded = {
+            let memory = ready.memory.data_mut(&mut ready.store);
+            encode::encode_facts_into(
+                &self.manifest,
+                &self.index,
+                facts_json,
+                application_date,
+                shared_available,
+                &self.limits,
+                memory,
+            )
+        };
+        let meta = match encoded {
+            Ok(meta) => meta,
+            Err(error) => {
+                self.release(ready);
+                return Err(error);
+            }
+        };
+        self.finish(ready, &meta)
+    }
+
+    fn finish(&self, mut ready: Ready, meta: &RequestMeta) -> Result<Decision, EvalError> {
+        self.call(&mut ready)?;
+        let raw = decode::read_outcome(&self.manifest, ready.memory.data(&ready.store));
+        let decision = decode::decision(&self.manifest, &self.index, &raw, meta);
+        self.release(ready);
+        Ok(decision)
+    }
+
+    /// Runs `evaluate` on an input image made elsewhere (tests, the oracle):
+    /// copies the image into a pooled instance and reads the raw outputs.
+    pub fn run_raw(&self, image: &[u8]) -> Result<RawOutcome, EvalError> {
+        let mut ready = self.take()?;
+        {
+            let memory = ready.memory.data_mut(&mut ready.store);
+            let length = image.len().min(memory.len());
+            memory[..length].copy_from_slice(&image[..length]);
+        }
+        self.call(&mut ready)?;
+        let raw = decode::read_outcome(&self.manifest, ready.memory.data(&ready.store));
+        self.release(ready);
+        Ok(raw)
+    }
+
+    /// Calls `evaluate` under the deadline. A store that trapped is dropped,
+    /// never reused.
+    fn call(&self, ready: &mut Ready) -> Result<(), EvalError> {
+        ready.store.set_epoch_deadline(self.limits.deadline_ticks());
+        match ready.evaluate.call(&mut ready.store, ()) {
+            Ok(()) => Ok(()),
+            Err(error) => Err(self.trap_error(&error)),
+        }
+    }
+
+    fn trap_error(&self, error: &wasmtime::Error) -> EvalError {
+        let policy = self.manifest.policy.id.clone();
+        match error.downcast_ref::<Trap>() {
+            Some(Trap::Interrupt) => EvalError::Timeout {
+                policy,
+                limit_ms: u64::try_from(self.limits.deadline.as_millis()).unwrap_or(u64::MAX),
+            },
+            Some(Trap::MemoryOutOfBounds) | Some(Trap::HeapMisaligned) => {
+                EvalError::OutOfMemory { policy, limit: self.limits.max_memory_bytes }
+            }
+            Some(Trap::IntegerDivisionByZero) => EvalError::Trap { policy, reason: "a division by zero".into() },
+            Some(Trap::IntegerOverflow) | Some(Trap::UnreachableCodeReached) => EvalError::Trap {
+                policy,
+                reason: "a calculation overflowed, or a date left the years 0001–9999".into(),
+            },
+            Some(other) => EvalError::Trap { policy, reason: format!("the module stopped: {other}") },
+            None => EvalError::Trap { policy, reason: format!("the module stopped: {error:#}") },
+        }
+    }
+}
