@@ -108,9 +108,10 @@ pub fn check_bundle(
         }
     };
     if !context.catalogue_found {
-        scope
-            .errors
-            .push(CheckError::NoCatalogue { span: header_span });
+        scope.errors.push(CheckError::NoCatalogue {
+            what: "bundle",
+            span: header_span,
+        });
     }
 
     // Members and their facts, which share one namespace in a bundle request.

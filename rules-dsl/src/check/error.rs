@@ -43,6 +43,8 @@ pub enum CheckError {
         name: String,
         span: Span,
         suggestion: Option<String>,
+        /// The context expects text, so the word is probably text without quotes.
+        expects_text: bool,
     },
     #[error("`{name}` is already defined")]
     DuplicateDefinition {
@@ -89,7 +91,11 @@ pub enum CheckError {
         help: Option<String>,
     },
     #[error("no catalogue was found")]
-    NoCatalogue { span: Span },
+    NoCatalogue {
+        /// `policy` or `bundle`: what is being checked.
+        what: &'static str,
+        span: Span,
+    },
     #[error("{kind} `{id}` is also declared in another file")]
     DuplicateId {
         kind: &'static str,
@@ -174,7 +180,11 @@ pub enum CheckError {
         first: Span,
         example: String,
     },
-    #[error("this row has {found} cells, but the table has {expected} inputs")]
+    #[error(
+        "this row has {}, but the table has {}",
+        count(*found, "cell", "cells"),
+        count(*expected, "input", "inputs")
+    )]
     CellCount {
         expected: usize,
         found: usize,
@@ -200,7 +210,7 @@ pub enum CheckError {
         span: Span,
         suggestion: Option<String>,
     },
-    #[error("`copies` must be at least 1, found {found}")]
+    #[error("`copies` must be from 1 to 1000, found {found}")]
     BadCopies { found: i64, span: Span },
     #[error("material `{id}` is asked for twice")]
     DuplicateMaterial { id: String, span: Span, first: Span },
@@ -353,11 +363,17 @@ impl CheckError {
                 *span
             }
             UnknownName {
-                span, suggestion, ..
+                span,
+                suggestion,
+                name,
+                expects_text,
             } => {
                 label = "not defined".into();
-                help = suggestion.as_ref().map(|s| format!("did you mean `{s}`?")).or_else(|| {
-                    Some("declare facts in the `facts { }` block; define values with `let`, `rule`, `table` or `param`".into())
+                help = Some(match (suggestion, expects_text) {
+                    (Some(s), false) => format!("did you mean `{s}`?"),
+                    (Some(s), true) => format!("write text in quotes: `\"{name}\"` (or did you mean `{s}`?)"),
+                    (None, true) => format!("write text in quotes: `\"{name}\"`"),
+                    (None, false) => "declare facts in the `facts { }` block; define values with `let`, `rule`, `table` or `param`".into(),
                 });
                 *span
             }
@@ -415,8 +431,10 @@ impl CheckError {
                 help = text.clone();
                 *span
             }
-            NoCatalogue { span } => {
-                help = Some("the catalogue (`policies/catalogue.rules`) declares the departments, datasets and materials; check it together with the policy".into());
+            NoCatalogue { span, what } => {
+                help = Some(format!(
+                    "the catalogue (`policies/catalogue.rules`) declares the departments, datasets and materials; check it together with the {what}"
+                ));
                 *span
             }
             DuplicateId { span, first, .. } => {
@@ -635,6 +653,15 @@ impl CheckError {
     }
 }
 
+/// `1 cell`, `2 cells`.
+fn count(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
 /// What is legal but probably not meant.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum Warning {
@@ -643,7 +670,11 @@ pub enum Warning {
     #[error("rule `{name}` is never referred to")]
     UnreferencedRule { name: String, span: Span },
     #[error("`{name}` is never used")]
-    UnusedDefinition { name: String, span: Span },
+    UnusedDefinition {
+        kind: DefinitionKind,
+        name: String,
+        span: Span,
+    },
     #[error("rule `{name}` has no citation")]
     MissingCitation { name: String, span: Span },
     #[error("table `{name}` has no `default`")]
@@ -657,6 +688,14 @@ pub enum Warning {
     },
     #[error("this policy has no `basis`")]
     MissingBasis { span: Span },
+}
+
+/// What an unused definition is, for a help line that fits it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DefinitionKind {
+    Let,
+    Param,
+    Table,
 }
 
 impl Warning {
@@ -683,9 +722,18 @@ impl Warning {
                 *span,
                 "use it in `eligible when` or in another rule, or remove it",
             ),
-            Warning::UnusedDefinition { span, .. } => {
-                (*span, "remove it, or give a `let` a title to report it")
-            }
+            Warning::UnusedDefinition { span, kind, .. } => (
+                *span,
+                match kind {
+                    DefinitionKind::Let => {
+                        "remove it, or give it a title (`let name \"标题\" = …`) to report its value in the decision"
+                    }
+                    DefinitionKind::Table => {
+                        "remove it, or give it a title (`table name \"标题\": …`) to report its value in the decision"
+                    }
+                    DefinitionKind::Param => "remove it, or use it in a rule, `let` or table",
+                },
+            ),
             Warning::MissingCitation { span, .. } => {
                 (*span, "add `cite \"…\"` naming the article it implements")
             }

@@ -50,6 +50,10 @@ pub struct Scope {
     /// Set when the file has syntax errors: a name may be "unknown" only
     /// because its definition failed to parse, so such errors are not reported.
     pub quiet_unknown_names: bool,
+    /// Facts whose declared type has an error: they are not in `symbols`,
+    /// but their uses are not reported as unknown names (the declaration's
+    /// error says everything).
+    pub poisoned: HashSet<String>,
     vars: Vec<Var>,
     pub var_count: usize,
 }
@@ -245,8 +249,10 @@ impl Scope {
         }
     }
 
-    fn unknown_name(&mut self, name: &str, span: Span) {
-        if self.quiet_unknown_names {
+    /// Reports `name` as unknown; `expects_text` says the context wants
+    /// text, where a bare word is most likely text without its quotes.
+    fn unknown_name(&mut self, name: &str, span: Span, expects_text: bool) {
+        if self.quiet_unknown_names || self.poisoned.contains(name) {
             return;
         }
         let mut candidates: Vec<&str> = self.symbols.keys().map(String::as_str).collect();
@@ -260,6 +266,7 @@ impl Scope {
             name: name.to_string(),
             span,
             suggestion,
+            expects_text,
         });
     }
 
@@ -308,7 +315,8 @@ impl Scope {
             });
             return None;
         }
-        self.unknown_name(path, span);
+        let bare = !path.contains('.');
+        self.unknown_name(path, span, bare && hint == Some(Type::Text));
         None
     }
 
@@ -422,7 +430,7 @@ impl Scope {
                 None
             }
             None => {
-                self.unknown_name(name, base.span);
+                self.unknown_name(name, base.span, false);
                 None
             }
         }
@@ -506,13 +514,22 @@ impl Scope {
     /// Checks two operands that must agree, letting a bare enum value take its
     /// type from the other side.
     fn pair(&mut self, lhs: &ast::Expr, rhs: &ast::Expr) -> (Option<ir::Expr>, Option<ir::Expr>) {
+        // A bare name may be an enum value that needs the other side's type;
+        // when that side has an error of its own, the name is left unchecked
+        // rather than reported as unknown.
         if self.is_unresolved_bare_name(lhs) && !self.is_unresolved_bare_name(rhs) {
             let r = self.expr(rhs, None);
-            let l = self.expr(lhs, r.as_ref().map(|r| r.ty));
+            let l = match &r {
+                Some(r) => self.expr(lhs, Some(r.ty)),
+                None => None,
+            };
             (l, r)
         } else {
             let l = self.expr(lhs, None);
-            let r = self.expr(rhs, l.as_ref().map(|l| l.ty));
+            let r = match &l {
+                None if self.is_unresolved_bare_name(rhs) => None,
+                _ => self.expr(rhs, l.as_ref().map(|l| l.ty)),
+            };
             (l, r)
         }
     }
@@ -543,14 +560,17 @@ impl Scope {
                     help: None,
                 });
             } else {
+                let help = self
+                    .quoted_variant(l.ty, rhs)
+                    .map(|variant| format!("an enum value is written without quotes: `{variant}`"))
+                    .unwrap_or_else(|| {
+                        format!("both sides of `{}` must have the same type", op.as_str())
+                    });
                 self.errors.push(CheckError::TypeMismatch {
                     expected: self.type_name(l.ty),
                     found: self.type_name(r.ty),
                     span: rhs.span,
-                    help: Some(format!(
-                        "both sides of `{}` must have the same type",
-                        op.as_str()
-                    )),
+                    help: Some(help),
                 });
             }
             return None;
@@ -596,6 +616,21 @@ impl Scope {
             Type::Bool,
             nullable,
         ))
+    }
+
+    /// When `expr` is quoted text that names a value of the enum `ty`, that value.
+    fn quoted_variant(&self, ty: Type, expr: &ast::Expr) -> Option<String> {
+        let (Type::Enum(id), ast::ExprKind::Literal(LiteralKind::Text(text))) =
+            (ty, &strip_parens(expr).kind)
+        else {
+            return None;
+        };
+        self.enums
+            .get(id)?
+            .variants
+            .iter()
+            .find(|v| *v == text)
+            .cloned()
     }
 
     fn money_and_int(
@@ -925,7 +960,11 @@ impl Scope {
         }
         let arity = |scope: &mut Scope, expected: &str| {
             scope.errors.push(CheckError::BadCall {
-                message: format!("`{name}` takes {expected}, but {} were given", args.len()),
+                message: match args.len() {
+                    0 => format!("`{name}` takes {expected}, but none was given"),
+                    1 => format!("`{name}` takes {expected}, but 1 was given"),
+                    n => format!("`{name}` takes {expected}, but {n} were given"),
+                },
                 span,
                 help: None,
             });
@@ -1056,7 +1095,7 @@ impl Scope {
                 return None;
             }
             None => {
-                self.unknown_name(&list.text, list.span);
+                self.unknown_name(&list.text, list.span, false);
                 return None;
             }
         };

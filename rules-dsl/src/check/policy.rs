@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::error::{CheckError, Warning};
+use super::error::{CheckError, DefinitionKind, Warning};
 use super::expr::{Scope, Symbol, Typed};
 use super::{catalogue_ref, table};
 use crate::diagnostic::{Span, did_you_mean};
@@ -119,10 +119,12 @@ pub fn check_policy(
                 });
             }
             ItemKind::Material(ast::MaterialDecl {
-                name: Some(_), id, ..
+                name: Some(name),
+                id,
+                ..
             }) => {
                 scope.errors.push(CheckError::NotAllowedHere {
-                    keyword: "material with a name".into(),
+                    keyword: format!("material {} \"{}\"", id.text, name.value),
                     file_kind: "a policy",
                     span: item.span,
                     help: format!(
@@ -161,9 +163,10 @@ pub fn check_policy(
         }
     };
     if !catalogue_found {
-        scope
-            .errors
-            .push(CheckError::NoCatalogue { span: header_span });
+        scope.errors.push(CheckError::NoCatalogue {
+            what: "policy",
+            span: header_span,
+        });
     }
     if basis.is_empty() {
         warnings.push(Warning::MissingBasis { span: header_span });
@@ -392,8 +395,11 @@ pub fn check_policy(
     let steps = check_steps(&mut scope, file, catalogue, catalogue_found);
 
     // ------------------------------------------------------------ warnings
+    // "Unused" is only true of a clean file: with errors, the use may sit in
+    // a definition that failed to parse or check.
+    let clean = !quiet && scope.errors.is_empty();
     for (index, fact) in scope.facts.iter().enumerate() {
-        if !scope.used.contains(&Symbol::Fact(index)) {
+        if clean && !scope.used.contains(&Symbol::Fact(index)) {
             warnings.push(Warning::UnusedFact {
                 name: fact.name.clone(),
                 span: fact_spans[index],
@@ -401,24 +407,27 @@ pub fn check_policy(
         }
     }
     for (index, decl) in lets.iter().enumerate() {
-        if decl.title.is_none() && !scope.used.contains(&Symbol::Let(index)) {
+        if clean && decl.title.is_none() && !scope.used.contains(&Symbol::Let(index)) {
             warnings.push(Warning::UnusedDefinition {
+                kind: DefinitionKind::Let,
                 name: decl.name.text.clone(),
                 span: decl.name.span,
             });
         }
     }
     for (index, decl) in params.iter().enumerate() {
-        if !scope.used.contains(&Symbol::Param(index)) {
+        if clean && !scope.used.contains(&Symbol::Param(index)) {
             warnings.push(Warning::UnusedDefinition {
+                kind: DefinitionKind::Param,
                 name: decl.name.text.clone(),
                 span: decl.name.span,
             });
         }
     }
     for (index, decl) in tables.iter().enumerate() {
-        if decl.title.is_none() && !scope.used.contains(&Symbol::Table(index)) {
+        if clean && decl.title.is_none() && !scope.used.contains(&Symbol::Table(index)) {
             warnings.push(Warning::UnusedDefinition {
+                kind: DefinitionKind::Table,
                 name: decl.name.text.clone(),
                 span: decl.name.span,
             });
@@ -426,7 +435,7 @@ pub fn check_policy(
     }
     for (index, rule) in rules.iter().enumerate() {
         if let RuleSource::Rule(decl) = rule {
-            if !scope.used.contains(&Symbol::Rule(index)) {
+            if clean && !scope.used.contains(&Symbol::Rule(index)) {
                 warnings.push(Warning::UnreferencedRule {
                     name: decl.name.text.clone(),
                     span: decl.name.span,
@@ -563,6 +572,7 @@ pub(super) fn declare_fact(scope: &mut Scope, fact: &ast::FactDecl, spans: &mut 
         return;
     }
     let Some((ty, optional)) = fact_type(scope, &fact.ty) else {
+        scope.poisoned.insert(fact.name.text.clone());
         return;
     };
     let id = scope.facts.len();

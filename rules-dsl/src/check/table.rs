@@ -88,7 +88,7 @@ pub fn check_table(
                 scope.errors.push(CheckError::BadClause {
                     message: "a `collect` table has no `default`".into(),
                     span: default.span(),
-                    help: Some("when no row matches, `collect` gives an empty set, 0 for `sum` and `count`".into()),
+                    help: Some("when no row matches, `collect` gives an empty set, `sum` and `count` give 0, and `min` and `max` give no value (unknown)".into()),
                 });
                 failed = true;
             }
@@ -239,7 +239,13 @@ pub fn check_table(
 /// Whether the table's value may be unknown.
 pub fn nullable(table: &ir::Table) -> bool {
     let inputs = table.inputs.iter().any(|i| i.nullable);
-    let may_miss = !matches!(table.hit, HitPolicy::Collect(_))
+    // `collect`, `collect sum` and `collect count` have a value when no row
+    // matches (an empty set, 0); `collect min`/`max` have none.
+    let always_valued = matches!(
+        table.hit,
+        HitPolicy::Collect(None | Some(ast::CollectOp::Sum | ast::CollectOp::Count))
+    );
+    let may_miss = !always_valued
         && table.default.is_none()
         && !table
             .rows
@@ -440,11 +446,12 @@ fn overlap(
 ) -> Option<String> {
     let mut example = Vec::new();
     for (column, (x, y)) in a.iter().zip(b).enumerate() {
+        let (domain_low, domain_high) = domain(scope, types[column]);
         let witness = match (x, y) {
             (CellSet::Ranges(xs), CellSet::Ranges(ys)) => xs.iter().find_map(|&(xl, xh)| {
                 ys.iter().find_map(|&(yl, yh)| {
                     let (low, high) = (xl.max(yl), xh.min(yh));
-                    (low <= high).then_some(low)
+                    (low <= high).then(|| readable_witness(low, high, domain_low, domain_high))
                 })
             })?,
             (CellSet::Texts(xs), CellSet::Texts(ys)) => {
@@ -467,9 +474,9 @@ fn overlap(
             }
             _ => continue,
         };
-        let (low, high) = domain(scope, types[column]);
-        let full = matches!(x, CellSet::Ranges(r) if r == &vec![(low, high)])
-            && matches!(y, CellSet::Ranges(r) if r == &vec![(low, high)]);
+        let full_domain = vec![(domain_low, domain_high)];
+        let full = matches!(x, CellSet::Ranges(r) if r == &full_domain)
+            && matches!(y, CellSet::Ranges(r) if r == &full_domain);
         if !full {
             example.push(format!(
                 "`{}` is {}",
@@ -482,6 +489,19 @@ fn overlap(
         Some("any input".into())
     } else {
         Some(example.join(" and "))
+    }
+}
+
+/// A value in `low..=high` that reads well in a message: a bound the officer
+/// wrote rather than the edge of the type's domain (`< 1000` overlaps
+/// `<= 500` at 500, not at -9223372036854775808).
+fn readable_witness(low: i128, high: i128, domain_low: i128, domain_high: i128) -> i128 {
+    if low != domain_low {
+        low
+    } else if high != domain_high {
+        high
+    } else {
+        0.clamp(low, high)
     }
 }
 

@@ -90,6 +90,11 @@ pub fn scan(text: &str, chunk: Span) -> Scan {
     let mut scan = Scan::default();
     let source = &text[chunk.range()];
     let mut brackets: Vec<(char, usize)> = Vec::new();
+    // The `if`s still open at each bracket level (the chunk's top level
+    // first). An `if` nests every `if` that follows it at the same level (the
+    // grammar recurses into its branches) until a `,` ends the level's
+    // current expression or the bracket around them closes.
+    let mut open_ifs: Vec<usize> = vec![0];
     let mut ifs = 0usize;
     let mut too_deep_reported = false;
     let mut chars = source.char_indices().peekable();
@@ -144,6 +149,7 @@ pub fn scan(text: &str, chunk: Span) -> Scan {
             }
             '(' | '[' | '{' => {
                 brackets.push((ch, at));
+                open_ifs.push(0);
                 if brackets.len() + ifs > MAX_NESTING && !too_deep_reported {
                     too_deep_reported = true;
                     scan.errors.push(SyntaxError::TooDeep {
@@ -158,6 +164,7 @@ pub fn scan(text: &str, chunk: Span) -> Scan {
                     ']' => '[',
                     _ => '{',
                 };
+                ifs -= open_ifs.pop().unwrap_or(0);
                 match brackets.pop() {
                     Some((found, _)) if found == open => {}
                     Some((found, found_at)) => {
@@ -180,6 +187,12 @@ pub fn scan(text: &str, chunk: Span) -> Scan {
                     }
                 }
             }
+            ',' => {
+                if let Some(level) = open_ifs.last_mut() {
+                    ifs -= *level;
+                    *level = 0;
+                }
+            }
             _ => {
                 if let Some(ascii) = full_width_replacement(ch) {
                     scan.errors.push(SyntaxError::FullWidth {
@@ -194,6 +207,9 @@ pub fn scan(text: &str, chunk: Span) -> Scan {
                         .starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
                 {
                     ifs += 1;
+                    if let Some(level) = open_ifs.last_mut() {
+                        *level += 1;
+                    }
                     if brackets.len() + ifs > MAX_NESTING && !too_deep_reported {
                         too_deep_reported = true;
                         scan.errors.push(SyntaxError::TooDeep {
