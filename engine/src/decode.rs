@@ -3,7 +3,9 @@
 use rules_dsl::calendar;
 use rules_dsl::manifest::{Manifest, SourceInfo, ValueType};
 
-use crate::decision::{DayKind, Decision, Eligibility, MaterialNeed, PlannedStep, PolicyRef, ProvidedBy, RuleResult};
+use crate::decision::{
+    DayKind, Decision, Eligibility, MaterialNeed, PlannedStep, PolicyRef, ProvidedBy, RuleResult, Value, Values,
+};
 use crate::encode::{InputIndex, RequestMeta};
 use crate::outcome::{RawOutcome, RawScalar, RawValue, Tri};
 
@@ -62,22 +64,20 @@ fn text_of(manifest: &Manifest, meta: &RequestMeta, id: i64) -> String {
         .unwrap_or_default()
 }
 
-fn json_value(manifest: &Manifest, meta: &RequestMeta, ty: &ValueType, value: &RawValue) -> serde_json::Value {
-    use serde_json::Value;
-    if value.mask != 0 {
-        return Value::Null;
+fn value(manifest: &Manifest, meta: &RequestMeta, ty: &ValueType, raw: &RawValue) -> Value {
+    if raw.mask != 0 {
+        return Value::Unknown;
     }
-    match (&value.value, ty) {
-        (RawScalar::Set(ids), _) => Value::Array(ids.iter().map(|&id| Value::String(text_of(manifest, meta, id))).collect()),
+    match (&raw.value, ty) {
+        (RawScalar::Set(ids), _) => Value::Set(ids.iter().map(|&id| text_of(manifest, meta, id)).collect()),
         (RawScalar::I64(v), ValueType::Bool) => Value::Bool(*v != 0),
-        (RawScalar::I64(v), ValueType::Int) => Value::from(*v),
-        (RawScalar::I64(v), ValueType::Money) => Value::String(money_text(*v)),
-        (RawScalar::I64(v), ValueType::Date) => Value::String(date_text(*v)),
-        (RawScalar::I64(v), ValueType::Text) => Value::String(text_of(manifest, meta, *v)),
+        (RawScalar::I64(v), ValueType::Money) => Value::Money(*v),
+        (RawScalar::I64(v), ValueType::Date) => Value::Date(*v),
+        (RawScalar::I64(v), ValueType::Text) => Value::Text(text_of(manifest, meta, *v)),
         (RawScalar::I64(v), ValueType::Enum { values }) => {
-            values.get(usize::try_from(*v).unwrap_or(usize::MAX)).map_or(Value::Null, |s| Value::String(s.clone()))
+            values.get(usize::try_from(*v).unwrap_or(usize::MAX)).map_or(Value::Unknown, |s| Value::Text(s.clone()))
         }
-        (RawScalar::I64(v), _) => Value::from(*v),
+        (RawScalar::I64(v), _) => Value::Int(*v),
     }
 }
 
@@ -92,7 +92,7 @@ pub fn date_text(days: i64) -> String {
 }
 
 /// Dresses a raw outcome as the decision.
-pub fn decision(manifest: &Manifest, index: &InputIndex, raw: &RawOutcome, meta: &RequestMeta) -> Decision {
+pub fn decision<'p>(manifest: &'p Manifest, index: &InputIndex, raw: &RawOutcome, meta: &RequestMeta) -> Decision<'p> {
     let eligibility = match raw.eligibility {
         Tri::True => Eligibility::Eligible,
         Tri::False => Eligibility::Ineligible,
@@ -103,9 +103,9 @@ pub fn decision(manifest: &Manifest, index: &InputIndex, raw: &RawOutcome, meta:
         .iter()
         .zip(&raw.rules)
         .map(|(info, tri)| RuleResult {
-            id: info.name.clone(),
-            title: info.title.clone(),
-            cite: info.cite.clone(),
+            id: &info.name,
+            title: &info.title,
+            cite: info.cite.as_deref(),
             result: tri.as_option(),
         })
         .collect();
@@ -124,7 +124,7 @@ pub fn decision(manifest: &Manifest, index: &InputIndex, raw: &RawOutcome, meta:
                     let bit = index.datasets.iter().position(|d| d == dataset);
                     let available = bit.is_some_and(|b| b < 64 && meta.shared & (1 << b) != 0);
                     if available {
-                        (ProvidedBy::Shared, Some(dataset.clone()))
+                        (ProvidedBy::Shared, Some(dataset.as_str()))
                     } else if fallback == "commitment" {
                         (ProvidedBy::Commitment, None)
                     } else {
@@ -133,9 +133,9 @@ pub fn decision(manifest: &Manifest, index: &InputIndex, raw: &RawOutcome, meta:
                 }
             };
             MaterialNeed {
-                id: info.id.clone(),
-                name: info.name.clone(),
-                form: info.form.clone(),
+                id: &info.id,
+                name: &info.name,
+                form: &info.form,
                 copies: info.copies,
                 provided_by,
                 dataset,
@@ -143,19 +143,12 @@ pub fn decision(manifest: &Manifest, index: &InputIndex, raw: &RawOutcome, meta:
         })
         .collect();
     let (steps, total_days) = plan(manifest, &raw.steps);
-    let values = manifest
-        .values
-        .iter()
-        .zip(&raw.values)
-        .map(|(info, value)| (info.name.clone(), json_value(manifest, meta, &info.ty, value)))
-        .collect();
+    let values = Values(
+        manifest.values.iter().zip(&raw.values).map(|(info, raw)| (info.name.as_str(), value(manifest, meta, &info.ty, raw))).collect(),
+    );
     Decision {
-        policy: PolicyRef {
-            id: manifest.policy.id.clone(),
-            version: manifest.policy.version,
-            hash: manifest.source_hash.clone(),
-        },
-        application_date: date_text(meta.application_date),
+        policy: PolicyRef { id: &manifest.policy.id, version: manifest.policy.version, hash: &manifest.source_hash },
+        application_date: meta.application_date,
         eligibility,
         rules,
         missing_facts,
@@ -167,19 +160,19 @@ pub fn decision(manifest: &Manifest, index: &InputIndex, raw: &RawOutcome, meta:
 }
 
 /// The missing slots whose bits are set (bit 62 stands for every slot from 62 on).
-pub fn missing(manifest: &Manifest, mask: u64) -> Vec<String> {
+pub fn missing(manifest: &Manifest, mask: u64) -> Vec<&str> {
     manifest
         .missing_slots
         .iter()
         .enumerate()
         .filter(|(i, _)| mask & (1u64 << (*i).min(62)) != 0)
-        .map(|(_, name)| name.clone())
+        .map(|(_, name)| name.as_str())
         .collect()
 }
 
 /// The planned steps (condition true or unknown), their waits through any
 /// left-out step, and the critical path's length.
-pub fn plan(manifest: &Manifest, conditions: &[Tri]) -> (Vec<PlannedStep>, u32) {
+pub fn plan<'p>(manifest: &'p Manifest, conditions: &[Tri]) -> (Vec<PlannedStep<'p>>, u32) {
     let count = manifest.steps.len();
     let planned: Vec<bool> = (0..count).map(|i| conditions.get(i).copied().unwrap_or(Tri::True) != Tri::False).collect();
     // Steps are checked to form a DAG; resolve waits in index order with memoisation.
@@ -230,10 +223,10 @@ pub fn plan(manifest: &Manifest, conditions: &[Tri]) -> (Vec<PlannedStep>, u32) 
         total = total.max(finish_of(i, manifest, &resolved, &mut finish, 0));
         let info = &manifest.steps[i];
         steps.push(PlannedStep {
-            id: info.name.clone(),
-            title: info.title.clone(),
-            department: info.department.clone(),
-            after: resolved[i].iter().map(|&b| manifest.steps[b].name.clone()).collect(),
+            id: &info.name,
+            title: &info.title,
+            department: &info.department,
+            after: resolved[i].iter().map(|&b| manifest.steps[b].name.as_str()).collect(),
             days: info.days,
             day_kind: if info.working_days { DayKind::Working } else { DayKind::Natural },
         });

@@ -17,7 +17,9 @@ pub mod oracle;
 pub mod outcome;
 
 pub use config::Limits;
-pub use decision::{DayKind, Decision, Eligibility, MaterialNeed, PlannedStep, PolicyRef, ProvidedBy, RuleResult};
+pub use decision::{
+    DayKind, Decision, Eligibility, MaterialNeed, PlannedStep, PolicyRef, ProvidedBy, RuleResult, Value, Values,
+};
 pub use error::{EvalError, LoadError};
-pub use load::{Engine, LoadedPolicy};
+pub use load::{Engine, LoadedPolicy, Session};
 pub use outcome::{RawOutcome, RawScalar, RawValue, Tri};

@@ -248,21 +248,11 @@ impl LoadedPolicy {
     }
 
     /// Evaluates a request `{application_date, facts, shared_available}`.
-    pub fn evaluate(&self, request_json: &[u8]) -> Result<Decision, EvalError> {
-        let mut ready = self.take()?;
-        let encoded = {
-            let memory = ready.memory.data_mut(&mut ready.store);
-            encode::encode_into(&self.manifest, &self.index, request_json, &self.limits, memory)
-        };
-        let meta = match encoded {
-            Ok(meta) => meta,
-            Err(error) => {
-                // The instance is unharmed; the next call rewrites its input.
-                self.release(ready);
-                return Err(error);
-            }
-        };
-        self.finish(ready, &meta)
+    pub fn evaluate(&self, request_json: &[u8]) -> Result<Decision<'_>, EvalError> {
+        let mut session = self.session()?;
+        let meta = session.encode(request_json)?;
+        session.run()?;
+        Ok(session.decode(&meta))
     }
 
     /// Evaluates a facts object with the date and available datasets given apart.
@@ -271,36 +261,18 @@ impl LoadedPolicy {
         facts_json: &[u8],
         application_date: &str,
         shared_available: &[&str],
-    ) -> Result<Decision, EvalError> {
-        let mut ready = self.take()?;
-        let encoded = {
-            let memory = ready.memory.data_mut(&mut ready.store);
-            encode::encode_facts_into(
-                &self.manifest,
-                &self.index,
-                facts_json,
-                application_date,
-                shared_available,
-                &self.limits,
-                memory,
-            )
-        };
-        let meta = match encoded {
-            Ok(meta) => meta,
-            Err(error) => {
-                self.release(ready);
-                return Err(error);
-            }
-        };
-        self.finish(ready, &meta)
+    ) -> Result<Decision<'_>, EvalError> {
+        let mut session = self.session()?;
+        let meta = session.encode_facts(facts_json, application_date, shared_available)?;
+        session.run()?;
+        Ok(session.decode(&meta))
     }
 
-    fn finish(&self, mut ready: Ready, meta: &RequestMeta) -> Result<Decision, EvalError> {
-        self.call(&mut ready)?;
-        let raw = decode::read_outcome(&self.manifest, ready.memory.data(&ready.store));
-        let decision = decode::decision(&self.manifest, &self.index, &raw, meta);
-        self.release(ready);
-        Ok(decision)
+    /// A ready instance held for one evaluation, in its three stages (the
+    /// benchmark times them apart). Dropping it returns the instance to the
+    /// pool, unless the run trapped.
+    pub fn session(&self) -> Result<Session<'_>, EvalError> {
+        Ok(Session { policy: self, ready: Some(self.take()?) })
     }
 
     /// Runs `evaluate` on an input image made elsewhere (tests, the oracle):
@@ -345,6 +317,92 @@ impl LoadedPolicy {
             },
             Some(other) => EvalError::Trap { policy, reason: format!("the module stopped: {other}") },
             None => EvalError::Trap { policy, reason: format!("the module stopped: {error:#}") },
+        }
+    }
+}
+
+/// One evaluation on a pooled instance: encode, run, decode.
+pub struct Session<'p> {
+    policy: &'p LoadedPolicy,
+    /// `None` once the instance trapped (it is then dropped, not pooled).
+    ready: Option<Ready>,
+}
+
+impl std::fmt::Debug for Session<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session").field("policy", &self.policy.manifest.policy.id).finish_non_exhaustive()
+    }
+}
+
+impl<'p> Session<'p> {
+    fn ready(&mut self) -> Result<&mut Ready, EvalError> {
+        let policy = &self.policy.manifest.policy.id;
+        self.ready.as_mut().ok_or_else(|| EvalError::Trap {
+            policy: policy.clone(),
+            reason: "this evaluation already failed".into(),
+        })
+    }
+
+    /// Writes a request into the instance's memory.
+    pub fn encode(&mut self, request_json: &[u8]) -> Result<RequestMeta, EvalError> {
+        let policy = self.policy;
+        let ready = self.ready()?;
+        let memory = ready.memory.data_mut(&mut ready.store);
+        encode::encode_into(&policy.manifest, &policy.index, request_json, &policy.limits, memory)
+    }
+
+    /// Writes a facts object, the date and the available datasets.
+    pub fn encode_facts(
+        &mut self,
+        facts_json: &[u8],
+        application_date: &str,
+        shared_available: &[&str],
+    ) -> Result<RequestMeta, EvalError> {
+        let policy = self.policy;
+        let ready = self.ready()?;
+        let memory = ready.memory.data_mut(&mut ready.store);
+        encode::encode_facts_into(
+            &policy.manifest,
+            &policy.index,
+            facts_json,
+            application_date,
+            shared_available,
+            &policy.limits,
+            memory,
+        )
+    }
+
+    /// Runs `evaluate`; a trap discards the instance.
+    pub fn run(&mut self) -> Result<(), EvalError> {
+        let policy = self.policy;
+        let ready = self.ready()?;
+        let result = policy.call(ready);
+        if result.is_err() {
+            self.ready = None;
+        }
+        result
+    }
+
+    /// Reads the answers of the last run.
+    pub fn decode(&self, meta: &RequestMeta) -> Decision<'p> {
+        let policy = self.policy;
+        let raw = match &self.ready {
+            Some(ready) => decode::read_outcome(&policy.manifest, ready.memory.data(&ready.store)),
+            None => decode::read_outcome(&policy.manifest, &[]),
+        };
+        decode::decision(&policy.manifest, &policy.index, &raw, meta)
+    }
+
+    /// Reads the raw answers of the last run.
+    pub fn raw(&self) -> Option<RawOutcome> {
+        self.ready.as_ref().map(|ready| decode::read_outcome(&self.policy.manifest, ready.memory.data(&ready.store)))
+    }
+}
+
+impl Drop for Session<'_> {
+    fn drop(&mut self) {
+        if let Some(ready) = self.ready.take() {
+            self.policy.release(ready);
         }
     }
 }
