@@ -527,7 +527,7 @@ fn material_line(material: &MaterialDecl) -> String {
     for clause in clauses {
         text.push(' ');
         match clause {
-            MaterialClause::When(expr) => text.push_str(&format!("when {}", expr_text(expr))),
+            MaterialClause::When(when) => text.push_str(&when_text(when)),
             MaterialClause::Form { form, .. } => text.push_str(&format!("form {}", form.as_str())),
             MaterialClause::Copies { copies, .. } => text.push_str(&format!("copies {copies}")),
             MaterialClause::Source { source, .. } => text.push_str(&match source {
@@ -567,10 +567,18 @@ fn step_line(step: &StepDecl) -> String {
     if let Some(material) = &step.produces {
         text.push_str(&format!(" produces {}", material.text));
     }
-    if let Some(condition) = &step.condition {
-        text.push_str(&format!(" when {}", expr_text(condition)));
+    if let Some(when) = &step.condition {
+        text.push(' ');
+        text.push_str(&when_text(when));
     }
     text
+}
+
+fn when_text(when: &When) -> String {
+    match when {
+        When::Always(_) => "when always".to_string(),
+        When::Condition(expr) => format!("when {}", expr_text(expr)),
+    }
 }
 
 fn type_text(ty: &TypeExpr) -> String {
@@ -652,12 +660,38 @@ pub(crate) fn quote(text: &str) -> String {
             '\\' => out.push_str("\\\\"),
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
-            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c if c.is_control() || invisible(c) => {
+                out.push_str(&format!("\\u{{{:x}}}", c as u32));
+            }
             c => out.push(c),
         }
     }
     out.push('"');
     out
+}
+
+/// Characters that look like a plain space or like nothing at all: written
+/// as escapes, so a reviewer sees them (`"杭州\u{3000}"` is not `"杭州"`).
+fn invisible(c: char) -> bool {
+    (c.is_whitespace() && c != ' ')
+        || matches!(
+            c,
+            '\u{00ad}'
+                | '\u{034f}'
+                | '\u{061c}'
+                | '\u{115f}'
+                | '\u{1160}'
+                | '\u{17b4}'
+                | '\u{17b5}'
+                | '\u{180e}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2060}'..='\u{206f}'
+                | '\u{3164}'
+                | '\u{fe00}'..='\u{fe0f}'
+                | '\u{feff}'
+                | '\u{ffa0}'
+        )
 }
 
 fn write_expr(expr: &Expr, out: &mut String) {
@@ -726,7 +760,8 @@ fn write_expr(expr: &Expr, out: &mut String) {
         ExprKind::Duration { amount, unit } => {
             write_expr(amount, out);
             out.push(' ');
-            out.push_str(unit.as_str());
+            let one = matches!(amount.kind, ExprKind::Literal(LiteralKind::Int(1)));
+            out.push_str(if one { unit.singular() } else { unit.as_str() });
         }
         ExprKind::If {
             condition,

@@ -876,7 +876,7 @@ fn check_materials(
         let mut given: HashMap<&'static str, Span> = HashMap::new();
         for clause in &decl.clauses {
             let clause_span = match clause {
-                ast::MaterialClause::When(e) => e.span,
+                ast::MaterialClause::When(when) => when.span(),
                 ast::MaterialClause::Form { span, .. }
                 | ast::MaterialClause::Copies { span, .. }
                 | ast::MaterialClause::Source { span, .. } => *span,
@@ -896,12 +896,14 @@ fn check_materials(
                 continue;
             }
             match clause {
-                ast::MaterialClause::When(expr) => {
-                    condition = scope.condition(
-                        expr,
-                        &format!("the condition of material `{}`", decl.id.text),
-                    );
-                    failed |= condition.is_none();
+                ast::MaterialClause::When(when) => {
+                    if let Some(expr) = when.condition() {
+                        condition = scope.condition(
+                            expr,
+                            &format!("the condition of material `{}`", decl.id.text),
+                        );
+                        failed |= condition.is_none();
+                    }
                 }
                 ast::MaterialClause::Form { form: f, .. } => form = Some(*f),
                 ast::MaterialClause::Copies { copies: n, span } => {
@@ -1039,7 +1041,7 @@ fn check_steps(
                 0
             }
         };
-        let condition = match &decl.condition {
+        let condition = match decl.condition.as_ref().and_then(ast::When::condition) {
             Some(expr) => {
                 let checked =
                     scope.condition(expr, &format!("the condition of step `{}`", decl.name.text));

@@ -123,11 +123,36 @@ pub struct MaterialDecl {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MaterialClause {
-    When(Expr),
+    When(When),
     Form { form: Form, span: Span },
     Copies { copies: i64, span: Span },
     Source { source: Source, span: Span },
     IssuedBy(Name),
+}
+
+/// The condition of a material or a step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum When {
+    /// `when always`: no condition, as if `when` were left out.
+    Always(Span),
+    Condition(Expr),
+}
+
+impl When {
+    pub fn span(&self) -> Span {
+        match self {
+            When::Always(span) => *span,
+            When::Condition(expr) => expr.span,
+        }
+    }
+
+    /// The condition, or `None` for `when always`.
+    pub fn condition(&self) -> Option<&Expr> {
+        match self {
+            When::Always(_) => None,
+            When::Condition(expr) => Some(expr),
+        }
+    }
 }
 
 impl MaterialClause {
@@ -380,7 +405,7 @@ pub struct StepDecl {
     pub days_span: Span,
     pub working_days: bool,
     pub produces: Option<Name>,
-    pub condition: Option<Expr>,
+    pub condition: Option<When>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -523,6 +548,15 @@ impl TimeUnit {
             TimeUnit::Days => "days",
             TimeUnit::Months => "months",
             TimeUnit::Years => "years",
+        }
+    }
+
+    /// The unit after the amount 1: `1 day`, `1 month`, `1 year`.
+    pub fn singular(self) -> &'static str {
+        match self {
+            TimeUnit::Days => "day",
+            TimeUnit::Months => "month",
+            TimeUnit::Years => "year",
         }
     }
 }

@@ -156,18 +156,16 @@ fn describe(rule: Rule) -> &'static str {
         Rule::day_kind | Rule::days | Rule::working => "`days` or `working days`",
         Rule::step_produces => "`produces`",
         Rule::step_when | Rule::material_when => "`when`",
+        Rule::when_always | Rule::kw_always => "`always`",
         Rule::material_form | Rule::form_kind => "a form (`original`, `copy` or `electronic`)",
         Rule::material_copies => "`copies N`",
         Rule::material_source | Rule::source_shared | Rule::source_plain => {
             "a source (`applicant`, `commitment` or `shared DATASET`)"
         }
         Rule::material_issuer => "`issued by DEPARTMENT`",
-        Rule::expr
-        | Rule::paren
-        | Rule::if_expr
-        | Rule::aggregate
-        | Rule::call
-        | Rule::set_lit => "an expression",
+        Rule::expr | Rule::paren | Rule::if_expr | Rule::aggregate | Rule::call | Rule::set_lit => {
+            "an expression"
+        }
         Rule::compare_op => "a comparison (`==`, `!=`, `<`, `<=`, `>`, `>=`)",
         Rule::add_op => "`+` or `-`",
         Rule::mul_op => "`*` or `/`",
@@ -408,6 +406,14 @@ impl Builder<'_> {
         Some(Item { kind, span })
     }
 
+    /// What follows `when` on a material or step: `always` or a condition.
+    fn when(&mut self, pair: P<'_>) -> When {
+        match pair.as_rule() {
+            Rule::when_always => When::Always(self.span(&pair)),
+            _ => When::Condition(self.expr(pair, 0)),
+        }
+    }
+
     fn cite(&mut self, pair: P<'_>) -> Option<Text> {
         let mut inner = Inner::new(pair);
         inner.skip(Rule::kw_cite);
@@ -421,7 +427,7 @@ impl Builder<'_> {
         Some(match rule {
             Rule::material_when => {
                 inner.skip(Rule::kw_when);
-                MaterialClause::When(self.expr(inner.take()?, 0))
+                MaterialClause::When(self.when(inner.take()?))
             }
             Rule::material_form => {
                 inner.skip(Rule::kw_form);
@@ -710,7 +716,7 @@ impl Builder<'_> {
             .and_then(|p| p.into_inner().nth(1))
             .map(|p| self.name(p));
         let condition = match inner.take_if(Rule::step_when) {
-            Some(when) => Some(self.expr(when.into_inner().nth(1)?, 0)),
+            Some(when) => Some(self.when(when.into_inner().nth(1)?)),
             None => None,
         };
         Some(StepDecl {
@@ -937,7 +943,11 @@ impl Builder<'_> {
                     operators.push((op, part_span));
                 }
                 Rule::index | Rule::time_unit | Rule::rounding => {
-                    let precedence = if rule == Rule::rounding { Op::ROUND } else { Op::POSTFIX };
+                    let precedence = if rule == Rule::rounding {
+                        Op::ROUND
+                    } else {
+                        Op::POSTFIX
+                    };
                     self.reduce_while(&mut operands, &mut operators, precedence);
                     let Some((operand, height)) = operands.pop() else {
                         continue;
@@ -952,11 +962,22 @@ impl Builder<'_> {
             }
         }
         self.reduce_while(&mut operands, &mut operators, 0);
-        operands.pop().unwrap_or((Expr { kind: ExprKind::Error, span }, 1))
+        operands.pop().unwrap_or((
+            Expr {
+                kind: ExprKind::Error,
+                span,
+            },
+            1,
+        ))
     }
 
     /// Applies stacked operators whose precedence is at least `min`.
-    fn reduce_while(&mut self, operands: &mut Vec<(Expr, usize)>, operators: &mut Vec<(Op, Span)>, min: u8) {
+    fn reduce_while(
+        &mut self,
+        operands: &mut Vec<(Expr, usize)>,
+        operators: &mut Vec<(Op, Span)>,
+        min: u8,
+    ) {
         while let Some(&(op, op_span)) = operators.last() {
             if op.precedence() < min {
                 break;
@@ -969,7 +990,11 @@ impl Builder<'_> {
                 Op::Not | Op::Neg => {
                     let span = Span::new(op_span.start, rhs.span.end);
                     let operand = Box::new(rhs);
-                    let kind = if op == Op::Not { ExprKind::Not(operand) } else { ExprKind::Neg(operand) };
+                    let kind = if op == Op::Not {
+                        ExprKind::Not(operand)
+                    } else {
+                        ExprKind::Neg(operand)
+                    };
                     (Expr { kind, span }, rhs_height + 1)
                 }
                 _ => {
@@ -980,13 +1005,37 @@ impl Builder<'_> {
                     let span = lhs.span.to(rhs.span);
                     match (op, lhs) {
                         // `a and b and c` is one node with three operands.
-                        (Op::And, Expr { kind: ExprKind::And(mut list), .. }) => {
+                        (
+                            Op::And,
+                            Expr {
+                                kind: ExprKind::And(mut list),
+                                ..
+                            },
+                        ) => {
                             list.push(rhs);
-                            (Expr { kind: ExprKind::And(list), span }, lhs_height.max(rhs_height + 1))
+                            (
+                                Expr {
+                                    kind: ExprKind::And(list),
+                                    span,
+                                },
+                                lhs_height.max(rhs_height + 1),
+                            )
                         }
-                        (Op::Or, Expr { kind: ExprKind::Or(mut list), .. }) => {
+                        (
+                            Op::Or,
+                            Expr {
+                                kind: ExprKind::Or(mut list),
+                                ..
+                            },
+                        ) => {
                             list.push(rhs);
-                            (Expr { kind: ExprKind::Or(list), span }, lhs_height.max(rhs_height + 1))
+                            (
+                                Expr {
+                                    kind: ExprKind::Or(list),
+                                    span,
+                                },
+                                lhs_height.max(rhs_height + 1),
+                            )
                         }
                         (op, lhs) => {
                             let (lhs, rhs) = (Box::new(lhs), Box::new(rhs));
@@ -994,8 +1043,17 @@ impl Builder<'_> {
                                 Op::And => ExprKind::And(vec![*lhs, *rhs]),
                                 Op::Or => ExprKind::Or(vec![*lhs, *rhs]),
                                 Op::Compare(op) => ExprKind::Compare { op, lhs, rhs },
-                                Op::In { negated } => ExprKind::In { negated, element: lhs, set: rhs },
-                                Op::Arith(op) => ExprKind::Arith { op, lhs, rhs, rounding: None },
+                                Op::In { negated } => ExprKind::In {
+                                    negated,
+                                    element: lhs,
+                                    set: rhs,
+                                },
+                                Op::Arith(op) => ExprKind::Arith {
+                                    op,
+                                    lhs,
+                                    rhs,
+                                    rounding: None,
+                                },
                                 Op::Not | Op::Neg => ExprKind::Error,
                             };
                             (Expr { kind, span }, lhs_height.max(rhs_height) + 1)
@@ -1018,16 +1076,37 @@ impl Builder<'_> {
     }
 
     /// `x[key]`, `6 months` and `a / b round half_up`.
-    fn postfix(&mut self, operand: Expr, height: usize, part: P<'_>, part_span: Span) -> (Expr, usize) {
+    fn postfix(
+        &mut self,
+        operand: Expr,
+        height: usize,
+        part: P<'_>,
+        part_span: Span,
+    ) -> (Expr, usize) {
         let span = operand.span.to(part_span);
         let built = match part.as_rule() {
             Rule::index => {
                 let (key, key_height) = match part.into_inner().next() {
                     Some(key) => self.expr_with_height(key),
-                    None => (Expr { kind: ExprKind::Error, span: part_span }, 1),
+                    None => (
+                        Expr {
+                            kind: ExprKind::Error,
+                            span: part_span,
+                        },
+                        1,
+                    ),
                 };
                 let height = height.max(key_height) + 1;
-                (Expr { kind: ExprKind::Index { base: Box::new(operand), key: Box::new(key) }, span }, height)
+                (
+                    Expr {
+                        kind: ExprKind::Index {
+                            base: Box::new(operand),
+                            key: Box::new(key),
+                        },
+                        span,
+                    },
+                    height,
+                )
             }
             Rule::time_unit => {
                 let unit = match part.as_str() {
@@ -1035,10 +1114,23 @@ impl Builder<'_> {
                     "month" | "months" => TimeUnit::Months,
                     _ => TimeUnit::Years,
                 };
-                (Expr { kind: ExprKind::Duration { amount: Box::new(operand), unit }, span }, height + 1)
+                (
+                    Expr {
+                        kind: ExprKind::Duration {
+                            amount: Box::new(operand),
+                            unit,
+                        },
+                        span,
+                    },
+                    height + 1,
+                )
             }
             _ => {
-                let mode = part.into_inner().nth(1).map(|m| m.as_str().to_string()).unwrap_or_default();
+                let mode = part
+                    .into_inner()
+                    .nth(1)
+                    .map(|m| m.as_str().to_string())
+                    .unwrap_or_default();
                 let rounding = match mode.as_str() {
                     "down" => Rounding::Down,
                     "up" => Rounding::Up,
@@ -1046,8 +1138,21 @@ impl Builder<'_> {
                     _ => Rounding::HalfEven,
                 };
                 match operand.kind {
-                    ExprKind::Arith { op: ArithOp::Div, lhs, rhs, rounding: None } => (
-                        Expr { kind: ExprKind::Arith { op: ArithOp::Div, lhs, rhs, rounding: Some(rounding) }, span },
+                    ExprKind::Arith {
+                        op: ArithOp::Div,
+                        lhs,
+                        rhs,
+                        rounding: None,
+                    } => (
+                        Expr {
+                            kind: ExprKind::Arith {
+                                op: ArithOp::Div,
+                                lhs,
+                                rhs,
+                                rounding: Some(rounding),
+                            },
+                            span,
+                        },
                         height,
                     ),
                     kind => {
@@ -1056,7 +1161,13 @@ impl Builder<'_> {
                             found: "`round`".into(),
                             span: part_span,
                         });
-                        (Expr { kind, span: operand.span }, height)
+                        (
+                            Expr {
+                                kind,
+                                span: operand.span,
+                            },
+                            height,
+                        )
                     }
                 }
             }
@@ -1065,18 +1176,38 @@ impl Builder<'_> {
     }
 
     fn atom(&mut self, pair: P<'_>, span: Span) -> (Expr, usize) {
-        let error = |span| (Expr { kind: ExprKind::Error, span }, 1);
+        let error = |span| {
+            (
+                Expr {
+                    kind: ExprKind::Error,
+                    span,
+                },
+                1,
+            )
+        };
         let built = match pair.as_rule() {
             Rule::paren => match pair.into_inner().next() {
                 Some(inner) => {
                     let (inner, height) = self.expr_with_height(inner);
-                    (Expr { kind: ExprKind::Paren(Box::new(inner)), span }, height + 1)
+                    (
+                        Expr {
+                            kind: ExprKind::Paren(Box::new(inner)),
+                            span,
+                        },
+                        height + 1,
+                    )
                 }
                 None => error(span),
             },
             Rule::if_expr => {
-                let parts: Vec<P<'_>> = pair.into_inner().filter(|p| p.as_rule() == Rule::expr).collect();
-                let mut built: Vec<(Expr, usize)> = parts.into_iter().map(|p| self.expr_with_height(p)).collect();
+                let parts: Vec<P<'_>> = pair
+                    .into_inner()
+                    .filter(|p| p.as_rule() == Rule::expr)
+                    .collect();
+                let mut built: Vec<(Expr, usize)> = parts
+                    .into_iter()
+                    .map(|p| self.expr_with_height(p))
+                    .collect();
                 if built.len() != 3 {
                     return error(span);
                 }
@@ -1113,7 +1244,13 @@ impl Builder<'_> {
                     height = height.max(arg_height + 1);
                     args.push(arg);
                 }
-                (Expr { kind: ExprKind::Call { function, args }, span }, height)
+                (
+                    Expr {
+                        kind: ExprKind::Call { function, args },
+                        span,
+                    },
+                    height,
+                )
             }
             Rule::set_lit => {
                 let mut height = 1;
@@ -1123,13 +1260,31 @@ impl Builder<'_> {
                     height = height.max(element_height + 1);
                     elements.push(element);
                 }
-                (Expr { kind: ExprKind::Set(elements), span }, height)
+                (
+                    Expr {
+                        kind: ExprKind::Set(elements),
+                        span,
+                    },
+                    height,
+                )
             }
             Rule::literal => match pair.into_inner().next().and_then(|p| self.literal_kind(p)) {
-                Some(literal) => (Expr { kind: ExprKind::Literal(literal), span }, 1),
+                Some(literal) => (
+                    Expr {
+                        kind: ExprKind::Literal(literal),
+                        span,
+                    },
+                    1,
+                ),
                 None => error(span),
             },
-            Rule::path => (Expr { kind: ExprKind::Path(pair.as_str().to_string()), span }, 1),
+            Rule::path => (
+                Expr {
+                    kind: ExprKind::Path(pair.as_str().to_string()),
+                    span,
+                },
+                1,
+            ),
             Rule::expr => self.expr_with_height(pair),
             _ => error(span),
         };
@@ -1176,10 +1331,26 @@ impl Builder<'_> {
         let value = next(self, saw_for);
         let filter = next(self, saw_where);
         match (kind, var, list) {
-            (Some(kind), Some(var), Some(list)) => {
-                (Expr { kind: ExprKind::Aggregate { kind, value, var, list, filter }, span }, height)
-            }
-            _ => (Expr { kind: ExprKind::Error, span }, 1),
+            (Some(kind), Some(var), Some(list)) => (
+                Expr {
+                    kind: ExprKind::Aggregate {
+                        kind,
+                        value,
+                        var,
+                        list,
+                        filter,
+                    },
+                    span,
+                },
+                height,
+            ),
+            _ => (
+                Expr {
+                    kind: ExprKind::Error,
+                    span,
+                },
+                1,
+            ),
         }
     }
 }
