@@ -368,7 +368,7 @@ impl Printer<'_> {
             .map_or(item.span.start, |e| e.span.start);
         let mut head = format!("param {}", param.name.text);
         if let Some(key) = param.key {
-            head.push_str(&format!("[{}]", key.as_str()));
+            head.push_str(&format!("[{}]", key.ty.as_str()));
         }
         head.push_str(&format!(": {}", param.ty.as_str()));
         if let Some(title) = &param.title {
@@ -432,7 +432,7 @@ impl Printer<'_> {
         let trailing = self.take_trailing(inputs_end);
         self.line(INDENT, &format!("inputs {}", inputs.join(", ")), trailing);
 
-        if let Some(order) = &table.order {
+        if let Some(TableOrder { values: order, .. }) = &table.order {
             let end = order.last().map_or(inputs_end, |v| v.span().end);
             let interior = self.take_before(end);
             self.comment_lines(INDENT, interior, None);
@@ -516,18 +516,18 @@ fn material_line(material: &MaterialDecl) -> String {
     }
     // Canonical clause order; a clause given twice is kept (the checker reports it).
     let rank = |clause: &MaterialClause| match clause {
-        MaterialClause::When(_) => 0,
+        MaterialClause::When { .. } => 0,
         MaterialClause::Form { .. } => 1,
         MaterialClause::Copies { .. } => 2,
         MaterialClause::Source { .. } => 3,
-        MaterialClause::IssuedBy(_) => 4,
+        MaterialClause::IssuedBy { .. } => 4,
     };
     let mut clauses: Vec<&MaterialClause> = material.clauses.iter().collect();
     clauses.sort_by_key(|c| rank(c));
     for clause in clauses {
         text.push(' ');
         match clause {
-            MaterialClause::When(when) => text.push_str(&when_text(when)),
+            MaterialClause::When { when, .. } => text.push_str(&when_text(when)),
             MaterialClause::Form { form, .. } => text.push_str(&format!("form {}", form.as_str())),
             MaterialClause::Copies { copies, .. } => text.push_str(&format!("copies {copies}")),
             MaterialClause::Source { source, .. } => text.push_str(&match source {
@@ -542,7 +542,7 @@ fn material_line(material: &MaterialDecl) -> String {
                     }
                 ),
             }),
-            MaterialClause::IssuedBy(department) => {
+            MaterialClause::IssuedBy { department, .. } => {
                 text.push_str(&format!("issued by {}", department.text))
             }
         }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use super::catalogue_ref;
 use super::error::CheckError;
 use super::expr::{Scope, Symbol};
-use super::policy::find_cycle;
+use super::policy::{department_with_name, find_cycle};
 use crate::diagnostic::{Span, did_you_mean};
 use crate::ir::{self, Type};
 use crate::syntax::ast::{self, ItemKind};
@@ -49,14 +49,19 @@ pub fn check_bundle(
                 }),
                 None => header = Some((id, title, item.span)),
             },
-            ItemKind::Department { id, .. } => match department {
-                Some((_, first)) => scope.errors.push(CheckError::DeclaredTwice {
-                    what: "department".into(),
-                    span: item.span,
-                    first,
-                }),
-                None => department = Some((id, item.span)),
-            },
+            ItemKind::Department { id, name } => {
+                if name.is_some() {
+                    scope.errors.push(department_with_name("bundle", id, item.span));
+                }
+                match department {
+                    Some((_, first)) => scope.errors.push(CheckError::DeclaredTwice {
+                        what: "department".into(),
+                        span: item.span,
+                        first,
+                    }),
+                    None => department = Some((id, item.span)),
+                }
+            }
             ItemKind::Basis(text) => basis.push(text.value.clone()),
             ItemKind::Member(name) => match member_spans.get(name.text.as_str()) {
                 Some(&first) => scope.errors.push(CheckError::MemberTwice {

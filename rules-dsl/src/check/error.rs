@@ -142,6 +142,8 @@ pub enum CheckError {
         field: String,
         span: Span,
         suggestion: Option<String>,
+        /// The record's fields, listed when no name is close.
+        fields: Vec<String>,
     },
     #[error("{message}")]
     BadParamLookup {
@@ -489,9 +491,15 @@ impl CheckError {
                 *span
             }
             UnknownField {
-                span, suggestion, ..
+                span,
+                suggestion,
+                fields,
+                ..
             } => {
-                help = suggestion.as_ref().map(|s| format!("did you mean `{s}`?"));
+                help = Some(match suggestion {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!("the fields are: {}", fields.join(", ")),
+                });
                 *span
             }
             BadParamLookup {

@@ -384,11 +384,13 @@ impl Scope {
             None => {
                 let suggestion =
                     did_you_mean(field_name, record.fields.iter().map(|f| f.name.as_str()));
+                let fields = record.fields.iter().map(|f| f.name.clone()).collect();
                 self.errors.push(CheckError::UnknownField {
                     list,
                     field: field_name.to_string(),
                     span,
                     suggestion,
+                    fields,
                 });
                 None
             }
@@ -447,6 +449,9 @@ impl Scope {
             return None;
         };
         self.used.insert(symbol);
+        if self.poisoned.contains(name) {
+            return None;
+        }
         let (ty, keyed) = *self.params.get(id)?;
         match (keyed, key) {
             (true, None) => {

@@ -292,13 +292,13 @@ fn build_catalogue(
                         for clause in &material.clauses {
                             match clause {
                                 ast::MaterialClause::Form { form: f, .. } => form = *f,
-                                ast::MaterialClause::IssuedBy(department) => {
+                                ast::MaterialClause::IssuedBy { department, .. } => {
                                     issued_by = Some(department.text.clone());
                                     department_refs.push((file, department.clone()));
                                 }
                                 other => errors.push(CheckError::BadClause {
                                     message: format!("`{}` does not belong in the catalogue", other.keyword()),
-                                    span: item.span,
+                                    span: other.span(),
                                     help: Some("the catalogue says what a material is (name, form, issuer); policies say when and how it is asked for".into()),
                                 }),
                             }

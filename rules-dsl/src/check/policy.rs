@@ -52,14 +52,9 @@ pub fn check_policy(
             },
             ItemKind::Department { id, name } => {
                 if name.is_some() {
-                    scope.errors.push(CheckError::BadClause {
-                        message: "a policy names its department by id only".into(),
-                        span: item.span,
-                        help: Some(format!(
-                            "write `department {}`; the department's name belongs in the catalogue",
-                            id.text
-                        )),
-                    });
+                    scope
+                        .errors
+                        .push(department_with_name("policy", id, item.span));
                 }
                 match department {
                     Some((_, first)) => scope.errors.push(twice("department", item.span, first)),
@@ -525,6 +520,19 @@ impl RuleSource<'_> {
     }
 }
 
+/// `department ID "名称"` in a policy or bundle (`what`), which name their
+/// department by id only.
+pub(super) fn department_with_name(what: &str, id: &ast::Name, span: Span) -> CheckError {
+    CheckError::BadClause {
+        message: format!("a {what} names its department by id only"),
+        span,
+        help: Some(format!(
+            "write `department {}`; the department's name belongs in the catalogue",
+            id.text
+        )),
+    }
+}
+
 fn twice(what: &str, span: Span, first: Span) -> CheckError {
     CheckError::DeclaredTwice {
         what: what.into(),
@@ -673,16 +681,26 @@ pub(super) fn base_type(base: ast::BaseType) -> Type {
 
 fn check_param(scope: &mut Scope, decl: &ast::ParamDecl) -> ir::Param {
     let ty = base_type(decl.ty);
+    let keyed = decl.key.is_some();
     if let Some(key) = decl.key {
-        if key != ast::BaseType::Text {
+        if key.ty != ast::BaseType::Text {
             scope.errors.push(CheckError::BadClause {
-                message: format!("parameter keys are text, found `{}`", key.as_str()),
-                span: decl.name.span,
+                message: format!("parameter keys are text, found `{}`", key.ty.as_str()),
+                span: key.span,
                 help: Some(format!("write `param {}[text]: …`", decl.name.text)),
             });
+            // One error says it all: neither the entries nor the lookups,
+            // which follow from the key, are checked.
+            scope.poisoned.insert(decl.name.text.clone());
+            return ir::Param {
+                name: decl.name.text.clone(),
+                title: decl.title.as_ref().map(|t| t.value.clone()),
+                ty,
+                keyed,
+                entries: Vec::new(),
+            };
         }
     }
-    let keyed = decl.key.is_some();
     let mut entries: Vec<ir::ParamEntry> = Vec::new();
     let mut last: HashMap<Option<String>, (jiff::civil::Date, Span)> = HashMap::new();
     for entry in &decl.entries {
@@ -875,13 +893,7 @@ fn check_materials(
         let mut source = ir::Source::Applicant;
         let mut given: HashMap<&'static str, Span> = HashMap::new();
         for clause in &decl.clauses {
-            let clause_span = match clause {
-                ast::MaterialClause::When(when) => when.span(),
-                ast::MaterialClause::Form { span, .. }
-                | ast::MaterialClause::Copies { span, .. }
-                | ast::MaterialClause::Source { span, .. } => *span,
-                ast::MaterialClause::IssuedBy(name) => name.span,
-            };
+            let clause_span = clause.span();
             if given.insert(clause.keyword(), clause_span).is_some() {
                 scope.errors.push(CheckError::BadClause {
                     message: format!(
@@ -896,7 +908,7 @@ fn check_materials(
                 continue;
             }
             match clause {
-                ast::MaterialClause::When(when) => {
+                ast::MaterialClause::When { when, .. } => {
                     if let Some(expr) = when.condition() {
                         condition = scope.condition(
                             expr,
@@ -938,10 +950,10 @@ fn check_materials(
                         }
                     }
                 }
-                ast::MaterialClause::IssuedBy(name) => {
+                ast::MaterialClause::IssuedBy { span, .. } => {
                     scope.errors.push(CheckError::BadClause {
                         message: "`issued by` belongs in the catalogue".into(),
-                        span: name.span,
+                        span: *span,
                         help: Some(
                             "say who issues a material where the catalogue declares it".into(),
                         ),

@@ -51,8 +51,8 @@ pub fn check_table(
                 });
                 return None;
             };
-            let mut literals = Vec::with_capacity(order.len());
-            for value in order {
+            let mut literals = Vec::with_capacity(order.values.len());
+            for value in &order.values {
                 match output_value(scope, value, output) {
                     Some(literal) => literals.push(literal),
                     None => failed = true,
@@ -95,10 +95,10 @@ pub fn check_table(
             (HitPolicy::Collect(op), ty)
         }
     };
-    if decl.order.is_some() && !matches!(decl.hit, ast::HitPolicy::Priority) {
+    if let (Some(order), false) = (&decl.order, matches!(decl.hit, ast::HitPolicy::Priority)) {
         scope.errors.push(CheckError::BadClause {
             message: "`order` is only for `priority` tables".into(),
-            span: decl.hit_span,
+            span: order.span,
             help: Some("remove the `order` line, or use `hit priority`".into()),
         });
         failed = true;

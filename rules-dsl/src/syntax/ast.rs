@@ -123,11 +123,12 @@ pub struct MaterialDecl {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MaterialClause {
-    When(When),
+    /// Each clause's span covers it from its keyword on.
+    When { when: When, span: Span },
     Form { form: Form, span: Span },
     Copies { copies: i64, span: Span },
     Source { source: Source, span: Span },
-    IssuedBy(Name),
+    IssuedBy { department: Name, span: Span },
 }
 
 /// The condition of a material or a step.
@@ -158,11 +159,21 @@ impl When {
 impl MaterialClause {
     pub fn keyword(&self) -> &'static str {
         match self {
-            MaterialClause::When(_) => "when",
+            MaterialClause::When { .. } => "when",
             MaterialClause::Form { .. } => "form",
             MaterialClause::Copies { .. } => "copies",
             MaterialClause::Source { .. } => "source",
-            MaterialClause::IssuedBy(_) => "issued by",
+            MaterialClause::IssuedBy { .. } => "issued by",
+        }
+    }
+
+    pub fn span(&self) -> Span {
+        match self {
+            MaterialClause::When { span, .. }
+            | MaterialClause::Form { span, .. }
+            | MaterialClause::Copies { span, .. }
+            | MaterialClause::Source { span, .. }
+            | MaterialClause::IssuedBy { span, .. } => *span,
         }
     }
 }
@@ -258,10 +269,17 @@ pub struct FieldDecl {
     pub span: Span,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParamKey {
+    pub ty: BaseType,
+    /// From `[` to `]`.
+    pub span: Span,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParamDecl {
     pub name: Name,
-    pub key: Option<BaseType>,
+    pub key: Option<ParamKey>,
     pub ty: BaseType,
     pub title: Option<Text>,
     pub entries: Vec<ParamEntry>,
@@ -336,9 +354,16 @@ pub struct TableDecl {
     pub hit: HitPolicy,
     pub hit_span: Span,
     pub inputs: Vec<Expr>,
-    pub order: Option<Vec<Value>>,
+    pub order: Option<TableOrder>,
     pub rows: Vec<TableRow>,
     pub default: Option<Value>,
+}
+
+/// `order a, b, c` in a `priority` table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableOrder {
+    pub values: Vec<Value>,
+    pub span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

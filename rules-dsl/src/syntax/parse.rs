@@ -427,7 +427,10 @@ impl Builder<'_> {
         Some(match rule {
             Rule::material_when => {
                 inner.skip(Rule::kw_when);
-                MaterialClause::When(self.when(inner.take()?))
+                MaterialClause::When {
+                    when: self.when(inner.take()?),
+                    span,
+                }
             }
             Rule::material_form => {
                 inner.skip(Rule::kw_form);
@@ -446,7 +449,10 @@ impl Builder<'_> {
             Rule::material_issuer => {
                 inner.skip(Rule::kw_issued);
                 inner.skip(Rule::kw_by);
-                MaterialClause::IssuedBy(self.name(inner.take()?))
+                MaterialClause::IssuedBy {
+                    department: self.name(inner.take()?),
+                    span,
+                }
             }
             Rule::material_source => {
                 inner.skip(Rule::kw_source);
@@ -541,10 +547,11 @@ impl Builder<'_> {
     fn param(&mut self, mut inner: Inner<'_>) -> Option<ParamDecl> {
         inner.skip(Rule::kw_param);
         let name = self.name(inner.take()?);
-        let key = inner
-            .take_if(Rule::param_key)
-            .and_then(|p| p.into_inner().next())
-            .map(|p| base_type(p.as_str()));
+        let key = inner.take_if(Rule::param_key).and_then(|pair| {
+            let span = self.span(&pair);
+            let ty = base_type(pair.into_inner().next()?.as_str());
+            Some(ParamKey { ty, span })
+        });
         let ty = base_type(inner.take()?.as_str());
         let title = inner.take_if(Rule::string).map(|p| self.text(p));
         let mut entries = Vec::new();
@@ -602,6 +609,7 @@ impl Builder<'_> {
         let inputs = inputs_part.rest().map(|p| self.expr(p, 0)).collect();
         let order = match inner.take_if(Rule::table_order) {
             Some(order) => {
+                let span = self.span(&order);
                 let mut values = Vec::new();
                 for value in Inner::new(order)
                     .rest()
@@ -609,7 +617,7 @@ impl Builder<'_> {
                 {
                     values.push(self.value(value)?);
                 }
-                Some(values)
+                Some(TableOrder { values, span })
             }
             None => None,
         };
