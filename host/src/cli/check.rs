@@ -30,8 +30,8 @@ pub fn run(args: &CheckArgs, color: bool) -> ExitCode {
     let mut context: Vec<PathBuf> = Vec::new();
     if let Some(catalogue) = &catalogue {
         context.push(catalogue.clone());
-        if let Some(dir) = catalogue.parent() {
-            match files::collect(&[dir.to_path_buf()]) {
+        if let Some(dir) = files::folder_of(catalogue) {
+            match files::collect(&[dir]) {
                 Ok(found) => context.extend(found),
                 Err(message) => return io_failure(&message),
             }

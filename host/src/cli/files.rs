@@ -40,9 +40,18 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), String> {
     Ok(())
 }
 
+/// The folder that holds `path`. A bare file name (`policy.rules`) has the
+/// empty path as its parent, which names no folder: it is in `.`.
+pub fn folder_of(path: &Path) -> Option<PathBuf> {
+    match path.parent()? {
+        parent if parent.as_os_str().is_empty() => Some(PathBuf::from(".")),
+        parent => Some(parent.to_path_buf()),
+    }
+}
+
 /// The nearest `catalogue.rules` in the folder of `path` or above it.
 pub fn find_catalogue(path: &Path) -> Option<PathBuf> {
-    let start = if path.is_dir() { path.to_path_buf() } else { path.parent()?.to_path_buf() };
+    let start = if path.is_dir() { path.to_path_buf() } else { folder_of(path)? };
     let start = fs::canonicalize(&start).unwrap_or(start);
     start.ancestors().map(|dir| dir.join(CATALOGUE_FILE)).find(|candidate| candidate.is_file())
 }
@@ -71,5 +80,17 @@ pub fn display(path: &Path) -> String {
     match current.as_ref().and_then(|c| absolute.strip_prefix(c).ok()) {
         Some(relative) => relative.display().to_string(),
         None => path.display().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bare_file_name_is_in_the_current_folder() {
+        assert_eq!(folder_of(Path::new("policy.rules")), Some(PathBuf::from(".")));
+        assert_eq!(folder_of(Path::new("policies/policy.rules")), Some(PathBuf::from("policies")));
+        assert_eq!(folder_of(Path::new("/")), None);
     }
 }
