@@ -319,9 +319,9 @@ impl<'a> Interpreter<'a> {
                         let s = self.expr(set)?;
                         let m = e.m | s.m;
                         let found = match (&s.v, m) {
+                            (_, 1..) => false,
                             (Scalar::Set(ids), 0) => ids.contains(&e.int()?),
-                            (Scalar::Set(_), _) => false,
-                            (Scalar::I64(_), _) => return Err(invalid("`in` over a value that is not a set")),
+                            (Scalar::I64(_), 0) => return Err(invalid("`in` over a value that is not a set")),
                         };
                         (found, m)
                     }
