@@ -9,6 +9,7 @@ mod compile;
 mod eval;
 mod files;
 mod fmt;
+mod test;
 mod workspace;
 
 use std::io::IsTerminal;
@@ -70,6 +71,20 @@ enum Command {
     /// `{"applicant": {"birth_date": "1990-05-01"}}`). Prints the decision as
     /// JSON (exit 0); a mistake in the facts is printed with its path (exit 1).
     Eval(EvalArgs),
+    /// Run the scenarios of the policies and report every failure.
+    ///
+    /// A scenario is a TOML file in a policy's `scenarios/` folder: an
+    /// applicant's facts and the expected decision (see docs/testing.md).
+    /// Each failure is printed with the expected and actual values; the last
+    /// line is `N passed, N failed`. Exit code 1 when any scenario fails.
+    Test(TestArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct TestArgs {
+    /// A folder (default `policies`), one policy's folder, or one scenario file.
+    #[arg(value_name = "PATH")]
+    path: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -144,6 +159,7 @@ pub fn run() -> ExitCode {
         Command::Fmt(args) => fmt::run(&args, color),
         Command::Compile(args) => compile::run(&args, color),
         Command::Eval(args) => eval::run(&args, color),
+        Command::Test(args) => test::run(&args, color),
     }
 }
 

@@ -1,0 +1,205 @@
+//! Scenario files: one applicant's facts and the expected outcome, in TOML.
+//!
+//! ```toml
+//! name = "外地户籍、租房满一年：符合条件"
+//! application_date = 2026-01-15
+//! shared_available = ["gongan.resident_id"]
+//!
+//! [expect]
+//! eligibility = "eligible"                 # or "ineligible", "undetermined"
+//! missing_facts = []                        # optional, checked when given
+//! materials = ["id_card", { id = "lease_contract", provided_by = "applicant" }]
+//! steps = ["accept", "approve"]
+//! total_days = 6
+//! rules = { half_year = true, stable_job = "unknown" }
+//! values = { fee = "20.00", months_resident = 7 }
+//!
+//! [facts.applicant]
+//! birth_date = 1990-02-28
+//!
+//! [[facts.household.members]]
+//! relation = "spouse"
+//! income = 3000.50
+//! ```
+//!
+//! Everything under `expect` but `eligibility` is optional; what is given
+//! must match exactly. docs/testing.md is the testers' guide.
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub name: String,
+    pub application_date: toml::value::Datetime,
+    #[serde(default)]
+    pub shared_available: Vec<String>,
+    #[serde(default)]
+    pub facts: toml::Table,
+    pub expect: Expect,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    pub eligibility: String,
+    pub missing_facts: Option<Vec<String>>,
+    pub materials: Option<Vec<ExpectedMaterial>>,
+    pub steps: Option<Vec<String>>,
+    pub total_days: Option<u32>,
+    pub rules: Option<toml::Table>,
+    pub values: Option<toml::Table>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum ExpectedMaterial {
+    Id(String),
+    Detail {
+        id: String,
+        provided_by: Option<String>,
+        copies: Option<u32>,
+        form: Option<String>,
+        dataset: Option<String>,
+    },
+}
+
+impl ExpectedMaterial {
+    pub fn id(&self) -> &str {
+        match self {
+            ExpectedMaterial::Id(id) | ExpectedMaterial::Detail { id, .. } => id,
+        }
+    }
+}
+
+/// Reads a scenario; the error names the line and the field.
+pub fn parse(text: &str) -> Result<Scenario, String> {
+    let scenario: Scenario = toml::from_str(text).map_err(|e| e.to_string())?;
+    if !matches!(scenario.expect.eligibility.as_str(), "eligible" | "ineligible" | "undetermined") {
+        return Err(format!(
+            "`expect.eligibility` is `{}`; write `eligible`, `ineligible` or `undetermined`",
+            scenario.expect.eligibility
+        ));
+    }
+    if scenario.application_date.date.is_none() || scenario.application_date.time.is_some() {
+        return Err("`application_date` must be a date like 2026-01-15".into());
+    }
+    Ok(scenario)
+}
+
+impl Scenario {
+    pub fn application_date(&self) -> String {
+        self.application_date.to_string()
+    }
+
+    /// The request the workflow platform would send for this scenario.
+    pub fn request_json(&self) -> String {
+        let request = serde_json::json!({
+            "application_date": self.application_date(),
+            "facts": to_json(&toml::Value::Table(self.facts.clone())),
+            "shared_available": self.shared_available,
+        });
+        request.to_string()
+    }
+
+    /// Every way `decision` (as JSON) differs from what the scenario expects.
+    pub fn mismatches(&self, decision: &serde_json::Value) -> Vec<Mismatch> {
+        let mut out = Vec::new();
+        let expect = &self.expect;
+        let mut check = |field: &str, expected: serde_json::Value, actual: &serde_json::Value| {
+            if &expected != actual {
+                out.push(Mismatch { field: field.to_string(), expected, actual: actual.clone() });
+            }
+        };
+        check("eligibility", serde_json::Value::String(expect.eligibility.clone()), &decision["eligibility"]);
+        if let Some(missing) = &expect.missing_facts {
+            check("missing_facts", serde_json::json!(missing), &decision["missing_facts"]);
+        }
+        if let Some(materials) = &expect.materials {
+            let actual = decision["materials"].as_array().cloned().unwrap_or_default();
+            let expected_ids: Vec<&str> = materials.iter().map(ExpectedMaterial::id).collect();
+            let actual_ids: Vec<&str> = actual.iter().filter_map(|m| m["id"].as_str()).collect();
+            check("materials", serde_json::json!(expected_ids), &serde_json::json!(actual_ids));
+            for material in materials {
+                let ExpectedMaterial::Detail { id, provided_by, copies, form, dataset } = material else {
+                    continue;
+                };
+                let Some(found) = actual.iter().find(|m| m["id"] == id.as_str()) else {
+                    continue;
+                };
+                let fields = [
+                    ("provided_by", provided_by.as_ref().map(|v| serde_json::json!(v))),
+                    ("copies", copies.map(|v| serde_json::json!(v))),
+                    ("form", form.as_ref().map(|v| serde_json::json!(v))),
+                    ("dataset", dataset.as_ref().map(|v| serde_json::json!(v))),
+                ];
+                for (name, wanted) in fields {
+                    if let Some(wanted) = wanted {
+                        check(&format!("materials.{id}.{name}"), wanted, &found[name]);
+                    }
+                }
+            }
+        }
+        if let Some(steps) = &expect.steps {
+            let actual: Vec<&str> =
+                decision["steps"].as_array().map(|s| s.iter().filter_map(|x| x["id"].as_str()).collect()).unwrap_or_default();
+            check("steps", serde_json::json!(steps), &serde_json::json!(actual));
+        }
+        if let Some(total) = expect.total_days {
+            check("total_days", serde_json::json!(total), &decision["total_days"]);
+        }
+        if let Some(rules) = &expect.rules {
+            for (id, wanted) in rules {
+                let wanted = match wanted {
+                    toml::Value::String(s) if s == "unknown" => serde_json::Value::Null,
+                    other => to_json(other),
+                };
+                let actual = decision["rules"]
+                    .as_array()
+                    .and_then(|rules| rules.iter().find(|r| r["id"] == id.as_str()))
+                    .map_or(serde_json::Value::String("(no such rule)".into()), |r| r["result"].clone());
+                check(&format!("rules.{id}"), wanted, &actual);
+            }
+        }
+        if let Some(values) = &expect.values {
+            for (name, wanted) in values {
+                let wanted = match wanted {
+                    toml::Value::String(s) if s == "unknown" => serde_json::Value::Null,
+                    other => to_json(other),
+                };
+                let actual = decision["values"].get(name).cloned().unwrap_or(serde_json::Value::String("(no such value)".into()));
+                check(&format!("values.{name}"), wanted, &actual);
+            }
+        }
+        out
+    }
+}
+
+/// One difference between the expected and the actual decision.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mismatch {
+    pub field: String,
+    pub expected: serde_json::Value,
+    pub actual: serde_json::Value,
+}
+
+impl std::fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:\n    - expected: {}\n    + actual:   {}", self.field, self.expected, self.actual)
+    }
+}
+
+/// TOML → JSON; TOML dates become `YYYY-MM-DD` strings.
+pub fn to_json(value: &toml::Value) -> serde_json::Value {
+    match value {
+        toml::Value::String(s) => serde_json::Value::String(s.clone()),
+        toml::Value::Integer(n) => serde_json::json!(n),
+        toml::Value::Float(x) => serde_json::json!(x),
+        toml::Value::Boolean(b) => serde_json::Value::Bool(*b),
+        toml::Value::Datetime(d) => serde_json::Value::String(d.to_string()),
+        toml::Value::Array(items) => serde_json::Value::Array(items.iter().map(to_json).collect()),
+        toml::Value::Table(table) => {
+            serde_json::Value::Object(table.iter().map(|(k, v)| (k.clone(), to_json(v))).collect())
+        }
+    }
+}
