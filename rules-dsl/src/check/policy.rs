@@ -332,7 +332,7 @@ pub fn check_policy(
                 {
                     scope.tables[i] = Some(Typed {
                         ty: checked.ty,
-                        nullable: table::nullable(&checked),
+                        nullable: table::nullable(&scope, &checked),
                     });
                     unreachable_rows.extend(unreachable);
                     ir_tables[i] = Some(checked);

@@ -211,8 +211,10 @@ pub fn check_table(
         }
         _ => {}
     }
-    let catch_all = rows.iter().any(|r| r.cells.iter().all(|c| *c == Cell::Any));
-    if default.is_none() && !catch_all && !matches!(hit, HitPolicy::Collect(_)) {
+    if default.is_none()
+        && !matches!(hit, HitPolicy::Collect(_))
+        && !rows_cover_every_input(scope, &rows, &input_types)
+    {
         warnings.push(Warning::MissingDefault {
             name: decl.name.text.clone(),
             span: decl.name.span,
@@ -237,8 +239,9 @@ pub fn check_table(
 }
 
 /// Whether the table's value may be unknown.
-pub fn nullable(table: &ir::Table) -> bool {
+pub fn nullable(scope: &Scope, table: &ir::Table) -> bool {
     let inputs = table.inputs.iter().any(|i| i.nullable);
+    let input_types: Vec<Type> = table.inputs.iter().map(|i| i.ty).collect();
     // `collect`, `collect sum` and `collect count` have a value when no row
     // matches (an empty set, 0); `collect min`/`max` have none.
     let always_valued = matches!(
@@ -247,11 +250,38 @@ pub fn nullable(table: &ir::Table) -> bool {
     );
     let may_miss = !always_valued
         && table.default.is_none()
-        && !table
-            .rows
-            .iter()
-            .any(|r| r.cells.iter().all(|c| *c == Cell::Any));
+        && !rows_cover_every_input(scope, &table.rows, &input_types);
     inputs || may_miss
+}
+
+/// Whether some row matches whatever the inputs are: one row of `-` cells,
+/// or rows that leave every column but one `-` and together cover that
+/// column's values (`true` and `false`; every value of an enum; `< 18` and
+/// `>= 18`).
+fn rows_cover_every_input(scope: &Scope, rows: &[ir::Row], types: &[Type]) -> bool {
+    if rows.iter().any(|r| r.cells.iter().all(|c| *c == Cell::Any)) {
+        return true;
+    }
+    (0..types.len()).any(|column| {
+        if types[column] == Type::Text {
+            return false; // text has no end of values to cover
+        }
+        let mut ranges = Vec::new();
+        for row in rows {
+            let others_any = row
+                .cells
+                .iter()
+                .enumerate()
+                .all(|(other, cell)| other == column || *cell == Cell::Any);
+            if !others_any {
+                continue;
+            }
+            if let CellSet::Ranges(r) = cell_set(scope, &row.cells[column], types[column]) {
+                ranges.extend(r);
+            }
+        }
+        merge(&ranges) == vec![domain(scope, types[column])]
+    })
 }
 
 fn output_value(scope: &mut Scope, value: &ast::Value, ty: Type) -> Option<Literal> {
