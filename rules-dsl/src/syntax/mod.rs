@@ -91,7 +91,7 @@ pub enum SyntaxError {
     NumberTooLarge { text: String, span: Span },
     #[error("unknown escape `{text}` in a string")]
     InvalidEscape { text: String, span: Span },
-    #[error("expression nested more than {limit} levels deep")]
+    #[error("more than {limit} operations chained or nested in one expression")]
     ExprTooDeep { limit: usize, span: Span },
 }
 
@@ -158,7 +158,7 @@ impl SyntaxError {
             SyntaxError::MoneyPrecision { .. } => "too many decimals".into(),
             SyntaxError::NumberTooLarge { .. } => "does not fit in 64 bits".into(),
             SyntaxError::InvalidEscape { .. } => "unknown escape".into(),
-            SyntaxError::ExprTooDeep { .. } => "the limit is reached here".into(),
+            SyntaxError::ExprTooDeep { .. } => "the limit is crossed here".into(),
         }
     }
 
@@ -202,7 +202,7 @@ impl SyntaxError {
                 "the escapes are `\\\"`, `\\\\`, `\\n`, `\\t` and `\\u{XXXX}`".into()
             }
             SyntaxError::ExprTooDeep { limit, .. } => {
-                format!("split the expression into `let` definitions; at most {limit} nested operations are allowed")
+                format!("split the expression into `let` definitions; at most {limit} operations may be chained or nested")
             }
         })
     }

@@ -889,7 +889,9 @@ impl Builder<'_> {
 
     // ------------------------------------------------------------ expressions
 
-    fn too_deep(&mut self, span: Span) -> Expr {
+    /// The error node for `span`, a tree over the limit; `at` is the
+    /// operator that crossed it, which the error underlines.
+    fn too_deep(&mut self, span: Span, at: Span) -> Expr {
         if !self
             .errors
             .iter()
@@ -897,7 +899,7 @@ impl Builder<'_> {
         {
             self.errors.push(SyntaxError::ExprTooDeep {
                 limit: MAX_EXPR_DEPTH,
-                span,
+                span: at,
             });
         }
         Expr {
@@ -1069,15 +1071,16 @@ impl Builder<'_> {
                     }
                 }
             };
-            operands.push(self.bounded(built));
+            operands.push(self.bounded(built, op_span));
         }
     }
 
-    /// Replaces a tree taller than the limit by an error node.
-    fn bounded(&mut self, (expr, height): (Expr, usize)) -> (Expr, usize) {
+    /// Replaces a tree taller than the limit by an error node; `at` is the
+    /// operator (or bracket, keyword) that made it taller.
+    fn bounded(&mut self, (expr, height): (Expr, usize), at: Span) -> (Expr, usize) {
         if height > MAX_EXPR_DEPTH {
             let span = expr.span;
-            (self.too_deep(span), 1)
+            (self.too_deep(span, at), 1)
         } else {
             (expr, height)
         }
@@ -1180,10 +1183,21 @@ impl Builder<'_> {
                 }
             }
         };
-        self.bounded(built)
+        self.bounded(built, part_span)
     }
 
     fn atom(&mut self, pair: P<'_>, span: Span) -> (Expr, usize) {
+        // The atom's first token (`(`, `{`, `if`, a function's name): where
+        // an over-deep atom is reported.
+        let text = pair.as_str();
+        let first_word = text
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(text.len());
+        let leading_length = match first_word {
+            0 => text.chars().next().map_or(0, char::len_utf8),
+            n => n,
+        };
+        let leading = Span::new(span.start, span.start + leading_length);
         let error = |span| {
             (
                 Expr {
@@ -1296,7 +1310,7 @@ impl Builder<'_> {
             Rule::expr => self.expr_with_height(pair),
             _ => error(span),
         };
-        self.bounded(built)
+        self.bounded(built, leading)
     }
 
     fn aggregate(&mut self, pair: P<'_>, span: Span) -> (Expr, usize) {
