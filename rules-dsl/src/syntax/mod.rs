@@ -61,6 +61,8 @@ pub enum SyntaxError {
         expected: String,
         found: String,
         span: Span,
+        /// What the officer probably meant, for common slips (`=`, `&&`).
+        help: Option<String>,
     },
     #[error("this string is not closed")]
     UnterminatedString { span: Span },
@@ -171,7 +173,7 @@ impl SyntaxError {
                 "a policy file starts with `policy ID \"title\"`, a bundle with `bundle ID \"title\"`; the catalogue declares `department`, `dataset` and `material` entries"
                     .into()
             }
-            SyntaxError::Unexpected { .. } => return None,
+            SyntaxError::Unexpected { help, .. } => return help.clone(),
             SyntaxError::UnterminatedString { .. } => "add the closing `\"` on the same line".into(),
             SyntaxError::FullWidth { .. } => {
                 "outside quotes the language uses ASCII punctuation; switch the input method to half-width (半角)"

@@ -53,12 +53,51 @@ fn convert_error(error: &pest::error::Error<Rule>, source: &str, offset: usize) 
         ErrorVariant::ParsingError { positives, .. } => describe_expected(positives),
         ErrorVariant::CustomError { message } => message.clone(),
     };
-    let (found, length) = found_at(source, position);
+    // Nothing but blanks and comments is left: the item ended too early.
+    // Point just after its last token, not at the start of the next item.
+    let at_end = source
+        .get(position..)
+        .is_none_or(|rest| trimmed_length(rest) == 0);
+    let (found, length, position) = if at_end {
+        let end = trimmed_length(source).min(position);
+        ("the end of the item".to_string(), 0, end)
+    } else {
+        let (found, length) = found_at(source, position);
+        (found, length, position)
+    };
     SyntaxError::Unexpected {
         expected,
         found,
         span: Span::new(offset + position, offset + position + length),
+        help: slip_help(source.get(position..).unwrap_or("")),
     }
+}
+
+/// A help line for slips that other languages or habits make likely.
+fn slip_help(rest: &str) -> Option<String> {
+    let word_end = rest
+        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .unwrap_or(rest.len());
+    let word = &rest[..word_end];
+    if word.chars().next().is_some_and(|c| c.is_alphabetic() && !c.is_ascii()) {
+        return Some(format!("write text in quotes: `\"{word}\"`"));
+    }
+    Some(
+        if rest.starts_with("&&") {
+            "write `and` instead of `&&`"
+        } else if rest.starts_with("||") {
+            "write `or` instead of `||`"
+        } else if rest.starts_with("!=") {
+            return None;
+        } else if rest.starts_with('!') {
+            "write `not` to negate a condition; `!=` compares"
+        } else if rest.starts_with('=') && !rest.starts_with("==") && !rest.starts_with("=>") {
+            "use `==` to compare"
+        } else {
+            return None;
+        }
+        .into(),
+    )
 }
 
 /// What stands at `position`: a word, a symbol, or the end of the text.
@@ -80,12 +119,36 @@ fn found_at(source: &str, position: usize) -> (String, usize) {
 }
 
 fn describe_expected(rules: &[Rule]) -> String {
+    // An expression may start here: its many possible first tokens read as
+    // one phrase. The keywords that start items read as one phrase too.
+    let expression_starts = rules.contains(&Rule::path)
+        && rules
+            .iter()
+            .any(|r| matches!(r, Rule::kw_if | Rule::aggregate_kind | Rule::literal));
+    // After a complete operand, every operator may follow: one phrase.
+    let operators_follow = rules.iter().filter(|r| continues_expression(**r)).count() >= 3;
     let mut names: Vec<&str> = Vec::new();
+    let mut new_declaration = false;
     for rule in rules {
-        let name = describe(*rule);
+        if starts_item(*rule) {
+            new_declaration = true;
+            continue;
+        }
+        let name = if operators_follow && continues_expression(*rule) {
+            "an operator (`and`, `or`, `==`, `<`, `+`, `*`, …)"
+        } else if expression_starts && starts_expression(*rule) {
+            "an expression"
+        } else {
+            describe(*rule)
+        };
         if !names.contains(&name) {
             names.push(name);
         }
+    }
+    if new_declaration {
+        // "the end of the item" says no more than "a new declaration".
+        names.retain(|n| *n != describe(Rule::EOI));
+        names.push("a new declaration");
     }
     match names.len() {
         0 => "something else".into(),
@@ -95,6 +158,97 @@ fn describe_expected(rules: &[Rule]) -> String {
             format!("{} or {}", names.join(", "), last)
         }
     }
+}
+
+/// The rules whose first token starts an item: a new item may follow here.
+fn starts_item(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::policy_decl
+            | Rule::bundle_decl
+            | Rule::department_decl
+            | Rule::dataset_decl
+            | Rule::material_decl
+            | Rule::basis_decl
+            | Rule::version_decl
+            | Rule::effective_decl
+            | Rule::facts_decl
+            | Rule::param_decl
+            | Rule::let_decl
+            | Rule::rule_decl
+            | Rule::exception_decl
+            | Rule::eligible_decl
+            | Rule::table_decl
+            | Rule::step_decl
+            | Rule::member_decl
+            | Rule::entry_decl
+            | Rule::link_decl
+            | Rule::kw_policy
+            | Rule::kw_bundle
+            | Rule::kw_department
+            | Rule::kw_dataset
+            | Rule::kw_material
+            | Rule::kw_basis
+            | Rule::kw_version
+            | Rule::kw_effective
+            | Rule::kw_facts
+            | Rule::kw_param
+            | Rule::kw_let
+            | Rule::kw_rule
+            | Rule::kw_exception
+            | Rule::kw_eligible
+            | Rule::kw_table
+            | Rule::kw_step
+            | Rule::kw_member
+            | Rule::kw_entry
+            | Rule::kw_link
+    )
+}
+
+/// The rules that continue an expression after an operand.
+fn continues_expression(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::kw_and
+            | Rule::kw_or
+            | Rule::kw_in
+            | Rule::kw_not
+            | Rule::not_in
+            | Rule::compare_op
+            | Rule::add_op
+            | Rule::mul_op
+            | Rule::kw_round
+            | Rule::rounding
+            | Rule::index
+            | Rule::time_unit
+    )
+}
+
+/// The rules whose first token starts an expression.
+fn starts_expression(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::expr
+            | Rule::name
+            | Rule::path
+            | Rule::kw_if
+            | Rule::if_expr
+            | Rule::not_op
+            | Rule::kw_not
+            | Rule::neg_op
+            | Rule::literal
+            | Rule::value
+            | Rule::date_lit
+            | Rule::money_lit
+            | Rule::int_lit
+            | Rule::bool_lit
+            | Rule::string
+            | Rule::paren
+            | Rule::call
+            | Rule::set_lit
+            | Rule::aggregate
+            | Rule::aggregate_kind
+    )
 }
 
 fn describe(rule: Rule) -> &'static str {
@@ -1171,6 +1325,7 @@ impl Builder<'_> {
                             expected: "a division (`a / b`) before `round`".into(),
                             found: "`round`".into(),
                             span: part_span,
+                            help: None,
                         });
                         (
                             Expr {
