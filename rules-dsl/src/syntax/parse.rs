@@ -293,6 +293,7 @@ fn describe(rule: Rule) -> &'static str {
         Rule::param_entry => "a parameter entry `from YYYY-MM-DD = value`",
         Rule::param_key => "`[text]`",
         Rule::cite => "`cite \"…\"`",
+        Rule::colon => "`:`",
         Rule::hit_policy
         | Rule::hit_unique
         | Rule::hit_first
@@ -502,6 +503,7 @@ impl Builder<'_> {
                 let name = self.name(inner.take()?);
                 let title = self.text(inner.take()?);
                 let cite = inner.take_if(Rule::cite).and_then(|p| self.cite(p));
+                inner.skip(Rule::colon);
                 let body = self.expr(inner.take()?, 0);
                 ItemKind::Rule(RuleDecl {
                     name,
