@@ -7,6 +7,7 @@
 //! `oracle` is the reference interpreter of the typed IR, the test oracle
 //! for the compiled modules. This crate knows wasmtime, not HTTP, SQL or files.
 
+pub mod bundle;
 pub mod config;
 pub mod decision;
 pub mod decode;
@@ -16,6 +17,7 @@ mod load;
 pub mod oracle;
 pub mod outcome;
 
+pub use bundle::{BundleDecision, BundlePlan, LoadedBundle};
 pub use config::Limits;
 pub use decision::{
     DayKind, Decision, Eligibility, MaterialNeed, PlannedStep, PolicyRef, ProvidedBy, RuleResult, Value, Values,

@@ -255,6 +255,15 @@ impl LoadedPolicy {
         Ok(session.decode(&meta))
     }
 
+    /// Like [`evaluate`](Self::evaluate), but facts this policy does not
+    /// declare are ignored (a bundle's request carries every member's facts).
+    pub fn evaluate_lenient(&self, request_json: &[u8]) -> Result<Decision<'_>, EvalError> {
+        let mut session = self.session()?;
+        let meta = session.encode_with(request_json, true)?;
+        session.run()?;
+        Ok(session.decode(&meta))
+    }
+
     /// Evaluates a facts object with the date and available datasets given apart.
     pub fn evaluate_facts(
         &self,
@@ -345,10 +354,19 @@ impl<'p> Session<'p> {
 
     /// Writes a request into the instance's memory.
     pub fn encode(&mut self, request_json: &[u8]) -> Result<RequestMeta, EvalError> {
+        self.encode_with(request_json, false)
+    }
+
+    fn encode_with(&mut self, request_json: &[u8], ignore_unknown_facts: bool) -> Result<RequestMeta, EvalError> {
         let policy = self.policy;
         let ready = self.ready()?;
         let memory = ready.memory.data_mut(&mut ready.store);
-        encode::encode_into(&policy.manifest, &policy.index, request_json, &policy.limits, memory)
+        if ignore_unknown_facts {
+            let limits = Limits { reject_unknown_fields: false, ..policy.limits.clone() };
+            encode::encode_into(&policy.manifest, &policy.index, request_json, &limits, memory)
+        } else {
+            encode::encode_into(&policy.manifest, &policy.index, request_json, &policy.limits, memory)
+        }
     }
 
     /// Writes a facts object, the date and the available datasets.

@@ -226,13 +226,22 @@ impl Gen<'_, '_> {
                     format!("({}) {op} ({})", self.expr(ty, d), self.expr(ty, d))
                 }
                 5 => {
-                    let ty = self.c.pick(&[T::Text, T::Bool, T::Color, T::Text]);
+                    let mut types = vec![T::Text, T::Bool, T::Color, T::Text];
+                    if !self.vars.is_empty() {
+                        types.push(T::Kind);
+                    }
+                    let ty = self.c.pick(&types);
                     let op = self.c.pick(&["==", "!="]);
-                    let rhs = if ty == T::Color && self.c.flag(50) { literal(self.c, T::Color) } else { format!("({})", self.expr(ty, d)) };
+                    let enum_literal = matches!(ty, T::Color | T::Kind) && self.c.flag(50);
+                    let rhs = if enum_literal { literal(self.c, ty) } else { format!("({})", self.expr(ty, d)) };
                     format!("({}) {op} {rhs}", self.expr(ty, d))
                 }
                 6 => {
-                    let ty = self.c.pick(&[T::Text, T::Color, T::Int]);
+                    let mut types = vec![T::Text, T::Color, T::Int];
+                    if !self.vars.is_empty() {
+                        types.push(T::Kind);
+                    }
+                    let ty = self.c.pick(&types);
                     let n = 1 + self.c.below(3);
                     // A negative number in braces is read as a computed value (E0310).
                     let items: Vec<String> =

@@ -16,8 +16,8 @@ use std::collections::HashMap;
 
 use thiserror::Error;
 use wasm_encoder::{
-    CodeSection, CustomSection, ExportKind, ExportSection, FunctionSection, MemorySection, MemoryType, Module,
-    TypeSection,
+    CodeSection, CustomSection, ExportKind, ExportSection, FunctionSection, MemorySection,
+    MemoryType, Module, TypeSection,
 };
 
 use crate::ir::{self, ExprKind, Literal, SetOperand, Type};
@@ -36,7 +36,10 @@ pub struct CompileOptions {
 
 impl Default for CompileOptions {
     fn default() -> CompileOptions {
-        CompileOptions { source_hash: String::new(), max_list_len: DEFAULT_MAX_LIST_LEN }
+        CompileOptions {
+            source_hash: String::new(),
+            max_list_len: DEFAULT_MAX_LIST_LEN,
+        }
     }
 }
 
@@ -55,8 +58,14 @@ pub struct Artifact {
 
 #[derive(Debug, Error)]
 pub enum CodegenError {
-    #[error("policy `{policy}` needs {bytes} bytes of memory for its lists, more than the limit of {limit}")]
-    TooLarge { policy: String, bytes: u64, limit: u64 },
+    #[error(
+        "policy `{policy}` needs {bytes} bytes of memory for its lists, more than the limit of {limit}"
+    )]
+    TooLarge {
+        policy: String,
+        bytes: u64,
+        limit: u64,
+    },
     #[error("the generated module for policy `{policy}` is invalid (a bug in Yici): {message}")]
     Invalid { policy: String, message: String },
 }
@@ -73,7 +82,11 @@ pub fn compile(policy: &ir::Policy, options: &CompileOptions) -> Result<Artifact
     let texts = Texts::collect(policy);
     let layout = Layout::new(policy, options.max_list_len);
     if layout.end > MAX_MEMORY_BYTES {
-        return Err(CodegenError::TooLarge { policy: policy.id.clone(), bytes: layout.end, limit: MAX_MEMORY_BYTES });
+        return Err(CodegenError::TooLarge {
+            policy: policy.id.clone(),
+            bytes: layout.end,
+            limit: MAX_MEMORY_BYTES,
+        });
     }
     let pages = u32::try_from(layout.end.div_ceil(65_536).max(1)).unwrap_or(u32::MAX);
 
@@ -137,12 +150,18 @@ pub fn compile(policy: &ir::Policy, options: &CompileOptions) -> Result<Artifact
     module.section(&memories);
     module.section(&exports);
     module.section(&code);
-    module.section(&CustomSection { name: manifest::SECTION.into(), data: manifest_json.as_bytes().into() });
+    module.section(&CustomSection {
+        name: manifest::SECTION.into(),
+        data: manifest_json.as_bytes().into(),
+    });
     let wasm = module.finish();
 
     let mut validator = wasmparser::Validator::new();
     if let Err(error) = validator.validate_all(&wasm) {
-        return Err(CodegenError::Invalid { policy: policy.id.clone(), message: error.to_string() });
+        return Err(CodegenError::Invalid {
+            policy: policy.id.clone(),
+            message: error.to_string(),
+        });
     }
     Ok(Artifact { wasm, manifest })
 }
@@ -157,7 +176,10 @@ pub struct Texts {
 impl Texts {
     fn add(&mut self, text: &str) {
         if !self.index.contains_key(text) {
-            self.index.insert(text.to_string(), u32::try_from(self.list.len()).unwrap_or(u32::MAX));
+            self.index.insert(
+                text.to_string(),
+                u32::try_from(self.list.len()).unwrap_or(u32::MAX),
+            );
             self.list.push(text.to_string());
         }
     }
@@ -208,8 +230,16 @@ impl Texts {
         policy.lets.iter().for_each(|l| texts.expr(&l.value));
         policy.rules.iter().for_each(|r| texts.expr(&r.body));
         texts.expr(&policy.eligibility);
-        policy.materials.iter().filter_map(|m| m.condition.as_ref()).for_each(|e| texts.expr(e));
-        policy.steps.iter().filter_map(|s| s.condition.as_ref()).for_each(|e| texts.expr(e));
+        policy
+            .materials
+            .iter()
+            .filter_map(|m| m.condition.as_ref())
+            .for_each(|e| texts.expr(e));
+        policy
+            .steps
+            .iter()
+            .filter_map(|s| s.condition.as_ref())
+            .for_each(|e| texts.expr(e));
         texts
     }
 
@@ -217,7 +247,10 @@ impl Texts {
         ir_children(expr, &mut |child| self.expr(child));
         match &expr.kind {
             ExprKind::Literal(literal) => self.literal(literal),
-            ExprKind::In { set: SetOperand::Literals(ls), .. } => ls.iter().for_each(|l| self.literal(l)),
+            ExprKind::In {
+                set: SetOperand::Literals(ls),
+                ..
+            } => ls.iter().for_each(|l| self.literal(l)),
             _ => {}
         }
     }
@@ -239,8 +272,12 @@ pub fn ir_children(expr: &ir::Expr, f: &mut dyn FnMut(&ir::Expr)) {
             }
         }
         ExprKind::Not(e) | ExprKind::Neg(e) => f(e),
-        ExprKind::And(es) | ExprKind::Or(es) | ExprKind::Least(es) | ExprKind::Greatest(es) => es.iter().for_each(f),
-        ExprKind::Compare { lhs, rhs, .. } | ExprKind::Arith { lhs, rhs, .. } | ExprKind::Div { lhs, rhs, .. } => {
+        ExprKind::And(es) | ExprKind::Or(es) | ExprKind::Least(es) | ExprKind::Greatest(es) => {
+            es.iter().for_each(f)
+        }
+        ExprKind::Compare { lhs, rhs, .. }
+        | ExprKind::Arith { lhs, rhs, .. }
+        | ExprKind::Div { lhs, rhs, .. } => {
             f(lhs);
             f(rhs);
         }
@@ -260,7 +297,11 @@ pub fn ir_children(expr: &ir::Expr, f: &mut dyn FnMut(&ir::Expr)) {
             f(a);
             f(b);
         }
-        ExprKind::If { condition, then, otherwise } => {
+        ExprKind::If {
+            condition,
+            then,
+            otherwise,
+        } => {
             f(condition);
             f(then);
             f(otherwise);
@@ -286,12 +327,22 @@ pub(crate) fn value_type(policy: &ir::Policy, ty: Type) -> manifest::ValueType {
         Type::Set => manifest::ValueType::Set,
         Type::List(_) => manifest::ValueType::List,
         Type::Enum(id) => manifest::ValueType::Enum {
-            values: policy.enums.get(id).map(|e| e.variants.clone()).unwrap_or_default(),
+            values: policy
+                .enums
+                .get(id)
+                .map(|e| e.variants.clone())
+                .unwrap_or_default(),
         },
     }
 }
 
-fn build_manifest(policy: &ir::Policy, layout: &Layout, texts: &Texts, options: &CompileOptions, pages: u32) -> Manifest {
+fn build_manifest(
+    policy: &ir::Policy,
+    layout: &Layout,
+    texts: &Texts,
+    options: &CompileOptions,
+    pages: u32,
+) -> Manifest {
     let rules = policy
         .rules
         .iter()
@@ -380,4 +431,37 @@ fn build_manifest(policy: &ir::Policy, layout: &Layout, texts: &Texts, options: 
         steps,
         values,
     }
+}
+
+/// Compiles a bundle's entry condition as a module of its own: its facts are
+/// all the members' facts (so it also validates a bundle request), its
+/// eligibility is the entry condition (`true` when there is none).
+pub fn compile_bundle_entry(bundle: &ir::Bundle, options: &CompileOptions) -> Result<Artifact, CodegenError> {
+    let eligibility = bundle.entry.clone().unwrap_or(ir::Expr {
+        kind: ExprKind::Literal(Literal::Bool(true)),
+        ty: Type::Bool,
+        nullable: false,
+    });
+    let policy = ir::Policy {
+        id: bundle.id.clone(),
+        title: bundle.title.clone(),
+        department: bundle.department.clone(),
+        basis: bundle.basis.clone(),
+        version: 1,
+        effective_from: None,
+        effective_until: None,
+        enums: bundle.enums.clone(),
+        records: bundle.records.clone(),
+        facts: bundle.facts.clone(),
+        params: Vec::new(),
+        lets: Vec::new(),
+        tables: Vec::new(),
+        rules: Vec::new(),
+        order: Vec::new(),
+        eligibility,
+        materials: Vec::new(),
+        steps: Vec::new(),
+        var_count: bundle.var_count,
+    };
+    compile(&policy, options)
 }

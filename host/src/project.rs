@@ -1,0 +1,175 @@
+//! A project: the catalogue, policies and bundles of a folder, checked
+//! together, compiled, and loaded into one engine — what `yici test`, the
+//! workspace tests (and the service) evaluate against.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use engine::{BundlePlan, Engine, LoadedBundle, LoadedPolicy};
+use rules_dsl::SourceSet;
+use rules_dsl::check::Checked;
+use rules_dsl::codegen::{self, CompileOptions};
+
+/// What failed while building a project.
+#[derive(Debug)]
+pub enum ProjectError {
+    /// The sources have errors; render them with `sources`.
+    Check { sources: SourceSet, checked: Box<Checked> },
+    Compile(String),
+}
+
+impl std::fmt::Display for ProjectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ProjectError::Check { sources, checked } => write!(f, "{}", sources.render(&checked.diagnostics, false)),
+            ProjectError::Compile(message) => f.write_str(message),
+        }
+    }
+}
+
+pub struct Project {
+    pub policies: HashMap<String, Arc<LoadedPolicy>>,
+    pub bundles: HashMap<String, Arc<LoadedBundle>>,
+    /// Folder (canonical) → the policy or bundle id declared in it.
+    pub folders: HashMap<PathBuf, String>,
+}
+
+impl std::fmt::Debug for Project {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Project").field("folders", &self.folders).finish_non_exhaustive()
+    }
+}
+
+/// Checks, compiles and loads `files` (path and text of every `.rules` file).
+pub fn build(engine: &Engine, files: &[(PathBuf, String)]) -> Result<Project, ProjectError> {
+    let mut sources = SourceSet::new();
+    for (path, text) in files {
+        sources.add(path.display().to_string(), text.clone());
+    }
+    let checked = rules_dsl::check(&sources);
+    if checked.error_count() > 0 {
+        return Err(ProjectError::Check { sources, checked: Box::new(checked) });
+    }
+    let mut policies = HashMap::new();
+    let mut folders = HashMap::new();
+    for (index, (path, text)) in files.iter().enumerate() {
+        let Some(id) = checked.files[index].id.clone() else { continue };
+        if let Some(folder) = path.parent() {
+            folders.insert(canonical(folder), id.clone());
+        }
+        let Some(policy) = checked.workspace.policy(&id) else { continue };
+        let options = CompileOptions { source_hash: codegen::source_hash(text), ..CompileOptions::default() };
+        let artifact = codegen::compile(policy, &options).map_err(|e| ProjectError::Compile(e.to_string()))?;
+        let loaded = engine.load(&artifact.wasm).map_err(|e| ProjectError::Compile(e.to_string()))?;
+        policies.insert(id, loaded);
+    }
+    let mut bundles = HashMap::new();
+    for bundle in &checked.workspace.bundles {
+        let artifact = codegen::compile_bundle_entry(bundle, &CompileOptions::default())
+            .map_err(|e| ProjectError::Compile(e.to_string()))?;
+        let entry = engine.load(&artifact.wasm).map_err(|e| ProjectError::Compile(e.to_string()))?;
+        let members: Vec<Arc<LoadedPolicy>> = bundle.members.iter().filter_map(|m| policies.get(m).cloned()).collect();
+        let plan = BundlePlan {
+            id: bundle.id.clone(),
+            title: bundle.title.clone(),
+            department: bundle.department.clone(),
+            members: bundle.members.clone(),
+            links: bundle
+                .links
+                .iter()
+                .map(|l| engine::bundle::BundleLink {
+                    material: l.material.clone(),
+                    from: l.from.clone(),
+                    from_step: l.from_step.clone(),
+                    to: l.to.clone(),
+                })
+                .collect(),
+        };
+        bundles.insert(bundle.id.clone(), Arc::new(LoadedBundle::new(plan, entry, members)));
+    }
+    Ok(Project { policies, bundles, folders })
+}
+
+impl Project {
+    /// Evaluates a request against the policy or bundle declared in `folder`,
+    /// giving the decision as JSON.
+    pub fn evaluate_in(&self, folder: &Path, request_json: &[u8]) -> Result<serde_json::Value, String> {
+        let id = self
+            .folders
+            .get(&canonical(folder))
+            .ok_or_else(|| format!("no policy or bundle in `{}`", folder.display()))?;
+        self.evaluate(id, request_json)
+    }
+
+    pub fn evaluate(&self, id: &str, request_json: &[u8]) -> Result<serde_json::Value, String> {
+        if let Some(policy) = self.policies.get(id) {
+            let decision = policy.evaluate(request_json).map_err(|e| e.to_string())?;
+            return serde_json::to_value(&decision).map_err(|e| e.to_string());
+        }
+        if let Some(bundle) = self.bundles.get(id) {
+            let decision = bundle.evaluate(request_json).map_err(|e| e.to_string())?;
+            return serde_json::to_value(&decision).map_err(|e| e.to_string());
+        }
+        Err(format!("no policy or bundle `{id}`"))
+    }
+}
+
+fn canonical(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// Every `.rules` file under `dir` with its text, sorted.
+pub fn read_rules(dir: &Path) -> Result<Vec<(PathBuf, String)>, String> {
+    let mut paths = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(current) = stack.pop() {
+        let entries = std::fs::read_dir(&current).map_err(|e| format!("cannot read folder `{}`: {e}", current.display()))?;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rules") {
+                paths.push(path);
+            }
+        }
+    }
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|p| std::fs::read_to_string(&p).map(|t| (p.clone(), t)).map_err(|e| format!("cannot read `{}`: {e}", p.display())))
+        .collect()
+}
+
+/// Every `scenarios/*.toml` under `root`, sorted.
+pub fn find_scenarios(root: &Path) -> Result<Vec<PathBuf>, String> {
+    if root.is_file() {
+        return Ok(vec![root.to_path_buf()]);
+    }
+    let mut found = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let entries = std::fs::read_dir(&dir).map_err(|e| format!("cannot read folder `{}`: {e}", dir.display()))?;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "toml")
+                && path.parent().and_then(Path::file_name).is_some_and(|n| n == "scenarios")
+            {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// `policies/x/scenarios/a.toml` → `policies/x`.
+pub fn scenario_folder(scenario: &Path) -> Option<PathBuf> {
+    let scenarios = scenario.parent()?;
+    if scenarios.file_name()? != "scenarios" {
+        return None;
+    }
+    scenarios.parent().map(Path::to_path_buf)
+}
