@@ -18,8 +18,8 @@ use std::collections::HashMap;
 
 use rules_dsl::calendar;
 use rules_dsl::ir::{
-    self, AggregateKind, ArithOp, Cell, CollectOp, CompareOp, Definition, Expr, ExprKind, HitPolicy, Literal,
-    Policy, Rounding, SetOperand, TimeUnit, Type,
+    self, AggregateKind, ArithOp, Cell, CollectOp, CompareOp, Definition, Expr, ExprKind,
+    HitPolicy, Literal, Policy, Rounding, SetOperand, TimeUnit, Type,
 };
 use rules_dsl::manifest::Manifest;
 use thiserror::Error;
@@ -44,11 +44,15 @@ pub enum OracleError {
 }
 
 fn trap(reason: &str) -> OracleError {
-    OracleError::Trap { reason: reason.to_string() }
+    OracleError::Trap {
+        reason: reason.to_string(),
+    }
 }
 
 fn invalid(reason: impl Into<String>) -> OracleError {
-    OracleError::Invalid { reason: reason.into() }
+    OracleError::Invalid {
+        reason: reason.into(),
+    }
 }
 
 /// Evaluates `policy` on the input in `memory`, laid out as `manifest` says.
@@ -82,11 +86,17 @@ struct Val {
 
 impl Val {
     fn known(v: i64) -> Val {
-        Val { v: Scalar::I64(v), m: 0 }
+        Val {
+            v: Scalar::I64(v),
+            m: 0,
+        }
     }
 
     fn unknown(m: u64) -> Val {
-        Val { v: Scalar::I64(0), m }
+        Val {
+            v: Scalar::I64(0),
+            m,
+        }
     }
 
     fn is_known(&self) -> bool {
@@ -119,7 +129,10 @@ impl Val {
                 RawScalar::Set(ids)
             }
         };
-        RawValue { value, mask: self.m }
+        RawValue {
+            value,
+            mask: self.m,
+        }
     }
 }
 
@@ -141,9 +154,15 @@ struct Interpreter<'a> {
 }
 
 impl<'a> Interpreter<'a> {
-    fn new(policy: &'a Policy, manifest: &'a Manifest, memory: &'a [u8]) -> Result<Interpreter<'a>, OracleError> {
+    fn new(
+        policy: &'a Policy,
+        manifest: &'a Manifest,
+        memory: &'a [u8],
+    ) -> Result<Interpreter<'a>, OracleError> {
         if manifest.input.facts.len() != policy.facts.len() {
-            return Err(invalid("the manifest and the policy declare different facts"));
+            return Err(invalid(
+                "the manifest and the policy declare different facts",
+            ));
         }
         let texts = manifest
             .texts
@@ -193,7 +212,9 @@ impl<'a> Interpreter<'a> {
         let bytes = address
             .checked_add(8)
             .and_then(|end| self.memory.get(address..end))
-            .ok_or_else(|| OracleError::Input { reason: format!("reading 8 bytes at {address} leaves the memory") })?;
+            .ok_or_else(|| OracleError::Input {
+                reason: format!("reading 8 bytes at {address} leaves the memory"),
+            })?;
         let mut array = [0u8; 8];
         array.copy_from_slice(bytes);
         Ok(i64::from_le_bytes(array))
@@ -203,7 +224,9 @@ impl<'a> Interpreter<'a> {
         self.memory
             .get(address)
             .copied()
-            .ok_or_else(|| OracleError::Input { reason: format!("reading the byte at {address} leaves the memory") })
+            .ok_or_else(|| OracleError::Input {
+                reason: format!("reading the byte at {address} leaves the memory"),
+            })
     }
 
     /// The element count of a list or set fact, bounded by the layout's capacity.
@@ -212,7 +235,9 @@ impl<'a> Interpreter<'a> {
         let count = self.read_i64(slot.offset as usize)?;
         match usize::try_from(count) {
             Ok(count) if count <= self.manifest.input.max_list_len as usize => Ok(count),
-            _ => Err(OracleError::Input { reason: format!("`{}` holds {count} elements", slot.name) }),
+            _ => Err(OracleError::Input {
+                reason: format!("`{}` holds {count} elements", slot.name),
+            }),
         }
     }
 
@@ -224,7 +249,9 @@ impl<'a> Interpreter<'a> {
         match self.texts.get(text) {
             Some(&id) => id,
             None => {
-                let hash = text.bytes().fold(1u64, |h, b| h.wrapping_mul(1_000_003).wrapping_add(u64::from(b)));
+                let hash = text.bytes().fold(1u64, |h, b| {
+                    h.wrapping_mul(1_000_003).wrapping_add(u64::from(b))
+                });
                 -1 - i64::try_from(hash >> 2).unwrap_or(0)
             }
         }
@@ -253,8 +280,11 @@ impl<'a> Interpreter<'a> {
             .iter()
             .map(|m| self.condition(m.condition.as_ref()))
             .collect::<Result<Vec<_>, _>>()?;
-        let steps =
-            policy.steps.iter().map(|s| self.condition(s.condition.as_ref())).collect::<Result<Vec<_>, _>>()?;
+        let steps = policy
+            .steps
+            .iter()
+            .map(|s| self.condition(s.condition.as_ref()))
+            .collect::<Result<Vec<_>, _>>()?;
         let values = policy
             .reported_values()
             .into_iter()
@@ -266,7 +296,14 @@ impl<'a> Interpreter<'a> {
                 self.definition(definition).map(|v| v.raw())
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(RawOutcome { eligibility: eligibility.tri(), mask: eligibility.m, rules, materials, steps, values })
+        Ok(RawOutcome {
+            eligibility: eligibility.tri(),
+            mask: eligibility.m,
+            rules,
+            materials,
+            steps,
+            values,
+        })
     }
 
     fn condition(&mut self, condition: Option<&Expr>) -> Result<Tri, OracleError> {
@@ -297,7 +334,10 @@ impl<'a> Interpreter<'a> {
             ExprKind::Param { param, key } => self.param(*param, key.as_deref()),
             ExprKind::Not(inner) => {
                 let inner = self.expr(inner)?;
-                Ok(Val { v: Scalar::I64(1 - inner.int()?), m: inner.m })
+                Ok(Val {
+                    v: Scalar::I64(1 - inner.int()?),
+                    m: inner.m,
+                })
             }
             ExprKind::And(operands) => self.junction(operands, 0),
             ExprKind::Or(operands) => self.junction(operands, 1),
@@ -306,9 +346,16 @@ impl<'a> Interpreter<'a> {
                 let r = self.expr(rhs)?;
                 let m = l.m | r.m;
                 let result = compare(*op, l.int()?, r.int()?);
-                Ok(Val { v: Scalar::I64(i64::from(result)), m })
+                Ok(Val {
+                    v: Scalar::I64(i64::from(result)),
+                    m,
+                })
             }
-            ExprKind::In { negated, element, set } => {
+            ExprKind::In {
+                negated,
+                element,
+                set,
+            } => {
                 let e = self.expr(element)?;
                 let (found, m) = match set {
                     SetOperand::Literals(literals) => {
@@ -321,12 +368,17 @@ impl<'a> Interpreter<'a> {
                         let found = match (&s.v, m) {
                             (_, 1..) => false,
                             (Scalar::Set(ids), 0) => ids.contains(&e.int()?),
-                            (Scalar::I64(_), 0) => return Err(invalid("`in` over a value that is not a set")),
+                            (Scalar::I64(_), 0) => {
+                                return Err(invalid("`in` over a value that is not a set"));
+                            }
                         };
                         (found, m)
                     }
                 };
-                Ok(Val { v: Scalar::I64(i64::from(found != *negated)), m })
+                Ok(Val {
+                    v: Scalar::I64(i64::from(found != *negated)),
+                    m,
+                })
             }
             ExprKind::Arith { op, lhs, rhs } => {
                 let l = self.expr(lhs)?;
@@ -340,7 +392,9 @@ impl<'a> Interpreter<'a> {
                     ArithOp::Sub => a.checked_sub(b),
                     ArithOp::Mul => a.checked_mul(b),
                 };
-                result.map(Val::known).ok_or_else(|| trap("arithmetic overflow"))
+                result
+                    .map(Val::known)
+                    .ok_or_else(|| trap("arithmetic overflow"))
             }
             ExprKind::Div { lhs, rhs, rounding } => {
                 let l = self.expr(lhs)?;
@@ -363,67 +417,113 @@ impl<'a> Interpreter<'a> {
                 if x.m != 0 {
                     return Ok(Val::unknown(x.m));
                 }
-                0i64.checked_sub(x.int()?).map(Val::known).ok_or_else(|| trap("arithmetic overflow"))
+                0i64.checked_sub(x.int()?)
+                    .map(Val::known)
+                    .ok_or_else(|| trap("arithmetic overflow"))
             }
-            ExprKind::DateAdd { date, amount, unit, subtract } => {
+            ExprKind::DateAdd {
+                date,
+                amount,
+                unit,
+                subtract,
+            } => {
                 let d = self.expr(date)?;
                 let n = self.expr(amount)?;
                 if d.m | n.m != 0 {
                     return Ok(Val::unknown(d.m | n.m));
                 }
                 let (d, n) = (d.int()?, n.int()?);
-                let n = if *subtract { 0i64.checked_sub(n).ok_or_else(|| trap("arithmetic overflow"))? } else { n };
+                let n = if *subtract {
+                    0i64.checked_sub(n)
+                        .ok_or_else(|| trap("arithmetic overflow"))?
+                } else {
+                    n
+                };
                 let result = match unit {
                     TimeUnit::Days => calendar::checked_add_days(d, n),
                     TimeUnit::Months => calendar::checked_add_months(d, n),
                     TimeUnit::Years => {
-                        let months = n.checked_mul(12).ok_or_else(|| trap("arithmetic overflow"))?;
+                        let months = n
+                            .checked_mul(12)
+                            .ok_or_else(|| trap("arithmetic overflow"))?;
                         calendar::checked_add_months(d, months)
                     }
                 };
-                result.map(Val::known).ok_or_else(|| trap("date out of range"))
+                result
+                    .map(Val::known)
+                    .ok_or_else(|| trap("date out of range"))
             }
             ExprKind::AgeOn { birth, on } => {
                 self.binary(birth, on, |birth, on| Some(calendar::age_on(birth, on)))
             }
-            ExprKind::MonthsBetween { from, to } => {
-                self.binary(from, to, |from, to| Some(calendar::months_between(from, to)))
+            ExprKind::MonthsBetween { from, to } => self.binary(from, to, |from, to| {
+                Some(calendar::months_between(from, to))
+            }),
+            ExprKind::DaysBetween { from, to } => {
+                self.binary(from, to, |from, to| to.checked_sub(from))
             }
-            ExprKind::DaysBetween { from, to } => self.binary(from, to, |from, to| to.checked_sub(from)),
             ExprKind::Least(operands) => self.extreme(operands, true),
             ExprKind::Greatest(operands) => self.extreme(operands, false),
-            ExprKind::If { condition, then, otherwise } => {
+            ExprKind::If {
+                condition,
+                then,
+                otherwise,
+            } => {
                 let c = self.expr(condition)?;
                 if c.m != 0 {
                     return Ok(Val::unknown(c.m));
                 }
-                if c.int()? != 0 { self.expr(then) } else { self.expr(otherwise) }
+                if c.int()? != 0 {
+                    self.expr(then)
+                } else {
+                    self.expr(otherwise)
+                }
             }
-            ExprKind::Aggregate { kind, list, var, filter, value } => {
-                self.aggregate(*kind, *list, *var, filter.as_deref(), value.as_deref())
-            }
+            ExprKind::Aggregate {
+                kind,
+                list,
+                var,
+                filter,
+                value,
+            } => self.aggregate(*kind, *list, *var, filter.as_deref(), value.as_deref()),
         }
     }
 
     /// Both operands, then `f` when both are known (`None` traps).
-    fn binary(&mut self, a: &Expr, b: &Expr, f: impl Fn(i64, i64) -> Option<i64>) -> Result<Val, OracleError> {
+    fn binary(
+        &mut self,
+        a: &Expr,
+        b: &Expr,
+        f: impl Fn(i64, i64) -> Option<i64>,
+    ) -> Result<Val, OracleError> {
         let a = self.expr(a)?;
         let b = self.expr(b)?;
         if a.m | b.m != 0 {
             return Ok(Val::unknown(a.m | b.m));
         }
-        f(a.int()?, b.int()?).map(Val::known).ok_or_else(|| trap("arithmetic overflow"))
+        f(a.int()?, b.int()?)
+            .map(Val::known)
+            .ok_or_else(|| trap("arithmetic overflow"))
     }
 
     fn extreme(&mut self, operands: &[Expr], least: bool) -> Result<Val, OracleError> {
-        let values = operands.iter().map(|o| self.expr(o)).collect::<Result<Vec<_>, _>>()?;
+        let values = operands
+            .iter()
+            .map(|o| self.expr(o))
+            .collect::<Result<Vec<_>, _>>()?;
         let m = values.iter().fold(0, |m, v| m | v.m);
         if m != 0 {
             return Ok(Val::unknown(m));
         }
         let ints = values.iter().map(Val::int).collect::<Result<Vec<_>, _>>()?;
-        let best = if least { ints.iter().min() } else { ints.iter().max() };
-        best.copied().map(Val::known).ok_or_else(|| invalid("`min`/`max` without operands"))
+        let best = if least {
+            ints.iter().min()
+        } else {
+            ints.iter().max()
+        };
+        best.copied()
+            .map(Val::known)
+            .ok_or_else(|| invalid("`min`/`max` without operands"))
     }
 
     fn fact(&self, id: usize) -> Result<Val, OracleError> {
@@ -440,8 +540,13 @@ impl<'a> Interpreter<'a> {
             Type::Set => {
                 let count = self.element_count(id)?;
                 let area = slot.elements.as_ref().map_or(0, |e| e.area as usize);
-                let ids = (0..count).map(|i| self.read_i64(area + 8 * i)).collect::<Result<Vec<_>, _>>()?;
-                Ok(Val { v: Scalar::Set(ids), m: 0 })
+                let ids = (0..count)
+                    .map(|i| self.read_i64(area + 8 * i))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(Val {
+                    v: Scalar::Set(ids),
+                    m: 0,
+                })
             }
             Type::List(_) => Err(invalid(format!("the list `{}` used as a value", fact.name))),
             _ => Ok(Val::known(self.read_i64(slot.offset as usize)?)),
@@ -489,8 +594,10 @@ impl<'a> Interpreter<'a> {
                 (None, None) => true,
                 _ => false,
             })
-            .last();
-        Ok(in_force.map_or(Val::unknown(NO_VALUE), |entry| Val::known(self.literal(&entry.value))))
+            .next_back();
+        Ok(in_force.map_or(Val::unknown(NO_VALUE), |entry| {
+            Val::known(self.literal(&entry.value))
+        }))
     }
 
     /// Kleene `and` (deciding value 0) or `or` (deciding value 1), stopping at
@@ -507,7 +614,11 @@ impl<'a> Interpreter<'a> {
                 m |= value.m;
             }
         }
-        Ok(if m == 0 { Val::known(1 - deciding) } else { Val::unknown(m) })
+        Ok(if m == 0 {
+            Val::known(1 - deciding)
+        } else {
+            Val::unknown(m)
+        })
     }
 
     fn aggregate(
@@ -524,7 +635,10 @@ impl<'a> Interpreter<'a> {
             .clone()
             .ok_or_else(|| invalid("an aggregate over a fact that is not a list"))?;
         if var >= self.vars.len() {
-            return Err(invalid(format!("variable {var} beyond the policy's {}", self.vars.len())));
+            return Err(invalid(format!(
+                "variable {var} beyond the policy's {}",
+                self.vars.len()
+            )));
         }
         let saved = self.vars[var];
         let result = (|| {
@@ -532,7 +646,10 @@ impl<'a> Interpreter<'a> {
             let mut have = false;
             let mut m = 0u64;
             for index in 0..count {
-                self.vars[var] = Some((list, elements.area as usize + index * elements.size as usize));
+                self.vars[var] = Some((
+                    list,
+                    elements.area as usize + index * elements.size as usize,
+                ));
                 // The filter: None when absent, else its value.
                 let f = match filter {
                     Some(filter) => Some(self.expr(filter)?),
@@ -545,7 +662,10 @@ impl<'a> Interpreter<'a> {
                 }
                 let filter_mask = f.map_or(0, |f| f.m);
                 match kind {
-                    AggregateKind::Count | AggregateKind::Sum | AggregateKind::Min | AggregateKind::Max => {
+                    AggregateKind::Count
+                    | AggregateKind::Sum
+                    | AggregateKind::Min
+                    | AggregateKind::Max => {
                         if filter_mask != 0 {
                             m |= filter_mask;
                             continue;
@@ -554,7 +674,8 @@ impl<'a> Interpreter<'a> {
                             acc += 1;
                             continue;
                         }
-                        let value = value.ok_or_else(|| invalid("`sum`/`min`/`max` without a value"))?;
+                        let value =
+                            value.ok_or_else(|| invalid("`sum`/`min`/`max` without a value"))?;
                         let x = self.expr(value)?;
                         if x.m != 0 {
                             m |= x.m;
@@ -563,7 +684,9 @@ impl<'a> Interpreter<'a> {
                         let x = x.int()?;
                         match kind {
                             AggregateKind::Sum => {
-                                acc = acc.checked_add(x).ok_or_else(|| trap("arithmetic overflow"))?;
+                                acc = acc
+                                    .checked_add(x)
+                                    .ok_or_else(|| trap("arithmetic overflow"))?;
                             }
                             AggregateKind::Min if !have || x < acc => acc = x,
                             AggregateKind::Max if !have || x > acc => acc = x,
@@ -573,7 +696,8 @@ impl<'a> Interpreter<'a> {
                     }
                     AggregateKind::Any | AggregateKind::All => {
                         let deciding = i64::from(kind == AggregateKind::Any);
-                        let value = value.ok_or_else(|| invalid("`any`/`all` without a condition"))?;
+                        let value =
+                            value.ok_or_else(|| invalid("`any`/`all` without a condition"))?;
                         let x = self.expr(value)?;
                         if filter_mask == 0 {
                             if x.is_known() {
@@ -593,10 +717,21 @@ impl<'a> Interpreter<'a> {
                 }
             }
             Ok(match kind {
-                AggregateKind::Any => Val { v: Scalar::I64(0), m },
-                AggregateKind::All => Val { v: Scalar::I64(1), m },
-                AggregateKind::Min | AggregateKind::Max if !have && m == 0 => Val::unknown(NO_VALUE),
-                _ => Val { v: Scalar::I64(acc), m },
+                AggregateKind::Any => Val {
+                    v: Scalar::I64(0),
+                    m,
+                },
+                AggregateKind::All => Val {
+                    v: Scalar::I64(1),
+                    m,
+                },
+                AggregateKind::Min | AggregateKind::Max if !have && m == 0 => {
+                    Val::unknown(NO_VALUE)
+                }
+                _ => Val {
+                    v: Scalar::I64(acc),
+                    m,
+                },
             })
         })();
         self.vars[var] = saved;
@@ -615,7 +750,11 @@ impl<'a> Interpreter<'a> {
         for &exception in rule.exceptions.iter().rev() {
             let value = self.policy.rules[exception]
                 .overrides
-                .ok_or_else(|| invalid(format!("rule {exception} listed as an exception overrides nothing")))?
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "rule {exception} listed as an exception overrides nothing"
+                    ))
+                })?
                 .value;
             let value = i64::from(value);
             let condition = self.definition(Definition::Rule(exception))?;
@@ -624,7 +763,10 @@ impl<'a> Interpreter<'a> {
                     result = Val::known(value);
                 }
             } else if !(result.is_known() && result.int()? == value) {
-                result = Val { v: result.v, m: result.m | condition.m };
+                result = Val {
+                    v: result.v,
+                    m: result.m | condition.m,
+                };
             }
         }
         Ok(result)
@@ -634,8 +776,16 @@ impl<'a> Interpreter<'a> {
 
     fn table(&mut self, index: usize) -> Result<Val, OracleError> {
         let table = &self.policy.tables[index];
-        let inputs = table.inputs.iter().map(|i| self.expr(i)).collect::<Result<Vec<_>, _>>()?;
-        let rows = table.rows.iter().map(|row| self.row_status(row, &inputs)).collect::<Result<Vec<_>, _>>()?;
+        let inputs = table
+            .inputs
+            .iter()
+            .map(|i| self.expr(i))
+            .collect::<Result<Vec<_>, _>>()?;
+        let rows = table
+            .rows
+            .iter()
+            .map(|row| self.row_status(row, &inputs))
+            .collect::<Result<Vec<_>, _>>()?;
         let outputs: Vec<i64> = table.rows.iter().map(|r| self.literal(&r.output)).collect();
         match &table.hit {
             HitPolicy::Unique | HitPolicy::First | HitPolicy::Priority { .. } => {
@@ -644,12 +794,17 @@ impl<'a> Interpreter<'a> {
                     HitPolicy::First => (0..table.rows.len()).map(|r| vec![r]).collect(),
                     HitPolicy::Priority { order } => {
                         let rank = |r: usize| order.iter().position(|o| *o == table.rows[r].output);
-                        let mut ranks: Vec<Option<usize>> = (0..table.rows.len()).map(rank).collect();
+                        let mut ranks: Vec<Option<usize>> =
+                            (0..table.rows.len()).map(rank).collect();
                         ranks.sort_unstable_by_key(|r| r.unwrap_or(usize::MAX));
                         ranks.dedup();
                         ranks
                             .into_iter()
-                            .map(|wanted| (0..table.rows.len()).filter(|&r| rank(r) == wanted).collect())
+                            .map(|wanted| {
+                                (0..table.rows.len())
+                                    .filter(|&r| rank(r) == wanted)
+                                    .collect()
+                            })
                             .collect()
                     }
                     HitPolicy::Collect(_) => Vec::new(),
@@ -657,7 +812,10 @@ impl<'a> Interpreter<'a> {
                 let mut pending = 0u64;
                 for group in &groups {
                     if let Some(&r) = group.iter().find(|&&r| rows[r] == RowStatus::Matched) {
-                        return Ok(Val { v: Scalar::I64(outputs[r]), m: pending });
+                        return Ok(Val {
+                            v: Scalar::I64(outputs[r]),
+                            m: pending,
+                        });
                     }
                     for &r in group {
                         if let RowStatus::Undecided(mask) = rows[r] {
@@ -676,11 +834,15 @@ impl<'a> Interpreter<'a> {
                     RowStatus::Undecided(mask) => m | mask,
                     _ => m,
                 });
-                let matched: Vec<i64> =
-                    (0..rows.len()).filter(|&r| rows[r] == RowStatus::Matched).map(|r| outputs[r]).collect();
+                let matched: Vec<i64> = (0..rows.len())
+                    .filter(|&r| rows[r] == RowStatus::Matched)
+                    .map(|r| outputs[r])
+                    .collect();
                 let v = match op {
                     None => Scalar::Set(matched),
-                    Some(CollectOp::Count) => Scalar::I64(i64::try_from(matched.len()).unwrap_or(i64::MAX)),
+                    Some(CollectOp::Count) => {
+                        Scalar::I64(i64::try_from(matched.len()).unwrap_or(i64::MAX))
+                    }
                     Some(CollectOp::Sum) => Scalar::I64(
                         matched
                             .iter()
