@@ -18,9 +18,14 @@ pub fn generated_policy(rules: usize) -> String {
         "policy bench.generated \"生成的基准政策\"\n  department bench.department\n  basis \"《基准条例》\"\n\nfacts {\n",
     );
     for i in 0..50 {
-        text.push_str(&format!("  applicant.number_{i}: int{}\n", if i % 5 == 0 { "?" } else { "" }));
+        text.push_str(&format!(
+            "  applicant.number_{i}: int{}\n",
+            if i % 5 == 0 { "?" } else { "" }
+        ));
     }
-    text.push_str("  applicant.birth_date: date\n  applicant.income: money\n  applicant.city: text\n");
+    text.push_str(
+        "  applicant.birth_date: date\n  applicant.income: money\n  applicant.city: text\n",
+    );
     text.push_str("  applicant.housing: enum { owned, rented, none }\n");
     text.push_str("  household.members: list of { relation: enum { spouse, child, parent }, income: money }\n}\n\n");
     text.push_str("param threshold: money \"收入标准\" {\n  from 2020-01-01 = 1000.00\n  from 2025-01-01 = 1200.00\n}\n\n");
@@ -47,14 +52,16 @@ pub fn generated_policy(rules: usize) -> String {
 #[divan::bench(args = [20, 200, 2000])]
 fn parse_and_check(bencher: divan::Bencher, rules: usize) {
     let policy = generated_policy(rules);
-    bencher.counter(divan::counter::BytesCount::new(policy.len())).bench(|| {
-        let mut sources = SourceSet::new();
-        sources.add("catalogue.rules", CATALOGUE);
-        sources.add("generated.rules", policy.as_str());
-        let checked = rules_dsl::check(divan::black_box(&sources));
-        assert_eq!(checked.error_count(), 0);
-        checked
-    });
+    bencher
+        .counter(divan::counter::BytesCount::new(policy.len()))
+        .bench(|| {
+            let mut sources = SourceSet::new();
+            sources.add("catalogue.rules", CATALOGUE);
+            sources.add("generated.rules", policy.as_str());
+            let checked = rules_dsl::check(divan::black_box(&sources));
+            assert_eq!(checked.error_count(), 0);
+            checked
+        });
 }
 
 #[divan::bench(args = [2000])]

@@ -7,6 +7,11 @@
 //! have at least one. A file named `no_catalogue*` is checked without the
 //! catalogue.
 
+#![expect(
+    clippy::expect_used,
+    reason = "a broken test corpus should stop the tests loudly"
+)]
+
 mod common;
 
 use std::collections::BTreeSet;
@@ -19,7 +24,13 @@ use rules_dsl::diagnostic::CODES;
 fn ok_cases_check_cleanly() {
     insta::glob!("corpus/ok/*.rules", |path| {
         let case = check_case(path);
-        assert_eq!(case.errors, 0, "{} should have no errors:\n{}", path.display(), case.rendered);
+        assert_eq!(
+            case.errors,
+            0,
+            "{} should have no errors:\n{}",
+            path.display(),
+            case.rendered
+        );
         insta::assert_snapshot!(case.snapshot());
     });
 }
@@ -46,8 +57,10 @@ fn every_code_is_covered_and_documented() {
             }
         }
     }
-    let documented = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/diagnostics.md"))
-        .expect("docs/diagnostics.md");
+    let documented = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/diagnostics.md"),
+    )
+    .expect("docs/diagnostics.md");
     let mut missing_cases = Vec::new();
     let mut missing_docs = Vec::new();
     for (code, _) in CODES {
@@ -58,9 +71,18 @@ fn every_code_is_covered_and_documented() {
             missing_docs.push(*code);
         }
     }
-    assert!(missing_cases.is_empty(), "codes without a corpus case: {missing_cases:?}");
-    assert!(missing_docs.is_empty(), "codes without a `## CODE` section in docs/diagnostics.md: {missing_docs:?}");
+    assert!(
+        missing_cases.is_empty(),
+        "codes without a corpus case: {missing_cases:?}"
+    );
+    assert!(
+        missing_docs.is_empty(),
+        "codes without a `## CODE` section in docs/diagnostics.md: {missing_docs:?}"
+    );
     let known: BTreeSet<&str> = CODES.iter().map(|(c, _)| *c).collect();
-    let unknown: Vec<&String> = produced.iter().filter(|c| !known.contains(c.as_str())).collect();
+    let unknown: Vec<&String> = produced
+        .iter()
+        .filter(|c| !known.contains(c.as_str()))
+        .collect();
     assert!(unknown.is_empty(), "codes missing from CODES: {unknown:?}");
 }

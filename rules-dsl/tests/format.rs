@@ -2,6 +2,11 @@
 //! formatting twice changes nothing, and formatting never changes meaning
 //! (the typed IR, and the diagnostic codes, are the same before and after).
 
+#![expect(
+    clippy::expect_used,
+    reason = "a test should stop loudly on a broken fixture"
+)]
+
 mod common;
 
 use std::path::PathBuf;
@@ -83,8 +88,14 @@ fn formatter_keeps_singular_units_after_one() {
     )
     .expect("corpus file");
     let formatted = rules_dsl::format::format(&text).expect("formats");
-    assert!(formatted.contains("applicant.insured_from + 1 year <= "), "{formatted}");
-    assert!(formatted.contains("applicant.retirement_date - 1 day)"), "{formatted}");
+    assert!(
+        formatted.contains("applicant.insured_from + 1 year <= "),
+        "{formatted}"
+    );
+    assert!(
+        formatted.contains("applicant.retirement_date - 1 day)"),
+        "{formatted}"
+    );
     assert!(formatted.contains("+ benefit_months months"), "{formatted}");
 }
 
@@ -100,5 +111,8 @@ fn formatter_escapes_invisible_characters_in_strings() {
     assert!(formatted.contains(r#""杭州\u{3000}""#), "{formatted}");
     assert!(formatted.contains(r#""上城区\u{a0}""#), "{formatted}");
     assert!(formatted.contains(r#""西湖\u{200b}区""#), "{formatted}");
-    assert!(!formatted.contains(['\u{3000}', '\u{a0}', '\u{200b}']), "{formatted}");
+    assert!(
+        !formatted.contains(['\u{3000}', '\u{a0}', '\u{200b}']),
+        "{formatted}"
+    );
 }

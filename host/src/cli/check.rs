@@ -22,7 +22,10 @@ pub fn run(args: &CheckArgs, color: bool) -> ExitCode {
     // diagnostics are shown.
     let catalogue = match &args.catalogue {
         Some(path) if !path.is_file() => {
-            return io_failure(&format!("cannot read catalogue `{}`: no such file", path.display()));
+            return io_failure(&format!(
+                "cannot read catalogue `{}`: no such file",
+                path.display()
+            ));
         }
         Some(path) => Some(path.clone()),
         None => args.paths.iter().find_map(|p| files::find_catalogue(p)),
@@ -56,7 +59,10 @@ pub fn run(args: &CheckArgs, color: bool) -> ExitCode {
                 sources.add(files::display(path), text);
             }
             Ok(Contents::NotUtf8 { lossy, offset }) => {
-                parsed.push(Parsed { errors: vec![SyntaxError::InvalidUtf8 { offset }], ..Parsed::default() });
+                parsed.push(Parsed {
+                    errors: vec![SyntaxError::InvalidUtf8 { offset }],
+                    ..Parsed::default()
+                });
                 sources.add(files::display(path), lossy);
             }
             Err(message) => return io_failure(&message),
@@ -94,7 +100,11 @@ pub fn run(args: &CheckArgs, color: bool) -> ExitCode {
         warnings,
         plural(warnings)
     );
-    if errors > 0 || (args.deny_warnings && warnings > 0) { ExitCode::from(1) } else { ExitCode::SUCCESS }
+    if errors > 0 || (args.deny_warnings && warnings > 0) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 fn plural(n: usize) -> &'static str {

@@ -10,7 +10,8 @@ pub const CATALOGUE_FILE: &str = "catalogue.rules";
 pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     let mut files = Vec::new();
     for path in paths {
-        let metadata = fs::metadata(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+        let metadata =
+            fs::metadata(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
         if metadata.is_dir() {
             walk(path, &mut files)?;
         } else {
@@ -23,7 +24,8 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
 }
 
 fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), String> {
-    let entries = fs::read_dir(dir).map_err(|e| format!("cannot read folder `{}`: {e}", dir.display()))?;
+    let entries =
+        fs::read_dir(dir).map_err(|e| format!("cannot read folder `{}`: {e}", dir.display()))?;
     let mut paths: Vec<PathBuf> = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|e| format!("cannot read folder `{}`: {e}", dir.display()))?;
@@ -51,9 +53,16 @@ pub fn folder_of(path: &Path) -> Option<PathBuf> {
 
 /// The nearest `catalogue.rules` in the folder of `path` or above it.
 pub fn find_catalogue(path: &Path) -> Option<PathBuf> {
-    let start = if path.is_dir() { path.to_path_buf() } else { folder_of(path)? };
+    let start = if path.is_dir() {
+        path.to_path_buf()
+    } else {
+        folder_of(path)?
+    };
     let start = fs::canonicalize(&start).unwrap_or(start);
-    start.ancestors().map(|dir| dir.join(CATALOGUE_FILE)).find(|candidate| candidate.is_file())
+    start
+        .ancestors()
+        .map(|dir| dir.join(CATALOGUE_FILE))
+        .find(|candidate| candidate.is_file())
 }
 
 /// A file's text, or the offset of its first byte that is not UTF-8.
@@ -68,14 +77,19 @@ pub fn read(path: &Path) -> Result<Contents, String> {
         Ok(text) => Ok(Contents::Text(text)),
         Err(error) => {
             let offset = error.utf8_error().valid_up_to();
-            Ok(Contents::NotUtf8 { lossy: String::from_utf8_lossy(error.as_bytes()).into_owned(), offset })
+            Ok(Contents::NotUtf8 {
+                lossy: String::from_utf8_lossy(error.as_bytes()).into_owned(),
+                offset,
+            })
         }
     }
 }
 
 /// Shows paths relative to the working folder when they are under it.
 pub fn display(path: &Path) -> String {
-    let current = std::env::current_dir().ok().and_then(|d| fs::canonicalize(d).ok());
+    let current = std::env::current_dir()
+        .ok()
+        .and_then(|d| fs::canonicalize(d).ok());
     let absolute = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     match current.as_ref().and_then(|c| absolute.strip_prefix(c).ok()) {
         Some(relative) => relative.display().to_string(),
@@ -89,8 +103,14 @@ mod tests {
 
     #[test]
     fn a_bare_file_name_is_in_the_current_folder() {
-        assert_eq!(folder_of(Path::new("policy.rules")), Some(PathBuf::from(".")));
-        assert_eq!(folder_of(Path::new("policies/policy.rules")), Some(PathBuf::from("policies")));
+        assert_eq!(
+            folder_of(Path::new("policy.rules")),
+            Some(PathBuf::from("."))
+        );
+        assert_eq!(
+            folder_of(Path::new("policies/policy.rules")),
+            Some(PathBuf::from("policies"))
+        );
         assert_eq!(folder_of(Path::new("/")), None);
     }
 }

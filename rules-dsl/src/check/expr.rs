@@ -1177,7 +1177,7 @@ impl Scope {
                 self.errors.push(CheckError::BadAggregate {
                     message: format!("`{name}` needs {expected}, but the value is {}", self.type_name(v.ty)),
                     span: value.map_or(span, |v| v.span),
-                    help: format!("`sum` adds numbers or money; `min`/`max` pick among numbers, money or dates; `any`/`all` test conditions"),
+                    help: "`sum` adds numbers or money; `min`/`max` pick among numbers, money or dates; `any`/`all` test conditions".to_string(),
                 });
                 return None;
             }

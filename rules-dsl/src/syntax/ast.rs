@@ -124,11 +124,26 @@ pub struct MaterialDecl {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MaterialClause {
     /// Each clause's span covers it from its keyword on.
-    When { when: When, span: Span },
-    Form { form: Form, span: Span },
-    Copies { copies: i64, span: Span },
-    Source { source: Source, span: Span },
-    IssuedBy { department: Name, span: Span },
+    When {
+        when: When,
+        span: Span,
+    },
+    Form {
+        form: Form,
+        span: Span,
+    },
+    Copies {
+        copies: i64,
+        span: Span,
+    },
+    Source {
+        source: Source,
+        span: Span,
+    },
+    IssuedBy {
+        department: Name,
+        span: Span,
+    },
 }
 
 /// The condition of a material or a step.

@@ -79,7 +79,11 @@ fn slip_help(rest: &str) -> Option<String> {
         .find(|c: char| !(c.is_alphanumeric() || c == '_'))
         .unwrap_or(rest.len());
     let word = &rest[..word_end];
-    if word.chars().next().is_some_and(|c| c.is_alphabetic() && !c.is_ascii()) {
+    if word
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_alphabetic() && !c.is_ascii())
+    {
         return Some(format!("write text in quotes: `\"{word}\"`"));
     }
     Some(

@@ -122,10 +122,8 @@ pub fn scan(text: &str, chunk: Span) -> Scan {
                 let mut closed = false;
                 while let Some((_, next)) = chars.next() {
                     match next {
-                        '\\' => {
-                            if chars.peek().is_some_and(|(_, c)| *c != '\n') {
-                                chars.next();
-                            }
+                        '\\' if chars.peek().is_some_and(|(_, c)| *c != '\n') => {
+                            chars.next();
                         }
                         '"' => {
                             closed = true;

@@ -1,6 +1,10 @@
 //! Shared helpers for the corpus, formatter and property tests.
 
 #![allow(dead_code, reason = "each test binary uses a different part")]
+#![expect(
+    clippy::expect_used,
+    reason = "a broken test corpus should stop the tests loudly"
+)]
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -22,7 +26,13 @@ pub fn read_source(path: &Path) -> (String, Parsed) {
         Err(error) => {
             let offset = error.utf8_error().valid_up_to();
             let lossy = String::from_utf8_lossy(error.as_bytes()).into_owned();
-            (lossy, Parsed { errors: vec![SyntaxError::InvalidUtf8 { offset }], ..Parsed::default() })
+            (
+                lossy,
+                Parsed {
+                    errors: vec![SyntaxError::InvalidUtf8 { offset }],
+                    ..Parsed::default()
+                },
+            )
         }
     }
 }
@@ -72,10 +82,16 @@ pub fn case_sources(path: &Path) -> Vec<PathBuf> {
     if !path.starts_with(CORPUS) {
         // A shipped policy: its context is the catalogue and policies beside it.
         let policies = Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies");
-        files.extend(all_rules_files().into_iter().filter(|f| f.starts_with(&policies) && f != path));
+        files.extend(
+            all_rules_files()
+                .into_iter()
+                .filter(|f| f.starts_with(&policies) && f != path),
+        );
         return files;
     }
-    let alone = path.file_name().is_some_and(|n| n.to_string_lossy().starts_with("no_catalogue"));
+    let alone = path
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with("no_catalogue"));
     if !alone {
         files.push(Path::new(CORPUS).join("catalogue.rules"));
         files.extend(rules_files(&Path::new(CORPUS).join("members")));
@@ -88,7 +104,11 @@ pub fn check_files(paths: &[PathBuf]) -> (SourceSet, Vec<Parsed>, Checked) {
     let mut parsed = Vec::new();
     for path in paths {
         let (text, p) = read_source(path);
-        let name = path.strip_prefix(CORPUS).unwrap_or(path).display().to_string();
+        let name = path
+            .strip_prefix(CORPUS)
+            .unwrap_or(path)
+            .display()
+            .to_string();
         sources.add(name, text);
         parsed.push(p);
     }
@@ -98,7 +118,12 @@ pub fn check_files(paths: &[PathBuf]) -> (SourceSet, Vec<Parsed>, Checked) {
 
 pub fn check_case(path: &Path) -> Case {
     let (sources, _, checked) = check_files(&case_sources(path));
-    let own: Vec<_> = checked.diagnostics.iter().filter(|d| d.file == 0).cloned().collect();
+    let own: Vec<_> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.file == 0)
+        .cloned()
+        .collect();
     let rendered = sources.render(&own, false);
     let mut ir = String::new();
     if let Some(id) = &checked.files[0].id {
