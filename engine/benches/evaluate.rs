@@ -30,9 +30,17 @@ fn artifact(policy_source: &str, id: &str, version_salt: u64) -> Vec<u8> {
     sources.add("catalogue.rules", CATALOGUE);
     sources.add("policy.rules", policy_source);
     let checked = rules_dsl::check(&sources);
-    assert_eq!(checked.error_count(), 0, "{}", sources.render(&checked.diagnostics, false));
+    assert_eq!(
+        checked.error_count(),
+        0,
+        "{}",
+        sources.render(&checked.diagnostics, false)
+    );
     let policy = checked.workspace.policy(id).expect("policy");
-    let options = CompileOptions { source_hash: format!("{version_salt}"), ..CompileOptions::default() };
+    let options = CompileOptions {
+        source_hash: format!("{version_salt}"),
+        ..CompileOptions::default()
+    };
     compile(policy, &options).expect("compiles").wasm
 }
 
@@ -43,11 +51,18 @@ fn generated(rules: usize, salt: u64) -> String {
         salt + 1
     );
     for i in 0..50 {
-        text.push_str(&format!("  applicant.number_{i}: int{}\n", if i % 5 == 0 { "?" } else { "" }));
+        text.push_str(&format!(
+            "  applicant.number_{i}: int{}\n",
+            if i % 5 == 0 { "?" } else { "" }
+        ));
     }
-    text.push_str("  applicant.birth_date: date\n  applicant.income: money\n  applicant.city: text\n");
+    text.push_str(
+        "  applicant.birth_date: date\n  applicant.income: money\n  applicant.city: text\n",
+    );
     text.push_str("  household.members: list of { relation: enum { spouse, child, parent }, income: money }\n}\n\n");
-    text.push_str("param threshold: money {\n  from 2020-01-01 = 1000.00\n  from 2025-01-01 = 1200.00\n}\n\n");
+    text.push_str(
+        "param threshold: money {\n  from 2020-01-01 = 1000.00\n  from 2025-01-01 = 1200.00\n}\n\n",
+    );
     text.push_str("let age = age_on(applicant.birth_date, application_date)\n\n");
     for i in 0..rules {
         text.push_str(&format!(
@@ -79,24 +94,41 @@ mod residence_permit {
     #[divan::bench]
     fn end_to_end(bencher: divan::Bencher) {
         let engine = Engine::new(Limits::default()).expect("engine");
-        let policy = engine.load(&artifact(POLICY, "hz.residence_permit", 0)).expect("loads");
+        let policy = engine
+            .load(&artifact(POLICY, "hz.residence_permit", 0))
+            .expect("loads");
         let request = REQUEST.as_bytes();
-        assert_eq!(policy.evaluate(request).expect("evaluates").eligibility, engine::Eligibility::Eligible);
-        bencher.bench_local(|| policy.evaluate(divan::black_box(request)).map(|d| d.total_days));
+        assert_eq!(
+            policy.evaluate(request).expect("evaluates").eligibility,
+            engine::Eligibility::Eligible
+        );
+        bencher.bench_local(|| {
+            policy
+                .evaluate(divan::black_box(request))
+                .map(|d| d.total_days)
+        });
     }
 
     #[divan::bench]
     fn encode(bencher: divan::Bencher) {
         let engine = Engine::new(Limits::default()).expect("engine");
-        let policy = engine.load(&artifact(POLICY, "hz.residence_permit", 0)).expect("loads");
+        let policy = engine
+            .load(&artifact(POLICY, "hz.residence_permit", 0))
+            .expect("loads");
         let mut session = policy.session().expect("session");
-        bencher.bench_local(|| session.encode(divan::black_box(REQUEST.as_bytes())).map(|m| m.application_date));
+        bencher.bench_local(|| {
+            session
+                .encode(divan::black_box(REQUEST.as_bytes()))
+                .map(|m| m.application_date)
+        });
     }
 
     #[divan::bench]
     fn run(bencher: divan::Bencher) {
         let engine = Engine::new(Limits::default()).expect("engine");
-        let policy = engine.load(&artifact(POLICY, "hz.residence_permit", 0)).expect("loads");
+        let policy = engine
+            .load(&artifact(POLICY, "hz.residence_permit", 0))
+            .expect("loads");
         let mut session = policy.session().expect("session");
         session.encode(REQUEST.as_bytes()).expect("encodes");
         bencher.bench_local(|| session.run());
@@ -105,7 +137,9 @@ mod residence_permit {
     #[divan::bench]
     fn decode(bencher: divan::Bencher) {
         let engine = Engine::new(Limits::default()).expect("engine");
-        let policy = engine.load(&artifact(POLICY, "hz.residence_permit", 0)).expect("loads");
+        let policy = engine
+            .load(&artifact(POLICY, "hz.residence_permit", 0))
+            .expect("loads");
         let mut session = policy.session().expect("session");
         let meta = session.encode(REQUEST.as_bytes()).expect("encodes");
         session.run().expect("runs");
@@ -115,7 +149,9 @@ mod residence_permit {
     #[divan::bench]
     fn decision_to_json(bencher: divan::Bencher) {
         let engine = Engine::new(Limits::default()).expect("engine");
-        let policy = engine.load(&artifact(POLICY, "hz.residence_permit", 0)).expect("loads");
+        let policy = engine
+            .load(&artifact(POLICY, "hz.residence_permit", 0))
+            .expect("loads");
         let decision = policy.evaluate(REQUEST.as_bytes()).expect("evaluates");
         bencher.bench_local(|| divan::black_box(&decision).to_json());
     }
@@ -200,20 +236,34 @@ mod floor {
         let registered = day(a.residence_registered_on);
         let not_local = Some(a.hukou_city != "杭州");
         let mut half_year = Some(add_months(registered, 6) <= today);
-        let veteran = request.facts.household.members.iter().fold(Some(false), |acc, m| or(acc, m.disabled));
+        let veteran = request
+            .facts
+            .household
+            .members
+            .iter()
+            .fold(Some(false), |acc, m| or(acc, m.disabled));
         if veteran == Some(true) {
             half_year = Some(true);
         } else if veteran.is_none() && half_year != Some(true) {
             half_year = None;
         }
-        let stable_job = and(a.social_insurance_months.map(|m| m >= 12), Some(a.has_labour_contract));
+        let stable_job = and(
+            a.social_insurance_months.map(|m| m >= 12),
+            Some(a.has_labour_contract),
+        );
         let stable_home = or(
             Some(a.housing == "owned"),
             and(Some(a.housing == "rented"), a.lease_years.map(|y| y >= 1)),
         );
         let age = age_on(day(a.birth_date), today);
         let adult = Some(age >= 16);
-        let eligible = and(and(and(not_local, half_year), or(or(stable_job, stable_home), a.enrolled_student)), adult);
+        let eligible = and(
+            and(
+                and(not_local, half_year),
+                or(or(stable_job, stable_home), a.enrolled_student),
+            ),
+            adult,
+        );
         let fee = if age < 16 {
             0
         } else if (16..=59).contains(&age) && a.housing == "owned" {
@@ -233,21 +283,33 @@ mod floor {
             .filter(|m| m.relation != "parent")
             .map(|m| (m.income * 100.0).round() as i64)
             .sum();
-        Outcome { eligible, fee, months: months_between(registered, today) + household_income * 0 }
+        Outcome {
+            eligible,
+            fee,
+            months: months_between(registered, today) + household_income * 0,
+        }
     }
 
     #[divan::bench]
     fn end_to_end_from_json(bencher: divan::Bencher) {
         bencher.bench_local(|| {
-            let request: Request<'_> = serde_json::from_slice(divan::black_box(super::REQUEST.as_bytes())).expect("parses");
+            let request: Request<'_> =
+                serde_json::from_slice(divan::black_box(super::REQUEST.as_bytes()))
+                    .expect("parses");
             let outcome = decide(&request);
-            (outcome.eligible, outcome.fee, outcome.months, request.shared_available.len())
+            (
+                outcome.eligible,
+                outcome.fee,
+                outcome.months,
+                request.shared_available.len(),
+            )
         });
     }
 
     #[divan::bench]
     fn run_on_parsed_facts(bencher: divan::Bencher) {
-        let request: Request<'_> = serde_json::from_slice(super::REQUEST.as_bytes()).expect("parses");
+        let request: Request<'_> =
+            serde_json::from_slice(super::REQUEST.as_bytes()).expect("parses");
         assert_eq!(decide(&request).eligible, Some(true));
         bencher.bench_local(|| {
             let outcome = decide(divan::black_box(&request));

@@ -103,8 +103,16 @@ pub struct BundleStep {
 impl LoadedBundle {
     /// `entry` is the bundle's entry module (`codegen::compile_bundle_entry`);
     /// `members` are the loaded member policies, in `plan.members` order.
-    pub fn new(plan: BundlePlan, entry: Arc<LoadedPolicy>, members: Vec<Arc<LoadedPolicy>>) -> LoadedBundle {
-        LoadedBundle { plan, entry, members }
+    pub fn new(
+        plan: BundlePlan,
+        entry: Arc<LoadedPolicy>,
+        members: Vec<Arc<LoadedPolicy>>,
+    ) -> LoadedBundle {
+        LoadedBundle {
+            plan,
+            entry,
+            members,
+        }
     }
 
     pub fn plan(&self) -> &BundlePlan {
@@ -130,10 +138,17 @@ impl LoadedBundle {
             Eligibility::Ineligible => Some(false),
             Eligibility::Undetermined => None,
         };
-        let eligibility = if entry_result == Some(false) || members.iter().any(|m| m.eligibility == Eligibility::Ineligible)
+        let eligibility = if entry_result == Some(false)
+            || members
+                .iter()
+                .any(|m| m.eligibility == Eligibility::Ineligible)
         {
             Eligibility::Ineligible
-        } else if entry_result == Some(true) && members.iter().all(|m| m.eligibility == Eligibility::Eligible) {
+        } else if entry_result == Some(true)
+            && members
+                .iter()
+                .all(|m| m.eligibility == Eligibility::Eligible)
+        {
             Eligibility::Eligible
         } else {
             Eligibility::Undetermined
@@ -152,7 +167,11 @@ impl LoadedBundle {
             let member_id = self.plan.members[member_index].as_str();
             for need in &decision.materials {
                 let produced_by = produced.get(&(member_id, need.id)).copied();
-                let provided_by = if produced_by.is_some() { ProvidedBy::Shared } else { need.provided_by };
+                let provided_by = if produced_by.is_some() {
+                    ProvidedBy::Shared
+                } else {
+                    need.provided_by
+                };
                 match index.get(need.id) {
                     Some(&at) => {
                         let merged = &mut materials[at];
@@ -200,7 +219,11 @@ impl LoadedBundle {
                 .map(|l| format!("{}/{}", l.from, l.from_step))
                 .collect();
             for step in &decision.steps {
-                let mut after: Vec<String> = step.after.iter().map(|a| format!("{member_id}/{a}")).collect();
+                let mut after: Vec<String> = step
+                    .after
+                    .iter()
+                    .map(|a| format!("{member_id}/{a}"))
+                    .collect();
                 if step.after.is_empty() {
                     after.extend(waits_on_links.iter().cloned());
                 }
@@ -216,7 +239,8 @@ impl LoadedBundle {
             }
         }
         // A wait on a step that is not planned is dropped.
-        let planned: std::collections::HashSet<String> = steps.iter().map(|s| s.id.clone()).collect();
+        let planned: std::collections::HashSet<String> =
+            steps.iter().map(|s| s.id.clone()).collect();
         for step in &mut steps {
             step.after.retain(|a| planned.contains(a));
         }
@@ -244,12 +268,20 @@ impl LoadedBundle {
         let round_trips = materials
             .iter()
             .filter(|m| m.provided_by == ProvidedBy::Applicant && m.produced_by.is_none())
-            .filter(|m| issued_inside.get(m.id).is_some_and(|issuer| m.members.iter().any(|asker| asker != issuer)))
+            .filter(|m| {
+                issued_inside
+                    .get(m.id)
+                    .is_some_and(|issuer| m.members.iter().any(|asker| asker != issuer))
+            })
             .count();
-        let visits = u32::from(paper_from_applicant) + u32::try_from(round_trips).unwrap_or(u32::MAX);
+        let visits =
+            u32::from(paper_from_applicant) + u32::try_from(round_trips).unwrap_or(u32::MAX);
 
         BundleDecision {
-            bundle: BundleRef { id: &self.plan.id, title: &self.plan.title },
+            bundle: BundleRef {
+                id: &self.plan.id,
+                title: &self.plan.title,
+            },
             application_date: entry.application_date,
             entry: entry_result,
             eligibility,
@@ -264,8 +296,14 @@ impl LoadedBundle {
 }
 
 /// Which of a member's steps its decision planned.
-fn decision_step_tris<'a>(decision: &'a Decision<'_>, manifest: &'a rules_dsl::manifest::Manifest) -> impl Iterator<Item = bool> + 'a {
-    manifest.steps.iter().map(move |s| decision.steps.iter().any(|p| p.id == s.name))
+fn decision_step_tris<'a>(
+    decision: &'a Decision<'_>,
+    manifest: &'a rules_dsl::manifest::Manifest,
+) -> impl Iterator<Item = bool> + 'a {
+    manifest
+        .steps
+        .iter()
+        .map(move |s| decision.steps.iter().any(|p| p.id == s.name))
 }
 
 fn strength(form: &str) -> u8 {
@@ -286,15 +324,27 @@ fn burden(provided_by: ProvidedBy) -> u8 {
 
 /// The longest path of days through the steps (their waits form a DAG).
 fn critical_path(steps: &[BundleStep]) -> u32 {
-    let position: HashMap<&str, usize> = steps.iter().enumerate().map(|(i, s)| (s.id.as_str(), i)).collect();
+    let position: HashMap<&str, usize> = steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.id.as_str(), i))
+        .collect();
     let mut finish: Vec<Option<u32>> = vec![None; steps.len()];
     // Iterate to a fixed point; at most `steps.len()` rounds for a DAG.
     for _ in 0..=steps.len() {
         let mut changed = false;
         for (i, step) in steps.iter().enumerate() {
-            let waits: Option<Vec<u32>> = step.after.iter().map(|a| position.get(a.as_str()).and_then(|&p| finish[p])).collect();
+            let waits: Option<Vec<u32>> = step
+                .after
+                .iter()
+                .map(|a| position.get(a.as_str()).and_then(|&p| finish[p]))
+                .collect();
             if let Some(waits) = waits {
-                let total = waits.into_iter().max().unwrap_or(0).saturating_add(step.days);
+                let total = waits
+                    .into_iter()
+                    .max()
+                    .unwrap_or(0)
+                    .saturating_add(step.days);
                 if finish[i] != Some(total) {
                     finish[i] = Some(total);
                     changed = true;

@@ -38,7 +38,11 @@ impl Decision<'_> {
 
     /// A reported value by name.
     pub fn value(&self, name: &str) -> Option<&Value> {
-        self.values.0.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+        self.values
+            .0
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v)
     }
 }
 

@@ -4,7 +4,8 @@ use rules_dsl::calendar;
 use rules_dsl::manifest::{Manifest, SourceInfo, ValueType};
 
 use crate::decision::{
-    DayKind, Decision, Eligibility, MaterialNeed, PlannedStep, PolicyRef, ProvidedBy, RuleResult, Value, Values,
+    DayKind, Decision, Eligibility, MaterialNeed, PlannedStep, PolicyRef, ProvidedBy, RuleResult,
+    Value, Values,
 };
 use crate::encode::{InputIndex, RequestMeta};
 use crate::outcome::{RawOutcome, RawScalar, RawValue, Tri};
@@ -21,11 +22,18 @@ fn read_i64(memory: &[u8], offset: usize) -> i64 {
 pub fn read_outcome(manifest: &Manifest, memory: &[u8]) -> RawOutcome {
     let out = &manifest.output;
     let byte = |offset: u32| memory.get(offset as usize).copied().unwrap_or(2);
-    let eligibility = Tri::from_byte(u8::try_from(read_i64(memory, out.eligibility as usize)).unwrap_or(2));
+    let eligibility =
+        Tri::from_byte(u8::try_from(read_i64(memory, out.eligibility as usize)).unwrap_or(2));
     let mask = read_i64(memory, out.mask as usize) as u64;
-    let rules = (0..manifest.rules.len() as u32).map(|i| Tri::from_byte(byte(out.rules + i))).collect();
-    let materials = (0..manifest.materials.len() as u32).map(|i| Tri::from_byte(byte(out.materials + i))).collect();
-    let steps = (0..manifest.steps.len() as u32).map(|i| Tri::from_byte(byte(out.steps + i))).collect();
+    let rules = (0..manifest.rules.len() as u32)
+        .map(|i| Tri::from_byte(byte(out.rules + i)))
+        .collect();
+    let materials = (0..manifest.materials.len() as u32)
+        .map(|i| Tri::from_byte(byte(out.materials + i)))
+        .collect();
+    let steps = (0..manifest.steps.len() as u32)
+        .map(|i| Tri::from_byte(byte(out.steps + i)))
+        .collect();
     let values = manifest
         .values
         .iter()
@@ -41,14 +49,23 @@ pub fn read_outcome(manifest: &Manifest, memory: &[u8]) -> RawOutcome {
             RawValue { value, mask }
         })
         .collect();
-    RawOutcome { eligibility, mask: if eligibility == Tri::Unknown { mask } else { 0 }, rules, materials, steps, values }
+    RawOutcome {
+        eligibility,
+        mask: if eligibility == Tri::Unknown { mask } else { 0 },
+        rules,
+        materials,
+        steps,
+        values,
+    }
 }
 
 /// The text ids of a set value `(offset << 32) | count`, sorted, deduplicated.
 pub fn read_set(memory: &[u8], packed: i64) -> Vec<i64> {
     let offset = ((packed as u64) >> 32) as usize;
     let count = (packed as u64 & 0xffff_ffff) as usize;
-    let mut ids: Vec<i64> = (0..count.min(memory.len() / 8)).map(|i| read_i64(memory, offset + 8 * i)).collect();
+    let mut ids: Vec<i64> = (0..count.min(memory.len() / 8))
+        .map(|i| read_i64(memory, offset + 8 * i))
+        .collect();
     ids.sort_unstable();
     ids.dedup();
     ids
@@ -59,7 +76,10 @@ fn text_of(manifest: &Manifest, meta: &RequestMeta, id: i64) -> String {
     manifest
         .texts
         .get(index)
-        .or_else(|| meta.fresh_texts.get(index.wrapping_sub(manifest.texts.len())))
+        .or_else(|| {
+            meta.fresh_texts
+                .get(index.wrapping_sub(manifest.texts.len()))
+        })
         .cloned()
         .unwrap_or_default()
 }
@@ -69,21 +89,27 @@ fn value(manifest: &Manifest, meta: &RequestMeta, ty: &ValueType, raw: &RawValue
         return Value::Unknown;
     }
     match (&raw.value, ty) {
-        (RawScalar::Set(ids), _) => Value::Set(ids.iter().map(|&id| text_of(manifest, meta, id)).collect()),
+        (RawScalar::Set(ids), _) => {
+            Value::Set(ids.iter().map(|&id| text_of(manifest, meta, id)).collect())
+        }
         (RawScalar::I64(v), ValueType::Bool) => Value::Bool(*v != 0),
         (RawScalar::I64(v), ValueType::Money) => Value::Money(*v),
         (RawScalar::I64(v), ValueType::Date) => Value::Date(*v),
         (RawScalar::I64(v), ValueType::Text) => Value::Text(text_of(manifest, meta, *v)),
-        (RawScalar::I64(v), ValueType::Enum { values }) => {
-            values.get(usize::try_from(*v).unwrap_or(usize::MAX)).map_or(Value::Unknown, |s| Value::Text(s.clone()))
-        }
+        (RawScalar::I64(v), ValueType::Enum { values }) => values
+            .get(usize::try_from(*v).unwrap_or(usize::MAX))
+            .map_or(Value::Unknown, |s| Value::Text(s.clone())),
         (RawScalar::I64(v), _) => Value::Int(*v),
     }
 }
 
 pub fn money_text(fen: i64) -> String {
     let sign = if fen < 0 { "-" } else { "" };
-    format!("{sign}{}.{:02}", fen.unsigned_abs() / 100, fen.unsigned_abs() % 100)
+    format!(
+        "{sign}{}.{:02}",
+        fen.unsigned_abs() / 100,
+        fen.unsigned_abs() % 100
+    )
 }
 
 pub fn date_text(days: i64) -> String {
@@ -92,7 +118,12 @@ pub fn date_text(days: i64) -> String {
 }
 
 /// Dresses a raw outcome as the decision.
-pub fn decision<'p>(manifest: &'p Manifest, index: &InputIndex, raw: &RawOutcome, meta: &RequestMeta) -> Decision<'p> {
+pub fn decision<'p>(
+    manifest: &'p Manifest,
+    index: &InputIndex,
+    raw: &RawOutcome,
+    meta: &RequestMeta,
+) -> Decision<'p> {
     let eligibility = match raw.eligibility {
         Tri::True => Eligibility::Eligible,
         Tri::False => Eligibility::Ineligible,
@@ -109,7 +140,11 @@ pub fn decision<'p>(manifest: &'p Manifest, index: &InputIndex, raw: &RawOutcome
             result: tri.as_option(),
         })
         .collect();
-    let missing_facts = if eligibility == Eligibility::Undetermined { missing(manifest, raw.mask) } else { Vec::new() };
+    let missing_facts = if eligibility == Eligibility::Undetermined {
+        missing(manifest, raw.mask)
+    } else {
+        Vec::new()
+    };
     // An unknown condition still lists the material: better to bring it than to come twice.
     let materials = manifest
         .materials
@@ -144,10 +179,19 @@ pub fn decision<'p>(manifest: &'p Manifest, index: &InputIndex, raw: &RawOutcome
         .collect();
     let (steps, total_days) = plan(manifest, &raw.steps);
     let values = Values(
-        manifest.values.iter().zip(&raw.values).map(|(info, raw)| (info.name.as_str(), value(manifest, meta, &info.ty, raw))).collect(),
+        manifest
+            .values
+            .iter()
+            .zip(&raw.values)
+            .map(|(info, raw)| (info.name.as_str(), value(manifest, meta, &info.ty, raw)))
+            .collect(),
     );
     Decision {
-        policy: PolicyRef { id: &manifest.policy.id, version: manifest.policy.version, hash: &manifest.source_hash },
+        policy: PolicyRef {
+            id: &manifest.policy.id,
+            version: manifest.policy.version,
+            hash: &manifest.source_hash,
+        },
         application_date: meta.application_date,
         eligibility,
         rules,
@@ -174,10 +218,18 @@ pub fn missing(manifest: &Manifest, mask: u64) -> Vec<&str> {
 /// left-out step, and the critical path's length.
 pub fn plan<'p>(manifest: &'p Manifest, conditions: &[Tri]) -> (Vec<PlannedStep<'p>>, u32) {
     let count = manifest.steps.len();
-    let planned: Vec<bool> = (0..count).map(|i| conditions.get(i).copied().unwrap_or(Tri::True) != Tri::False).collect();
+    let planned: Vec<bool> = (0..count)
+        .map(|i| conditions.get(i).copied().unwrap_or(Tri::True) != Tri::False)
+        .collect();
     // Steps are checked to form a DAG; resolve waits in index order with memoisation.
     let mut waits: Vec<Option<Vec<usize>>> = vec![None; count];
-    fn resolve(i: usize, manifest: &Manifest, planned: &[bool], waits: &mut Vec<Option<Vec<usize>>>, depth: usize) -> Vec<usize> {
+    fn resolve(
+        i: usize,
+        manifest: &Manifest,
+        planned: &[bool],
+        waits: &mut Vec<Option<Vec<usize>>>,
+        depth: usize,
+    ) -> Vec<usize> {
         if let Some(done) = &waits[i] {
             return done.clone();
         }
@@ -200,20 +252,32 @@ pub fn plan<'p>(manifest: &'p Manifest, conditions: &[Tri]) -> (Vec<PlannedStep<
         result
     }
     let mut finish: Vec<Option<u32>> = vec![None; count];
-    fn finish_of(i: usize, manifest: &Manifest, waits: &[Vec<usize>], finish: &mut Vec<Option<u32>>, depth: usize) -> u32 {
+    fn finish_of(
+        i: usize,
+        manifest: &Manifest,
+        waits: &[Vec<usize>],
+        finish: &mut Vec<Option<u32>>,
+        depth: usize,
+    ) -> u32 {
         if let Some(done) = finish[i] {
             return done;
         }
         let start = if depth > manifest.steps.len() {
             0
         } else {
-            waits[i].iter().map(|&b| finish_of(b, manifest, waits, finish, depth + 1)).max().unwrap_or(0)
+            waits[i]
+                .iter()
+                .map(|&b| finish_of(b, manifest, waits, finish, depth + 1))
+                .max()
+                .unwrap_or(0)
         };
         let total = start.saturating_add(manifest.steps[i].days);
         finish[i] = Some(total);
         total
     }
-    let resolved: Vec<Vec<usize>> = (0..count).map(|i| resolve(i, manifest, &planned, &mut waits, 0)).collect();
+    let resolved: Vec<Vec<usize>> = (0..count)
+        .map(|i| resolve(i, manifest, &planned, &mut waits, 0))
+        .collect();
     let mut steps = Vec::new();
     let mut total = 0;
     for i in 0..count {
@@ -226,9 +290,16 @@ pub fn plan<'p>(manifest: &'p Manifest, conditions: &[Tri]) -> (Vec<PlannedStep<
             id: &info.name,
             title: &info.title,
             department: &info.department,
-            after: resolved[i].iter().map(|&b| manifest.steps[b].name.as_str()).collect(),
+            after: resolved[i]
+                .iter()
+                .map(|&b| manifest.steps[b].name.as_str())
+                .collect(),
             days: info.days,
-            day_kind: if info.working_days { DayKind::Working } else { DayKind::Natural },
+            day_kind: if info.working_days {
+                DayKind::Working
+            } else {
+                DayKind::Natural
+            },
         });
     }
     (steps, total)

@@ -54,12 +54,25 @@ impl InputIndex {
             fields.push(
                 fact.elements
                     .as_ref()
-                    .map(|e| e.fields.iter().enumerate().map(|(i, f)| (f.name.clone(), i)).collect())
+                    .map(|e| {
+                        e.fields
+                            .iter()
+                            .enumerate()
+                            .map(|(i, f)| (f.name.clone(), i))
+                            .collect()
+                    })
                     .unwrap_or_default(),
             );
-            fixed_end = fixed_end.max(fact.offset as usize + 8).max(fact.presence as usize + 1);
+            fixed_end = fixed_end
+                .max(fact.offset as usize + 8)
+                .max(fact.presence as usize + 1);
         }
-        let texts = manifest.texts.iter().enumerate().map(|(i, t)| (t.clone(), i as i64)).collect();
+        let texts = manifest
+            .texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.clone(), i as i64))
+            .collect();
         let mut datasets: Vec<String> = Vec::new();
         for material in &manifest.materials {
             if let rules_dsl::manifest::SourceInfo::Shared { dataset, .. } = &material.source {
@@ -68,8 +81,21 @@ impl InputIndex {
                 }
             }
         }
-        let names = manifest.input.facts.iter().map(|f| f.name.clone()).collect();
-        InputIndex { facts, prefixes, fields, texts, datasets, fixed_end, names }
+        let names = manifest
+            .input
+            .facts
+            .iter()
+            .map(|f| f.name.clone())
+            .collect();
+        InputIndex {
+            facts,
+            prefixes,
+            fields,
+            texts,
+            datasets,
+            fixed_end,
+            names,
+        }
     }
 }
 
@@ -94,7 +120,11 @@ pub struct Encoded {
 
 /// Encodes a whole request `{application_date, facts, shared_available}`
 /// into a fresh memory image.
-pub fn encode_request(manifest: &Manifest, json: &[u8], limits: &Limits) -> Result<Encoded, EvalError> {
+pub fn encode_request(
+    manifest: &Manifest,
+    json: &[u8],
+    limits: &Limits,
+) -> Result<Encoded, EvalError> {
     let index = InputIndex::new(manifest);
     let mut memory = vec![0u8; manifest.memory_pages as usize * 65_536];
     let meta = encode_into(manifest, &index, json, limits, &mut memory)?;
@@ -111,7 +141,9 @@ pub fn encode_into(
 ) -> Result<RequestMeta, EvalError> {
     let mut ctx = Ctx::new(manifest, index, limits, memory)?;
     let mut deserializer = serde_json::Deserializer::from_slice(json);
-    let result = deserializer.deserialize_map(RequestVisitor { ctx: &mut ctx }).and_then(|()| deserializer.end());
+    let result = deserializer
+        .deserialize_map(RequestVisitor { ctx: &mut ctx })
+        .and_then(|()| deserializer.end());
     finish(ctx, result, true)
 }
 
@@ -133,12 +165,19 @@ pub fn encode_facts_into(
     }
     let mut deserializer = serde_json::Deserializer::from_slice(facts_json);
     let result = deserializer
-        .deserialize_map(FactsVisitor { ctx: &mut ctx, prefix_len: 0 })
+        .deserialize_map(FactsVisitor {
+            ctx: &mut ctx,
+            prefix_len: 0,
+        })
         .and_then(|()| deserializer.end());
     finish(ctx, result, false)
 }
 
-fn finish(ctx: Ctx<'_>, result: Result<(), serde_json::Error>, need_date: bool) -> Result<RequestMeta, EvalError> {
+fn finish(
+    ctx: Ctx<'_>,
+    result: Result<(), serde_json::Error>,
+    need_date: bool,
+) -> Result<RequestMeta, EvalError> {
     if let Err(error) = result {
         return Err(ctx.error.unwrap_or_else(|| EvalError::Json {
             message: json_message(&error),
@@ -158,7 +197,11 @@ fn finish(ctx: Ctx<'_>, result: Result<(), serde_json::Error>, need_date: bool) 
     if !missing.is_empty() {
         return Err(EvalError::MissingFacts { paths: missing });
     }
-    Ok(RequestMeta { application_date: ctx.application_date, shared: ctx.shared, fresh_texts: ctx.fresh })
+    Ok(RequestMeta {
+        application_date: ctx.application_date,
+        shared: ctx.shared,
+        fresh_texts: ctx.fresh,
+    })
 }
 
 /// serde_json's message without its " at line … column …" suffix.
@@ -231,7 +274,10 @@ impl<'m> Ctx<'m> {
     }
 
     fn set_date(&mut self, text: &str, path: &str) -> Result<(), EvalError> {
-        let days = parse_date(text).ok_or_else(|| EvalError::BadDate { path: path.into(), value: text.into() })?;
+        let days = parse_date(text).ok_or_else(|| EvalError::BadDate {
+            path: path.into(),
+            value: text.into(),
+        })?;
         self.application_date = days;
         self.date_seen = true;
         let offset = self.manifest.input.application_date as usize;
@@ -308,15 +354,23 @@ impl<'de> Visitor<'de> for RequestVisitor<'_, '_> {
                         other,
                         ["application_date", "facts", "shared_available"],
                     );
-                    return Err(self.ctx.fail(EvalError::UnknownField { path: other.to_string(), suggestion }));
+                    return Err(self.ctx.fail(EvalError::UnknownField {
+                        path: other.to_string(),
+                        suggestion,
+                    }));
                 }
             };
             if std::mem::replace(&mut seen[slot], true) {
-                return Err(self.ctx.fail(EvalError::Duplicate { path: key.into_owned() }));
+                return Err(self.ctx.fail(EvalError::Duplicate {
+                    path: key.into_owned(),
+                }));
             }
             match slot {
                 0 => {
-                    let text: Cow<'de, str> = map.next_value_seed(TextValue { ctx: self.ctx, path: "application_date" })?;
+                    let text: Cow<'de, str> = map.next_value_seed(TextValue {
+                        ctx: self.ctx,
+                        path: "application_date",
+                    })?;
                     if let Err(error) = self.ctx.set_date(&text, "application_date") {
                         return Err(self.ctx.fail(error));
                     }
@@ -354,22 +408,47 @@ impl<'de> Visitor<'de> for TextValue<'_, '_> {
         Ok(Cow::Owned(v.to_string()))
     }
     fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
-        Err(wrong(self.ctx, self.path, "a date `YYYY-MM-DD`", "an object"))
+        Err(wrong(
+            self.ctx,
+            self.path,
+            "a date `YYYY-MM-DD`",
+            "an object",
+        ))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
         Err(wrong(self.ctx, self.path, "a date `YYYY-MM-DD`", "a list"))
     }
     fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Err(wrong(self.ctx, self.path, "a date `YYYY-MM-DD`", "true/false"))
+        Err(wrong(
+            self.ctx,
+            self.path,
+            "a date `YYYY-MM-DD`",
+            "true/false",
+        ))
     }
     fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-        Err(wrong(self.ctx, self.path, "a date `YYYY-MM-DD`", "a number"))
+        Err(wrong(
+            self.ctx,
+            self.path,
+            "a date `YYYY-MM-DD`",
+            "a number",
+        ))
     }
     fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-        Err(wrong(self.ctx, self.path, "a date `YYYY-MM-DD`", "a number"))
+        Err(wrong(
+            self.ctx,
+            self.path,
+            "a date `YYYY-MM-DD`",
+            "a number",
+        ))
     }
     fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Err(wrong(self.ctx, self.path, "a date `YYYY-MM-DD`", "a number"))
+        Err(wrong(
+            self.ctx,
+            self.path,
+            "a date `YYYY-MM-DD`",
+            "a number",
+        ))
     }
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
         Err(wrong(self.ctx, self.path, "a date `YYYY-MM-DD`", "null"))
@@ -377,7 +456,11 @@ impl<'de> Visitor<'de> for TextValue<'_, '_> {
 }
 
 fn wrong<E: de::Error>(ctx: &mut Ctx<'_>, path: &str, expected: &str, found: &str) -> E {
-    ctx.fail(EvalError::WrongType { path: path.into(), expected: expected.into(), found: found.into() })
+    ctx.fail(EvalError::WrongType {
+        path: path.into(),
+        expected: expected.into(),
+        found: found.into(),
+    })
 }
 
 struct SharedSeed<'c, 'm> {
@@ -398,14 +481,13 @@ impl<'de> Visitor<'de> for SharedSeed<'_, '_> {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let mut position = 0;
-        while let Some(value) = seq.next_element_seed(Key).map_err(|e| {
+        while let Some(value) = seq.next_element_seed(Key).inspect_err(|_| {
             let path = format!("shared_available[{position}]");
             self.ctx.error.get_or_insert(EvalError::WrongType {
                 path,
                 expected: "a dataset id (text)".into(),
-                found: "something else".into(),
+                found: "something that is not text".into(),
             });
-            e
         })? {
             self.ctx.share(&value);
             position += 1;
@@ -416,22 +498,52 @@ impl<'de> Visitor<'de> for SharedSeed<'_, '_> {
         Ok(())
     }
     fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<(), A::Error> {
-        Err(wrong(self.ctx, "shared_available", "a list of dataset ids", "an object"))
+        Err(wrong(
+            self.ctx,
+            "shared_available",
+            "a list of dataset ids",
+            "an object",
+        ))
     }
     fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
-        Err(wrong(self.ctx, "shared_available", "a list of dataset ids", "text"))
+        Err(wrong(
+            self.ctx,
+            "shared_available",
+            "a list of dataset ids",
+            "text",
+        ))
     }
     fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
-        Err(wrong(self.ctx, "shared_available", "a list of dataset ids", "true/false"))
+        Err(wrong(
+            self.ctx,
+            "shared_available",
+            "a list of dataset ids",
+            "true/false",
+        ))
     }
     fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
-        Err(wrong(self.ctx, "shared_available", "a list of dataset ids", "a number"))
+        Err(wrong(
+            self.ctx,
+            "shared_available",
+            "a list of dataset ids",
+            "a number",
+        ))
     }
     fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
-        Err(wrong(self.ctx, "shared_available", "a list of dataset ids", "a number"))
+        Err(wrong(
+            self.ctx,
+            "shared_available",
+            "a list of dataset ids",
+            "a number",
+        ))
     }
     fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
-        Err(wrong(self.ctx, "shared_available", "a list of dataset ids", "a number"))
+        Err(wrong(
+            self.ctx,
+            "shared_available",
+            "a list of dataset ids",
+            "a number",
+        ))
     }
 }
 
@@ -442,7 +554,10 @@ struct FactsSeed<'c, 'm> {
 impl<'de> DeserializeSeed<'de> for FactsSeed<'_, '_> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_any(FactsVisitor { ctx: self.ctx, prefix_len: 0 })
+        deserializer.deserialize_any(FactsVisitor {
+            ctx: self.ctx,
+            prefix_len: 0,
+        })
     }
 }
 
@@ -467,14 +582,25 @@ impl<'de> Visitor<'de> for FactsVisitor<'_, '_> {
             self.ctx.name.push_str(&key);
             let name_len = self.ctx.name.len();
             if let Some(&fact) = self.ctx.index.facts.get(self.ctx.name.as_str()) {
-                map.next_value_seed(FactSeed { ctx: self.ctx, fact })?;
+                map.next_value_seed(FactSeed {
+                    ctx: self.ctx,
+                    fact,
+                })?;
             } else if self.ctx.index.prefixes.contains(self.ctx.name.as_str()) {
-                map.next_value_seed(NestedFacts { ctx: self.ctx, prefix_len: name_len })?;
+                map.next_value_seed(NestedFacts {
+                    ctx: self.ctx,
+                    prefix_len: name_len,
+                })?;
             } else if self.ctx.limits.reject_unknown_fields {
                 let name = self.ctx.name.clone();
-                let suggestion =
-                    rules_dsl::diagnostic::did_you_mean(&name, self.ctx.index.names.iter().map(String::as_str));
-                return Err(self.ctx.fail(EvalError::UnknownField { path: format!("facts.{name}"), suggestion }));
+                let suggestion = rules_dsl::diagnostic::did_you_mean(
+                    &name,
+                    self.ctx.index.names.iter().map(String::as_str),
+                );
+                return Err(self.ctx.fail(EvalError::UnknownField {
+                    path: format!("facts.{name}"),
+                    suggestion,
+                }));
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
@@ -496,7 +622,13 @@ impl<'de> DeserializeSeed<'de> for NestedFacts<'_, '_> {
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
         let path = format!("facts.{}", &self.ctx.name[..self.prefix_len]);
         let ctx = self.ctx;
-        deserializer.deserialize_any(NestedVisitor { inner: FactsVisitor { ctx, prefix_len: self.prefix_len }, path })
+        deserializer.deserialize_any(NestedVisitor {
+            inner: FactsVisitor {
+                ctx,
+                prefix_len: self.prefix_len,
+            },
+            path,
+        })
     }
 }
 
@@ -514,22 +646,52 @@ impl<'de> Visitor<'de> for NestedVisitor<'_, '_> {
         self.inner.visit_map(map)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<(), A::Error> {
-        Err(wrong(self.inner.ctx, &self.path, "an object of facts", "a list"))
+        Err(wrong(
+            self.inner.ctx,
+            &self.path,
+            "an object of facts",
+            "a list",
+        ))
     }
     fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
-        Err(wrong(self.inner.ctx, &self.path, "an object of facts", "text"))
+        Err(wrong(
+            self.inner.ctx,
+            &self.path,
+            "an object of facts",
+            "text",
+        ))
     }
     fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
-        Err(wrong(self.inner.ctx, &self.path, "an object of facts", "true/false"))
+        Err(wrong(
+            self.inner.ctx,
+            &self.path,
+            "an object of facts",
+            "true/false",
+        ))
     }
     fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
-        Err(wrong(self.inner.ctx, &self.path, "an object of facts", "a number"))
+        Err(wrong(
+            self.inner.ctx,
+            &self.path,
+            "an object of facts",
+            "a number",
+        ))
     }
     fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
-        Err(wrong(self.inner.ctx, &self.path, "an object of facts", "a number"))
+        Err(wrong(
+            self.inner.ctx,
+            &self.path,
+            "an object of facts",
+            "a number",
+        ))
     }
     fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
-        Err(wrong(self.inner.ctx, &self.path, "an object of facts", "a number"))
+        Err(wrong(
+            self.inner.ctx,
+            &self.path,
+            "an object of facts",
+            "a number",
+        ))
     }
     fn visit_unit<E>(self) -> Result<(), E> {
         Ok(())
@@ -554,7 +716,11 @@ impl Place {
             None => format!("facts.{}", fact.name),
             Some((element, usize::MAX)) => format!("facts.{}[{element}]", fact.name),
             Some((element, field)) => {
-                let field_name = fact.elements.as_ref().and_then(|e| e.fields.get(field)).map_or("", |f| f.name.as_str());
+                let field_name = fact
+                    .elements
+                    .as_ref()
+                    .and_then(|e| e.fields.get(field))
+                    .map_or("", |f| f.name.as_str());
                 format!("facts.{}[{element}].{field_name}", fact.name)
             }
         }
@@ -582,7 +748,11 @@ impl<'de> DeserializeSeed<'de> for FactSeed<'_, '_> {
             return Err(self.ctx.fail(EvalError::Duplicate { path }));
         }
         let manifest = self.ctx.manifest;
-        deserializer.deserialize_any(ValueVisitor { ctx: self.ctx, place, ty: &manifest.input.facts[self.fact].ty })
+        deserializer.deserialize_any(ValueVisitor {
+            ctx: self.ctx,
+            place,
+            ty: &manifest.input.facts[self.fact].ty,
+        })
     }
 }
 
@@ -609,7 +779,11 @@ impl ValueVisitor<'_, '_> {
     fn mismatch<E: de::Error>(self, found: &str) -> E {
         let path = self.place.path(self.ctx.manifest);
         let expected = self.expected();
-        self.ctx.fail(EvalError::WrongType { path, expected, found: found.into() })
+        self.ctx.fail(EvalError::WrongType {
+            path,
+            expected,
+            found: found.into(),
+        })
     }
 
     fn store(self, value: i64) {
@@ -642,7 +816,11 @@ impl ValueVisitor<'_, '_> {
 }
 
 fn quoted_list(values: &[String]) -> String {
-    values.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ")
+    values
+        .iter()
+        .map(|v| format!("`{v}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl<'de> Visitor<'de> for ValueVisitor<'_, '_> {
@@ -682,7 +860,10 @@ impl<'de> Visitor<'de> for ValueVisitor<'_, '_> {
                 }
                 None => {
                     let path = self.place.path(self.ctx.manifest);
-                    Err(self.ctx.fail(EvalError::OutOfRange { path, value: v.to_string() }))
+                    Err(self.ctx.fail(EvalError::OutOfRange {
+                        path,
+                        value: v.to_string(),
+                    }))
                 }
             },
             _ => Err(self.mismatch("a number")),
@@ -694,7 +875,10 @@ impl<'de> Visitor<'de> for ValueVisitor<'_, '_> {
             Ok(v) => self.visit_i64(v),
             Err(_) => {
                 let path = self.place.path(self.ctx.manifest);
-                Err(self.ctx.fail(EvalError::OutOfRange { path, value: v.to_string() }))
+                Err(self.ctx.fail(EvalError::OutOfRange {
+                    path,
+                    value: v.to_string(),
+                }))
             }
         }
     }
@@ -708,7 +892,10 @@ impl<'de> Visitor<'de> for ValueVisitor<'_, '_> {
                 let mut cursor = std::io::Cursor::new(&mut buffer[..]);
                 if write!(cursor, "{v}").is_err() || !v.is_finite() {
                     let path = self.place.path(self.ctx.manifest);
-                    return Err(self.ctx.fail(EvalError::OutOfRange { path, value: v.to_string() }));
+                    return Err(self.ctx.fail(EvalError::OutOfRange {
+                        path,
+                        value: v.to_string(),
+                    }));
                 }
                 let length = usize::try_from(cursor.position()).unwrap_or(0);
                 let text = std::str::from_utf8(&buffer[..length]).unwrap_or("");
@@ -734,7 +921,11 @@ impl<'de> Visitor<'de> for ValueVisitor<'_, '_> {
                 None => {
                     let path = self.place.path(self.ctx.manifest);
                     let allowed = quoted_list(values);
-                    Err(self.ctx.fail(EvalError::UnknownEnumValue { path, value: v.into(), allowed }))
+                    Err(self.ctx.fail(EvalError::UnknownEnumValue {
+                        path,
+                        value: v.into(),
+                        allowed,
+                    }))
                 }
             },
             ValueType::Date => match parse_date(v) {
@@ -744,7 +935,10 @@ impl<'de> Visitor<'de> for ValueVisitor<'_, '_> {
                 }
                 None => {
                     let path = self.place.path(self.ctx.manifest);
-                    Err(self.ctx.fail(EvalError::BadDate { path, value: v.into() }))
+                    Err(self.ctx.fail(EvalError::BadDate {
+                        path,
+                        value: v.into(),
+                    }))
                 }
             },
             ValueType::Money => self.money_text(v),
@@ -757,7 +951,11 @@ impl<'de> Visitor<'de> for ValueVisitor<'_, '_> {
         let (Some(elements), true) = (fact.elements.as_ref(), self.place.within.is_none()) else {
             return Err(self.mismatch("a list"));
         };
-        let limit = self.ctx.limits.max_list_len.min(self.ctx.manifest.input.max_list_len);
+        let limit = self
+            .ctx
+            .limits
+            .max_list_len
+            .min(self.ctx.manifest.input.max_list_len);
         let (area, size) = (elements.area as usize, elements.size as usize);
         let is_set = matches!(self.ty, ValueType::Set);
         let mut count = 0usize;
@@ -766,16 +964,31 @@ impl<'de> Visitor<'de> for ValueVisitor<'_, '_> {
                 // One more element is one too many.
                 if seq.next_element::<IgnoredAny>()?.is_some() {
                     let path = self.place.path(self.ctx.manifest);
-                    return Err(self.ctx.fail(EvalError::ListTooLong { path, len: count + 1, limit }));
+                    return Err(self.ctx.fail(EvalError::ListTooLong {
+                        path,
+                        len: count + 1,
+                        limit,
+                    }));
                 }
                 break;
             }
             let base = area + count * size;
-            let place = Place { within: Some((count, usize::MAX)), slot: base, presence: usize::MAX, ..self.place };
+            let place = Place {
+                within: Some((count, usize::MAX)),
+                slot: base,
+                presence: usize::MAX,
+                ..self.place
+            };
             let more = if is_set {
-                seq.next_element_seed(SetItem { ctx: self.ctx, place })?
+                seq.next_element_seed(SetItem {
+                    ctx: self.ctx,
+                    place,
+                })?
             } else {
-                seq.next_element_seed(Record { ctx: self.ctx, place })?
+                seq.next_element_seed(Record {
+                    ctx: self.ctx,
+                    place,
+                })?
             };
             if more.is_none() {
                 break;
@@ -877,7 +1090,10 @@ impl<'de> Visitor<'de> for Record<'_, '_> {
         while let Some(key) = map.next_key_seed(Key)? {
             let Some(&field) = self.ctx.index.fields[self.place.fact].get(key.as_ref()) else {
                 let path = format!("facts.{}[{element}].{key}", fact.name);
-                let suggestion = rules_dsl::diagnostic::did_you_mean(&key, elements.fields.iter().map(|f| f.name.as_str()));
+                let suggestion = rules_dsl::diagnostic::did_you_mean(
+                    &key,
+                    elements.fields.iter().map(|f| f.name.as_str()),
+                );
                 if self.ctx.limits.reject_unknown_fields {
                     return Err(self.ctx.fail(EvalError::UnknownField { path, suggestion }));
                 }
@@ -896,12 +1112,19 @@ impl<'de> Visitor<'de> for Record<'_, '_> {
                 let path = place.path(manifest);
                 return Err(self.ctx.fail(EvalError::Duplicate { path }));
             }
-            map.next_value_seed(FieldSeed { ctx: self.ctx, place, ty: &slot.ty })?;
+            map.next_value_seed(FieldSeed {
+                ctx: self.ctx,
+                place,
+                ty: &slot.ty,
+            })?;
         }
         let mut missing = Vec::new();
         for (index, field) in elements.fields.iter().enumerate() {
             if !field.optional && self.ctx.read_u8(base + field.presence as usize) == 0 {
-                missing.push(format!("facts.{}[{element}].{}", fact.name, elements.fields[index].name));
+                missing.push(format!(
+                    "facts.{}[{element}].{}",
+                    fact.name, elements.fields[index].name
+                ));
             }
         }
         if !missing.is_empty() {
@@ -948,7 +1171,11 @@ struct FieldSeed<'c, 'm> {
 impl<'de> DeserializeSeed<'de> for FieldSeed<'_, '_> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_any(ValueVisitor { ctx: self.ctx, place: self.place, ty: self.ty })
+        deserializer.deserialize_any(ValueVisitor {
+            ctx: self.ctx,
+            place: self.place,
+            ty: self.ty,
+        })
     }
 }
 
@@ -960,10 +1187,18 @@ pub fn parse_date(text: &str) -> Option<i64> {
     }
     let number = |range: std::ops::Range<usize>| -> Option<i64> {
         let part = &text[range];
-        if part.bytes().all(|b| b.is_ascii_digit()) { part.parse().ok() } else { None }
+        if part.bytes().all(|b| b.is_ascii_digit()) {
+            part.parse().ok()
+        } else {
+            None
+        }
     };
     let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
-    if year < 1 || !(1..=12).contains(&month) || day < 1 || day > calendar::days_in_month(year, month) {
+    if year < 1
+        || !(1..=12).contains(&month)
+        || day < 1
+        || day > calendar::days_in_month(year, month)
+    {
         return None;
     }
     Some(calendar::days_from_civil(year, month, day))
@@ -982,7 +1217,9 @@ fn parse_decimal(text: &str) -> Result<i64, Decimal> {
         None => (false, text),
     };
     let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
-    if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) || !fraction.bytes().all(|b| b.is_ascii_digit())
+    if whole.is_empty()
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || !fraction.bytes().all(|b| b.is_ascii_digit())
     {
         return Err(Decimal::Invalid);
     }
@@ -995,6 +1232,9 @@ fn parse_decimal(text: &str) -> Result<i64, Decimal> {
         1 => fraction.parse::<i64>().map_err(|_| Decimal::Invalid)? * 10,
         _ => fraction.parse::<i64>().map_err(|_| Decimal::Invalid)?,
     };
-    let total = whole.checked_mul(100).and_then(|w| w.checked_add(fen)).ok_or(Decimal::Range)?;
+    let total = whole
+        .checked_mul(100)
+        .and_then(|w| w.checked_add(fen))
+        .ok_or(Decimal::Range)?;
     Ok(if negative { -total } else { total })
 }

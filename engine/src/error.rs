@@ -19,10 +19,18 @@ pub enum LoadError {
     BadManifest(String),
     #[error("the module's abi version is {found}, this engine runs version {supported}")]
     AbiVersion { found: u32, supported: u32 },
-    #[error("the module must export `memory` and `evaluate` (a function taking and returning nothing)")]
+    #[error(
+        "the module must export `memory` and `evaluate` (a function taking and returning nothing)"
+    )]
     Exports,
-    #[error("policy `{policy}` declares {bytes} bytes of memory (or no maximum); the limit is {limit}")]
-    Memory { policy: String, bytes: u64, limit: u64 },
+    #[error(
+        "policy `{policy}` declares {bytes} bytes of memory (or no maximum); the limit is {limit}"
+    )]
+    Memory {
+        policy: String,
+        bytes: u64,
+        limit: u64,
+    },
     #[error("policy `{policy}` could not be instantiated: {message}")]
     Instantiate { policy: String, message: String },
     #[error("the WebAssembly engine could not start: {0}")]
@@ -33,26 +41,49 @@ pub enum LoadError {
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum EvalError {
     #[error("the request is not valid JSON: {message} (line {line}, column {column})")]
-    Json { message: String, line: usize, column: usize },
+    Json {
+        message: String,
+        line: usize,
+        column: usize,
+    },
     #[error("`{path}`: expected {expected}, found {found}")]
-    WrongType { path: String, expected: String, found: String },
+    WrongType {
+        path: String,
+        expected: String,
+        found: String,
+    },
     #[error("`{path}`: `{value}` is not one of {allowed}")]
-    UnknownEnumValue { path: String, value: String, allowed: String },
+    UnknownEnumValue {
+        path: String,
+        value: String,
+        allowed: String,
+    },
     #[error("missing required {}: {}", if paths.len() == 1 { "fact" } else { "facts" }, paths.join(", "))]
     MissingFacts { paths: Vec<String> },
-    #[error("`{path}`: `{value}` is not a date; write `YYYY-MM-DD` between the years 0001 and 9999")]
+    #[error(
+        "`{path}`: `{value}` is not a date; write `YYYY-MM-DD` between the years 0001 and 9999"
+    )]
     BadDate { path: String, value: String },
     #[error("`{path}`: `{value}` has more than two decimals; money is counted in whole fen")]
     MoneyPrecision { path: String, value: String },
     #[error("`{path}`: `{value}` is out of range")]
     OutOfRange { path: String, value: String },
     #[error("`{path}` has {len} entries; the limit is {limit}")]
-    ListTooLong { path: String, len: usize, limit: u32 },
+    ListTooLong {
+        path: String,
+        len: usize,
+        limit: u32,
+    },
     #[error("`{path}` is not a fact of this policy{}", suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default())]
-    UnknownField { path: String, suggestion: Option<String> },
+    UnknownField {
+        path: String,
+        suggestion: Option<String>,
+    },
     #[error("`{path}` is given twice")]
     Duplicate { path: String },
-    #[error("policy `{policy}`: the evaluation took longer than the limit of {limit_ms} ms and was stopped")]
+    #[error(
+        "policy `{policy}`: the evaluation took longer than the limit of {limit_ms} ms and was stopped"
+    )]
     Timeout { policy: String, limit_ms: u64 },
     #[error("policy `{policy}`: the evaluation ran out of memory (limit {limit} bytes)")]
     OutOfMemory { policy: String, limit: u64 },
@@ -79,6 +110,9 @@ impl EvalError {
 
     /// True for mistakes in the request (4xx), false for the policy failing (its limits).
     pub fn is_input_error(&self) -> bool {
-        !matches!(self, EvalError::Timeout { .. } | EvalError::OutOfMemory { .. } | EvalError::Trap { .. })
+        !matches!(
+            self,
+            EvalError::Timeout { .. } | EvalError::OutOfMemory { .. } | EvalError::Trap { .. }
+        )
     }
 }

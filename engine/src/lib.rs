@@ -20,7 +20,8 @@ pub mod outcome;
 pub use bundle::{BundleDecision, BundlePlan, LoadedBundle};
 pub use config::Limits;
 pub use decision::{
-    DayKind, Decision, Eligibility, MaterialNeed, PlannedStep, PolicyRef, ProvidedBy, RuleResult, Value, Values,
+    DayKind, Decision, Eligibility, MaterialNeed, PlannedStep, PolicyRef, ProvidedBy, RuleResult,
+    Value, Values,
 };
 pub use error::{EvalError, LoadError};
 pub use load::{Engine, LoadedPolicy, Session};

@@ -8,7 +8,10 @@ use std::sync::{Arc, Mutex, Weak};
 use std::thread;
 
 use rules_dsl::manifest::{self, Manifest};
-use wasmtime::{Config, Instance, Memory, Module, OptLevel, Store, StoreLimits, StoreLimitsBuilder, Trap, TypedFunc};
+use wasmtime::{
+    Config, Instance, Memory, Module, OptLevel, Store, StoreLimits, StoreLimitsBuilder, Trap,
+    TypedFunc,
+};
 
 use crate::config::Limits;
 use crate::decision::Decision;
@@ -37,7 +40,9 @@ impl Drop for EngineInner {
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine").field("limits", &self.inner.limits).finish_non_exhaustive()
+        f.debug_struct("Engine")
+            .field("limits", &self.inner.limits)
+            .finish_non_exhaustive()
     }
 }
 
@@ -57,7 +62,8 @@ impl Engine {
         pooling.table_elements(0);
         pooling.max_memory_size(usize::try_from(limits.max_memory_bytes).unwrap_or(usize::MAX));
         config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pooling));
-        let engine = wasmtime::Engine::new(&config).map_err(|e| LoadError::Engine(e.to_string()))?;
+        let engine =
+            wasmtime::Engine::new(&config).map_err(|e| LoadError::Engine(e.to_string()))?;
 
         let stop = Arc::new(AtomicBool::new(false));
         let ticker_engine = engine.weak();
@@ -75,7 +81,14 @@ impl Engine {
                 }
             })
             .map_err(|e| LoadError::Engine(e.to_string()))?;
-        Ok(Engine { inner: Arc::new(EngineInner { engine, limits, cache: Mutex::new(HashMap::new()), stop }) })
+        Ok(Engine {
+            inner: Arc::new(EngineInner {
+                engine,
+                limits,
+                cache: Mutex::new(HashMap::new()),
+                stop,
+            }),
+        })
     }
 
     pub fn limits(&self) -> &Limits {
@@ -89,12 +102,15 @@ impl Engine {
             return Ok(loaded);
         }
         let manifest = inspect(wasm, &self.inner.limits)?;
-        let module = Module::new(&self.inner.engine, wasm).map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
+        let module = Module::new(&self.inner.engine, wasm)
+            .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
         let evaluate_ok = module
             .get_export("evaluate")
             .and_then(|e| e.func().cloned())
             .is_some_and(|f| f.params().len() == 0 && f.results().len() == 0);
-        let memory_ok = module.get_export("memory").is_some_and(|e| e.memory().is_some());
+        let memory_ok = module
+            .get_export("memory")
+            .is_some_and(|e| e.memory().is_some());
         if !evaluate_ok || !memory_ok {
             return Err(LoadError::Exports);
         }
@@ -117,7 +133,10 @@ impl Engine {
     }
 
     fn lock_cache(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], Weak<LoadedPolicy>>> {
-        self.inner.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.inner
+            .cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -135,9 +154,12 @@ fn inspect(wasm: &[u8], limits: &Limits) -> Result<Manifest, LoadError> {
         let payload = payload.map_err(|e| LoadError::Invalid(e.to_string()))?;
         match payload {
             Payload::ImportSection(reader) => {
-                for import in reader.into_imports() {
+                if let Some(import) = reader.into_imports().next() {
                     let import = import.map_err(|e| LoadError::Invalid(e.to_string()))?;
-                    return Err(LoadError::Import { module: import.module.to_string(), name: import.name.to_string() });
+                    return Err(LoadError::Import {
+                        module: import.module.to_string(),
+                        name: import.name.to_string(),
+                    });
                 }
             }
             Payload::StartSection { .. } => return Err(LoadError::StartFunction),
@@ -169,9 +191,19 @@ fn inspect(wasm: &[u8], limits: &Limits) -> Result<Manifest, LoadError> {
     match memory_max {
         Some(Some(bytes)) if bytes <= limits.max_memory_bytes => {}
         Some(Some(bytes)) => {
-            return Err(LoadError::Memory { policy: manifest.policy.id, bytes, limit: limits.max_memory_bytes });
+            return Err(LoadError::Memory {
+                policy: manifest.policy.id,
+                bytes,
+                limit: limits.max_memory_bytes,
+            });
         }
-        _ => return Err(LoadError::Memory { policy: manifest.policy.id, bytes: u64::MAX, limit: limits.max_memory_bytes }),
+        _ => {
+            return Err(LoadError::Memory {
+                policy: manifest.policy.id,
+                bytes: u64::MAX,
+                limit: limits.max_memory_bytes,
+            });
+        }
     }
     Ok(manifest)
 }
@@ -188,7 +220,9 @@ pub struct LoadedPolicy {
 
 impl std::fmt::Debug for LoadedPolicy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LoadedPolicy").field("policy", &self.manifest.policy.id).finish_non_exhaustive()
+        f.debug_struct("LoadedPolicy")
+            .field("policy", &self.manifest.policy.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -224,13 +258,25 @@ impl LoadedPolicy {
             message: format!("{e:#}"),
         };
         let instance = Instance::new(&mut store, &self.module, &[]).map_err(failure)?;
-        let memory = instance.get_memory(&mut store, "memory").ok_or(LoadError::Exports)?;
-        let evaluate = instance.get_typed_func::<(), ()>(&mut store, "evaluate").map_err(|_| LoadError::Exports)?;
-        Ok(Ready { store, memory, evaluate })
+        let memory = instance
+            .get_memory(&mut store, "memory")
+            .ok_or(LoadError::Exports)?;
+        let evaluate = instance
+            .get_typed_func::<(), ()>(&mut store, "evaluate")
+            .map_err(|_| LoadError::Exports)?;
+        Ok(Ready {
+            store,
+            memory,
+            evaluate,
+        })
     }
 
     fn take(&self) -> Result<Ready, EvalError> {
-        let pooled = self.pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop();
+        let pooled = self
+            .pool
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop();
         match pooled {
             Some(ready) => Ok(ready),
             None => self.instantiate().map_err(|e| EvalError::Trap {
@@ -241,7 +287,10 @@ impl LoadedPolicy {
     }
 
     fn release(&self, ready: Ready) {
-        let mut pool = self.pool.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut pool = self
+            .pool
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if pool.len() < self.limits.pool_size {
             pool.push(ready);
         }
@@ -281,7 +330,10 @@ impl LoadedPolicy {
     /// benchmark times them apart). Dropping it returns the instance to the
     /// pool, unless the run trapped.
     pub fn session(&self) -> Result<Session<'_>, EvalError> {
-        Ok(Session { policy: self, ready: Some(self.take()?) })
+        Ok(Session {
+            policy: self,
+            ready: Some(self.take()?),
+        })
     }
 
     /// Runs `evaluate` on an input image made elsewhere (tests, the oracle):
@@ -316,16 +368,26 @@ impl LoadedPolicy {
                 policy,
                 limit_ms: u64::try_from(self.limits.deadline.as_millis()).unwrap_or(u64::MAX),
             },
-            Some(Trap::MemoryOutOfBounds) | Some(Trap::HeapMisaligned) => {
-                EvalError::OutOfMemory { policy, limit: self.limits.max_memory_bytes }
-            }
-            Some(Trap::IntegerDivisionByZero) => EvalError::Trap { policy, reason: "a division by zero".into() },
+            Some(Trap::MemoryOutOfBounds) | Some(Trap::HeapMisaligned) => EvalError::OutOfMemory {
+                policy,
+                limit: self.limits.max_memory_bytes,
+            },
+            Some(Trap::IntegerDivisionByZero) => EvalError::Trap {
+                policy,
+                reason: "a division by zero".into(),
+            },
             Some(Trap::IntegerOverflow) | Some(Trap::UnreachableCodeReached) => EvalError::Trap {
                 policy,
                 reason: "a calculation overflowed, or a date left the years 0001–9999".into(),
             },
-            Some(other) => EvalError::Trap { policy, reason: format!("the module stopped: {other}") },
-            None => EvalError::Trap { policy, reason: format!("the module stopped: {error:#}") },
+            Some(other) => EvalError::Trap {
+                policy,
+                reason: format!("the module stopped: {other}"),
+            },
+            None => EvalError::Trap {
+                policy,
+                reason: format!("the module stopped: {error:#}"),
+            },
         }
     }
 }
@@ -339,7 +401,9 @@ pub struct Session<'p> {
 
 impl std::fmt::Debug for Session<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Session").field("policy", &self.policy.manifest.policy.id).finish_non_exhaustive()
+        f.debug_struct("Session")
+            .field("policy", &self.policy.manifest.policy.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -357,15 +421,34 @@ impl<'p> Session<'p> {
         self.encode_with(request_json, false)
     }
 
-    fn encode_with(&mut self, request_json: &[u8], ignore_unknown_facts: bool) -> Result<RequestMeta, EvalError> {
+    fn encode_with(
+        &mut self,
+        request_json: &[u8],
+        ignore_unknown_facts: bool,
+    ) -> Result<RequestMeta, EvalError> {
         let policy = self.policy;
         let ready = self.ready()?;
         let memory = ready.memory.data_mut(&mut ready.store);
         if ignore_unknown_facts {
-            let limits = Limits { reject_unknown_fields: false, ..policy.limits.clone() };
-            encode::encode_into(&policy.manifest, &policy.index, request_json, &limits, memory)
+            let limits = Limits {
+                reject_unknown_fields: false,
+                ..policy.limits.clone()
+            };
+            encode::encode_into(
+                &policy.manifest,
+                &policy.index,
+                request_json,
+                &limits,
+                memory,
+            )
         } else {
-            encode::encode_into(&policy.manifest, &policy.index, request_json, &policy.limits, memory)
+            encode::encode_into(
+                &policy.manifest,
+                &policy.index,
+                request_json,
+                &policy.limits,
+                memory,
+            )
         }
     }
 
@@ -413,7 +496,9 @@ impl<'p> Session<'p> {
 
     /// Reads the raw answers of the last run.
     pub fn raw(&self) -> Option<RawOutcome> {
-        self.ready.as_ref().map(|ready| decode::read_outcome(&self.policy.manifest, ready.memory.data(&ready.store)))
+        self.ready.as_ref().map(|ready| {
+            decode::read_outcome(&self.policy.manifest, ready.memory.data(&ready.store))
+        })
     }
 }
 

@@ -82,6 +82,10 @@ impl RawOutcome {
             && self.materials == other.materials
             && self.steps == other.steps
             && self.values.len() == other.values.len()
-            && self.values.iter().zip(&other.values).all(|(a, b)| a.agrees_with(b))
+            && self
+                .values
+                .iter()
+                .zip(&other.values)
+                .all(|(a, b)| a.agrees_with(b))
     }
 }

@@ -82,9 +82,22 @@ const TEXTS: [&str; 5] = ["杭州", "宁波", "a", "b", "温州"];
 /// Texts inputs use: the constants and some the policies never mention.
 const INPUT_TEXTS: [&str; 7] = ["杭州", "宁波", "a", "b", "温州", "zz", "上海"];
 const DATES: [&str; 16] = [
-    "2024-02-29", "2023-02-28", "2023-03-01", "2024-01-31", "2025-08-31", "2026-02-28", "2000-02-29",
-    "2020-01-01", "2024-03-01", "2025-01-01", "2019-12-31", "2024-12-31", "1970-01-01", "2100-02-28",
-    "2008-02-29", "1900-03-01",
+    "2024-02-29",
+    "2023-02-28",
+    "2023-03-01",
+    "2024-01-31",
+    "2025-08-31",
+    "2026-02-28",
+    "2000-02-29",
+    "2020-01-01",
+    "2024-03-01",
+    "2025-01-01",
+    "2019-12-31",
+    "2024-12-31",
+    "1970-01-01",
+    "2100-02-28",
+    "2008-02-29",
+    "1900-03-01",
 ];
 const ROUNDINGS: [&str; 4] = ["down", "up", "half_up", "half_even"];
 
@@ -104,11 +117,19 @@ fn literal(c: &mut Choices, t: T) -> String {
                 8 => c.pick(&[4_611_686_018_427_387_904, i64::MAX, 10_000_000]),
                 _ => c.range(0, 40),
             };
-            if n < 0 { format!("({n})") } else { n.to_string() }
+            if n < 0 {
+                format!("({n})")
+            } else {
+                n.to_string()
+            }
         }
         T::Money => {
             let fen = money_fen(c);
-            if fen < 0 { format!("({})", money_text(fen)) } else { money_text(fen) }
+            if fen < 0 {
+                format!("({})", money_text(fen))
+            } else {
+                money_text(fen)
+            }
         }
         T::Date => date_literal(c),
         T::Text => format!("\"{}\"", c.pick(&TEXTS)),
@@ -141,7 +162,10 @@ fn date_literal(c: &mut Choices) -> String {
 
 /// A literal as a table cell or output (no brackets around negatives).
 fn cell_literal(c: &mut Choices, t: T) -> String {
-    literal(c, t).trim_start_matches('(').trim_end_matches(')').to_string()
+    literal(c, t)
+        .trim_start_matches('(')
+        .trim_end_matches(')')
+        .to_string()
 }
 
 // ---------------------------------------------------------------- facts
@@ -172,8 +196,14 @@ const SCALAR_FACTS: [(&str, T); 11] = [
     ("f.e1", T::Color),
 ];
 
-const FIELDS: [(&str, T); 6] =
-    [("k", T::Kind), ("n", T::Int), ("a", T::Money), ("d", T::Date), ("ok", T::Bool), ("t", T::Text)];
+const FIELDS: [(&str, T); 6] = [
+    ("k", T::Kind),
+    ("n", T::Int),
+    ("a", T::Money),
+    ("d", T::Date),
+    ("ok", T::Bool),
+    ("t", T::Text),
+];
 
 fn type_source(t: T) -> &'static str {
     match t {
@@ -217,7 +247,9 @@ impl Gen<'_, '_> {
                 1 | 2 => {
                     let n = 2 + self.c.below(2);
                     let op = if self.c.flag(50) { " or " } else { " and " };
-                    let parts: Vec<String> = (0..n).map(|_| format!("({})", self.expr(T::Bool, d))).collect();
+                    let parts: Vec<String> = (0..n)
+                        .map(|_| format!("({})", self.expr(T::Bool, d)))
+                        .collect();
                     parts.join(op)
                 }
                 3 | 4 => {
@@ -233,7 +265,11 @@ impl Gen<'_, '_> {
                     let ty = self.c.pick(&types);
                     let op = self.c.pick(&["==", "!="]);
                     let enum_literal = matches!(ty, T::Color | T::Kind) && self.c.flag(50);
-                    let rhs = if enum_literal { literal(self.c, ty) } else { format!("({})", self.expr(ty, d)) };
+                    let rhs = if enum_literal {
+                        literal(self.c, ty)
+                    } else {
+                        format!("({})", self.expr(ty, d))
+                    };
                     format!("({}) {op} {rhs}", self.expr(ty, d))
                 }
                 6 => {
@@ -244,8 +280,9 @@ impl Gen<'_, '_> {
                     let ty = self.c.pick(&types);
                     let n = 1 + self.c.below(3);
                     // A negative number in braces is read as a computed value (E0310).
-                    let items: Vec<String> =
-                        (0..n).map(|_| cell_literal(self.c, ty).trim_start_matches('-').to_string()).collect();
+                    let items: Vec<String> = (0..n)
+                        .map(|_| cell_literal(self.c, ty).trim_start_matches('-').to_string())
+                        .collect();
                     let not = if self.c.flag(40) { "not in" } else { "in" };
                     format!("({}) {not} {{{}}}", self.expr(ty, d), items.join(", "))
                 }
@@ -266,12 +303,20 @@ impl Gen<'_, '_> {
                 2 => {
                     let ty = self.c.pick(&[T::Int, T::Money]);
                     let mode = self.c.pick(&ROUNDINGS);
-                    format!("(({}) / ({}) round {mode})", self.expr(ty, d), self.expr(ty, d))
+                    format!(
+                        "(({}) / ({}) round {mode})",
+                        self.expr(ty, d),
+                        self.expr(ty, d)
+                    )
                 }
                 3 => format!("(- ({}))", self.expr(T::Int, d)),
                 4 => {
                     let f = self.c.pick(&["age_on", "months_between", "days_between"]);
-                    format!("{f}(({}), ({}))", self.expr(T::Date, d), self.expr(T::Date, d))
+                    format!(
+                        "{f}(({}), ({}))",
+                        self.expr(T::Date, d),
+                        self.expr(T::Date, d)
+                    )
                 }
                 5 | 6 => self.aggregate(T::Int, d),
                 7 => self.extreme(T::Int, d),
@@ -281,7 +326,11 @@ impl Gen<'_, '_> {
             T::Money => match self.c.below(11) {
                 0 => {
                     let op = self.c.pick(&["+", "-"]);
-                    format!("({}) {op} ({})", self.expr(T::Money, d), self.expr(T::Money, d))
+                    format!(
+                        "({}) {op} ({})",
+                        self.expr(T::Money, d),
+                        self.expr(T::Money, d)
+                    )
                 }
                 1 => {
                     if self.c.flag(50) {
@@ -292,7 +341,11 @@ impl Gen<'_, '_> {
                 }
                 2 => {
                     let mode = self.c.pick(&ROUNDINGS);
-                    format!("(({}) / ({}) round {mode})", self.expr(T::Money, d), self.expr(T::Int, d))
+                    format!(
+                        "(({}) / ({}) round {mode})",
+                        self.expr(T::Money, d),
+                        self.expr(T::Int, d)
+                    )
                 }
                 3 => format!("(- ({}))", self.expr(T::Money, d)),
                 4 | 5 => self.aggregate(T::Money, d),
@@ -303,8 +356,14 @@ impl Gen<'_, '_> {
             T::Date => match self.c.below(8) {
                 0 | 1 | 2 => {
                     let sign = self.c.pick(&["+", "-"]);
-                    let unit = self.c.pick(&["days", "months", "years", "day", "month", "year"]);
-                    let amount = if self.c.flag(50) { self.leaf(T::Int) } else { self.expr(T::Int, d) };
+                    let unit = self
+                        .c
+                        .pick(&["days", "months", "years", "day", "month", "year"]);
+                    let amount = if self.c.flag(50) {
+                        self.leaf(T::Int)
+                    } else {
+                        self.expr(T::Int, d)
+                    };
                     format!("(({}) {sign} ({amount}) {unit})", self.expr(T::Date, d))
                 }
                 3 => self.extreme(T::Date, d),
@@ -313,13 +372,22 @@ impl Gen<'_, '_> {
                 _ => self.leaf(T::Date),
             },
             T::Text | T::Color | T::Kind | T::Set => {
-                if self.c.flag(30) { self.if_expr(t, d) } else { self.leaf(t) }
+                if self.c.flag(30) {
+                    self.if_expr(t, d)
+                } else {
+                    self.leaf(t)
+                }
             }
         }
     }
 
     fn if_expr(&mut self, t: T, d: usize) -> String {
-        format!("(if ({}) then ({}) else ({}))", self.expr(T::Bool, d), self.expr(t, d), self.expr(t, d))
+        format!(
+            "(if ({}) then ({}) else ({}))",
+            self.expr(T::Bool, d),
+            self.expr(t, d),
+            self.expr(t, d)
+        )
     }
 
     fn extreme(&mut self, t: T, d: usize) -> String {
@@ -331,7 +399,12 @@ impl Gen<'_, '_> {
 
     fn set_name(&mut self) -> String {
         let mut sets: Vec<String> = vec!["f.s1".to_string()];
-        sets.extend(self.names.iter().filter(|(_, t)| *t == T::Set).map(|(n, _)| n.clone()));
+        sets.extend(
+            self.names
+                .iter()
+                .filter(|(_, t)| *t == T::Set)
+                .map(|(n, _)| n.clone()),
+        );
         self.c.pick(&sets)
     }
 
@@ -339,7 +412,11 @@ impl Gen<'_, '_> {
         if self.vars.len() >= 2 {
             return self.leaf(t);
         }
-        let var = if self.vars.is_empty() { "m".to_string() } else { "m2".to_string() };
+        let var = if self.vars.is_empty() {
+            "m".to_string()
+        } else {
+            "m2".to_string()
+        };
         self.vars.push(var.clone());
         let (kind, value) = match t {
             T::Bool => {
@@ -356,7 +433,11 @@ impl Gen<'_, '_> {
                 (kind, Some(self.expr(t, d)))
             }
         };
-        let filter = if self.c.flag(50) { format!(" where ({})", self.expr(T::Bool, d)) } else { String::new() };
+        let filter = if self.c.flag(50) {
+            format!(" where ({})", self.expr(T::Bool, d))
+        } else {
+            String::new()
+        };
         self.vars.pop();
         match value {
             Some(value) => format!("{kind}(({value}) for {var} in f.l1{filter})"),
@@ -388,7 +469,12 @@ impl Gen<'_, '_> {
                 options.push(name.clone());
             }
         }
-        let keyed: Vec<String> = self.keyed.iter().filter(|(_, ty)| *ty == t).map(|(n, _)| n.clone()).collect();
+        let keyed: Vec<String> = self
+            .keyed
+            .iter()
+            .filter(|(_, ty)| *ty == t)
+            .map(|(n, _)| n.clone())
+            .collect();
         if t == T::Date {
             options.push("application_date".to_string());
         }
@@ -409,10 +495,19 @@ impl Gen<'_, '_> {
             options[choice - 1].clone()
         } else {
             let name = &keyed[choice - 1 - options.len()];
-            let key = if self.c.flag(50) { self.expr(T::Text, 0) } else { literal(self.c, T::Text) };
-            let never_unknown = key.starts_with('"') || self.facts.iter().any(|f| !f.optional && f.name == key);
+            let key = if self.c.flag(50) {
+                self.expr(T::Text, 0)
+            } else {
+                literal(self.c, T::Text)
+            };
+            let never_unknown =
+                key.starts_with('"') || self.facts.iter().any(|f| !f.optional && f.name == key);
             let nullable_key = !never_unknown;
-            let key = if AVOID_NULLABLE_PARAM_KEYS && nullable_key { literal(self.c, T::Text) } else { key };
+            let key = if AVOID_NULLABLE_PARAM_KEYS && nullable_key {
+                literal(self.c, T::Text)
+            } else {
+                key
+            };
             format!("{name}[{key}]")
         }
     }
@@ -433,24 +528,55 @@ impl Gen<'_, '_> {
             vec![""]
         };
         let key_type = if keyed { "[text]" } else { "" };
-        out.push_str(&format!("param {name}{key_type}: {}{title} {{\n", type_source(t)));
+        out.push_str(&format!(
+            "param {name}{key_type}: {}{title} {{\n",
+            type_source(t)
+        ));
         for key in keys {
-            let mut dates: Vec<i64> = (0..1 + self.c.below(3)).map(|_| day(&date_literal(self.c))).collect();
+            let mut dates: Vec<i64> = (0..1 + self.c.below(3))
+                .map(|_| day(&date_literal(self.c)))
+                .collect();
             dates.sort_unstable();
             dates.dedup();
             for date in dates {
-                let key = if keyed { format!("\"{key}\" ") } else { String::new() };
-                out.push_str(&format!("  {key}from {} = {}\n", date_text(date), cell_literal(self.c, t)));
+                let key = if keyed {
+                    format!("\"{key}\" ")
+                } else {
+                    String::new()
+                };
+                out.push_str(&format!(
+                    "  {key}from {} = {}\n",
+                    date_text(date),
+                    cell_literal(self.c, t)
+                ));
             }
         }
         out.push_str("}\n\n");
-        if keyed { self.keyed.push((name, t)) } else { self.params.push((name, t)) }
+        if keyed {
+            self.keyed.push((name, t))
+        } else {
+            self.params.push((name, t))
+        }
     }
 
     fn let_item(&mut self, out: &mut String, index: usize) {
-        let t = self.c.pick(&[T::Int, T::Money, T::Bool, T::Date, T::Text, T::Set, T::Color, T::Int, T::Money]);
+        let t = self.c.pick(&[
+            T::Int,
+            T::Money,
+            T::Bool,
+            T::Date,
+            T::Text,
+            T::Set,
+            T::Color,
+            T::Int,
+            T::Money,
+        ]);
         let name = format!("l{index}");
-        let title = if self.c.flag(60) { format!(" \"值{index}\"") } else { String::new() };
+        let title = if self.c.flag(60) {
+            format!(" \"值{index}\"")
+        } else {
+            String::new()
+        };
         let depth = 1 + self.c.below(4);
         let value = self.expr(t, depth);
         out.push_str(&format!("let {name}{title} = {value}\n\n"));
@@ -461,7 +587,9 @@ impl Gen<'_, '_> {
         let name = format!("r{index}");
         let depth = 1 + self.c.below(4);
         let body = self.expr(T::Bool, depth);
-        out.push_str(&format!("rule {name} \"规则{index}\" cite \"第{index}条\":\n  {body}\n\n"));
+        out.push_str(&format!(
+            "rule {name} \"规则{index}\" cite \"第{index}条\":\n  {body}\n\n"
+        ));
         self.rules.push((name.clone(), self.names.len()));
         self.names.push((name, T::Bool));
     }
@@ -487,9 +615,21 @@ impl Gen<'_, '_> {
     fn table_item(&mut self, out: &mut String, index: usize) {
         let hit = self.c.below(8);
         let (hit_text, output, ty) = match hit {
-            0 | 1 => ("unique".to_string(), self.c.pick(&[T::Int, T::Text, T::Money, T::Bool, T::Date]), None),
-            2 | 3 => ("first".to_string(), self.c.pick(&[T::Text, T::Int, T::Money, T::Bool, T::Date]), None),
-            4 => ("priority".to_string(), self.c.pick(&[T::Text, T::Int, T::Money, T::Date]), None),
+            0 | 1 => (
+                "unique".to_string(),
+                self.c.pick(&[T::Int, T::Text, T::Money, T::Bool, T::Date]),
+                None,
+            ),
+            2 | 3 => (
+                "first".to_string(),
+                self.c.pick(&[T::Text, T::Int, T::Money, T::Bool, T::Date]),
+                None,
+            ),
+            4 => (
+                "priority".to_string(),
+                self.c.pick(&[T::Text, T::Int, T::Money, T::Date]),
+                None,
+            ),
             5 => ("collect".to_string(), T::Text, Some(T::Set)),
             6 => {
                 let op = self.c.pick(&["sum", "count", "min", "max"]);
@@ -507,8 +647,12 @@ impl Gen<'_, '_> {
         let collect = ty.is_some();
         let unique = hit_text == "unique";
         let inputs_n = 1 + self.c.below(3);
-        let input_types: Vec<T> =
-            (0..inputs_n).map(|_| self.c.pick(&[T::Int, T::Text, T::Money, T::Date, T::Bool, T::Color])).collect();
+        let input_types: Vec<T> = (0..inputs_n)
+            .map(|_| {
+                self.c
+                    .pick(&[T::Int, T::Text, T::Money, T::Date, T::Bool, T::Color])
+            })
+            .collect();
         let inputs: Vec<String> = input_types
             .iter()
             .map(|&t| {
@@ -526,7 +670,11 @@ impl Gen<'_, '_> {
         let rows_n = 1 + self.c.below(5);
         let mut rows: Vec<String> = Vec::new();
         // Unique: the first input's cells are disjoint from row to row.
-        let first_cells = if unique { self.disjoint_cells(input_types[0], rows_n) } else { Vec::new() };
+        let first_cells = if unique {
+            self.disjoint_cells(input_types[0], rows_n)
+        } else {
+            Vec::new()
+        };
         for r in 0..first_cells.len().max(if unique { 0 } else { rows_n }) {
             let mut cells = Vec::new();
             for (i, &t) in input_types.iter().enumerate() {
@@ -536,11 +684,23 @@ impl Gen<'_, '_> {
                     cells.push(self.cell(t));
                 }
             }
-            rows.push(format!("  row {} => {}\n", cells.join(", "), self.c.pick(&pool)));
+            rows.push(format!(
+                "  row {} => {}\n",
+                cells.join(", "),
+                self.c.pick(&pool)
+            ));
         }
-        let default = if !collect && self.c.flag(50) { Some(self.c.pick(&pool)) } else { None };
+        let default = if !collect && self.c.flag(50) {
+            Some(self.c.pick(&pool))
+        } else {
+            None
+        };
         let name = format!("t{index}");
-        let title = if self.c.flag(60) { format!(" \"表{index}\"") } else { String::new() };
+        let title = if self.c.flag(60) {
+            format!(" \"表{index}\"")
+        } else {
+            String::new()
+        };
         let base = match output {
             T::Bool => "bool",
             T::Int => "int",
@@ -548,7 +708,10 @@ impl Gen<'_, '_> {
             T::Date => "date",
             _ => "text",
         };
-        out.push_str(&format!("table {name}{title}: {base} hit {hit_text} {{\n  inputs {}\n", inputs.join(", ")));
+        out.push_str(&format!(
+            "table {name}{title}: {base} hit {hit_text} {{\n  inputs {}\n",
+            inputs.join(", ")
+        ));
         if hit_text == "priority" {
             let mut order = pool.clone();
             for i in (1..order.len()).rev() {
@@ -581,7 +744,11 @@ impl Gen<'_, '_> {
             2 if ordered => {
                 let a = cell_literal(self.c, t);
                 let b = cell_literal(self.c, t);
-                let (low, high) = if order_key(t, &a) <= order_key(t, &b) { (a, b) } else { (b, a) };
+                let (low, high) = if order_key(t, &a) <= order_key(t, &b) {
+                    (a, b)
+                } else {
+                    (b, a)
+                };
                 format!("{low}..{high}")
             }
             _ => {
@@ -685,20 +852,47 @@ struct Generated {
 fn generate(c: &mut Choices) -> Generated {
     let facts: Vec<FactDecl> = SCALAR_FACTS
         .iter()
-        .map(|&(name, t)| FactDecl { name, t, optional: c.flag(40) })
-        .chain([FactDecl { name: "f.s1", t: T::Set, optional: false }])
+        .map(|&(name, t)| FactDecl {
+            name,
+            t,
+            optional: c.flag(40),
+        })
+        .chain([FactDecl {
+            name: "f.s1",
+            t: T::Set,
+            optional: false,
+        }])
         .collect();
-    let fields: Vec<FieldDecl> = FIELDS.iter().map(|&(name, t)| FieldDecl { name, t, optional: c.flag(40) }).collect();
-    let mut out = String::from("policy t.gen \"生成的事项\"\n  department t.dept\n  basis \"测试依据\"\n\nfacts {\n");
+    let fields: Vec<FieldDecl> = FIELDS
+        .iter()
+        .map(|&(name, t)| FieldDecl {
+            name,
+            t,
+            optional: c.flag(40),
+        })
+        .collect();
+    let mut out = String::from(
+        "policy t.gen \"生成的事项\"\n  department t.dept\n  basis \"测试依据\"\n\nfacts {\n",
+    );
     for fact in &facts {
         let q = if fact.optional { "?" } else { "" };
         out.push_str(&format!("  {}: {}{q}\n", fact.name, type_source(fact.t)));
     }
     let field_text: Vec<String> = fields
         .iter()
-        .map(|f| format!("{}: {}{}", f.name, type_source(f.t), if f.optional { "?" } else { "" }))
+        .map(|f| {
+            format!(
+                "{}: {}{}",
+                f.name,
+                type_source(f.t),
+                if f.optional { "?" } else { "" }
+            )
+        })
         .collect();
-    out.push_str(&format!("  f.l1: list of {{ {} }}\n}}\n\n", field_text.join(", ")));
+    out.push_str(&format!(
+        "  f.l1: list of {{ {} }}\n}}\n\n",
+        field_text.join(", ")
+    ));
 
     let mut g = Gen {
         c,
@@ -726,8 +920,17 @@ fn generate(c: &mut Choices) -> Generated {
     }
     let eligibility = if g.c.flag(60) {
         let op = if g.c.flag(50) { " or " } else { " and " };
-        let rules: Vec<String> = g.rules.iter().map(|(name, _)| name.clone()).filter(|_| g.c.flag(60)).collect();
-        if rules.is_empty() { "r0".to_string() } else { rules.join(op) }
+        let rules: Vec<String> = g
+            .rules
+            .iter()
+            .map(|(name, _)| name.clone())
+            .filter(|_| g.c.flag(60))
+            .collect();
+        if rules.is_empty() {
+            "r0".to_string()
+        } else {
+            rules.join(op)
+        }
     } else {
         let depth = 1 + g.c.below(3);
         g.expr(T::Bool, depth)
@@ -735,16 +938,34 @@ fn generate(c: &mut Choices) -> Generated {
     out.push_str(&format!("eligible when {eligibility}\n\n"));
     for material in ["doc_a", "doc_b", "doc_c", "doc_d"] {
         if g.c.flag(50) {
-            let when = if g.c.flag(70) { format!(" when {}", g.expr(T::Bool, 2)) } else { String::new() };
+            let when = if g.c.flag(70) {
+                format!(" when {}", g.expr(T::Bool, 2))
+            } else {
+                String::new()
+            };
             out.push_str(&format!("material {material}{when}\n"));
         }
     }
     for step in 0..g.c.below(4) {
-        let after = if step > 0 && g.c.flag(50) { format!(" after s{}", g.c.below(step)) } else { String::new() };
-        let when = if g.c.flag(60) { format!(" when {}", g.expr(T::Bool, 2)) } else { String::new() };
-        out.push_str(&format!("step s{step} \"环节{step}\" by t.office{after} within 3 days{when}\n"));
+        let after = if step > 0 && g.c.flag(50) {
+            format!(" after s{}", g.c.below(step))
+        } else {
+            String::new()
+        };
+        let when = if g.c.flag(60) {
+            format!(" when {}", g.expr(T::Bool, 2))
+        } else {
+            String::new()
+        };
+        out.push_str(&format!(
+            "step s{step} \"环节{step}\" by t.office{after} within 3 days{when}\n"
+        ));
     }
-    Generated { source: out, facts: g.facts, fields: g.fields }
+    Generated {
+        source: out,
+        facts: g.facts,
+        fields: g.fields,
+    }
 }
 
 // ---------------------------------------------------------------- requests
@@ -759,7 +980,12 @@ fn input_value(c: &mut Choices, t: T) -> In {
             3 => c.range(-100, 100),
             4 => c.pick(&[12, 18, 60, 100, 2, 3]),
             5 => c.range(-1_000_000, 1_000_000),
-            6 => c.pick(&[i64::MAX, i64::MIN, 4_611_686_018_427_387_904, 1_000_000_000_000]),
+            6 => c.pick(&[
+                i64::MAX,
+                i64::MIN,
+                4_611_686_018_427_387_904,
+                1_000_000_000_000,
+            ]),
             _ => c.range(0, 30),
         }),
         T::Money => In::Money(match c.below(8) {
@@ -771,16 +997,26 @@ fn input_value(c: &mut Choices, t: T) -> In {
         T::Color => In::Enum(c.pick(&COLORS).to_string()),
         T::Kind => In::Enum(c.pick(&KINDS).to_string()),
         T::Set => {
-            let items: Vec<String> =
-                INPUT_TEXTS.iter().filter(|_| c.flag(30)).map(|s| s.to_string()).collect();
+            let items: Vec<String> = INPUT_TEXTS
+                .iter()
+                .filter(|_| c.flag(30))
+                .map(|s| s.to_string())
+                .collect();
             In::Set(items)
         }
     }
 }
 
 fn request(c: &mut Choices, generated: &Generated) -> Request {
-    let date = if c.flag(40) { c.range(day("2015-01-01"), day("2030-12-31")) } else { day(&date_literal(c)) };
-    let mut request = Request { date, facts: Vec::new() };
+    let date = if c.flag(40) {
+        c.range(day("2015-01-01"), day("2030-12-31"))
+    } else {
+        day(&date_literal(c))
+    };
+    let mut request = Request {
+        date,
+        facts: Vec::new(),
+    };
     for fact in &generated.facts {
         if fact.optional && c.flag(35) {
             // Absent: left out of the request, or given as null.
@@ -789,7 +1025,9 @@ fn request(c: &mut Choices, generated: &Generated) -> Request {
             }
             continue;
         }
-        request.facts.push((fact.name.to_string(), Some(input_value(c, fact.t))));
+        request
+            .facts
+            .push((fact.name.to_string(), Some(input_value(c, fact.t))));
     }
     let records = match c.below(6) {
         0 => 0,
@@ -810,7 +1048,9 @@ fn request(c: &mut Choices, generated: &Generated) -> Request {
                 .collect()
         })
         .collect();
-    request.facts.push(("f.l1".to_string(), Some(In::List(list))));
+    request
+        .facts
+        .push(("f.l1".to_string(), Some(In::List(list))));
     request
 }
 
@@ -824,7 +1064,11 @@ fn engine() -> &'static Engine {
 static POLICIES: AtomicUsize = AtomicUsize::new(0);
 static REQUESTS: AtomicUsize = AtomicUsize::new(0);
 static TRAPS: AtomicUsize = AtomicUsize::new(0);
-static ELIGIBILITY: [AtomicUsize; 3] = [AtomicUsize::new(0), AtomicUsize::new(0), AtomicUsize::new(0)];
+static ELIGIBILITY: [AtomicUsize; 3] = [
+    AtomicUsize::new(0),
+    AtomicUsize::new(0),
+    AtomicUsize::new(0),
+];
 static UNKNOWN_VALUES: AtomicUsize = AtomicUsize::new(0);
 
 const REQUESTS_PER_POLICY: usize = 6;
@@ -842,20 +1086,27 @@ fn one_case(data: &[u32]) -> Result<(), TestCaseError> {
     let generated = generate(&mut c);
     let source = &generated.source;
     if let Err(diagnostics) = try_check(source) {
-        return Err(TestCaseError::fail(format!("the generated policy has errors:\n{diagnostics}\n--- source\n{source}")));
+        return Err(TestCaseError::fail(format!(
+            "the generated policy has errors:\n{diagnostics}\n--- source\n{source}"
+        )));
     }
     let (policy, artifact) = compile(source, MAX_LIST_LEN);
     let manifest = &artifact.manifest;
-    let loaded = engine()
-        .load(&artifact.wasm)
-        .map_err(|e| TestCaseError::fail(format!("the engine refused the module: {e}\n--- source\n{source}")))?;
+    let loaded = engine().load(&artifact.wasm).map_err(|e| {
+        TestCaseError::fail(format!(
+            "the engine refused the module: {e}\n--- source\n{source}"
+        ))
+    })?;
     POLICIES.fetch_add(1, Ordering::Relaxed);
     for _ in 0..REQUESTS_PER_POLICY {
         let request = request(&mut c, &generated);
         let json = request_json(&request);
-        let encoded = encode_request(manifest, json.as_bytes(), &Limits::default()).map_err(|e| {
-            TestCaseError::fail(format!("the request was refused: {e}\n--- request\n{json}\n--- source\n{source}"))
-        })?;
+        let encoded =
+            encode_request(manifest, json.as_bytes(), &Limits::default()).map_err(|e| {
+                TestCaseError::fail(format!(
+                    "the request was refused: {e}\n--- request\n{json}\n--- source\n{source}"
+                ))
+            })?;
         REQUESTS.fetch_add(1, Ordering::Relaxed);
         let expected = match oracle::run(&policy, manifest, &encoded.memory) {
             Ok(outcome) => Ok(outcome),
@@ -898,7 +1149,10 @@ fn one_case(data: &[u32]) -> Result<(), TestCaseError> {
                     Tri::Unknown => 2,
                 };
                 ELIGIBILITY[index].fetch_add(1, Ordering::Relaxed);
-                UNKNOWN_VALUES.fetch_add(outcome.values.iter().filter(|v| v.mask != 0).count(), Ordering::Relaxed);
+                UNKNOWN_VALUES.fetch_add(
+                    outcome.values.iter().filter(|v| v.mask != 0).count(),
+                    Ordering::Relaxed,
+                );
             }
         }
     }
@@ -907,8 +1161,16 @@ fn one_case(data: &[u32]) -> Result<(), TestCaseError> {
 
 #[test]
 fn compiled_policies_agree_with_the_reference_interpreter() {
-    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
-    let config = Config { cases, failure_persistence: None, max_shrink_iters: 1000, ..Config::default() };
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
+    let config = Config {
+        cases,
+        failure_persistence: None,
+        max_shrink_iters: 1000,
+        ..Config::default()
+    };
     let mut runner = TestRunner::new(config);
     let strategy = prop::collection::vec(any::<u32>(), 0..1500);
     let result = runner.run(&strategy, |data| one_case(&data));

@@ -22,20 +22,32 @@ fn ok(body: &str, request: &Request) -> RawOutcome {
 }
 
 fn known(value: i64) -> RawValue {
-    RawValue { value: RawScalar::I64(value), mask: 0 }
+    RawValue {
+        value: RawScalar::I64(value),
+        mask: 0,
+    }
 }
 
 fn set(ids: &[i64]) -> RawValue {
-    RawValue { value: RawScalar::Set(ids.to_vec()), mask: 0 }
+    RawValue {
+        value: RawScalar::Set(ids.to_vec()),
+        mask: 0,
+    }
 }
 
 /// Asserts a value: known and equal, or unknown with exactly `mask`.
 fn assert_value(actual: &RawValue, expected: &RawValue) {
-    assert!(actual.agrees_with(expected), "got {actual:?}, expected {expected:?}");
+    assert!(
+        actual.agrees_with(expected),
+        "got {actual:?}, expected {expected:?}"
+    );
 }
 
 fn unknown(mask: u64) -> RawValue {
-    RawValue { value: RawScalar::I64(0), mask }
+    RawValue {
+        value: RawScalar::I64(0),
+        mask,
+    }
 }
 
 fn tri(value: Option<bool>) -> Tri {
@@ -120,7 +132,10 @@ fn and_stops_at_a_known_false_operand_so_a_guarded_division_never_traps() {
 
     let unguarded = "facts {\n  x.n: int\n}\n\nrule r \"r\" cite \"c\":\n  10 / x.n round down > 2 or true\n\neligible when r\n";
     let request = Request::new("2026-01-01").with("x.n", In::Int(0));
-    assert!(matches!(eval(unguarded, &request), Err(OracleError::Trap { .. })));
+    assert!(matches!(
+        eval(unguarded, &request),
+        Err(OracleError::Trap { .. })
+    ));
 
     let or_guard = "facts {\n  x.n: int\n}\n\nrule r \"r\" cite \"c\":\n  x.n == 0 or 10 / x.n round down > 2\n\neligible when r\n";
     let request = Request::new("2026-01-01").with("x.n", In::Int(0));
@@ -133,15 +148,32 @@ fn overflow_division_by_zero_and_dates_out_of_range_trap() {
         ("x.n: int", "x.n * 4611686018427387904 > 0", In::Int(2)),
         ("x.n: int", "- x.n > 0", In::Int(i64::MIN)),
         ("x.n: int", "x.n / 0 round half_even > 0", In::Int(2)),
-        ("x.n: int", "application_date + x.n years > application_date", In::Int(8000)),
-        ("x.n: int", "application_date - x.n days > application_date", In::Int(5_000_000)),
-        ("x.n: int", "application_date + x.n months > application_date", In::Int(i64::MAX)),
+        (
+            "x.n: int",
+            "application_date + x.n years > application_date",
+            In::Int(8000),
+        ),
+        (
+            "x.n: int",
+            "application_date - x.n days > application_date",
+            In::Int(5_000_000),
+        ),
+        (
+            "x.n: int",
+            "application_date + x.n months > application_date",
+            In::Int(i64::MAX),
+        ),
     ];
     for (fact, condition, value) in cases {
-        let body = format!("facts {{\n  {fact}\n}}\n\nrule r \"r\" cite \"c\":\n  {condition}\n\neligible when r\n");
+        let body = format!(
+            "facts {{\n  {fact}\n}}\n\nrule r \"r\" cite \"c\":\n  {condition}\n\neligible when r\n"
+        );
         let request = Request::new("2026-01-01").with("x.n", value);
         let result = eval(&body, &request);
-        assert!(matches!(result, Err(OracleError::Trap { .. })), "{condition}: {result:?}");
+        assert!(
+            matches!(result, Err(OracleError::Trap { .. })),
+            "{condition}: {result:?}"
+        );
     }
     // An unknown operand means nothing is computed, so nothing traps.
     let body = "facts {\n  x.n: int?\n}\n\nrule r \"r\" cite \"c\":\n  max(x.n * 4611686018427387904, 1) > 0\n\neligible when r\n";
@@ -171,31 +203,76 @@ eligible when no_vehicle
 "#;
 
 #[test]
-fn exceptions_decide_in_written_order_and_unknown_conditions_make_the_rule_unknown_unless_it_cannot_matter() {
+fn exceptions_decide_in_written_order_and_unknown_conditions_make_the_rule_unknown_unless_it_cannot_matter()
+ {
     let (bit_disabled, bit_other) = (1u64, 2u64);
     // (vehicles, disabled, other) → (no_vehicle, mask, mobility, seized)
-    let cases: [(i64, Option<bool>, Option<bool>, Option<bool>, u64, Option<bool>, Option<bool>); 8] = [
+    let cases: [(
+        i64,
+        Option<bool>,
+        Option<bool>,
+        Option<bool>,
+        u64,
+        Option<bool>,
+        Option<bool>,
+    ); 8] = [
         // One car, disability unknown: the exception might apply → unknown.
         (1, None, Some(false), None, bit_disabled, None, Some(false)),
         // No car: the first exception's condition is false, the body decides.
-        (0, None, Some(false), Some(true), 0, Some(false), Some(false)),
+        (
+            0,
+            None,
+            Some(false),
+            Some(true),
+            0,
+            Some(false),
+            Some(false),
+        ),
         // Both exceptions hold: the first written decides.
-        (1, Some(true), Some(true), Some(true), 0, Some(true), Some(true)),
-        (1, Some(false), Some(true), Some(false), 0, Some(false), Some(true)),
+        (
+            1,
+            Some(true),
+            Some(true),
+            Some(true),
+            0,
+            Some(true),
+            Some(true),
+        ),
+        (
+            1,
+            Some(false),
+            Some(true),
+            Some(false),
+            0,
+            Some(false),
+            Some(true),
+        ),
         // No car, `other` unknown: the body says true, the exception false → unknown.
         (0, None, None, None, bit_other, Some(false), None),
         // `seized` applies for sure but `mobility` (written first) might → unknown.
         (1, None, Some(true), None, bit_disabled, None, Some(true)),
         // Two cars: the body is false, `seized` would give false anyway → known.
         (2, None, None, Some(false), 0, Some(false), None),
-        (2, Some(true), Some(false), Some(false), 0, Some(false), Some(false)),
+        (
+            2,
+            Some(true),
+            Some(false),
+            Some(false),
+            0,
+            Some(false),
+            Some(false),
+        ),
     ];
     for (vehicles, disabled, other, expected, mask, mobility, seized) in cases {
         let request = Request::new("2026-01-01").with("h.vehicles", In::Int(vehicles));
         let request = bool_fact(bool_fact(request, "h.disabled", disabled), "h.other", other);
         let outcome = ok(EXCEPTIONS, &request);
         let case = format!("vehicles {vehicles}, disabled {disabled:?}, other {other:?}");
-        assert_eq!(outcome.rules, vec![tri(expected), tri(mobility), tri(seized)], "{case}");
+        assert_eq!(
+            outcome.rules,
+            vec![tri(expected), tri(mobility), tri(seized)],
+            "{case}"
+        );
         assert_eq!(outcome.eligibility, tri(expected), "{case}");
         assert_eq!(outcome.mask, mask, "{case}");
     }
@@ -275,7 +352,9 @@ fn every_hit_policy_with_undecided_rows() {
     let (bit_age, bit_low) = (1u64, 2u64);
     let (outcome, texts) = tables(Some(85), None);
     let id = |t: &str| texts.iter().position(|x| x == t).expect("a constant") as i64;
-    let [band, care, level, extra, items, lowest, count] = &outcome.values[..] else { panic!("seven values") };
+    let [band, care, level, extra, items, lowest, count] = &outcome.values[..] else {
+        panic!("seven values")
+    };
     assert_value(band, &known(3));
     // first: row 1 matches before the undecided row 2.
     assert_value(care, &known(id("高龄")));
@@ -288,7 +367,9 @@ fn every_hit_policy_with_undecided_rows() {
     assert_value(count, &unknown(bit_low));
 
     let (outcome, _) = tables(None, Some(true));
-    let [band, care, level, extra, ..] = &outcome.values[..] else { panic!("seven values") };
+    let [band, care, level, extra, ..] = &outcome.values[..] else {
+        panic!("seven values")
+    };
     // unique: every row undecided, no default.
     assert_value(band, &unknown(bit_age));
     assert_eq!(outcome.eligibility, Tri::Unknown);
@@ -303,7 +384,9 @@ fn every_hit_policy_with_undecided_rows() {
     assert_value(&outcome.values[2], &known(id("高")));
 
     let (outcome, _) = tables(Some(85), Some(true));
-    let [band, care, level, extra, items, lowest, count] = &outcome.values[..] else { panic!("seven values") };
+    let [band, care, level, extra, items, lowest, count] = &outcome.values[..] else {
+        panic!("seven values")
+    };
     assert_value(band, &known(3));
     assert_value(care, &known(id("高龄")));
     assert_value(level, &known(id("中")));
@@ -315,7 +398,9 @@ fn every_hit_policy_with_undecided_rows() {
     assert_value(count, &known(2));
 
     let (outcome, _) = tables(Some(30), Some(false));
-    let [band, care, level, extra, items, lowest, count] = &outcome.values[..] else { panic!("seven values") };
+    let [band, care, level, extra, items, lowest, count] = &outcome.values[..] else {
+        panic!("seven values")
+    };
     assert_value(band, &known(2));
     assert_value(care, &known(id("一般")));
     assert_value(level, &known(id("低")));
@@ -359,7 +444,9 @@ fn member(age: i64, income: Option<i64>, dis: Option<bool>) -> Vec<(String, Opti
 fn aggregates_on_an_empty_list() {
     let request = Request::new("2026-01-01").with("h.members", In::List(Vec::new()));
     let outcome = ok(AGGREGATES, &request);
-    let [n, s, lo, hi] = &outcome.values[..] else { panic!("four values") };
+    let [n, s, lo, hi] = &outcome.values[..] else {
+        panic!("four values")
+    };
     assert_value(n, &known(0));
     assert_value(s, &known(0));
     assert_value(lo, &unknown(NO_VALUE));
@@ -374,7 +461,9 @@ fn aggregates_with_unknown_fields_and_filters() {
     let members = vec![member(20, None, None), member(10, Some(500), Some(true))];
     let request = Request::new("2026-01-01").with("h.members", In::List(members));
     let outcome = ok(AGGREGATES, &request);
-    let [n, s, lo, hi] = &outcome.values[..] else { panic!("four values") };
+    let [n, s, lo, hi] = &outcome.values[..] else {
+        panic!("four values")
+    };
     assert_value(n, &known(2));
     assert_value(s, &unknown(bit_income));
     assert_value(lo, &known(10));
@@ -425,7 +514,12 @@ eligible when r
 fn parameters_before_their_first_date_and_for_keys_without_entries_have_no_value() {
     let text = |city: &str| Some(In::Text(city.to_string()));
     let cases: [(&str, Option<In>, RawValue, RawValue); 7] = [
-        ("2023-12-31", text("杭州"), unknown(NO_VALUE), unknown(NO_VALUE)),
+        (
+            "2023-12-31",
+            text("杭州"),
+            unknown(NO_VALUE),
+            unknown(NO_VALUE),
+        ),
         ("2024-01-01", text("杭州"), known(10_000), known(1_000)),
         ("2024-12-31", text("杭州"), known(10_000), known(1_000)),
         ("2025-06-01", text("杭州"), known(12_000), known(1_200)),
@@ -443,7 +537,10 @@ fn parameters_before_their_first_date_and_for_keys_without_entries_have_no_value
     let request = Request::new("2025-06-01").with("x.city", In::Text("温州".into()));
     let outcome = ok(PARAMS, &request);
     assert_value(&outcome.values[1], &unknown(NO_VALUE));
-    assert_eq!((outcome.eligibility, outcome.mask), (Tri::Unknown, NO_VALUE));
+    assert_eq!(
+        (outcome.eligibility, outcome.mask),
+        (Tri::Unknown, NO_VALUE)
+    );
 }
 
 const DATES: &str = r#"
@@ -466,23 +563,33 @@ eligible when adult
 #[test]
 fn a_29_february_birthday_is_reached_on_1_march_in_common_years() {
     let birth = In::Date(day("2008-02-29"));
-    let cases = [("2026-02-28", 17, Tri::False), ("2026-03-01", 18, Tri::True), ("2028-02-28", 19, Tri::True), (
-        "2028-02-29",
-        20,
-        Tri::True,
-    )];
+    let cases = [
+        ("2026-02-28", 17, Tri::False),
+        ("2026-03-01", 18, Tri::True),
+        ("2028-02-28", 19, Tri::True),
+        ("2028-02-29", 20, Tri::True),
+    ];
     for (on, age, adult) in cases {
         let outcome = ok(DATES, &Request::new(on).with("x.birth", birth.clone()));
         assert_value(&outcome.values[0], &known(age));
         assert_value(&outcome.values[1], &known(day("2009-02-28")));
         assert_eq!(outcome.eligibility, adult, "{on}");
     }
-    let outcome = ok(DATES, &Request::new("2024-03-31").with("x.birth", In::Date(day("2023-08-31"))));
+    let outcome = ok(
+        DATES,
+        &Request::new("2024-03-31").with("x.birth", In::Date(day("2023-08-31"))),
+    );
     assert_value(&outcome.values[2], &known(7));
     assert_value(&outcome.values[4], &known(day("2024-02-29")));
-    let outcome = ok(DATES, &Request::new("2000-03-01").with("x.birth", In::Date(day("2000-02-28"))));
+    let outcome = ok(
+        DATES,
+        &Request::new("2000-03-01").with("x.birth", In::Date(day("2000-02-28"))),
+    );
     assert_value(&outcome.values[3], &known(2));
-    let outcome = ok(DATES, &Request::new("2026-01-01").with("x.birth", In::Date(day("2026-03-01"))));
+    let outcome = ok(
+        DATES,
+        &Request::new("2026-01-01").with("x.birth", In::Date(day("2026-03-01"))),
+    );
     assert_value(&outcome.values[2], &known(-2));
     assert_value(&outcome.values[0], &known(-1));
 }
@@ -529,7 +636,9 @@ fn membership_if_rounding_materials_and_steps() {
     assert_eq!(outcome.rules, vec![Tri::True, Tri::True, Tri::Unknown]);
     assert_eq!(outcome.materials, vec![Tri::True, Tri::True]);
     assert_eq!(outcome.steps, vec![Tri::Unknown, Tri::True]);
-    let [half, up, pick, least] = &outcome.values[..] else { panic!("four values") };
+    let [half, up, pick, least] = &outcome.values[..] else {
+        panic!("four values")
+    };
     assert_value(half, &known(2));
     assert_value(up, &known(2));
     assert_value(pick, &unknown(1));
@@ -544,7 +653,9 @@ fn membership_if_rounding_materials_and_steps() {
     assert_eq!(outcome.eligibility, Tri::False);
     assert_eq!(outcome.rules, vec![Tri::False, Tri::False, Tri::True]);
     assert_eq!(outcome.materials, vec![Tri::False, Tri::True]);
-    let [half, up, pick, least] = &outcome.values[..] else { panic!("four values") };
+    let [half, up, pick, least] = &outcome.values[..] else {
+        panic!("four values")
+    };
     assert_value(half, &known(-4));
     assert_value(up, &known(-3));
     assert_value(pick, &known(1));

@@ -55,9 +55,19 @@ fn normal_artifact() -> Vec<u8> {
     sources.add("catalogue.rules", CATALOGUE);
     sources.add("policy.rules", POLICY);
     let checked = rules_dsl::check(&sources);
-    assert_eq!(checked.error_count(), 0, "{}", sources.render(&checked.diagnostics, false));
-    let policy = checked.workspace.policy("t.allowance").expect("checked policy");
-    compile(policy, &CompileOptions::default()).expect("compiles").wasm
+    assert_eq!(
+        checked.error_count(),
+        0,
+        "{}",
+        sources.render(&checked.diagnostics, false)
+    );
+    let policy = checked
+        .workspace
+        .policy("t.allowance")
+        .expect("checked policy");
+    compile(policy, &CompileOptions::default())
+        .expect("compiles")
+        .wasm
 }
 
 fn manifest_section(wasm: &[u8]) -> Vec<u8> {
@@ -118,22 +128,40 @@ fn engine(limits: Limits) -> Engine {
 
 /// After any hostile module, the same engine still evaluates correctly.
 fn still_works(engine: &Engine) {
-    let policy = engine.load(&normal_artifact()).expect("normal policy loads");
-    let decision = policy.evaluate(FACTS.as_bytes()).expect("normal policy evaluates");
+    let policy = engine
+        .load(&normal_artifact())
+        .expect("normal policy loads");
+    let decision = policy
+        .evaluate(FACTS.as_bytes())
+        .expect("normal policy evaluates");
     assert_eq!(decision.eligibility, engine::Eligibility::Eligible);
-    assert_eq!(decision.value("household_income"), Some(&engine::Value::Money(120_050)));
+    assert_eq!(
+        decision.value("household_income"),
+        Some(&engine::Value::Money(120_050))
+    );
 }
 
 #[test]
 fn an_infinite_loop_is_stopped_by_the_deadline() {
-    let engine = engine(Limits { deadline: Duration::from_millis(30), ..Limits::default() });
+    let engine = engine(Limits {
+        deadline: Duration::from_millis(30),
+        ..Limits::default()
+    });
     let policy = engine
-        .load(&hostile(r#"(module (memory (export "memory") 1 1) (func (export "evaluate") (loop (br 0))))"#))
+        .load(&hostile(
+            r#"(module (memory (export "memory") 1 1) (func (export "evaluate") (loop (br 0))))"#,
+        ))
         .expect("loads: it is only caught when it runs");
     let started = std::time::Instant::now();
     let error = policy.evaluate(FACTS.as_bytes()).expect_err("stopped");
-    assert!(matches!(error, EvalError::Timeout { ref policy, limit_ms: 30 } if policy == "t.allowance"), "{error:?}");
-    assert!(started.elapsed() < Duration::from_secs(5), "stopped promptly");
+    assert!(
+        matches!(error, EvalError::Timeout { ref policy, limit_ms: 30 } if policy == "t.allowance"),
+        "{error:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "stopped promptly"
+    );
     still_works(&engine);
 }
 
@@ -146,7 +174,9 @@ fn a_memory_grow_bomb_traps() {
                  (func (export "evaluate") (loop (drop (memory.grow (i32.const 1000))) (br 0))))"#,
         ))
         .expect("loads");
-    let error = policy.evaluate(FACTS.as_bytes()).expect_err("the grow fails and traps");
+    let error = policy
+        .evaluate(FACTS.as_bytes())
+        .expect_err("the grow fails and traps");
     assert!(!error.is_input_error(), "{error:?}");
     assert!(error.to_string().contains("t.allowance"), "{error}");
     still_works(&engine);
@@ -154,13 +184,22 @@ fn a_memory_grow_bomb_traps() {
 
 #[test]
 fn a_memory_larger_than_the_limit_is_refused() {
-    let engine = engine(Limits { max_memory_bytes: 16 * 65_536, ..Limits::default() });
+    let engine = engine(Limits {
+        max_memory_bytes: 16 * 65_536,
+        ..Limits::default()
+    });
     let error = engine
-        .load(&hostile(r#"(module (memory (export "memory") 17 17) (func (export "evaluate")))"#))
+        .load(&hostile(
+            r#"(module (memory (export "memory") 17 17) (func (export "evaluate")))"#,
+        ))
         .expect_err("refused");
-    assert!(matches!(error, LoadError::Memory { bytes, limit, .. } if bytes == 17 * 65_536 && limit == 16 * 65_536));
+    assert!(
+        matches!(error, LoadError::Memory { bytes, limit, .. } if bytes == 17 * 65_536 && limit == 16 * 65_536)
+    );
     let error = engine
-        .load(&hostile(r#"(module (memory (export "memory") 1) (func (export "evaluate")))"#))
+        .load(&hostile(
+            r#"(module (memory (export "memory") 1) (func (export "evaluate")))"#,
+        ))
         .expect_err("a memory without a maximum is refused");
     assert!(matches!(error, LoadError::Memory { .. }), "{error:?}");
 }
@@ -175,7 +214,10 @@ fn a_huge_data_segment_is_refused() {
             r#"(module (memory (export "memory") 1 1) (data (i32.const 0) "{data}") (func (export "evaluate")))"#
         )))
         .expect_err("refused");
-    assert!(matches!(error, LoadError::Instantiate { .. } | LoadError::Invalid(_)), "{error:?}");
+    assert!(
+        matches!(error, LoadError::Instantiate { .. } | LoadError::Invalid(_)),
+        "{error:?}"
+    );
     still_works(&engine);
 }
 
@@ -188,7 +230,9 @@ fn an_import_is_refused() {
                  (func (export "evaluate") (call $f)))"#,
         ))
         .expect_err("refused");
-    assert!(matches!(error, LoadError::Import { ref module, ref name } if module == "env" && name == "read_file"));
+    assert!(
+        matches!(error, LoadError::Import { ref module, ref name } if module == "env" && name == "read_file")
+    );
     still_works(&engine);
 }
 
@@ -208,10 +252,15 @@ fn a_start_function_is_refused() {
 fn a_trap_is_an_error_naming_the_policy() {
     let engine = engine(Limits::default());
     let policy = engine
-        .load(&hostile(r#"(module (memory (export "memory") 1 1) (func (export "evaluate") unreachable))"#))
+        .load(&hostile(
+            r#"(module (memory (export "memory") 1 1) (func (export "evaluate") unreachable))"#,
+        ))
         .expect("loads");
     let error = policy.evaluate(FACTS.as_bytes()).expect_err("traps");
-    assert!(matches!(error, EvalError::Trap { ref policy, .. } if policy == "t.allowance"), "{error:?}");
+    assert!(
+        matches!(error, EvalError::Trap { ref policy, .. } if policy == "t.allowance"),
+        "{error:?}"
+    );
     // A trapped instance is thrown away; the next call gets a fresh one and traps the same way.
     let again = policy.evaluate(FACTS.as_bytes()).expect_err("traps again");
     assert_eq!(error, again);
@@ -221,18 +270,35 @@ fn a_trap_is_an_error_naming_the_policy() {
 #[test]
 fn an_unknown_abi_version_and_a_missing_manifest_are_refused() {
     let engine = engine(Limits::default());
-    let mut wasm = wat::parse_str(r#"(module (memory (export "memory") 1 1) (func (export "evaluate")))"#).expect("wat");
+    let mut wasm =
+        wat::parse_str(r#"(module (memory (export "memory") 1 1) (func (export "evaluate")))"#)
+            .expect("wat");
     let bare = wasm.clone();
     assert!(matches!(engine.load(&bare), Err(LoadError::NoManifest(_))));
-    wasm.extend(custom_section(rules_dsl::manifest::SECTION, br#"{"abi_version": 99}"#));
-    assert!(matches!(engine.load(&wasm), Err(LoadError::AbiVersion { found: 99, supported: 1 })));
-    assert!(matches!(engine.load(b"not wasm at all"), Err(LoadError::Invalid(_))));
+    wasm.extend(custom_section(
+        rules_dsl::manifest::SECTION,
+        br#"{"abi_version": 99}"#,
+    ));
+    assert!(matches!(
+        engine.load(&wasm),
+        Err(LoadError::AbiVersion {
+            found: 99,
+            supported: 1
+        })
+    ));
+    assert!(matches!(
+        engine.load(b"not wasm at all"),
+        Err(LoadError::Invalid(_))
+    ));
 }
 
 #[test]
 fn nothing_from_one_evaluation_is_seen_by_the_next() {
     // One pooled instance, so every call reuses the same memory.
-    let engine = engine(Limits { pool_size: 1, ..Limits::default() });
+    let engine = engine(Limits {
+        pool_size: 1,
+        ..Limits::default()
+    });
     let policy: Arc<LoadedPolicy> = engine.load(&normal_artifact()).expect("loads");
     let full = r#"{"application_date": "2026-03-01", "facts": {
         "applicant": {"birth_date": "1990-01-01", "city": "杭州", "income": 900, "permits": ["营业执照", "食品经营许可"]},
@@ -250,11 +316,17 @@ fn nothing_from_one_evaluation_is_seen_by_the_next() {
     for _ in 0..3 {
         let _ = policy.evaluate(full.as_bytes()).expect("evaluates");
         let after_full = policy.evaluate(sparse.as_bytes()).expect("evaluates");
-        assert_eq!(after_full, expected, "the sparse request saw something of the full one");
+        assert_eq!(
+            after_full, expected,
+            "the sparse request saw something of the full one"
+        );
         // A request that fails half-way leaves nothing behind either.
         let broken = r#"{"application_date": "2026-03-01", "facts": {"applicant": {"birth_date": "1990-01-01", "city": 5}}}"#;
         assert!(policy.evaluate(broken.as_bytes()).is_err());
-        assert_eq!(policy.evaluate(sparse.as_bytes()).expect("evaluates"), expected);
+        assert_eq!(
+            policy.evaluate(sparse.as_bytes()).expect("evaluates"),
+            expected
+        );
     }
     assert_eq!(expected.eligibility, engine::Eligibility::Ineligible);
     assert_eq!(expected.missing_facts, Vec::<String>::new());

@@ -15,14 +15,19 @@ use rules_dsl::codegen::{self, CompileOptions};
 #[derive(Debug)]
 pub enum ProjectError {
     /// The sources have errors; render them with `sources`.
-    Check { sources: SourceSet, checked: Box<Checked> },
+    Check {
+        sources: SourceSet,
+        checked: Box<Checked>,
+    },
     Compile(String),
 }
 
 impl std::fmt::Display for ProjectError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ProjectError::Check { sources, checked } => write!(f, "{}", sources.render(&checked.diagnostics, false)),
+            ProjectError::Check { sources, checked } => {
+                write!(f, "{}", sources.render(&checked.diagnostics, false))
+            }
             ProjectError::Compile(message) => f.write_str(message),
         }
     }
@@ -37,7 +42,9 @@ pub struct Project {
 
 impl std::fmt::Debug for Project {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Project").field("folders", &self.folders).finish_non_exhaustive()
+        f.debug_struct("Project")
+            .field("folders", &self.folders)
+            .finish_non_exhaustive()
     }
 }
 
@@ -49,27 +56,46 @@ pub fn build(engine: &Engine, files: &[(PathBuf, String)]) -> Result<Project, Pr
     }
     let checked = rules_dsl::check(&sources);
     if checked.error_count() > 0 {
-        return Err(ProjectError::Check { sources, checked: Box::new(checked) });
+        return Err(ProjectError::Check {
+            sources,
+            checked: Box::new(checked),
+        });
     }
     let mut policies = HashMap::new();
     let mut folders = HashMap::new();
     for (index, (path, text)) in files.iter().enumerate() {
-        let Some(id) = checked.files[index].id.clone() else { continue };
+        let Some(id) = checked.files[index].id.clone() else {
+            continue;
+        };
         if let Some(folder) = path.parent() {
             folders.insert(canonical(folder), id.clone());
         }
-        let Some(policy) = checked.workspace.policy(&id) else { continue };
-        let options = CompileOptions { source_hash: codegen::source_hash(text), ..CompileOptions::default() };
-        let artifact = codegen::compile(policy, &options).map_err(|e| ProjectError::Compile(e.to_string()))?;
-        let loaded = engine.load(&artifact.wasm).map_err(|e| ProjectError::Compile(e.to_string()))?;
+        let Some(policy) = checked.workspace.policy(&id) else {
+            continue;
+        };
+        let options = CompileOptions {
+            source_hash: codegen::source_hash(text),
+            ..CompileOptions::default()
+        };
+        let artifact =
+            codegen::compile(policy, &options).map_err(|e| ProjectError::Compile(e.to_string()))?;
+        let loaded = engine
+            .load(&artifact.wasm)
+            .map_err(|e| ProjectError::Compile(e.to_string()))?;
         policies.insert(id, loaded);
     }
     let mut bundles = HashMap::new();
     for bundle in &checked.workspace.bundles {
         let artifact = codegen::compile_bundle_entry(bundle, &CompileOptions::default())
             .map_err(|e| ProjectError::Compile(e.to_string()))?;
-        let entry = engine.load(&artifact.wasm).map_err(|e| ProjectError::Compile(e.to_string()))?;
-        let members: Vec<Arc<LoadedPolicy>> = bundle.members.iter().filter_map(|m| policies.get(m).cloned()).collect();
+        let entry = engine
+            .load(&artifact.wasm)
+            .map_err(|e| ProjectError::Compile(e.to_string()))?;
+        let members: Vec<Arc<LoadedPolicy>> = bundle
+            .members
+            .iter()
+            .filter_map(|m| policies.get(m).cloned())
+            .collect();
         let plan = BundlePlan {
             id: bundle.id.clone(),
             title: bundle.title.clone(),
@@ -86,15 +112,26 @@ pub fn build(engine: &Engine, files: &[(PathBuf, String)]) -> Result<Project, Pr
                 })
                 .collect(),
         };
-        bundles.insert(bundle.id.clone(), Arc::new(LoadedBundle::new(plan, entry, members)));
+        bundles.insert(
+            bundle.id.clone(),
+            Arc::new(LoadedBundle::new(plan, entry, members)),
+        );
     }
-    Ok(Project { policies, bundles, folders })
+    Ok(Project {
+        policies,
+        bundles,
+        folders,
+    })
 }
 
 impl Project {
     /// Evaluates a request against the policy or bundle declared in `folder`,
     /// giving the decision as JSON.
-    pub fn evaluate_in(&self, folder: &Path, request_json: &[u8]) -> Result<serde_json::Value, String> {
+    pub fn evaluate_in(
+        &self,
+        folder: &Path,
+        request_json: &[u8],
+    ) -> Result<serde_json::Value, String> {
         let id = self
             .folders
             .get(&canonical(folder))
@@ -124,7 +161,8 @@ pub fn read_rules(dir: &Path) -> Result<Vec<(PathBuf, String)>, String> {
     let mut paths = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(current) = stack.pop() {
-        let entries = std::fs::read_dir(&current).map_err(|e| format!("cannot read folder `{}`: {e}", current.display()))?;
+        let entries = std::fs::read_dir(&current)
+            .map_err(|e| format!("cannot read folder `{}`: {e}", current.display()))?;
         for entry in entries.flatten() {
             let path = entry.path();
             if path.is_dir() {
@@ -137,7 +175,11 @@ pub fn read_rules(dir: &Path) -> Result<Vec<(PathBuf, String)>, String> {
     paths.sort();
     paths
         .into_iter()
-        .map(|p| std::fs::read_to_string(&p).map(|t| (p.clone(), t)).map_err(|e| format!("cannot read `{}`: {e}", p.display())))
+        .map(|p| {
+            std::fs::read_to_string(&p)
+                .map(|t| (p.clone(), t))
+                .map_err(|e| format!("cannot read `{}`: {e}", p.display()))
+        })
         .collect()
 }
 
@@ -149,13 +191,17 @@ pub fn find_scenarios(root: &Path) -> Result<Vec<PathBuf>, String> {
     let mut found = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        let entries = std::fs::read_dir(&dir).map_err(|e| format!("cannot read folder `{}`: {e}", dir.display()))?;
+        let entries = std::fs::read_dir(&dir)
+            .map_err(|e| format!("cannot read folder `{}`: {e}", dir.display()))?;
         for entry in entries.flatten() {
             let path = entry.path();
             if path.is_dir() {
                 stack.push(path);
             } else if path.extension().is_some_and(|e| e == "toml")
-                && path.parent().and_then(Path::file_name).is_some_and(|n| n == "scenarios")
+                && path
+                    .parent()
+                    .and_then(Path::file_name)
+                    .is_some_and(|n| n == "scenarios")
             {
                 found.push(path);
             }

@@ -75,7 +75,10 @@ impl ExpectedMaterial {
 /// Reads a scenario; the error names the line and the field.
 pub fn parse(text: &str) -> Result<Scenario, String> {
     let scenario: Scenario = toml::from_str(text).map_err(|e| e.to_string())?;
-    if !matches!(scenario.expect.eligibility.as_str(), "eligible" | "ineligible" | "undetermined") {
+    if !matches!(
+        scenario.expect.eligibility.as_str(),
+        "eligible" | "ineligible" | "undetermined"
+    ) {
         return Err(format!(
             "`expect.eligibility` is `{}`; write `eligible`, `ineligible` or `undetermined`",
             scenario.expect.eligibility
@@ -108,27 +111,56 @@ impl Scenario {
         let expect = &self.expect;
         let mut check = |field: &str, expected: serde_json::Value, actual: &serde_json::Value| {
             if &expected != actual {
-                out.push(Mismatch { field: field.to_string(), expected, actual: actual.clone() });
+                out.push(Mismatch {
+                    field: field.to_string(),
+                    expected,
+                    actual: actual.clone(),
+                });
             }
         };
-        check("eligibility", serde_json::Value::String(expect.eligibility.clone()), &decision["eligibility"]);
+        check(
+            "eligibility",
+            serde_json::Value::String(expect.eligibility.clone()),
+            &decision["eligibility"],
+        );
         if let Some(missing) = &expect.missing_facts {
-            check("missing_facts", serde_json::json!(missing), &decision["missing_facts"]);
+            check(
+                "missing_facts",
+                serde_json::json!(missing),
+                &decision["missing_facts"],
+            );
         }
         if let Some(materials) = &expect.materials {
-            let actual = decision["materials"].as_array().cloned().unwrap_or_default();
+            let actual = decision["materials"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
             let expected_ids: Vec<&str> = materials.iter().map(ExpectedMaterial::id).collect();
             let actual_ids: Vec<&str> = actual.iter().filter_map(|m| m["id"].as_str()).collect();
-            check("materials", serde_json::json!(expected_ids), &serde_json::json!(actual_ids));
+            check(
+                "materials",
+                serde_json::json!(expected_ids),
+                &serde_json::json!(actual_ids),
+            );
             for material in materials {
-                let ExpectedMaterial::Detail { id, provided_by, copies, form, dataset } = material else {
+                let ExpectedMaterial::Detail {
+                    id,
+                    provided_by,
+                    copies,
+                    form,
+                    dataset,
+                } = material
+                else {
                     continue;
                 };
                 let Some(found) = actual.iter().find(|m| m["id"] == id.as_str()) else {
                     continue;
                 };
                 let fields = [
-                    ("provided_by", provided_by.as_ref().map(|v| serde_json::json!(v))),
+                    (
+                        "provided_by",
+                        provided_by.as_ref().map(|v| serde_json::json!(v)),
+                    ),
                     ("copies", copies.map(|v| serde_json::json!(v))),
                     ("form", form.as_ref().map(|v| serde_json::json!(v))),
                     ("dataset", dataset.as_ref().map(|v| serde_json::json!(v))),
@@ -141,12 +173,22 @@ impl Scenario {
             }
         }
         if let Some(steps) = &expect.steps {
-            let actual: Vec<&str> =
-                decision["steps"].as_array().map(|s| s.iter().filter_map(|x| x["id"].as_str()).collect()).unwrap_or_default();
-            check("steps", serde_json::json!(steps), &serde_json::json!(actual));
+            let actual: Vec<&str> = decision["steps"]
+                .as_array()
+                .map(|s| s.iter().filter_map(|x| x["id"].as_str()).collect())
+                .unwrap_or_default();
+            check(
+                "steps",
+                serde_json::json!(steps),
+                &serde_json::json!(actual),
+            );
         }
         if let Some(total) = expect.total_days {
-            check("total_days", serde_json::json!(total), &decision["total_days"]);
+            check(
+                "total_days",
+                serde_json::json!(total),
+                &decision["total_days"],
+            );
         }
         if let Some(rules) = &expect.rules {
             for (id, wanted) in rules {
@@ -157,7 +199,9 @@ impl Scenario {
                 let actual = decision["rules"]
                     .as_array()
                     .and_then(|rules| rules.iter().find(|r| r["id"] == id.as_str()))
-                    .map_or(serde_json::Value::String("(no such rule)".into()), |r| r["result"].clone());
+                    .map_or(serde_json::Value::String("(no such rule)".into()), |r| {
+                        r["result"].clone()
+                    });
                 check(&format!("rules.{id}"), wanted, &actual);
             }
         }
@@ -167,7 +211,10 @@ impl Scenario {
                     toml::Value::String(s) if s == "unknown" => serde_json::Value::Null,
                     other => to_json(other),
                 };
-                let actual = decision["values"].get(name).cloned().unwrap_or(serde_json::Value::String("(no such value)".into()));
+                let actual = decision["values"]
+                    .get(name)
+                    .cloned()
+                    .unwrap_or(serde_json::Value::String("(no such value)".into()));
                 check(&format!("values.{name}"), wanted, &actual);
             }
         }
@@ -185,7 +232,11 @@ pub struct Mismatch {
 
 impl std::fmt::Display for Mismatch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:\n    - expected: {}\n    + actual:   {}", self.field, self.expected, self.actual)
+        write!(
+            f,
+            "{}:\n    - expected: {}\n    + actual:   {}",
+            self.field, self.expected, self.actual
+        )
     }
 }
 

@@ -4,7 +4,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn yici(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_yici")).args(args).current_dir(dir).env("NO_COLOR", "1").output().expect("runs")
+    Command::new(env!("CARGO_BIN_EXE_yici"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("runs")
 }
 
 fn stderr(output: &Output) -> String {
@@ -24,7 +29,11 @@ fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("yici-cli-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
-    std::fs::copy(repository().join("policies/catalogue.rules"), dir.join("catalogue.rules")).expect("catalogue");
+    std::fs::copy(
+        repository().join("policies/catalogue.rules"),
+        dir.join("catalogue.rules"),
+    )
+    .expect("catalogue");
     dir
 }
 
@@ -34,13 +43,21 @@ const GOOD: &str = "policy t.good \"测试\"\n  department hz.public_security\n 
 fn check_exit_codes() {
     let dir = scratch("check");
     std::fs::write(dir.join("good.rules"), GOOD).expect("write");
-    std::fs::write(dir.join("bad.rules"), GOOD.replace("applicant.age >= 18", "applicant.agee >= 18")).expect("write");
+    std::fs::write(
+        dir.join("bad.rules"),
+        GOOD.replace("applicant.age >= 18", "applicant.agee >= 18"),
+    )
+    .expect("write");
     let clean = yici(&["check", "good.rules"], &dir);
     assert_eq!(clean.status.code(), Some(0), "{}", stderr(&clean));
     assert!(stderr(&clean).contains("0 errors"));
     let broken = yici(&["check", "bad.rules"], &dir);
     assert_eq!(broken.status.code(), Some(1));
-    assert!(stderr(&broken).contains("error[E0204]: unknown name `applicant.agee`"), "{}", stderr(&broken));
+    assert!(
+        stderr(&broken).contains("error[E0204]: unknown name `applicant.agee`"),
+        "{}",
+        stderr(&broken)
+    );
     assert!(stderr(&broken).contains("did you mean `applicant.age`?"));
     let missing = yici(&["check", "nowhere.rules"], &dir);
     assert_eq!(missing.status.code(), Some(2));
@@ -59,17 +76,27 @@ fn the_shipped_policies_check_without_warnings() {
 fn bad_files_get_a_diagnostic_and_exit_1() {
     let dir = scratch("bad");
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
-        ("gbk.rules", b"policy t.x \"\xb2\xe2\xca\xd4\"\n".to_vec(), "E0100"),
+        (
+            "gbk.rules",
+            b"policy t.x \"\xb2\xe2\xca\xd4\"\n".to_vec(),
+            "E0100",
+        ),
         ("empty.rules", Vec::new(), "E0101"),
-        ("unterminated.rules", b"policy t.x \"title\n  department hz.public_security\n".to_vec(), "E0103"),
+        (
+            "unterminated.rules",
+            b"policy t.x \"title\n  department hz.public_security\n".to_vec(),
+            "E0103",
+        ),
         (
             "cycle.rules",
-            GOOD.replace("applicant.age >= 18", "adult and applicant.age >= 18").into_bytes(),
+            GOOD.replace("applicant.age >= 18", "adult and applicant.age >= 18")
+                .into_bytes(),
             "E0206",
         ),
         (
             "parens.rules",
-            GOOD.replace("applicant.age >= 18", &"(".repeat(10 * 1024 * 1024)).into_bytes(),
+            GOOD.replace("applicant.age >= 18", &"(".repeat(10 * 1024 * 1024))
+                .into_bytes(),
             "E0105",
         ),
     ];
@@ -77,24 +104,44 @@ fn bad_files_get_a_diagnostic_and_exit_1() {
         std::fs::write(dir.join(name), bytes).expect("write");
         let output = yici(&["check", name], &dir);
         assert_eq!(output.status.code(), Some(1), "{name}: {}", stderr(&output));
-        assert!(stderr(&output).contains(&format!("[{code}]")), "{name}: {}", stderr(&output));
+        assert!(
+            stderr(&output).contains(&format!("[{code}]")),
+            "{name}: {}",
+            stderr(&output)
+        );
     }
 }
 
 #[test]
 fn fmt_check_and_write() {
     let dir = scratch("fmt");
-    let messy = GOOD.replace("  applicant.age >= 18", "      applicant.age>=18").replace("eligible when adult", "eligible   when adult");
+    let messy = GOOD
+        .replace("  applicant.age >= 18", "      applicant.age>=18")
+        .replace("eligible when adult", "eligible   when adult");
     std::fs::write(dir.join("messy.rules"), &messy).expect("write");
     let check = yici(&["fmt", "--check", "messy.rules"], &dir);
     assert_eq!(check.status.code(), Some(1));
     assert!(stdout(&check).contains("would reformat messy.rules"));
-    assert_eq!(std::fs::read_to_string(dir.join("messy.rules")).expect("read"), messy, "--check writes nothing");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("messy.rules")).expect("read"),
+        messy,
+        "--check writes nothing"
+    );
     let write = yici(&["fmt", "messy.rules"], &dir);
     assert_eq!(write.status.code(), Some(0));
-    assert_eq!(std::fs::read_to_string(dir.join("messy.rules")).expect("read"), GOOD);
-    assert_eq!(yici(&["fmt", "--check", "messy.rules"], &dir).status.code(), Some(0));
-    std::fs::write(dir.join("broken.rules"), "policy t.x \"t\"\nrule a \"b\": (1 +\n").expect("write");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("messy.rules")).expect("read"),
+        GOOD
+    );
+    assert_eq!(
+        yici(&["fmt", "--check", "messy.rules"], &dir).status.code(),
+        Some(0)
+    );
+    std::fs::write(
+        dir.join("broken.rules"),
+        "policy t.x \"t\"\nrule a \"b\": (1 +\n",
+    )
+    .expect("write");
     let broken = yici(&["fmt", "broken.rules"], &dir);
     assert_eq!(broken.status.code(), Some(1));
     assert!(stderr(&broken).contains("cannot format"));
@@ -109,24 +156,91 @@ fn compile_then_eval() {
     assert!(dir.join("good.wasm").is_file());
     std::fs::write(dir.join("adult.json"), r#"{"applicant": {"age": 30}}"#).expect("write");
     for policy in ["good.wasm", "good.rules"] {
-        let output = yici(&["eval", policy, "--facts", "adult.json", "--date", "2026-01-01"], &dir);
+        let output = yici(
+            &[
+                "eval",
+                policy,
+                "--facts",
+                "adult.json",
+                "--date",
+                "2026-01-01",
+            ],
+            &dir,
+        );
         assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-        let decision: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("JSON decision");
+        let decision: serde_json::Value =
+            serde_json::from_str(&stdout(&output)).expect("JSON decision");
         assert_eq!(decision["eligibility"], "eligible");
         assert_eq!(decision["policy"]["id"], "t.good");
         assert_eq!(decision["application_date"], "2026-01-01");
     }
-    std::fs::write(dir.join("wrong.json"), r#"{"applicant": {"age": "thirty"}}"#).expect("write");
-    let wrong = yici(&["eval", "good.wasm", "--facts", "wrong.json", "--date", "2026-01-01"], &dir);
+    std::fs::write(
+        dir.join("wrong.json"),
+        r#"{"applicant": {"age": "thirty"}}"#,
+    )
+    .expect("write");
+    let wrong = yici(
+        &[
+            "eval",
+            "good.wasm",
+            "--facts",
+            "wrong.json",
+            "--date",
+            "2026-01-01",
+        ],
+        &dir,
+    );
     assert_eq!(wrong.status.code(), Some(1));
-    assert!(stderr(&wrong).contains("facts.applicant.age"), "{}", stderr(&wrong));
+    assert!(
+        stderr(&wrong).contains("facts.applicant.age"),
+        "{}",
+        stderr(&wrong)
+    );
     std::fs::write(dir.join("typo.json"), r#"{"applicant": {"agee": 30}}"#).expect("write");
-    let typo = yici(&["eval", "good.wasm", "--facts", "typo.json", "--date", "2026-01-01"], &dir);
+    let typo = yici(
+        &[
+            "eval",
+            "good.wasm",
+            "--facts",
+            "typo.json",
+            "--date",
+            "2026-01-01",
+        ],
+        &dir,
+    );
     assert_eq!(typo.status.code(), Some(1));
-    assert!(stderr(&typo).contains("did you mean `applicant.age`"), "{}", stderr(&typo));
-    let bad_date = yici(&["eval", "good.wasm", "--facts", "adult.json", "--date", "2026-02-30"], &dir);
+    assert!(
+        stderr(&typo).contains("did you mean `applicant.age`"),
+        "{}",
+        stderr(&typo)
+    );
+    let bad_date = yici(
+        &[
+            "eval",
+            "good.wasm",
+            "--facts",
+            "adult.json",
+            "--date",
+            "2026-02-30",
+        ],
+        &dir,
+    );
     assert_eq!(bad_date.status.code(), Some(1));
-    let not_json = yici(&["eval", "good.wasm", "--facts", "good.rules", "--date", "2026-01-01"], &dir);
+    let not_json = yici(
+        &[
+            "eval",
+            "good.wasm",
+            "--facts",
+            "good.rules",
+            "--date",
+            "2026-01-01",
+        ],
+        &dir,
+    );
     assert_eq!(not_json.status.code(), Some(1));
-    assert!(stderr(&not_json).contains("not valid JSON"), "{}", stderr(&not_json));
+    assert!(
+        stderr(&not_json).contains("not valid JSON"),
+        "{}",
+        stderr(&not_json)
+    );
 }

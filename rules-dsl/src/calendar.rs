@@ -117,7 +117,8 @@ pub const MAX_DAY: i64 = 2_932_896; // 9999-12-31
 
 /// `date + n days`, or `None` outside the supported range.
 pub fn checked_add_days(days: i64, n: i64) -> Option<i64> {
-    days.checked_add(n).filter(|d| (MIN_DAY..=MAX_DAY).contains(d))
+    days.checked_add(n)
+        .filter(|d| (MIN_DAY..=MAX_DAY).contains(d))
 }
 
 /// `date + n months` (clamped to the month's end), or `None` outside the range.
@@ -175,10 +176,22 @@ mod tests {
     #[test]
     fn division_rounds_by_mode() {
         // 7 / 2 = 3.5 ; -7 / 2 = -3.5 ; 5 / 2 = 2.5 ; 7 / 3 = 2.33
-        assert_eq!([0, 1, 2, 3].map(|m| div_round(7, 2, m)), [Some(3), Some(4), Some(4), Some(4)]);
-        assert_eq!([0, 1, 2, 3].map(|m| div_round(-7, 2, m)), [Some(-3), Some(-4), Some(-4), Some(-4)]);
-        assert_eq!([0, 1, 2, 3].map(|m| div_round(5, 2, m)), [Some(2), Some(3), Some(3), Some(2)]);
-        assert_eq!([0, 1, 2, 3].map(|m| div_round(7, 3, m)), [Some(2), Some(3), Some(2), Some(2)]);
+        assert_eq!(
+            [0, 1, 2, 3].map(|m| div_round(7, 2, m)),
+            [Some(3), Some(4), Some(4), Some(4)]
+        );
+        assert_eq!(
+            [0, 1, 2, 3].map(|m| div_round(-7, 2, m)),
+            [Some(-3), Some(-4), Some(-4), Some(-4)]
+        );
+        assert_eq!(
+            [0, 1, 2, 3].map(|m| div_round(5, 2, m)),
+            [Some(2), Some(3), Some(3), Some(2)]
+        );
+        assert_eq!(
+            [0, 1, 2, 3].map(|m| div_round(7, 3, m)),
+            [Some(2), Some(3), Some(2), Some(2)]
+        );
         assert_eq!(div_round(1, 0, 0), None);
         assert_eq!(div_round(i64::MIN, -1, 0), None);
     }

@@ -101,7 +101,9 @@ pub enum ValueType {
     /// A text id.
     Text,
     /// The index of the value in `values`.
-    Enum { values: Vec<String> },
+    Enum {
+        values: Vec<String>,
+    },
     /// A set of text: `(offset << 32) | count` of an array of i64 text ids.
     Set,
     List,
@@ -148,7 +150,10 @@ pub enum SourceInfo {
     Commitment,
     /// Fetched from `dataset` when the platform has it for this applicant,
     /// otherwise provided by `fallback` (`applicant` or `commitment`).
-    Shared { dataset: String, fallback: String },
+    Shared {
+        dataset: String,
+        fallback: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -12,10 +12,12 @@ fn scenarios() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies");
     let engine = engine::Engine::new(engine::Limits::default()).expect("engine");
     let rules = host::project::read_rules(&root).expect("readable policies");
-    let project = host::project::build(&engine, &rules).unwrap_or_else(|e| panic!("the policies do not build:\n{e}"));
+    let project = host::project::build(&engine, &rules)
+        .unwrap_or_else(|e| panic!("the policies do not build:\n{e}"));
     insta::glob!("../../policies", "**/scenarios/*.toml", |path| {
         let text = std::fs::read_to_string(path).expect("scenario file");
-        let scenario = host::scenario::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let scenario =
+            host::scenario::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let folder = host::project::scenario_folder(path).expect("in a scenarios folder");
         let actual = project
             .evaluate_in(&folder, scenario.request_json().as_bytes())
@@ -27,7 +29,11 @@ fn scenarios() {
             "{} ({}):\n{}",
             path.display(),
             scenario.name,
-            mismatches.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+            mismatches
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
         );
     });
 }

@@ -6,11 +6,11 @@
 
 use std::collections::HashMap;
 
+use rules_dsl::SourceSet;
 use rules_dsl::calendar;
 use rules_dsl::codegen::{self, CompileOptions};
 use rules_dsl::ir::Policy;
 use rules_dsl::manifest::{Manifest, ValueType};
-use rules_dsl::SourceSet;
 
 /// The catalogue every test policy is checked with.
 pub const CATALOGUE: &str = r#"
@@ -33,7 +33,12 @@ pub fn try_check(source: &str) -> Result<Policy, String> {
     if checked.error_count() > 0 {
         return Err(sources.render(&checked.diagnostics, false));
     }
-    checked.workspace.policies.first().cloned().ok_or_else(|| "no policy in the source".to_string())
+    checked
+        .workspace
+        .policies
+        .first()
+        .cloned()
+        .ok_or_else(|| "no policy in the source".to_string())
 }
 
 /// Checks and compiles `source` (panics with the diagnostics on any error).
@@ -42,8 +47,12 @@ pub fn compile(source: &str, max_list_len: u32) -> (Policy, codegen::Artifact) {
         Ok(policy) => policy,
         Err(diagnostics) => panic!("the policy has errors:\n{diagnostics}\n--- source\n{source}"),
     };
-    let options = CompileOptions { max_list_len, ..CompileOptions::default() };
-    let artifact = codegen::compile(&policy, &options).unwrap_or_else(|e| panic!("{e}\n--- source\n{source}"));
+    let options = CompileOptions {
+        max_list_len,
+        ..CompileOptions::default()
+    };
+    let artifact =
+        codegen::compile(&policy, &options).unwrap_or_else(|e| panic!("{e}\n--- source\n{source}"));
     (policy, artifact)
 }
 
@@ -72,7 +81,10 @@ pub struct Request {
 
 impl Request {
     pub fn new(date: &str) -> Request {
-        Request { date: day(date), facts: Vec::new() }
+        Request {
+            date: day(date),
+            facts: Vec::new(),
+        }
     }
 
     pub fn with(mut self, name: &str, value: In) -> Request {
@@ -113,9 +125,16 @@ pub struct TextIds {
 
 impl TextIds {
     pub fn new(manifest: &Manifest) -> TextIds {
-        let ids: HashMap<String, i64> =
-            manifest.texts.iter().enumerate().map(|(i, t)| (t.clone(), i as i64)).collect();
-        TextIds { next: manifest.texts.len() as i64, ids }
+        let ids: HashMap<String, i64> = manifest
+            .texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.clone(), i as i64))
+            .collect();
+        TextIds {
+            next: manifest.texts.len() as i64,
+            ids,
+        }
     }
 
     pub fn id(&mut self, text: &str) -> i64 {
@@ -138,9 +157,11 @@ fn scalar(value: &In, ty: &ValueType, texts: &mut TextIds) -> i64 {
         (In::Bool(b), _) => i64::from(*b),
         (In::Int(n), _) | (In::Money(n), _) | (In::Date(n), _) => *n,
         (In::Text(t), _) => texts.id(t),
-        (In::Enum(v), ValueType::Enum { values }) => {
-            values.iter().position(|x| x == v).unwrap_or_else(|| panic!("`{v}` is not a variant")) as i64
-        }
+        (In::Enum(v), ValueType::Enum { values }) => values
+            .iter()
+            .position(|x| x == v)
+            .unwrap_or_else(|| panic!("`{v}` is not a variant"))
+            as i64,
         (other, ty) => panic!("{other:?} does not fit {ty:?}"),
     }
 }
@@ -149,10 +170,19 @@ fn scalar(value: &In, ty: &ValueType, texts: &mut TextIds) -> i64 {
 pub fn image(manifest: &Manifest, request: &Request) -> Vec<u8> {
     let mut memory = vec![0u8; manifest.memory_pages as usize * 65_536];
     let mut texts = TextIds::new(manifest);
-    put_i64(&mut memory, manifest.input.application_date as usize, request.date);
+    put_i64(
+        &mut memory,
+        manifest.input.application_date as usize,
+        request.date,
+    );
     for slot in &manifest.input.facts {
-        let Some((_, Some(value))) = request.facts.iter().find(|(name, _)| *name == slot.name) else {
-            assert!(slot.optional, "required fact `{}` missing from the request", slot.name);
+        let Some((_, Some(value))) = request.facts.iter().find(|(name, _)| *name == slot.name)
+        else {
+            assert!(
+                slot.optional,
+                "required fact `{}` missing from the request",
+                slot.name
+            );
             continue;
         };
         memory[slot.presence as usize] = 1;
@@ -219,7 +249,10 @@ fn json_value(value: &In) -> serde_json::Value {
 pub fn request_json(request: &Request) -> String {
     let mut facts = serde_json::Map::new();
     for (name, value) in &request.facts {
-        facts.insert(name.clone(), value.as_ref().map_or(serde_json::Value::Null, json_value));
+        facts.insert(
+            name.clone(),
+            value.as_ref().map_or(serde_json::Value::Null, json_value),
+        );
     }
     let json = serde_json::json!({
         "application_date": date_text(request.date),

@@ -19,7 +19,12 @@ pub fn run(args: &EvalArgs, color: bool) -> ExitCode {
     };
     let facts = match std::fs::read(&args.facts) {
         Ok(bytes) => bytes,
-        Err(e) => return io_failure(&format!("cannot read facts `{}`: {e}", args.facts.display())),
+        Err(e) => {
+            return io_failure(&format!(
+                "cannot read facts `{}`: {e}",
+                args.facts.display()
+            ));
+        }
     };
     let engine = match engine::Engine::new(engine::Limits::default()) {
         Ok(engine) => engine,
@@ -54,7 +59,9 @@ pub fn run(args: &EvalArgs, color: bool) -> ExitCode {
 
 /// Today's date in UTC+8 (China Standard Time), as `YYYY-MM-DD`.
 fn today() -> String {
-    let seconds = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let seconds = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
     let days = i64::try_from((seconds + 8 * 3600) / 86_400).unwrap_or(0);
     engine::decode::date_text(days)
 }

@@ -20,7 +20,9 @@ pub fn run(args: &FmtArgs, color: bool) -> ExitCode {
     for path in &paths {
         let (text, problem) = match files::read(path) {
             Ok(Contents::Text(text)) => (text, None),
-            Ok(Contents::NotUtf8 { lossy, offset }) => (lossy, Some(vec![SyntaxError::InvalidUtf8 { offset }])),
+            Ok(Contents::NotUtf8 { lossy, offset }) => {
+                (lossy, Some(vec![SyntaxError::InvalidUtf8 { offset }]))
+            }
             Err(message) => return io_failure(&message),
         };
         let formatted = match problem {
@@ -33,7 +35,10 @@ pub fn run(args: &FmtArgs, color: bool) -> ExitCode {
                 let file = sources.add(files::display(path), text);
                 let diagnostics: Vec<_> = errors.iter().map(|e| e.to_diagnostic(file)).collect();
                 eprint!("{}", sources.render(&diagnostics, color));
-                eprintln!("cannot format `{}`: fix the errors above first", files::display(path));
+                eprintln!(
+                    "cannot format `{}`: fix the errors above first",
+                    files::display(path)
+                );
                 broken += 1;
             }
             Ok(formatted) if formatted == text => {}
@@ -49,7 +54,11 @@ pub fn run(args: &FmtArgs, color: bool) -> ExitCode {
             }
         }
     }
-    if broken > 0 || (args.check && unformatted > 0) { ExitCode::from(1) } else { ExitCode::SUCCESS }
+    if broken > 0 || (args.check && unformatted > 0) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 /// Writes beside the file and renames over it, so a failure never leaves half a file.

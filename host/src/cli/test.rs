@@ -9,9 +9,15 @@ use host::scenario;
 use super::{TestArgs, files, io_failure};
 
 pub fn run(args: &TestArgs, color: bool) -> ExitCode {
-    let root = args.path.clone().unwrap_or_else(|| PathBuf::from("policies"));
+    let root = args
+        .path
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("policies"));
     if !root.exists() {
-        return io_failure(&format!("cannot read `{}`: no such file or folder", root.display()));
+        return io_failure(&format!(
+            "cannot read `{}`: no such file or folder",
+            root.display()
+        ));
     }
     let scenario_files = match project::find_scenarios(&root) {
         Ok(found) => found,
@@ -56,12 +62,18 @@ pub fn run(args: &TestArgs, color: bool) -> ExitCode {
         }
     }
     println!("{passed} passed, {failed} failed");
-    if failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS }
+    if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 fn run_one(path: &Path, project: &Project) -> Result<(), Vec<String>> {
-    let text = std::fs::read_to_string(path).map_err(|e| vec![format!("cannot read the scenario: {e}")])?;
-    let scenario = scenario::parse(&text).map_err(|e| vec![format!("the scenario file is not valid: {e}")])?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| vec![format!("cannot read the scenario: {e}")])?;
+    let scenario =
+        scenario::parse(&text).map_err(|e| vec![format!("the scenario file is not valid: {e}")])?;
     let folder = project::scenario_folder(path)
         .ok_or_else(|| vec!["a scenario lives in `<policy folder>/scenarios/`".to_string()])?;
     let actual = project

@@ -21,9 +21,19 @@ pub struct Loaded {
 impl Loaded {
     /// Renders the diagnostics of the requested files.
     pub fn render_requested(&self, color: bool) -> (String, usize, usize) {
-        let shown: Vec<_> = self.checked.diagnostics.iter().filter(|d| d.file < self.requested).cloned().collect();
+        let shown: Vec<_> = self
+            .checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.file < self.requested)
+            .cloned()
+            .collect();
         let errors = shown.iter().filter(|d| d.is_error()).count();
-        (self.sources.render(&shown, color), errors, shown.len() - errors)
+        (
+            self.sources.render(&shown, color),
+            errors,
+            shown.len() - errors,
+        )
     }
 }
 
@@ -32,7 +42,10 @@ impl Loaded {
 pub fn load(requested: &[PathBuf], catalogue: Option<&Path>) -> Result<Loaded, String> {
     let catalogue = match catalogue {
         Some(path) if !path.is_file() => {
-            return Err(format!("cannot read catalogue `{}`: no such file", path.display()));
+            return Err(format!(
+                "cannot read catalogue `{}`: no such file",
+                path.display()
+            ));
         }
         Some(path) => Some(path.to_path_buf()),
         None => requested.iter().find_map(|p| files::find_catalogue(p)),
@@ -42,7 +55,10 @@ pub fn load(requested: &[PathBuf], catalogue: Option<&Path>) -> Result<Loaded, S
     let mut paths: Vec<PathBuf> = requested.to_vec();
     if let Some(catalogue) = &catalogue {
         let mut context = vec![catalogue.clone()];
-        let dir = catalogue.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let dir = catalogue
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         context.extend(files::collect(&[dir.to_path_buf()])?);
         for path in context {
             if seen.insert(canonical(&path)) {
@@ -59,11 +75,18 @@ pub fn load(requested: &[PathBuf], catalogue: Option<&Path>) -> Result<Loaded, S
                 sources.add(files::display(path), text);
             }
             Contents::NotUtf8 { lossy, offset } => {
-                parsed.push(Parsed { errors: vec![SyntaxError::InvalidUtf8 { offset }], ..Parsed::default() });
+                parsed.push(Parsed {
+                    errors: vec![SyntaxError::InvalidUtf8 { offset }],
+                    ..Parsed::default()
+                });
                 sources.add(files::display(path), lossy);
             }
         }
     }
     let checked = check_parsed(&parsed);
-    Ok(Loaded { sources, checked, requested: requested.len() })
+    Ok(Loaded {
+        sources,
+        checked,
+        requested: requested.len(),
+    })
 }

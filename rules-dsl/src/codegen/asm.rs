@@ -17,12 +17,19 @@ pub struct Asm {
 }
 
 pub fn mem(offset: u32, align: u32) -> MemArg {
-    MemArg { offset: u64::from(offset), align, memory_index: 0 }
+    MemArg {
+        offset: u64::from(offset),
+        align,
+        memory_index: 0,
+    }
 }
 
 impl Asm {
     pub fn new(params: u32) -> Asm {
-        Asm { params, ..Asm::default() }
+        Asm {
+            params,
+            ..Asm::default()
+        }
     }
 
     pub fn local(&mut self, ty: ValType) -> u32 {

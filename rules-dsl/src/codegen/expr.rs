@@ -16,8 +16,8 @@ use super::layout::Layout;
 use super::runtime;
 use crate::calendar;
 use crate::ir::{
-    self, AggregateKind, ArithOp, Cell, CollectOp, CompareOp, Definition, Expr, ExprKind, HitPolicy, Literal,
-    SetOperand, TimeUnit, Type,
+    self, AggregateKind, ArithOp, Cell, CollectOp, CompareOp, Definition, Expr, ExprKind,
+    HitPolicy, Literal, SetOperand, TimeUnit, Type,
 };
 
 /// The mask of a value that does not exist (bit 63).
@@ -44,11 +44,19 @@ struct Fx<'e, 'a> {
 
 impl<'a> Emitter<'a> {
     pub fn new(policy: &'a ir::Policy, layout: &'a Layout, texts: &'a Texts) -> Emitter<'a> {
-        Emitter { policy, layout, texts }
+        Emitter {
+            policy,
+            layout,
+            texts,
+        }
     }
 
     fn fx(&self) -> Fx<'_, 'a> {
-        Fx { e: self, a: Asm::new(0), vars: HashMap::new() }
+        Fx {
+            e: self,
+            a: Asm::new(0),
+            vars: HashMap::new(),
+        }
     }
 
     /// The function that computes one definition into its slot.
@@ -147,7 +155,14 @@ impl Fx<'_, '_> {
         let t = self.a.i64();
         match value.m {
             Some(m) => {
-                self.a.i64_const(2).get(value.v).get(m).op(I::I64Eqz).op(I::I32Eqz).op(I::Select).set(t);
+                self.a
+                    .i64_const(2)
+                    .get(value.v)
+                    .get(m)
+                    .op(I::I64Eqz)
+                    .op(I::I32Eqz)
+                    .op(I::Select)
+                    .set(t);
             }
             None => {
                 self.a.get(value.v).set(t);
@@ -207,7 +222,14 @@ impl Fx<'_, '_> {
 
     fn expr(&mut self, expr: &Expr) -> Val {
         let value = self.expr_inner(expr);
-        if expr.nullable { value } else { Val { v: value.v, m: None } }
+        if expr.nullable {
+            value
+        } else {
+            Val {
+                v: value.v,
+                m: None,
+            }
+        }
     }
 
     fn expr_inner(&mut self, expr: &Expr) -> Val {
@@ -222,7 +244,11 @@ impl Fx<'_, '_> {
                 Val { v, m: None }
             }
             ExprKind::Fact(id) => self.fact(*id, expr.nullable),
-            ExprKind::Field { var, record: _, field } => self.field(*var, *field),
+            ExprKind::Field {
+                var,
+                record: _,
+                field,
+            } => self.field(*var, *field),
             ExprKind::Let(i) => self.load_slot(self.e.layout.lets[*i], expr.nullable),
             ExprKind::Table(i) => self.load_slot(self.e.layout.tables[*i], expr.nullable),
             ExprKind::Rule(i) => self.load_slot(self.e.layout.rules[*i], expr.nullable),
@@ -252,7 +278,11 @@ impl Fx<'_, '_> {
                 let m = self.or_masks(&[l.m, r.m]);
                 Val { v, m }
             }
-            ExprKind::In { negated, element, set } => self.membership(*negated, element, set),
+            ExprKind::In {
+                negated,
+                element,
+                set,
+            } => self.membership(*negated, element, set),
             ExprKind::Arith { op, lhs, rhs } => {
                 let l = self.expr(lhs);
                 let r = self.expr(rhs);
@@ -275,43 +305,69 @@ impl Fx<'_, '_> {
                     ir::Rounding::HalfEven => 3,
                 };
                 self.guarded(&[l.m, r.m], |a, v| {
-                    a.get(l.v).get(r.v).i64_const(mode).op(I::Call(runtime::DIV_ROUND)).set(v);
+                    a.get(l.v)
+                        .get(r.v)
+                        .i64_const(mode)
+                        .op(I::Call(runtime::DIV_ROUND))
+                        .set(v);
                 })
             }
             ExprKind::Neg(inner) => {
                 let inner = self.expr(inner);
                 self.guarded(&[inner.m], |a, v| {
-                    a.i64_const(0).get(inner.v).op(I::Call(runtime::CHECKED_SUB)).set(v);
+                    a.i64_const(0)
+                        .get(inner.v)
+                        .op(I::Call(runtime::CHECKED_SUB))
+                        .set(v);
                 })
             }
-            ExprKind::DateAdd { date, amount, unit, subtract } => {
+            ExprKind::DateAdd {
+                date,
+                amount,
+                unit,
+                subtract,
+            } => {
                 let d = self.expr(date);
                 let n = self.expr(amount);
                 let (unit, subtract) = (*unit, *subtract);
                 self.guarded(&[d.m, n.m], |a, v| {
                     let amount = a.i64();
                     if subtract {
-                        a.i64_const(0).get(n.v).op(I::Call(runtime::CHECKED_SUB)).set(amount);
+                        a.i64_const(0)
+                            .get(n.v)
+                            .op(I::Call(runtime::CHECKED_SUB))
+                            .set(amount);
                     } else {
                         a.get(n.v).set(amount);
                     }
                     match unit {
                         TimeUnit::Days => {
                             a.get(d.v).op(I::Call(runtime::CHECK_DAY));
-                            a.get(amount).op(I::Call(runtime::CHECKED_ADD)).op(I::Call(runtime::CHECK_DAY)).set(v);
+                            a.get(amount)
+                                .op(I::Call(runtime::CHECKED_ADD))
+                                .op(I::Call(runtime::CHECK_DAY))
+                                .set(v);
                         }
                         TimeUnit::Months => {
-                            a.get(d.v).get(amount).op(I::Call(runtime::ADD_MONTHS)).set(v);
+                            a.get(d.v)
+                                .get(amount)
+                                .op(I::Call(runtime::ADD_MONTHS))
+                                .set(v);
                         }
                         TimeUnit::Years => {
-                            a.get(d.v).get(amount).i64_const(12).op(I::Call(runtime::CHECKED_MUL));
+                            a.get(d.v)
+                                .get(amount)
+                                .i64_const(12)
+                                .op(I::Call(runtime::CHECKED_MUL));
                             a.op(I::Call(runtime::ADD_MONTHS)).set(v);
                         }
                     }
                 })
             }
             ExprKind::AgeOn { birth, on } => self.call2(birth, on, runtime::AGE_ON, false),
-            ExprKind::MonthsBetween { from, to } => self.call2(from, to, runtime::MONTHS_BETWEEN, false),
+            ExprKind::MonthsBetween { from, to } => {
+                self.call2(from, to, runtime::MONTHS_BETWEEN, false)
+            }
             ExprKind::DaysBetween { from, to } => self.call2(to, from, runtime::CHECKED_SUB, true),
             ExprKind::Least(operands) | ExprKind::Greatest(operands) => {
                 let least = matches!(expr.kind, ExprKind::Least(_));
@@ -328,7 +384,11 @@ impl Fx<'_, '_> {
                 let m = self.or_masks(&masks);
                 Val { v, m }
             }
-            ExprKind::If { condition, then, otherwise } => {
+            ExprKind::If {
+                condition,
+                then,
+                otherwise,
+            } => {
                 let c = self.expr(condition);
                 let v = self.a.i64();
                 let m = self.a.i64();
@@ -357,9 +417,13 @@ impl Fx<'_, '_> {
                 }
                 Val { v, m: Some(m) }
             }
-            ExprKind::Aggregate { kind, list, var, filter, value } => {
-                self.aggregate(*kind, *list, *var, filter.as_deref(), value.as_deref())
-            }
+            ExprKind::Aggregate {
+                kind,
+                list,
+                var,
+                filter,
+                value,
+            } => self.aggregate(*kind, *list, *var, filter.as_deref(), value.as_deref()),
         }
     }
 
@@ -391,7 +455,10 @@ impl Fx<'_, '_> {
         match fact.ty {
             Type::Set => {
                 let area = layout.elements[id].as_ref().map_or(0, |e| e.area);
-                self.a.i64_const(i64::from(area)).i64_const(32).op(I::I64Shl);
+                self.a
+                    .i64_const(i64::from(area))
+                    .i64_const(32)
+                    .op(I::I64Shl);
                 self.a.load_at(layout.fact_slot[id]).op(I::I64Or).set(v);
             }
             _ => {
@@ -402,7 +469,10 @@ impl Fx<'_, '_> {
             (true, Some(bit)) => {
                 let m = self.a.i64();
                 self.a.i64_const(1i64 << bit).i64_const(0);
-                self.a.i32_const(0).load_u8(layout.fact_presence[id]).op(I::I64Eqz);
+                self.a
+                    .i32_const(0)
+                    .load_u8(layout.fact_presence[id])
+                    .op(I::I64Eqz);
                 self.a.op(I::Select).set(m);
                 Some(m)
             }
@@ -456,7 +526,11 @@ impl Fx<'_, '_> {
             let from = calendar::days_from_date(entry.from);
             self.a.get(date).i64_const(from).op(I::I64GeS);
             if let (Some(k), Some(entry_key)) = (key_value, &entry.key) {
-                self.a.get(k.v).i64_const(self.e.texts.id(entry_key)).op(I::I64Eq).op(I::I32And);
+                self.a
+                    .get(k.v)
+                    .i64_const(self.e.texts.id(entry_key))
+                    .op(I::I64Eq)
+                    .op(I::I32And);
             }
             self.a.if_();
             let value = self.literal_value(&entry.value);
@@ -505,7 +579,13 @@ impl Fx<'_, '_> {
             SetOperand::Literals(literals) => {
                 for literal in literals {
                     let value = self.literal_value(literal);
-                    self.a.get(found).get(e.v).i64_const(value).op(I::I64Eq).op(I::I64ExtendI32U).op(I::I64Or);
+                    self.a
+                        .get(found)
+                        .get(e.v)
+                        .i64_const(value)
+                        .op(I::I64Eq)
+                        .op(I::I64ExtendI32U)
+                        .op(I::I64Or);
                     self.a.set(found);
                 }
                 e.m
@@ -515,13 +595,28 @@ impl Fx<'_, '_> {
                 let m = self.or_masks(&[e.m, s.m]);
                 let opened = self.when_known(m);
                 let (address, count, index) = (self.a.i32(), self.a.i64(), self.a.i64());
-                self.a.get(s.v).i64_const(32).op(I::I64ShrU).op(I::I32WrapI64).set(address);
-                self.a.get(s.v).i64_const(0xffff_ffff).op(I::I64And).set(count);
+                self.a
+                    .get(s.v)
+                    .i64_const(32)
+                    .op(I::I64ShrU)
+                    .op(I::I32WrapI64)
+                    .set(address);
+                self.a
+                    .get(s.v)
+                    .i64_const(0xffff_ffff)
+                    .op(I::I64And)
+                    .set(count);
                 self.a.set_i64(index, 0);
                 let done = self.a.block();
                 let next = self.a.loop_();
                 self.a.get(index).get(count).op(I::I64GeS).br_if(done);
-                self.a.get(address).get(index).op(I::I32WrapI64).i32_const(8).op(I::I32Mul).op(I::I32Add);
+                self.a
+                    .get(address)
+                    .get(index)
+                    .op(I::I32WrapI64)
+                    .i32_const(8)
+                    .op(I::I32Mul)
+                    .op(I::I32Add);
                 self.a.load_i64(0).get(e.v).op(I::I64Eq);
                 self.a.if_();
                 self.a.set_i64(found, 1);
@@ -568,8 +663,12 @@ impl Fx<'_, '_> {
         let done = self.a.block();
         let next = self.a.loop_();
         self.a.get(index).get(count).op(I::I64GeS).br_if(done);
-        self.a.i32_const(i32::try_from(elements.area).unwrap_or(i32::MAX));
-        self.a.get(index).op(I::I32WrapI64).i32_const(i32::try_from(elements.size).unwrap_or(i32::MAX));
+        self.a
+            .i32_const(i32::try_from(elements.area).unwrap_or(i32::MAX));
+        self.a
+            .get(index)
+            .op(I::I32WrapI64)
+            .i32_const(i32::try_from(elements.size).unwrap_or(i32::MAX));
         self.a.op(I::I32Mul).op(I::I32Add).set(base);
         self.a.get(index).i64_const(1).op(I::I64Add).set(index);
 
@@ -579,7 +678,13 @@ impl Fx<'_, '_> {
         if let Some(f) = filter_value {
             match f.m {
                 Some(fm) => {
-                    self.a.get(fm).op(I::I64Eqz).get(f.v).op(I::I64Eqz).op(I::I32And).br_if(skip);
+                    self.a
+                        .get(fm)
+                        .op(I::I64Eqz)
+                        .get(f.v)
+                        .op(I::I64Eqz)
+                        .op(I::I32And)
+                        .br_if(skip);
                 }
                 None => {
                     self.a.get(f.v).op(I::I64Eqz).br_if(skip);
@@ -611,10 +716,24 @@ impl Fx<'_, '_> {
                             self.a.end();
                         }
                         if kind == AggregateKind::Sum {
-                            self.a.get(acc).get(x.v).op(I::Call(runtime::CHECKED_ADD)).set(acc);
+                            self.a
+                                .get(acc)
+                                .get(x.v)
+                                .op(I::Call(runtime::CHECKED_ADD))
+                                .set(acc);
                         } else {
-                            let better = if kind == AggregateKind::Min { I::I64LtS } else { I::I64GtS };
-                            self.a.get(have).op(I::I64Eqz).get(x.v).get(acc).op(better).op(I::I32Or);
+                            let better = if kind == AggregateKind::Min {
+                                I::I64LtS
+                            } else {
+                                I::I64GtS
+                            };
+                            self.a
+                                .get(have)
+                                .op(I::I64Eqz)
+                                .get(x.v)
+                                .get(acc)
+                                .op(better)
+                                .op(I::I32Or);
                             self.a.if_();
                             self.a.get(x.v).set(acc).set_i64(have, 1);
                             self.a.end();
@@ -654,9 +773,21 @@ impl Fx<'_, '_> {
                         self.a.else_();
                         // Unsure filter: any → false value makes the record false (skip);
                         // all → true value makes it true (skip). Otherwise unknown.
-                        self.a.get(element_mask).op(I::I64Eqz).get(x.v).i64_const(1 - deciding).op(I::I64Eq).op(I::I32And);
+                        self.a
+                            .get(element_mask)
+                            .op(I::I64Eqz)
+                            .get(x.v)
+                            .i64_const(1 - deciding)
+                            .op(I::I64Eq)
+                            .op(I::I32And);
                         self.a.br_if(skip);
-                        self.a.get(m).get(fm).op(I::I64Or).get(element_mask).op(I::I64Or).set(m);
+                        self.a
+                            .get(m)
+                            .get(fm)
+                            .op(I::I64Or)
+                            .get(element_mask)
+                            .op(I::I64Or)
+                            .set(m);
                         self.a.end();
                     }
                     None => self.decide_or_remember(x.v, element_mask, deciding, acc, m, done),
@@ -671,7 +802,12 @@ impl Fx<'_, '_> {
         match kind {
             AggregateKind::Min | AggregateKind::Max => {
                 // No record at all, and nothing unsure: there is no value.
-                self.a.get(have).op(I::I64Eqz).get(m).op(I::I64Eqz).op(I::I32And);
+                self.a
+                    .get(have)
+                    .op(I::I64Eqz)
+                    .get(m)
+                    .op(I::I64Eqz)
+                    .op(I::I32And);
                 self.a.if_();
                 self.a.set_i64(m, NO_VALUE);
                 self.a.end();
@@ -686,7 +822,15 @@ impl Fx<'_, '_> {
 
     /// For `any`/`all` with the filter known true: a known deciding value
     /// ends the loop with that result; an unknown value is remembered.
-    fn decide_or_remember(&mut self, value: u32, element_mask: u32, deciding: i64, acc: u32, m: u32, done: super::asm::Label) {
+    fn decide_or_remember(
+        &mut self,
+        value: u32,
+        element_mask: u32,
+        deciding: i64,
+        acc: u32,
+        m: u32,
+        done: super::asm::Label,
+    ) {
         self.a.get(element_mask).op(I::I64Eqz);
         self.a.if_();
         self.a.get(value).i64_const(deciding).op(I::I64Eq);
@@ -727,7 +871,13 @@ impl Fx<'_, '_> {
             self.a.end();
             self.a.else_();
             // Unknown condition: the result stands only if it equals the exception's value.
-            self.a.get(m).op(I::I64Eqz).get(v).i64_const(value).op(I::I64Eq).op(I::I32And);
+            self.a
+                .get(m)
+                .op(I::I64Eqz)
+                .get(v)
+                .i64_const(value)
+                .op(I::I64Eq)
+                .op(I::I32And);
             self.a.op(I::I32Eqz);
             self.a.if_();
             self.a.get(m).get(cm).op(I::I64Or).set(m);
@@ -747,8 +897,16 @@ impl Fx<'_, '_> {
         let pending = self.a.i64(); // union of undecided rows' masks
         self.a.set_i64(v, 0).set_i64(m, 0).set_i64(pending, 0);
         // Status of each row: matched (i32 1, mask 0), undecided (mask ≠ 0), or no.
-        let rows: Vec<(u32, u32)> = table.rows.iter().map(|row| self.row_status(row, &inputs)).collect();
-        let outputs: Vec<i64> = table.rows.iter().map(|r| self.literal_value(&r.output)).collect();
+        let rows: Vec<(u32, u32)> = table
+            .rows
+            .iter()
+            .map(|row| self.row_status(row, &inputs))
+            .collect();
+        let outputs: Vec<i64> = table
+            .rows
+            .iter()
+            .map(|r| self.literal_value(&r.output))
+            .collect();
         match &table.hit {
             HitPolicy::Unique | HitPolicy::First | HitPolicy::Priority { .. } => {
                 // Rows grouped by strength: unique and first take them in order
@@ -757,12 +915,21 @@ impl Fx<'_, '_> {
                 let mut groups: Vec<Vec<usize>> = Vec::new();
                 match &table.hit {
                     HitPolicy::Priority { order } => {
-                        let rank = |row: &ir::Row| order.iter().position(|o| *o == row.output).unwrap_or(usize::MAX);
+                        let rank = |row: &ir::Row| {
+                            order
+                                .iter()
+                                .position(|o| *o == row.output)
+                                .unwrap_or(usize::MAX)
+                        };
                         let mut ranked: Vec<usize> = (0..table.rows.len()).collect();
                         ranked.sort_by_key(|&r| rank(&table.rows[r]));
                         for r in ranked {
                             match groups.last_mut() {
-                                Some(group) if rank(&table.rows[group[0]]) == rank(&table.rows[r]) => group.push(r),
+                                Some(group)
+                                    if rank(&table.rows[group[0]]) == rank(&table.rows[r]) =>
+                                {
+                                    group.push(r)
+                                }
                                 _ => groups.push(vec![r]),
                             }
                         }
@@ -815,16 +982,34 @@ impl Fx<'_, '_> {
                     match op {
                         None => {
                             let area = area.unwrap_or(0);
-                            self.a.get(count).op(I::I32WrapI64).i32_const(8).op(I::I32Mul);
+                            self.a
+                                .get(count)
+                                .op(I::I32WrapI64)
+                                .i32_const(8)
+                                .op(I::I32Mul);
                             self.a.i64_const(outputs[r]).store_i64(area);
                         }
                         Some(CollectOp::Sum) => {
-                            self.a.get(v).i64_const(outputs[r]).op(I::Call(runtime::CHECKED_ADD)).set(v);
+                            self.a
+                                .get(v)
+                                .i64_const(outputs[r])
+                                .op(I::Call(runtime::CHECKED_ADD))
+                                .set(v);
                         }
                         Some(CollectOp::Count) => {}
                         Some(CollectOp::Min) | Some(CollectOp::Max) => {
-                            let better = if *op == Some(CollectOp::Min) { I::I64LtS } else { I::I64GtS };
-                            self.a.get(have).op(I::I64Eqz).i64_const(outputs[r]).get(v).op(better).op(I::I32Or);
+                            let better = if *op == Some(CollectOp::Min) {
+                                I::I64LtS
+                            } else {
+                                I::I64GtS
+                            };
+                            self.a
+                                .get(have)
+                                .op(I::I64Eqz)
+                                .i64_const(outputs[r])
+                                .get(v)
+                                .op(better)
+                                .op(I::I32Or);
                             self.a.if_();
                             self.a.set_i64(v, outputs[r]).set_i64(have, 1);
                             self.a.end();
@@ -836,7 +1021,13 @@ impl Fx<'_, '_> {
                 match op {
                     None => {
                         let area = i64::from(area.unwrap_or(0));
-                        self.a.i64_const(area).i64_const(32).op(I::I64Shl).get(count).op(I::I64Or).set(v);
+                        self.a
+                            .i64_const(area)
+                            .i64_const(32)
+                            .op(I::I64Shl)
+                            .get(count)
+                            .op(I::I64Or)
+                            .set(v);
                     }
                     Some(CollectOp::Count) => {
                         self.a.get(count).set(v);
@@ -845,7 +1036,12 @@ impl Fx<'_, '_> {
                 }
                 self.a.get(pending).set(m);
                 if matches!(op, Some(CollectOp::Min) | Some(CollectOp::Max)) {
-                    self.a.get(have).op(I::I64Eqz).get(pending).op(I::I64Eqz).op(I::I32And);
+                    self.a
+                        .get(have)
+                        .op(I::I64Eqz)
+                        .get(pending)
+                        .op(I::I64Eqz)
+                        .op(I::I32And);
                     self.a.if_();
                     self.a.set_i64(m, NO_VALUE);
                     self.a.end();
@@ -883,7 +1079,12 @@ impl Fx<'_, '_> {
         self.a.set_i64(mask, 0);
         self.a.end();
         let matched = self.a.i32();
-        self.a.get(ok).get(mask).op(I::I64Eqz).op(I::I32And).set(matched);
+        self.a
+            .get(ok)
+            .get(mask)
+            .op(I::I64Eqz)
+            .op(I::I32And)
+            .set(matched);
         (matched, mask)
     }
 
@@ -912,7 +1113,11 @@ impl Fx<'_, '_> {
             Cell::Range(low, high) => {
                 let (low, high) = (self.literal_value(low), self.literal_value(high));
                 self.a.get(value).i64_const(low).op(I::I64GeS);
-                self.a.get(value).i64_const(high).op(I::I64LeS).op(I::I32And);
+                self.a
+                    .get(value)
+                    .i64_const(high)
+                    .op(I::I64LeS)
+                    .op(I::I32And);
             }
             Cell::OneOf(literals) => {
                 self.a.i32_const(0);

@@ -105,11 +105,19 @@ impl Layout {
                             offset: to_u32(presence_bytes + 8 * i as u64),
                         })
                         .collect();
-                    elements.push(Some(ElementLayout { area: to_u32(offset), size: to_u32(size), fields: field_slots }));
+                    elements.push(Some(ElementLayout {
+                        area: to_u32(offset),
+                        size: to_u32(size),
+                        fields: field_slots,
+                    }));
                     offset += size * u64::from(max_list_len);
                 }
                 Type::Set => {
-                    elements.push(Some(ElementLayout { area: to_u32(offset), size: 8, fields: Vec::new() }));
+                    elements.push(Some(ElementLayout {
+                        area: to_u32(offset),
+                        size: 8,
+                        fields: Vec::new(),
+                    }));
                     offset += 8 * u64::from(max_list_len);
                 }
                 _ => elements.push(None),

@@ -436,7 +436,10 @@ fn build_manifest(
 /// Compiles a bundle's entry condition as a module of its own: its facts are
 /// all the members' facts (so it also validates a bundle request), its
 /// eligibility is the entry condition (`true` when there is none).
-pub fn compile_bundle_entry(bundle: &ir::Bundle, options: &CompileOptions) -> Result<Artifact, CodegenError> {
+pub fn compile_bundle_entry(
+    bundle: &ir::Bundle,
+    options: &CompileOptions,
+) -> Result<Artifact, CodegenError> {
     let eligibility = bundle.entry.clone().unwrap_or(ir::Expr {
         kind: ExprKind::Literal(Literal::Bool(true)),
         ty: Type::Bool,

@@ -358,9 +358,11 @@ impl Dumper<'_> {
     fn expr(&self, expr: &Expr) -> String {
         match &expr.kind {
             ExprKind::Literal(l) => self.literal(l),
-            ExprKind::Fact(id) => {
-                format!("{}", self.facts.get(*id).map_or("?", |f| f.name.as_str()))
-            }
+            ExprKind::Fact(id) => self
+                .facts
+                .get(*id)
+                .map_or("?", |f| f.name.as_str())
+                .to_string(),
             ExprKind::Field { var, record, field } => {
                 let name = self
                     .records

@@ -480,9 +480,18 @@ impl Policy {
     /// The values the decision reports, in the order written: titled lets
     /// first, then titled tables.
     pub fn reported_values(&self) -> Vec<Reported> {
-        let lets = self.lets.iter().enumerate().filter(|(_, l)| l.title.is_some()).map(|(i, _)| Reported::Let(i));
-        let tables =
-            self.tables.iter().enumerate().filter(|(_, t)| t.title.is_some()).map(|(i, _)| Reported::Table(i));
+        let lets = self
+            .lets
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.title.is_some())
+            .map(|(i, _)| Reported::Let(i));
+        let tables = self
+            .tables
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.title.is_some())
+            .map(|(i, _)| Reported::Table(i));
         lets.chain(tables).collect()
     }
 }
