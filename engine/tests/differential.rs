@@ -57,7 +57,7 @@ impl Choices<'_> {
 /// Bug 1 (see the report): a keyed parameter whose key may be unknown but is
 /// known, with no entry in force for it, gives a known 0 instead of no value.
 /// While it stands, keys are literals or required facts.
-const AVOID_NULLABLE_PARAM_KEYS: bool = true;
+const AVOID_NULLABLE_PARAM_KEYS: bool = false;
 
 // ---------------------------------------------------------------- types and pools
 

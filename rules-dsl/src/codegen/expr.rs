@@ -516,7 +516,12 @@ impl Fx<'_, '_> {
         let opened = match key_value {
             Some(k) => {
                 if let Some(km) = k.m {
+                    // An unknown key makes the value unknown for the key's reasons;
+                    // a known key leaves NO_VALUE until an entry is found.
+                    self.a.get(km).op(I::I64Eqz).op(I::I32Eqz);
+                    self.a.if_();
                     self.a.get(km).set(m);
+                    self.a.end();
                 }
                 self.when_known(k.m)
             }
