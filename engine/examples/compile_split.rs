@@ -44,6 +44,13 @@ fn main() {
         let policy = checked.workspace.policy("bench.generated").expect("policy");
         let artifact = rules_dsl::codegen::compile(policy, &Default::default()).expect("compiles");
         let t2 = Instant::now();
+        let mut config = wasmtime::Config::new();
+        config.cranelift_opt_level(wasmtime::OptLevel::Speed);
+        let bare = wasmtime::Engine::new(&config).expect("engine");
+        let t_module = Instant::now();
+        let module = wasmtime::Module::new(&bare, &artifact.wasm).expect("module");
+        println!("  bare Module::new: {:?} ({} functions)", t_module.elapsed(), module.exports().count());
+        let t2 = Instant::now();
         let loaded = engine.load(&artifact.wasm).expect("loads");
         let t3 = Instant::now();
         println!(

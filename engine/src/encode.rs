@@ -7,7 +7,7 @@
 //! Every mistake in the request is an [`EvalError`] naming its JSON path.
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::fmt;
 use std::io::Write as _;
 
@@ -36,8 +36,8 @@ pub struct InputIndex {
 
 impl InputIndex {
     pub fn new(manifest: &Manifest) -> InputIndex {
-        let mut facts = HashMap::new();
-        let mut prefixes = HashSet::new();
+        let mut facts = HashMap::default();
+        let mut prefixes = HashSet::default();
         let mut fields = Vec::new();
         let mut fixed_end = 8;
         for (index, fact) in manifest.input.facts.iter().enumerate() {
@@ -886,16 +886,20 @@ impl<'de> Visitor<'de> for ValueVisitor<'_, '_> {
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
         match self.ty {
             ValueType::Money => {
-                // The shortest text that reads back as `v` is the decimal the
-                // request wrote (for up to 15 significant digits).
+                // Fast path: `v` came from a decimal with at most two places
+                // exactly when fen / 100 reads back as `v`.
+                let scaled = (v * 100.0).round();
+                if v.is_finite() && scaled.abs() < 9.0e15 && scaled / 100.0 == v {
+                    self.store(scaled as i64);
+                    return Ok(());
+                }
+                // Otherwise the shortest text that reads back as `v` is the
+                // decimal the request wrote; report it as written.
                 let mut buffer = [0u8; 64];
                 let mut cursor = std::io::Cursor::new(&mut buffer[..]);
                 if write!(cursor, "{v}").is_err() || !v.is_finite() {
                     let path = self.place.path(self.ctx.manifest);
-                    return Err(self.ctx.fail(EvalError::OutOfRange {
-                        path,
-                        value: v.to_string(),
-                    }));
+                    return Err(self.ctx.fail(EvalError::OutOfRange { path, value: v.to_string() }));
                 }
                 let length = usize::try_from(cursor.position()).unwrap_or(0);
                 let text = std::str::from_utf8(&buffer[..length]).unwrap_or("");

@@ -4,6 +4,14 @@
 
 use wasm_encoder::{BlockType, Function, Instruction, MemArg, ValType};
 
+/// An i64 operand: a local, or a constant emitted in place (constants take
+/// no local and no instructions of their own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operand {
+    Local(u32),
+    Const(i64),
+}
+
 /// A block, loop or if that a branch can target.
 #[derive(Debug, Clone, Copy)]
 pub struct Label(u32);
@@ -69,6 +77,19 @@ impl Asm {
 
     pub fn i32_const(&mut self, value: i32) -> &mut Asm {
         self.op(Instruction::I32Const(value))
+    }
+
+    /// Pushes an operand.
+    pub fn val(&mut self, operand: Operand) -> &mut Asm {
+        match operand {
+            Operand::Local(local) => self.get(local),
+            Operand::Const(value) => self.i64_const(value),
+        }
+    }
+
+    /// Stores an operand at a fixed address.
+    pub fn store_val_at(&mut self, address: u32, operand: Operand) -> &mut Asm {
+        self.i32_const(0).val(operand).store_i64(address)
     }
 
     /// Sets an i64 local to a constant.

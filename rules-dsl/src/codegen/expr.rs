@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use wasm_encoder::{Function, Instruction as I};
 
 use super::Texts;
-use super::asm::Asm;
+use super::asm::{Asm, Operand};
 use super::layout::Layout;
 use super::runtime;
 use crate::calendar;
@@ -31,8 +31,12 @@ pub struct Emitter<'a> {
 
 #[derive(Debug, Clone, Copy)]
 struct Val {
-    v: u32,
+    v: Operand,
     m: Option<u32>,
+}
+
+fn local(v: u32, m: Option<u32>) -> Val {
+    Val { v: Operand::Local(v), m }
 }
 
 struct Fx<'e, 'a> {
@@ -79,7 +83,7 @@ impl<'a> Emitter<'a> {
         let out = self.layout.output.clone();
         let eligibility = fx.expr(&self.policy.eligibility);
         let tri = fx.tri(eligibility);
-        fx.a.store_at(out.eligibility, tri);
+        fx.a.store_val_at(out.eligibility, tri);
         let mask = fx.mask_or_zero(eligibility);
         fx.a.store_at(out.mask, mask);
         for (index, _) in self.policy.rules.iter().enumerate() {
@@ -112,9 +116,7 @@ impl Fx<'_, '_> {
     // ------------------------------------------------------------ plumbing
 
     fn constant(&mut self, value: i64) -> Val {
-        let v = self.a.i64();
-        self.a.set_i64(v, value);
-        Val { v, m: None }
+        Val { v: Operand::Const(value), m: None }
     }
 
     fn load_slot(&mut self, slot: u32, nullable: bool) -> Val {
@@ -125,17 +127,17 @@ impl Fx<'_, '_> {
             self.a.load_at(slot + 8).set(m);
             m
         });
-        Val { v, m }
+        local(v, m)
     }
 
     fn store_slot(&mut self, slot: u32, value: Val) {
-        self.a.store_at(slot, value.v);
+        self.a.store_val_at(slot, value.v);
         let mask = self.mask_or_zero(value);
         self.a.store_at(slot + 8, mask);
     }
 
-    fn store_byte(&mut self, address: u32, local: u32) {
-        self.a.i32_const(0).get(local).store_u8(address);
+    fn store_byte(&mut self, address: u32, value: Operand) {
+        self.a.i32_const(0).val(value).store_u8(address);
     }
 
     /// A local holding the mask, or 0 for a value that is always known.
@@ -151,33 +153,24 @@ impl Fx<'_, '_> {
     }
 
     /// 0 / 1 / 2 (unknown) for a boolean value.
-    fn tri(&mut self, value: Val) -> u32 {
-        let t = self.a.i64();
+    fn tri(&mut self, value: Val) -> Operand {
         match value.m {
             Some(m) => {
-                self.a
-                    .i64_const(2)
-                    .get(value.v)
-                    .get(m)
-                    .op(I::I64Eqz)
-                    .op(I::I32Eqz)
-                    .op(I::Select)
-                    .set(t);
+                let t = self.a.i64();
+                self.a.i64_const(2).val(value.v).get(m).op(I::I64Eqz).op(I::I32Eqz).op(I::Select).set(t);
+                Operand::Local(t)
             }
-            None => {
-                self.a.get(value.v).set(t);
-            }
+            None => value.v,
         }
-        t
     }
 
-    fn condition_tri(&mut self, condition: Option<&Expr>) -> u32 {
+    fn condition_tri(&mut self, condition: Option<&Expr>) -> Operand {
         match condition {
             Some(condition) => {
                 let value = self.expr(condition);
                 self.tri(value)
             }
-            None => self.constant(1).v,
+            None => Operand::Const(1),
         }
     }
 
@@ -241,7 +234,7 @@ impl Fx<'_, '_> {
             ExprKind::ApplicationDate => {
                 let v = self.a.i64();
                 self.a.load_at(0).set(v);
-                Val { v, m: None }
+                local(v, None)
             }
             ExprKind::Fact(id) => self.fact(*id, expr.nullable),
             ExprKind::Field {
@@ -256,8 +249,8 @@ impl Fx<'_, '_> {
             ExprKind::Not(inner) => {
                 let inner = self.expr(inner);
                 let v = self.a.i64();
-                self.a.i64_const(1).get(inner.v).op(I::I64Sub).set(v);
-                Val { v, m: inner.m }
+                self.a.i64_const(1).val(inner.v).op(I::I64Sub).set(v);
+                local(v, inner.m)
             }
             ExprKind::And(operands) => self.junction(operands, true),
             ExprKind::Or(operands) => self.junction(operands, false),
@@ -265,7 +258,7 @@ impl Fx<'_, '_> {
                 let l = self.expr(lhs);
                 let r = self.expr(rhs);
                 let v = self.a.i64();
-                self.a.get(l.v).get(r.v);
+                self.a.val(l.v).val(r.v);
                 self.a.op(match op {
                     CompareOp::Eq => I::I64Eq,
                     CompareOp::Ne => I::I64Ne,
@@ -276,7 +269,7 @@ impl Fx<'_, '_> {
                 });
                 self.a.op(I::I64ExtendI32U).set(v);
                 let m = self.or_masks(&[l.m, r.m]);
-                Val { v, m }
+                local(v, m)
             }
             ExprKind::In {
                 negated,
@@ -292,7 +285,7 @@ impl Fx<'_, '_> {
                     ArithOp::Mul => runtime::CHECKED_MUL,
                 };
                 self.guarded(&[l.m, r.m], |a, v| {
-                    a.get(l.v).get(r.v).op(I::Call(helper)).set(v);
+                    a.val(l.v).val(r.v).op(I::Call(helper)).set(v);
                 })
             }
             ExprKind::Div { lhs, rhs, rounding } => {
@@ -305,8 +298,8 @@ impl Fx<'_, '_> {
                     ir::Rounding::HalfEven => 3,
                 };
                 self.guarded(&[l.m, r.m], |a, v| {
-                    a.get(l.v)
-                        .get(r.v)
+                    a.val(l.v)
+                        .val(r.v)
                         .i64_const(mode)
                         .op(I::Call(runtime::DIV_ROUND))
                         .set(v);
@@ -316,7 +309,7 @@ impl Fx<'_, '_> {
                 let inner = self.expr(inner);
                 self.guarded(&[inner.m], |a, v| {
                     a.i64_const(0)
-                        .get(inner.v)
+                        .val(inner.v)
                         .op(I::Call(runtime::CHECKED_SUB))
                         .set(v);
                 })
@@ -334,28 +327,28 @@ impl Fx<'_, '_> {
                     let amount = a.i64();
                     if subtract {
                         a.i64_const(0)
-                            .get(n.v)
+                            .val(n.v)
                             .op(I::Call(runtime::CHECKED_SUB))
                             .set(amount);
                     } else {
-                        a.get(n.v).set(amount);
+                        a.val(n.v).set(amount);
                     }
                     match unit {
                         TimeUnit::Days => {
-                            a.get(d.v).op(I::Call(runtime::CHECK_DAY));
+                            a.val(d.v).op(I::Call(runtime::CHECK_DAY));
                             a.get(amount)
                                 .op(I::Call(runtime::CHECKED_ADD))
                                 .op(I::Call(runtime::CHECK_DAY))
                                 .set(v);
                         }
                         TimeUnit::Months => {
-                            a.get(d.v)
+                            a.val(d.v)
                                 .get(amount)
                                 .op(I::Call(runtime::ADD_MONTHS))
                                 .set(v);
                         }
                         TimeUnit::Years => {
-                            a.get(d.v)
+                            a.val(d.v)
                                 .get(amount)
                                 .i64_const(12)
                                 .op(I::Call(runtime::CHECKED_MUL));
@@ -373,16 +366,16 @@ impl Fx<'_, '_> {
                 let least = matches!(expr.kind, ExprKind::Least(_));
                 let values: Vec<Val> = operands.iter().map(|o| self.expr(o)).collect();
                 let v = self.a.i64();
-                self.a.get(values[0].v).set(v);
+                self.a.val(values[0].v).set(v);
                 for other in &values[1..] {
                     // v = other < v ? other : v  (or > for greatest)
-                    self.a.get(other.v).get(v).get(other.v).get(v);
+                    self.a.val(other.v).get(v).val(other.v).get(v);
                     self.a.op(if least { I::I64LtS } else { I::I64GtS });
                     self.a.op(I::Select).set(v);
                 }
                 let masks: Vec<Option<u32>> = values.iter().map(|x| x.m).collect();
                 let m = self.or_masks(&masks);
-                Val { v, m }
+                local(v, m)
             }
             ExprKind::If {
                 condition,
@@ -394,16 +387,16 @@ impl Fx<'_, '_> {
                 let m = self.a.i64();
                 self.a.set_i64(v, 0).set_i64(m, 0);
                 let opened = self.when_known(c.m);
-                self.a.get(c.v).op(I::I32WrapI64);
+                self.a.val(c.v).op(I::I32WrapI64);
                 self.a.if_();
                 let t = self.expr(then);
-                self.a.get(t.v).set(v);
+                self.a.val(t.v).set(v);
                 if let Some(tm) = t.m {
                     self.a.get(tm).set(m);
                 }
                 self.a.else_();
                 let o = self.expr(otherwise);
-                self.a.get(o.v).set(v);
+                self.a.val(o.v).set(v);
                 if let Some(om) = o.m {
                     self.a.get(om).set(m);
                 }
@@ -415,7 +408,7 @@ impl Fx<'_, '_> {
                     }
                     self.a.end();
                 }
-                Val { v, m: Some(m) }
+                local(v, Some(m))
             }
             ExprKind::Aggregate {
                 kind,
@@ -437,14 +430,14 @@ impl Fx<'_, '_> {
         if opened {
             self.a.end();
         }
-        Val { v, m }
+        local(v, m)
     }
 
     fn call2(&mut self, first: &Expr, second: &Expr, helper: u32, _swapped: bool) -> Val {
         let x = self.expr(first);
         let y = self.expr(second);
         self.guarded(&[x.m, y.m], |a, v| {
-            a.get(x.v).get(y.v).op(I::Call(helper)).set(v);
+            a.val(x.v).val(y.v).op(I::Call(helper)).set(v);
         })
     }
 
@@ -478,7 +471,7 @@ impl Fx<'_, '_> {
             }
             _ => None,
         };
-        Val { v, m }
+        local(v, m)
     }
 
     fn field(&mut self, var: ir::VarId, field: usize) -> Val {
@@ -502,7 +495,7 @@ impl Fx<'_, '_> {
             }
             _ => None,
         };
-        Val { v, m }
+        local(v, m)
     }
 
     fn param(&mut self, param: ir::ParamId, key: Option<&Expr>) -> Val {
@@ -532,7 +525,7 @@ impl Fx<'_, '_> {
             self.a.get(date).i64_const(from).op(I::I64GeS);
             if let (Some(k), Some(entry_key)) = (key_value, &entry.key) {
                 self.a
-                    .get(k.v)
+                    .val(k.v)
                     .i64_const(self.e.texts.id(entry_key))
                     .op(I::I64Eq)
                     .op(I::I32And);
@@ -545,7 +538,7 @@ impl Fx<'_, '_> {
         if opened {
             self.a.end();
         }
-        Val { v, m: Some(m) }
+        local(v, Some(m))
     }
 
     /// Kleene `and` (`is_and`) or `or`, stopping at the first deciding operand.
@@ -559,7 +552,7 @@ impl Fx<'_, '_> {
             let value = self.expr(operand);
             let known = self.when_known(value.m);
             // A known operand equal to the deciding value decides.
-            self.a.get(value.v).i64_const(deciding).op(I::I64Eq);
+            self.a.val(value.v).i64_const(deciding).op(I::I64Eq);
             self.a.if_();
             self.a.set_i64(v, deciding).set_i64(m, 0);
             self.a.br(done);
@@ -573,7 +566,7 @@ impl Fx<'_, '_> {
             }
         }
         self.a.end();
-        Val { v, m: Some(m) }
+        local(v, Some(m))
     }
 
     fn membership(&mut self, negated: bool, element: &Expr, set: &SetOperand) -> Val {
@@ -586,7 +579,7 @@ impl Fx<'_, '_> {
                     let value = self.literal_value(literal);
                     self.a
                         .get(found)
-                        .get(e.v)
+                        .val(e.v)
                         .i64_const(value)
                         .op(I::I64Eq)
                         .op(I::I64ExtendI32U)
@@ -601,13 +594,13 @@ impl Fx<'_, '_> {
                 let opened = self.when_known(m);
                 let (address, count, index) = (self.a.i32(), self.a.i64(), self.a.i64());
                 self.a
-                    .get(s.v)
+                    .val(s.v)
                     .i64_const(32)
                     .op(I::I64ShrU)
                     .op(I::I32WrapI64)
                     .set(address);
                 self.a
-                    .get(s.v)
+                    .val(s.v)
                     .i64_const(0xffff_ffff)
                     .op(I::I64And)
                     .set(count);
@@ -622,7 +615,7 @@ impl Fx<'_, '_> {
                     .i32_const(8)
                     .op(I::I32Mul)
                     .op(I::I32Add);
-                self.a.load_i64(0).get(e.v).op(I::I64Eq);
+                self.a.load_i64(0).val(e.v).op(I::I64Eq);
                 self.a.if_();
                 self.a.set_i64(found, 1);
                 self.a.br(done);
@@ -640,7 +633,7 @@ impl Fx<'_, '_> {
         if negated {
             self.a.i64_const(1).get(found).op(I::I64Sub).set(found);
         }
-        Val { v: found, m }
+        local(found, m)
     }
 
     fn aggregate(
@@ -686,13 +679,13 @@ impl Fx<'_, '_> {
                     self.a
                         .get(fm)
                         .op(I::I64Eqz)
-                        .get(f.v)
+                        .val(f.v)
                         .op(I::I64Eqz)
                         .op(I::I32And)
                         .br_if(skip);
                 }
                 None => {
-                    self.a.get(f.v).op(I::I64Eqz).br_if(skip);
+                    self.a.val(f.v).op(I::I64Eqz).br_if(skip);
                 }
             }
         }
@@ -723,7 +716,7 @@ impl Fx<'_, '_> {
                         if kind == AggregateKind::Sum {
                             self.a
                                 .get(acc)
-                                .get(x.v)
+                                .val(x.v)
                                 .op(I::Call(runtime::CHECKED_ADD))
                                 .set(acc);
                         } else {
@@ -735,12 +728,12 @@ impl Fx<'_, '_> {
                             self.a
                                 .get(have)
                                 .op(I::I64Eqz)
-                                .get(x.v)
+                                .val(x.v)
                                 .get(acc)
                                 .op(better)
                                 .op(I::I32Or);
                             self.a.if_();
-                            self.a.get(x.v).set(acc).set_i64(have, 1);
+                            self.a.val(x.v).set(acc).set_i64(have, 1);
                             self.a.end();
                         }
                     }
@@ -753,7 +746,7 @@ impl Fx<'_, '_> {
                     self.a.end();
                     self.a.end();
                     self.vars.remove(&var);
-                    return Val { v: acc, m: Some(m) };
+                    return local(acc, Some(m));
                 };
                 let x = self.expr(value);
                 // Element result: any → filter AND value; all → NOT filter OR value.
@@ -781,7 +774,7 @@ impl Fx<'_, '_> {
                         self.a
                             .get(element_mask)
                             .op(I::I64Eqz)
-                            .get(x.v)
+                            .val(x.v)
                             .i64_const(1 - deciding)
                             .op(I::I64Eq)
                             .op(I::I32And);
@@ -822,14 +815,14 @@ impl Fx<'_, '_> {
             }
             _ => {}
         }
-        Val { v: acc, m: Some(m) }
+        local(acc, Some(m))
     }
 
     /// For `any`/`all` with the filter known true: a known deciding value
     /// ends the loop with that result; an unknown value is remembered.
     fn decide_or_remember(
         &mut self,
-        value: u32,
+        value: Operand,
         element_mask: u32,
         deciding: i64,
         acc: u32,
@@ -838,7 +831,7 @@ impl Fx<'_, '_> {
     ) {
         self.a.get(element_mask).op(I::I64Eqz);
         self.a.if_();
-        self.a.get(value).i64_const(deciding).op(I::I64Eq);
+        self.a.val(value).i64_const(deciding).op(I::I64Eq);
         self.a.if_();
         self.a.set_i64(acc, deciding).set_i64(m, 0);
         self.a.br(done);
@@ -855,7 +848,7 @@ impl Fx<'_, '_> {
         let body = self.expr(&rule.body);
         let v = self.a.i64();
         let m = self.a.i64();
-        self.a.get(body.v).set(v);
+        self.a.val(body.v).set(v);
         match body.m {
             Some(bm) => self.a.get(bm).set(m),
             None => self.a.set_i64(m, 0),
@@ -870,7 +863,7 @@ impl Fx<'_, '_> {
             let cm = condition.m.unwrap_or(0);
             self.a.get(cm).op(I::I64Eqz);
             self.a.if_();
-            self.a.get(condition.v).op(I::I32WrapI64);
+            self.a.val(condition.v).op(I::I32WrapI64);
             self.a.if_();
             self.a.set_i64(v, value).set_i64(m, 0);
             self.a.end();
@@ -889,7 +882,7 @@ impl Fx<'_, '_> {
             self.a.end();
             self.a.end();
         }
-        Val { v, m: Some(m) }
+        local(v, Some(m))
     }
 
     // ------------------------------------------------------------ tables
@@ -1053,7 +1046,7 @@ impl Fx<'_, '_> {
                 }
             }
         }
-        Val { v, m: Some(m) }
+        local(v, Some(m))
     }
 
     /// (i32 local: 1 when the row surely matches, i64 local: its undecided mask).
@@ -1094,18 +1087,18 @@ impl Fx<'_, '_> {
     }
 
     /// Pushes an i32: whether the known value in `value` passes the cell.
-    fn cell_test(&mut self, cell: &Cell, value: u32) {
+    fn cell_test(&mut self, cell: &Cell, value: Operand) {
         match cell {
             Cell::Any => {
                 self.a.i32_const(1);
             }
             Cell::Equals(literal) => {
                 let c = self.literal_value(literal);
-                self.a.get(value).i64_const(c).op(I::I64Eq);
+                self.a.val(value).i64_const(c).op(I::I64Eq);
             }
             Cell::Compare(op, literal) => {
                 let c = self.literal_value(literal);
-                self.a.get(value).i64_const(c);
+                self.a.val(value).i64_const(c);
                 self.a.op(match op {
                     CompareOp::Eq => I::I64Eq,
                     CompareOp::Ne => I::I64Ne,
@@ -1117,9 +1110,9 @@ impl Fx<'_, '_> {
             }
             Cell::Range(low, high) => {
                 let (low, high) = (self.literal_value(low), self.literal_value(high));
-                self.a.get(value).i64_const(low).op(I::I64GeS);
+                self.a.val(value).i64_const(low).op(I::I64GeS);
                 self.a
-                    .get(value)
+                    .val(value)
                     .i64_const(high)
                     .op(I::I64LeS)
                     .op(I::I32And);
@@ -1128,7 +1121,7 @@ impl Fx<'_, '_> {
                 self.a.i32_const(0);
                 for literal in literals {
                     let c = self.literal_value(literal);
-                    self.a.get(value).i64_const(c).op(I::I64Eq).op(I::I32Or);
+                    self.a.val(value).i64_const(c).op(I::I64Eq).op(I::I32Or);
                 }
             }
         }
