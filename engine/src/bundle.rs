@@ -49,10 +49,17 @@ pub struct BundleDecision<'p> {
     /// Eligible when every member is, ineligible when the entry condition or
     /// any member fails, else undetermined.
     pub eligibility: Eligibility,
+    /// When undetermined: the missing facts of the entry condition and of
+    /// every undetermined member, once each.
+    pub missing_facts: Vec<&'p str>,
+    /// Each member's own decision; a material another member produces for
+    /// it through a link shows as `shared`.
     pub members: Vec<Decision<'p>>,
-    /// Each material once, by catalogue id.
+    /// Each material of the members that are not ineligible, once, by catalogue id.
+    /// Empty when the entry condition fails.
     pub materials: Vec<BundleMaterial<'p>>,
-    /// Every member's planned steps, as `member/step`, with the links' waits.
+    /// The planned steps of the members that are not ineligible, as
+    /// `member/step`, with the links' waits.
     pub steps: Vec<BundleStep>,
     pub total_days: u32,
     /// In-person visits the applicant still needs: 0 when everything is
@@ -132,7 +139,11 @@ impl LoadedBundle {
         Ok(self.merge(entry, members))
     }
 
-    fn merge<'p>(&'p self, entry: Decision<'p>, members: Vec<Decision<'p>>) -> BundleDecision<'p> {
+    fn merge<'p>(
+        &'p self,
+        entry: Decision<'p>,
+        mut members: Vec<Decision<'p>>,
+    ) -> BundleDecision<'p> {
         let entry_result = match entry.eligibility {
             Eligibility::Eligible => Some(true),
             Eligibility::Ineligible => Some(false),
@@ -153,25 +164,83 @@ impl LoadedBundle {
         } else {
             Eligibility::Undetermined
         };
-
-        // Materials, once each; a linked material is produced inside the bundle.
-        let produced: HashMap<(&str, &str), &str> = self
-            .plan
-            .links
+        let mut missing_facts: Vec<&'p str> = Vec::new();
+        if eligibility == Eligibility::Undetermined {
+            for fact in entry
+                .missing_facts
+                .iter()
+                .chain(members.iter().flat_map(|m| m.missing_facts.iter()))
+            {
+                if !missing_facts.contains(fact) {
+                    missing_facts.push(fact);
+                }
+            }
+        }
+        // Members taking part: not ineligible, and only when the entry condition does not fail.
+        let taking_part: Vec<bool> = members
             .iter()
-            .map(|l| ((l.to.as_str(), l.material.as_str()), l.from.as_str()))
+            .map(|m| entry_result != Some(false) && m.eligibility != Eligibility::Ineligible)
             .collect();
+
+        // A link delivers only when its producer takes part and plans the producing step.
+        let member_index: HashMap<&str, usize> = self
+            .plan
+            .members
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.as_str(), i))
+            .collect();
+        let mut produced: HashMap<(&str, &str), &str> = HashMap::new();
+        // The planned steps that issue each linked material, by (receiver, material).
+        let mut producing_steps: HashMap<(&str, &str), Vec<String>> = HashMap::new();
+        for link in &self.plan.links {
+            let Some(&from) = member_index.get(link.from.as_str()) else {
+                continue;
+            };
+            if !taking_part[from] {
+                continue;
+            }
+            let issuing: Vec<String> = self.members[from]
+                .manifest()
+                .steps
+                .iter()
+                .filter(|s| s.produces.as_deref() == Some(link.material.as_str()))
+                .filter(|s| members[from].steps.iter().any(|p| p.id == s.name))
+                .map(|s| format!("{}/{}", link.from, s.name))
+                .collect();
+            if !issuing.is_empty() {
+                produced.insert(
+                    (link.to.as_str(), link.material.as_str()),
+                    link.from.as_str(),
+                );
+                producing_steps
+                    .entry((link.to.as_str(), link.material.as_str()))
+                    .or_default()
+                    .extend(issuing);
+            }
+        }
+        // The receiving member's own decision shows the material as shared.
+        for (i, decision) in members.iter_mut().enumerate() {
+            let member_id = self.plan.members[i].as_str();
+            for need in &mut decision.materials {
+                if produced.contains_key(&(member_id, need.id)) {
+                    need.provided_by = ProvidedBy::Shared;
+                    need.dataset = None;
+                }
+            }
+        }
+
+        // Materials, once each.
         let mut materials: Vec<BundleMaterial<'p>> = Vec::new();
         let mut index: HashMap<&str, usize> = HashMap::new();
         for (member_index, decision) in members.iter().enumerate() {
+            if !taking_part[member_index] {
+                continue;
+            }
             let member_id = self.plan.members[member_index].as_str();
             for need in &decision.materials {
                 let produced_by = produced.get(&(member_id, need.id)).copied();
-                let provided_by = if produced_by.is_some() {
-                    ProvidedBy::Shared
-                } else {
-                    need.provided_by
-                };
+                let provided_by = need.provided_by;
                 match index.get(need.id) {
                     Some(&at) => {
                         let merged = &mut materials[at];
@@ -210,13 +279,21 @@ impl LoadedBundle {
         // One plan: member steps, plus each link's wait on the producing step.
         let mut steps: Vec<BundleStep> = Vec::new();
         for (member_index, decision) in members.iter().enumerate() {
+            if !taking_part[member_index] {
+                continue;
+            }
             let member_id = &self.plan.members[member_index];
             let waits_on_links: Vec<String> = self
                 .plan
                 .links
                 .iter()
                 .filter(|l| &l.to == member_id)
-                .map(|l| format!("{}/{}", l.from, l.from_step))
+                .flat_map(|l| {
+                    producing_steps
+                        .get(&(l.to.as_str(), l.material.as_str()))
+                        .cloned()
+                        .unwrap_or_default()
+                })
                 .collect();
             for step in &decision.steps {
                 let mut after: Vec<String> = step
@@ -254,6 +331,7 @@ impl LoadedBundle {
         let issued_inside: BTreeMap<&str, &str> = members
             .iter()
             .enumerate()
+            .filter(|(i, _)| taking_part[*i])
             .flat_map(|(i, decision)| {
                 let manifest = self.members[i].manifest();
                 let member = self.plan.members[i].as_str();
@@ -285,6 +363,7 @@ impl LoadedBundle {
             application_date: entry.application_date,
             entry: entry_result,
             eligibility,
+            missing_facts,
             members,
             materials,
             steps,

@@ -13,6 +13,7 @@
 //! total_days = 6
 //! rules = { half_year = true, stable_job = "unknown" }
 //! values = { fee = "20.00", months_resident = 7 }
+//! # bundles also: entry = true, visits = 0, members = { "zj.birth_hukou" = "eligible" }
 //!
 //! [facts.applicant]
 //! birth_date = 1990-02-28
@@ -49,6 +50,12 @@ pub struct Expect {
     pub total_days: Option<u32>,
     pub rules: Option<toml::Table>,
     pub values: Option<toml::Table>,
+    /// Bundles only: the entry condition's result (true, false or "unknown").
+    pub entry: Option<toml::Value>,
+    /// Bundles only: in-person visits still needed.
+    pub visits: Option<u32>,
+    /// Bundles only: each member's eligibility, by member id.
+    pub members: Option<toml::Table>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -203,6 +210,27 @@ impl Scenario {
                         r["result"].clone()
                     });
                 check(&format!("rules.{id}"), wanted, &actual);
+            }
+        }
+        if let Some(entry) = &expect.entry {
+            let wanted = match entry {
+                toml::Value::String(s) if s == "unknown" => serde_json::Value::Null,
+                other => to_json(other),
+            };
+            check("entry", wanted, &decision["entry"]);
+        }
+        if let Some(visits) = expect.visits {
+            check("visits", serde_json::json!(visits), &decision["visits"]);
+        }
+        if let Some(members) = &expect.members {
+            for (id, wanted) in members {
+                let actual = decision["members"]
+                    .as_array()
+                    .and_then(|ms| ms.iter().find(|m| m["policy"]["id"] == id.as_str()))
+                    .map_or(serde_json::Value::String("(no such member)".into()), |m| {
+                        m["eligibility"].clone()
+                    });
+                check(&format!("members.{id}"), to_json(wanted), &actual);
             }
         }
         if let Some(values) = &expect.values {
