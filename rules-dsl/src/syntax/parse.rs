@@ -1415,10 +1415,15 @@ impl Builder<'_> {
             }
             Rule::aggregate => self.aggregate(pair, span),
             Rule::call => {
+                let text = pair.as_str();
                 let mut parts = pair.into_inner();
                 let Some(function) = parts.next() else {
                     return error(span);
                 };
+                let is_call = text[function.as_str().len()..].trim_start().starts_with('(');
+                if !is_call {
+                    return (Expr { kind: ExprKind::Path(function.as_str().to_string()), span }, 1);
+                }
                 let function = self.name(function);
                 let mut height = 1;
                 let mut args = Vec::new();
