@@ -49,7 +49,11 @@ fn main() {
         let bare = wasmtime::Engine::new(&config).expect("engine");
         let t_module = Instant::now();
         let module = wasmtime::Module::new(&bare, &artifact.wasm).expect("module");
-        println!("  bare Module::new: {:?} ({} functions)", t_module.elapsed(), module.exports().count());
+        println!(
+            "  bare Module::new: {:?} ({} functions)",
+            t_module.elapsed(),
+            module.exports().count()
+        );
         let t2 = Instant::now();
         let loaded = engine.load(&artifact.wasm).expect("loads");
         let t3 = Instant::now();

@@ -230,9 +230,13 @@ impl LoadedBundle {
             }
         }
 
-        // Materials, once each.
+        // Materials, once each. A need that a link fills counts as produced;
+        // the merged entry is produced only when every member's need is, so a
+        // member's own input of the same material is never hidden.
         let mut materials: Vec<BundleMaterial<'p>> = Vec::new();
         let mut index: HashMap<&str, usize> = HashMap::new();
+        // Per merged entry: whether some need is not filled by a link.
+        let mut unfilled: Vec<bool> = Vec::new();
         for (member_index, decision) in members.iter().enumerate() {
             if !taking_part[member_index] {
                 continue;
@@ -240,7 +244,10 @@ impl LoadedBundle {
             let member_id = self.plan.members[member_index].as_str();
             for need in &decision.materials {
                 let produced_by = produced.get(&(member_id, need.id)).copied();
-                let provided_by = need.provided_by;
+                let (provided_by, dataset) = match produced_by {
+                    Some(_) => (ProvidedBy::Shared, None),
+                    None => (need.provided_by, need.dataset),
+                };
                 match index.get(need.id) {
                     Some(&at) => {
                         let merged = &mut materials[at];
@@ -249,25 +256,37 @@ impl LoadedBundle {
                         if strength(need.form) > strength(merged.form) {
                             merged.form = need.form;
                         }
-                        // The lightest burden wins: produced or shared, then a commitment.
-                        if burden(provided_by) < burden(merged.provided_by) {
-                            merged.provided_by = provided_by;
-                            merged.dataset = need.dataset;
-                        }
-                        if produced_by.is_some() {
-                            merged.produced_by = produced_by;
-                            merged.provided_by = ProvidedBy::Shared;
+                        match (produced_by, unfilled[at]) {
+                            // Still only produced needs: keep the producer.
+                            (Some(_), false) => {}
+                            // A produced need beside an unfilled one: the unfilled one rules.
+                            (Some(_), true) => {}
+                            // The first unfilled need replaces the produced entry.
+                            (None, false) => {
+                                unfilled[at] = true;
+                                merged.provided_by = provided_by;
+                                merged.dataset = dataset;
+                                merged.produced_by = None;
+                            }
+                            // Unfilled needs: the lightest burden wins (shared, then commitment).
+                            (None, true) => {
+                                if burden(provided_by) < burden(merged.provided_by) {
+                                    merged.provided_by = provided_by;
+                                    merged.dataset = dataset;
+                                }
+                            }
                         }
                     }
                     None => {
                         index.insert(need.id, materials.len());
+                        unfilled.push(produced_by.is_none());
                         materials.push(BundleMaterial {
                             id: need.id,
                             name: need.name,
                             form: need.form,
                             copies: need.copies,
                             provided_by,
-                            dataset: need.dataset,
+                            dataset,
                             produced_by,
                             members: vec![member_id],
                         });

@@ -6,8 +6,8 @@
 //! against the manifest's constants), and the request's [`RequestMeta`].
 //! Every mistake in the request is an [`EvalError`] naming its JSON path.
 
-use std::borrow::Cow;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::borrow::Cow;
 use std::fmt;
 use std::io::Write as _;
 
@@ -899,7 +899,10 @@ impl<'de> Visitor<'de> for ValueVisitor<'_, '_> {
                 let mut cursor = std::io::Cursor::new(&mut buffer[..]);
                 if write!(cursor, "{v}").is_err() || !v.is_finite() {
                     let path = self.place.path(self.ctx.manifest);
-                    return Err(self.ctx.fail(EvalError::OutOfRange { path, value: v.to_string() }));
+                    return Err(self.ctx.fail(EvalError::OutOfRange {
+                        path,
+                        value: v.to_string(),
+                    }));
                 }
                 let length = usize::try_from(cursor.position()).unwrap_or(0);
                 let text = std::str::from_utf8(&buffer[..length]).unwrap_or("");

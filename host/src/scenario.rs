@@ -62,19 +62,27 @@ pub struct Expect {
 #[serde(untagged)]
 pub enum ExpectedMaterial {
     Id(String),
-    Detail {
-        id: String,
-        provided_by: Option<String>,
-        copies: Option<u32>,
-        form: Option<String>,
-        dataset: Option<String>,
-    },
+    Detail(MaterialDetail),
+}
+
+/// What to check of one material; a key not listed here is an error.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MaterialDetail {
+    pub id: String,
+    pub provided_by: Option<String>,
+    pub copies: Option<u32>,
+    pub form: Option<String>,
+    pub dataset: Option<String>,
+    /// Bundles only: the member that produces it through a link.
+    pub produced_by: Option<String>,
 }
 
 impl ExpectedMaterial {
     pub fn id(&self) -> &str {
         match self {
-            ExpectedMaterial::Id(id) | ExpectedMaterial::Detail { id, .. } => id,
+            ExpectedMaterial::Id(id) => id,
+            ExpectedMaterial::Detail(detail) => &detail.id,
         }
     }
 }
@@ -150,13 +158,14 @@ impl Scenario {
                 &serde_json::json!(actual_ids),
             );
             for material in materials {
-                let ExpectedMaterial::Detail {
+                let ExpectedMaterial::Detail(MaterialDetail {
                     id,
                     provided_by,
                     copies,
                     form,
                     dataset,
-                } = material
+                    produced_by,
+                }) = material
                 else {
                     continue;
                 };
@@ -171,6 +180,10 @@ impl Scenario {
                     ("copies", copies.map(|v| serde_json::json!(v))),
                     ("form", form.as_ref().map(|v| serde_json::json!(v))),
                     ("dataset", dataset.as_ref().map(|v| serde_json::json!(v))),
+                    (
+                        "produced_by",
+                        produced_by.as_ref().map(|v| serde_json::json!(v)),
+                    ),
                 ];
                 for (name, wanted) in fields {
                     if let Some(wanted) = wanted {

@@ -5,12 +5,18 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut sources = rules_dsl::SourceSet::new();
     for path in &args {
-        sources.add(path.clone(), std::fs::read_to_string(path).expect("readable file"));
+        sources.add(
+            path.clone(),
+            std::fs::read_to_string(path).expect("readable file"),
+        );
     }
     let checked = rules_dsl::check(&sources);
     eprint!("{}", sources.render(&checked.diagnostics, false));
     for policy in &checked.workspace.policies {
         let artifact = rules_dsl::codegen::compile(policy, &Default::default()).expect("compiles");
-        println!("{}", wasmprinter::print_bytes(&artifact.wasm).expect("prints"));
+        println!(
+            "{}",
+            wasmprinter::print_bytes(&artifact.wasm).expect("prints")
+        );
     }
 }

@@ -36,7 +36,10 @@ struct Val {
 }
 
 fn local(v: u32, m: Option<u32>) -> Val {
-    Val { v: Operand::Local(v), m }
+    Val {
+        v: Operand::Local(v),
+        m,
+    }
 }
 
 struct Fx<'e, 'a> {
@@ -116,7 +119,10 @@ impl Fx<'_, '_> {
     // ------------------------------------------------------------ plumbing
 
     fn constant(&mut self, value: i64) -> Val {
-        Val { v: Operand::Const(value), m: None }
+        Val {
+            v: Operand::Const(value),
+            m: None,
+        }
     }
 
     fn load_slot(&mut self, slot: u32, nullable: bool) -> Val {
@@ -157,7 +163,14 @@ impl Fx<'_, '_> {
         match value.m {
             Some(m) => {
                 let t = self.a.i64();
-                self.a.i64_const(2).val(value.v).get(m).op(I::I64Eqz).op(I::I32Eqz).op(I::Select).set(t);
+                self.a
+                    .i64_const(2)
+                    .val(value.v)
+                    .get(m)
+                    .op(I::I64Eqz)
+                    .op(I::I32Eqz)
+                    .op(I::Select)
+                    .set(t);
                 Operand::Local(t)
             }
             None => value.v,

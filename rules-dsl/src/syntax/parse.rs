@@ -1420,9 +1420,17 @@ impl Builder<'_> {
                 let Some(function) = parts.next() else {
                     return error(span);
                 };
-                let is_call = text[function.as_str().len()..].trim_start().starts_with('(');
+                let is_call = text[function.as_str().len()..]
+                    .trim_start()
+                    .starts_with('(');
                 if !is_call {
-                    return (Expr { kind: ExprKind::Path(function.as_str().to_string()), span }, 1);
+                    return (
+                        Expr {
+                            kind: ExprKind::Path(function.as_str().to_string()),
+                            span,
+                        },
+                        1,
+                    );
                 }
                 let function = self.name(function);
                 let mut height = 1;
