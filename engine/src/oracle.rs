@@ -585,16 +585,14 @@ impl<'a> Interpreter<'a> {
             }
             None => None,
         };
-        let in_force = definition
-            .entries
-            .iter()
-            .filter(|entry| calendar::days_from_date(entry.from) <= self.date)
-            .filter(|entry| match (key, &entry.key) {
-                (Some(key), Some(entry_key)) => self.text_id(entry_key) == key,
-                (None, None) => true,
-                _ => false,
-            })
-            .next_back();
+        let in_force = definition.entries.iter().rfind(|entry| {
+            calendar::days_from_date(entry.from) <= self.date
+                && match (key, &entry.key) {
+                    (Some(key), Some(entry_key)) => self.text_id(entry_key) == key,
+                    (None, None) => true,
+                    _ => false,
+                }
+        });
         Ok(in_force.map_or(Val::unknown(NO_VALUE), |entry| {
             Val::known(self.literal(&entry.value))
         }))

@@ -11,6 +11,15 @@
 //!
 //!     PROPTEST_CASES=100000 cargo test --release -p engine --test differential -- --nocapture
 
+#![expect(
+    clippy::expect_used,
+    reason = "test helpers stop the test with their message"
+)]
+#![expect(
+    clippy::needless_range_loop,
+    reason = "rows are built by index across several parallel vectors"
+)]
+
 mod common;
 
 use std::sync::OnceLock;
@@ -354,7 +363,7 @@ impl Gen<'_, '_> {
                 _ => self.leaf(T::Money),
             },
             T::Date => match self.c.below(8) {
-                0 | 1 | 2 => {
+                0..=2 => {
                     let sign = self.c.pick(&["+", "-"]);
                     let unit = self
                         .c

@@ -2,6 +2,8 @@
 //! test checks and compiles a policy, fills the input memory per the
 //! manifest's layout, runs `engine::oracle::run` and asserts the result.
 
+#![expect(clippy::type_complexity, reason = "a table of test cases")]
+
 mod common;
 
 use common::{In, Request, compile, day, image};

@@ -2,6 +2,11 @@
 //! error, and the same engine goes on evaluating a normal policy correctly;
 //! nothing from one evaluation can be seen by the next.
 
+#![expect(
+    clippy::expect_used,
+    reason = "test helpers stop the test with their message"
+)]
+
 use std::sync::Arc;
 use std::time::Duration;
 

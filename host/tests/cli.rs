@@ -1,5 +1,10 @@
 //! The `yici` command line end to end: exit codes, messages and bad input.
 
+#![expect(
+    clippy::expect_used,
+    reason = "test helpers stop the test with their message"
+)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

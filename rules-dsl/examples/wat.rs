@@ -1,6 +1,11 @@
 //! Prints the WebAssembly text of a compiled policy:
 //! `cargo run -p rules-dsl --example wat -- CATALOGUE POLICY`.
 
+#![expect(
+    clippy::expect_used,
+    reason = "a developer tool: a failure should stop it with the message"
+)]
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut sources = rules_dsl::SourceSet::new();

@@ -2,6 +2,10 @@
 //! policy from source, describe a request's facts, and turn them into a
 //! memory image (by hand, per the manifest's input layout) or request JSON.
 
+#![allow(
+    clippy::expect_used,
+    reason = "test helpers stop the test with their message"
+)]
 #![allow(dead_code, reason = "each test binary uses a different part")]
 
 use std::collections::HashMap;

@@ -66,16 +66,18 @@ impl<'a> Emitter<'a> {
         }
     }
 
-    /// The function that computes one definition into its slot.
-    pub fn definition(&self, definition: Definition) -> Function {
+    /// The function that computes a few definitions, in order, into their slots.
+    pub fn definitions(&self, definitions: &[Definition]) -> Function {
         let mut fx = self.fx();
-        let slot = self.layout.definition(definition);
-        let value = match definition {
-            Definition::Let(i) => fx.expr(&self.policy.lets[i].value),
-            Definition::Table(i) => fx.table(i),
-            Definition::Rule(i) => fx.rule(i),
-        };
-        fx.store_slot(slot, value);
+        for &definition in definitions {
+            let slot = self.layout.definition(definition);
+            let value = match definition {
+                Definition::Let(i) => fx.expr(&self.policy.lets[i].value),
+                Definition::Table(i) => fx.table(i),
+                Definition::Rule(i) => fx.rule(i),
+            };
+            fx.store_slot(slot, value);
+        }
         fx.a.finish()
     }
 

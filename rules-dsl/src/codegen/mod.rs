@@ -43,6 +43,11 @@ impl Default for CompileOptions {
     }
 }
 
+/// Definitions emitted per function: small chunks keep Cranelift's work
+/// linear (one giant function compiles several times slower) while sparing
+/// the per-function cost (prologue, epoch check, call) of one per rule.
+pub const DEFINITIONS_PER_FUNCTION: usize = 8;
+
 /// Lists hold at most this many records unless the options say otherwise.
 pub const DEFAULT_MAX_LIST_LEN: u32 = 1000;
 
@@ -108,8 +113,8 @@ pub fn compile(policy: &ir::Policy, options: &CompileOptions) -> Result<Artifact
     let emitter = expr::Emitter::new(policy, &layout, &texts);
     let mut next_index = runtime::COUNT;
     let mut definition_functions = Vec::with_capacity(policy.order.len());
-    for definition in &policy.order {
-        let body = emitter.definition(*definition);
+    for chunk in policy.order.chunks(DEFINITIONS_PER_FUNCTION) {
+        let body = emitter.definitions(chunk);
         functions.function(0);
         code.function(&body);
         definition_functions.push(next_index);
