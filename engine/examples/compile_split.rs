@@ -36,7 +36,7 @@ fn main() {
     let names: Vec<String> = (0..rules).map(|i| format!("rule_{i}")).collect();
     text.push_str(&format!("eligible when {}\n", names.join(" and ")));
     let engine = engine::Engine::new(engine::Limits::default()).expect("engine");
-    for round in 0..3 {
+    for round in 0..7 {
         let t0 = Instant::now();
         let mut sources = rules_dsl::SourceSet::new();
         sources.add("c.rules", catalogue);
@@ -47,7 +47,15 @@ fn main() {
         let checked = rules_dsl::check(&sources);
         let t1 = Instant::now();
         let policy = checked.workspace.policy("bench.generated").expect("policy");
-        let artifact = rules_dsl::codegen::compile(policy, &Default::default()).expect("compiles");
+        let per_function: usize = std::env::var("PER_FUNCTION")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(rules_dsl::codegen::DEFINITIONS_PER_FUNCTION);
+        let options = rules_dsl::codegen::CompileOptions {
+            definitions_per_function: per_function,
+            ..Default::default()
+        };
+        let artifact = rules_dsl::codegen::compile(policy, &options).expect("compiles");
         let mut config = wasmtime::Config::new();
         config.cranelift_opt_level(wasmtime::OptLevel::Speed);
         let bare = wasmtime::Engine::new(&config).expect("engine");

@@ -32,6 +32,8 @@ pub struct CompileOptions {
     pub source_hash: String,
     /// The longest list (or set) a fact may hold; memory is reserved for it.
     pub max_list_len: u32,
+    /// Definitions emitted per function (default [`DEFINITIONS_PER_FUNCTION`]; a tuning knob).
+    pub definitions_per_function: usize,
 }
 
 impl Default for CompileOptions {
@@ -39,6 +41,7 @@ impl Default for CompileOptions {
         CompileOptions {
             source_hash: String::new(),
             max_list_len: DEFAULT_MAX_LIST_LEN,
+            definitions_per_function: DEFINITIONS_PER_FUNCTION,
         }
     }
 }
@@ -46,7 +49,7 @@ impl Default for CompileOptions {
 /// Definitions emitted per function: small chunks keep Cranelift's work
 /// linear (one giant function compiles several times slower) while sparing
 /// the per-function cost (prologue, epoch check, call) of one per rule.
-pub const DEFINITIONS_PER_FUNCTION: usize = 8;
+pub const DEFINITIONS_PER_FUNCTION: usize = 4;
 
 /// Lists hold at most this many records unless the options say otherwise.
 pub const DEFAULT_MAX_LIST_LEN: u32 = 1000;
@@ -113,7 +116,7 @@ pub fn compile(policy: &ir::Policy, options: &CompileOptions) -> Result<Artifact
     let emitter = expr::Emitter::new(policy, &layout, &texts);
     let mut next_index = runtime::COUNT;
     let mut definition_functions = Vec::with_capacity(policy.order.len());
-    for chunk in policy.order.chunks(DEFINITIONS_PER_FUNCTION) {
+    for chunk in policy.order.chunks(options.definitions_per_function.max(1)) {
         let body = emitter.definitions(chunk);
         functions.function(0);
         code.function(&body);
