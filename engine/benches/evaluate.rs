@@ -25,7 +25,7 @@ fn main() {
 }
 
 const CATALOGUE: &str = include_str!("../../policies/catalogue.rules");
-const POLICY: &str = include_str!("../../policies/hz-residence-permit/policy.rules");
+const POLICY: &str = include_str!("residence_permit.rules");
 
 /// A realistic request (about 500 bytes).
 const REQUEST: &str = r#"{"application_date":"2026-01-15","facts":{"applicant":{"birth_date":"1990-02-28","hukou_city":"宁波","residence_registered_on":"2025-06-01","housing":"rented","lease_years":2,"social_insurance_months":14,"has_labour_contract":true,"enrolled_student":false},"household":{"members":[{"relation":"spouse","income":3000.50,"disabled":false},{"relation":"child","income":0},{"relation":"parent","income":1800},{"relation":"child","income":0,"disabled":false}]}},"shared_available":["gongan.resident_id"]}"#;
