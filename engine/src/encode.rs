@@ -23,7 +23,6 @@ use crate::error::EvalError;
 pub struct InputIndex {
     facts: HashMap<String, usize>,
     prefixes: HashSet<String>,
-    fields: Vec<HashMap<String, usize>>,
     texts: HashMap<String, i64>,
     /// The shared datasets the policy's materials name; bit `i` of
     /// [`RequestMeta::shared`] is dataset `i`.
@@ -38,7 +37,6 @@ impl InputIndex {
     pub fn new(manifest: &Manifest) -> InputIndex {
         let mut facts = HashMap::default();
         let mut prefixes = HashSet::default();
-        let mut fields = Vec::new();
         let mut fixed_end = 8;
         for (index, fact) in manifest.input.facts.iter().enumerate() {
             facts.insert(fact.name.clone(), index);
@@ -51,18 +49,6 @@ impl InputIndex {
                 prefix.push_str(segment);
                 prefixes.insert(prefix.clone());
             }
-            fields.push(
-                fact.elements
-                    .as_ref()
-                    .map(|e| {
-                        e.fields
-                            .iter()
-                            .enumerate()
-                            .map(|(i, f)| (f.name.clone(), i))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-            );
             fixed_end = fixed_end
                 .max(fact.offset as usize + 8)
                 .max(fact.presence as usize + 1);
@@ -90,7 +76,6 @@ impl InputIndex {
         InputIndex {
             facts,
             prefixes,
-            fields,
             texts,
             datasets,
             fixed_end,
@@ -140,7 +125,9 @@ pub fn encode_into(
     memory: &mut [u8],
 ) -> Result<RequestMeta, EvalError> {
     let mut ctx = Ctx::new(manifest, index, limits, memory)?;
-    let mut deserializer = serde_json::Deserializer::from_slice(json);
+    // Validating the UTF-8 once, up front, is faster than serde_json checking every string.
+    let text = utf8(json)?;
+    let mut deserializer = serde_json::Deserializer::from_str(text);
     let result = deserializer
         .deserialize_map(RequestVisitor { ctx: &mut ctx })
         .and_then(|()| deserializer.end());
@@ -163,7 +150,8 @@ pub fn encode_facts_into(
     for dataset in shared_available {
         ctx.share(dataset);
     }
-    let mut deserializer = serde_json::Deserializer::from_slice(facts_json);
+    let text = utf8(facts_json)?;
+    let mut deserializer = serde_json::Deserializer::from_str(text);
     let result = deserializer
         .deserialize_map(FactsVisitor {
             ctx: &mut ctx,
@@ -171,6 +159,19 @@ pub fn encode_facts_into(
         })
         .and_then(|()| deserializer.end());
     finish(ctx, result, false)
+}
+
+fn utf8(json: &[u8]) -> Result<&str, EvalError> {
+    std::str::from_utf8(json).map_err(|error| {
+        let valid = &json[..error.valid_up_to()];
+        let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+        let column = valid.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+        EvalError::Json {
+            message: "the request is not valid UTF-8".into(),
+            line,
+            column,
+        }
+    })
 }
 
 fn finish(
@@ -455,6 +456,11 @@ impl<'de> Visitor<'de> for TextValue<'_, '_> {
     }
 }
 
+fn wrong_nested<E: de::Error>(visitor: NestedVisitor<'_, '_>, expected: &str, found: &str) -> E {
+    let path = visitor.path();
+    wrong(visitor.inner.ctx, &path, expected, found)
+}
+
 fn wrong<E: de::Error>(ctx: &mut Ctx<'_>, path: &str, expected: &str, found: &str) -> E {
     ctx.fail(EvalError::WrongType {
         path: path.into(),
@@ -620,21 +626,25 @@ struct NestedFacts<'c, 'm> {
 impl<'de> DeserializeSeed<'de> for NestedFacts<'_, '_> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        let path = format!("facts.{}", &self.ctx.name[..self.prefix_len]);
         let ctx = self.ctx;
         deserializer.deserialize_any(NestedVisitor {
             inner: FactsVisitor {
                 ctx,
                 prefix_len: self.prefix_len,
             },
-            path,
         })
     }
 }
 
 struct NestedVisitor<'c, 'm> {
     inner: FactsVisitor<'c, 'm>,
-    path: String,
+}
+
+impl NestedVisitor<'_, '_> {
+    /// The path of the nested object, built only for an error message.
+    fn path(&self) -> String {
+        format!("facts.{}", &self.inner.ctx.name[..self.inner.prefix_len])
+    }
 }
 
 impl<'de> Visitor<'de> for NestedVisitor<'_, '_> {
@@ -646,52 +656,22 @@ impl<'de> Visitor<'de> for NestedVisitor<'_, '_> {
         self.inner.visit_map(map)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<(), A::Error> {
-        Err(wrong(
-            self.inner.ctx,
-            &self.path,
-            "an object of facts",
-            "a list",
-        ))
+        Err(wrong_nested(self, "an object of facts", "a list"))
     }
     fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
-        Err(wrong(
-            self.inner.ctx,
-            &self.path,
-            "an object of facts",
-            "text",
-        ))
+        Err(wrong_nested(self, "an object of facts", "text"))
     }
     fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
-        Err(wrong(
-            self.inner.ctx,
-            &self.path,
-            "an object of facts",
-            "true/false",
-        ))
+        Err(wrong_nested(self, "an object of facts", "true/false"))
     }
     fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
-        Err(wrong(
-            self.inner.ctx,
-            &self.path,
-            "an object of facts",
-            "a number",
-        ))
+        Err(wrong_nested(self, "an object of facts", "a number"))
     }
     fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
-        Err(wrong(
-            self.inner.ctx,
-            &self.path,
-            "an object of facts",
-            "a number",
-        ))
+        Err(wrong_nested(self, "an object of facts", "a number"))
     }
     fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
-        Err(wrong(
-            self.inner.ctx,
-            &self.path,
-            "an object of facts",
-            "a number",
-        ))
+        Err(wrong_nested(self, "an object of facts", "a number"))
     }
     fn visit_unit<E>(self) -> Result<(), E> {
         Ok(())
@@ -1095,7 +1075,8 @@ impl<'de> Visitor<'de> for Record<'_, '_> {
             bytes.fill(0);
         }
         while let Some(key) = map.next_key_seed(Key)? {
-            let Some(&field) = self.ctx.index.fields[self.place.fact].get(key.as_ref()) else {
+            // Records have a few fields: a scan beats hashing.
+            let Some(field) = elements.fields.iter().position(|f| f.name == key.as_ref()) else {
                 let path = format!("facts.{}[{element}].{key}", fact.name);
                 let suggestion = rules_dsl::diagnostic::did_you_mean(
                     &key,
