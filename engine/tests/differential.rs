@@ -11,7 +11,7 @@
 //!
 //!     PROPTEST_CASES=100000 cargo test --release -p engine --test differential -- --nocapture
 
-#![expect(
+#![allow(
     clippy::expect_used,
     reason = "test helpers stop the test with their message"
 )]

@@ -2,7 +2,7 @@
 //! error, and the same engine goes on evaluating a normal policy correctly;
 //! nothing from one evaluation can be seen by the next.
 
-#![expect(
+#![allow(
     clippy::expect_used,
     reason = "test helpers stop the test with their message"
 )]

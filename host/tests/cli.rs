@@ -1,6 +1,6 @@
 //! The `yici` command line end to end: exit codes, messages and bad input.
 
-#![expect(
+#![allow(
     clippy::expect_used,
     reason = "test helpers stop the test with their message"
 )]

@@ -7,7 +7,7 @@
 //! have at least one. A file named `no_catalogue*` is checked without the
 //! catalogue.
 
-#![expect(
+#![allow(
     clippy::expect_used,
     reason = "a broken test corpus should stop the tests loudly"
 )]

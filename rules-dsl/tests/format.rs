@@ -2,7 +2,7 @@
 //! formatting twice changes nothing, and formatting never changes meaning
 //! (the typed IR, and the diagnostic codes, are the same before and after).
 
-#![expect(
+#![allow(
     clippy::expect_used,
     reason = "a test should stop loudly on a broken fixture"
 )]

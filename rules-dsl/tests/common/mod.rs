@@ -1,7 +1,7 @@
 //! Shared helpers for the corpus, formatter and property tests.
 
 #![allow(dead_code, reason = "each test binary uses a different part")]
-#![expect(
+#![allow(
     clippy::expect_used,
     reason = "a broken test corpus should stop the tests loudly"
 )]
