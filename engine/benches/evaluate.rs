@@ -20,6 +20,10 @@ use engine::{Engine, Limits};
 use rules_dsl::SourceSet;
 use rules_dsl::codegen::{CompileOptions, compile};
 
+mod generated;
+
+use generated::generated;
+
 fn main() {
     divan::main();
 }
@@ -47,37 +51,6 @@ fn artifact(policy_source: &str, id: &str, version_salt: u64) -> Vec<u8> {
         ..CompileOptions::default()
     };
     compile(policy, &options).expect("compiles").wasm
-}
-
-/// A generated policy of `rules` rules in the shape of real ones.
-fn generated(rules: usize, salt: u64) -> String {
-    let mut text = format!(
-        "policy bench.generated \"生成的基准政策\"\n  department hz.public_security\n  basis \"《基准条例》\"\n  version {}\n\nfacts {{\n",
-        salt + 1
-    );
-    for i in 0..50 {
-        text.push_str(&format!(
-            "  applicant.number_{i}: int{}\n",
-            if i % 5 == 0 { "?" } else { "" }
-        ));
-    }
-    text.push_str(
-        "  applicant.birth_date: date\n  applicant.income: money\n  applicant.city: text\n",
-    );
-    text.push_str("  household.members: list of { relation: enum { spouse, child, parent }, income: money }\n}\n\n");
-    text.push_str(
-        "param threshold: money {\n  from 2020-01-01 = 1000.00\n  from 2025-01-01 = 1200.00\n}\n\n",
-    );
-    text.push_str("let age = age_on(applicant.birth_date, application_date)\n\n");
-    for i in 0..rules {
-        text.push_str(&format!(
-            "rule rule_{i} \"第{i}条\" cite \"第{i}条\":\n  applicant.number_{} >= {i} and (applicant.income > threshold or age >= 18) and count(m in household.members where m.income > {i}.00) < 5 and applicant.city != \"杭州\"\n\n",
-            i % 50
-        ));
-    }
-    let names: Vec<String> = (0..rules).map(|i| format!("rule_{i}")).collect();
-    text.push_str(&format!("eligible when {}\n", names.join(" and ")));
-    text
 }
 
 static SALT: AtomicU64 = AtomicU64::new(0);

@@ -7,34 +7,16 @@
 
 use std::time::Instant;
 
+#[path = "../benches/generated.rs"]
+mod generated;
+
 fn main() {
     let rules: usize = std::env::args()
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(200);
     let catalogue = "department hz.public_security \"公安\"\n";
-    let mut text = String::from(
-        "policy bench.generated \"生成\"\n  department hz.public_security\n  basis \"b\"\n\nfacts {\n",
-    );
-    for i in 0..50 {
-        text.push_str(&format!(
-            "  applicant.number_{i}: int{}\n",
-            if i % 5 == 0 { "?" } else { "" }
-        ));
-    }
-    text.push_str(
-        "  applicant.birth_date: date\n  applicant.income: money\n  applicant.city: text\n",
-    );
-    text.push_str("  household.members: list of { relation: enum { spouse, child, parent }, income: money }\n}\n\n");
-    text.push_str("param threshold: money {\n  from 2020-01-01 = 1000.00\n}\n\nlet age = age_on(applicant.birth_date, application_date)\n\n");
-    for i in 0..rules {
-        text.push_str(&format!(
-            "rule rule_{i} \"第{i}条\" cite \"第{i}条\":\n  applicant.number_{} >= {i} and (applicant.income > threshold or age >= 18) and count(m in household.members where m.income > {i}.00) < 5 and applicant.city != \"杭州\"\n\n",
-            i % 50
-        ));
-    }
-    let names: Vec<String> = (0..rules).map(|i| format!("rule_{i}")).collect();
-    text.push_str(&format!("eligible when {}\n", names.join(" and ")));
+    let text = generated::generated(rules, 0);
     let engine = engine::Engine::new(engine::Limits::default()).expect("engine");
     for round in 0..7 {
         let t0 = Instant::now();
@@ -42,7 +24,7 @@ fn main() {
         sources.add("c.rules", catalogue);
         sources.add(
             "p.rules",
-            text.replace("basis \"b\"", &format!("basis \"b{round}\"")),
+            text.replace("version 1", &format!("version {}", round + 1)),
         );
         let checked = rules_dsl::check(&sources);
         let t1 = Instant::now();

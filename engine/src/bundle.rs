@@ -42,7 +42,7 @@ pub struct LoadedBundle {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BundleDecision<'p> {
     pub bundle: BundleRef<'p>,
-    #[serde(serialize_with = "serialize_date")]
+    #[serde(serialize_with = "crate::decision::serialize_date")]
     pub application_date: i64,
     /// Whether the applicant may use the bundle at all (its entry condition).
     pub entry: Option<bool>,
@@ -68,10 +68,6 @@ pub struct BundleDecision<'p> {
     /// the applicant without a link. More than 1 breaks "at most one visit".
     pub visits: u32,
     pub one_visit: bool,
-}
-
-fn serialize_date<S: serde::Serializer>(days: &i64, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_str(&crate::decode::date_text(*days))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

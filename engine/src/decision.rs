@@ -46,7 +46,8 @@ impl Decision<'_> {
     }
 }
 
-fn serialize_date<S: Serializer>(days: &i64, serializer: S) -> Result<S::Ok, S::Error> {
+/// Day numbers serialise as `YYYY-MM-DD`.
+pub(crate) fn serialize_date<S: Serializer>(days: &i64, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(&date_text(*days))
 }
 

@@ -814,16 +814,7 @@ impl Fx<'_, '_> {
         self.vars.remove(&var);
         match kind {
             AggregateKind::Min | AggregateKind::Max => {
-                // No record at all, and nothing unsure: there is no value.
-                self.a
-                    .get(have)
-                    .op(I::I64Eqz)
-                    .get(m)
-                    .op(I::I64Eqz)
-                    .op(I::I32And);
-                self.a.if_();
-                self.a.set_i64(m, NO_VALUE);
-                self.a.end();
+                self.no_value_if_empty(have, m);
             }
             AggregateKind::Any | AggregateKind::All => {
                 // A deciding record already cleared the mask before leaving.
@@ -853,6 +844,20 @@ impl Fx<'_, '_> {
         self.a.end();
         self.a.else_();
         self.a.get(m).get(element_mask).op(I::I64Or).set(m);
+        self.a.end();
+    }
+
+    /// `min`/`max` that picked nothing, with nothing unsure, has no value:
+    /// sets `mask` to NO_VALUE when both `have` and `mask` are 0.
+    fn no_value_if_empty(&mut self, have: u32, mask: u32) {
+        self.a
+            .get(have)
+            .op(I::I64Eqz)
+            .get(mask)
+            .op(I::I64Eqz)
+            .op(I::I32And);
+        self.a.if_();
+        self.a.set_i64(mask, NO_VALUE);
         self.a.end();
     }
 
@@ -953,14 +958,13 @@ impl Fx<'_, '_> {
                 let done = self.a.block();
                 for group in &groups {
                     for &r in group {
-                        let (matched, row_mask) = rows[r];
+                        let (matched, _) = rows[r];
                         self.a.get(matched);
                         self.a.if_();
                         // A match decides unless a stronger row was undecided.
                         self.a.set_i64(v, outputs[r]).get(pending).set(m);
                         self.a.br(done);
                         self.a.end();
-                        let _ = row_mask;
                     }
                     for &r in group {
                         let (_, row_mask) = rows[r];
@@ -1049,15 +1053,7 @@ impl Fx<'_, '_> {
                 }
                 self.a.get(pending).set(m);
                 if matches!(op, Some(CollectOp::Min) | Some(CollectOp::Max)) {
-                    self.a
-                        .get(have)
-                        .op(I::I64Eqz)
-                        .get(pending)
-                        .op(I::I64Eqz)
-                        .op(I::I32And);
-                    self.a.if_();
-                    self.a.set_i64(m, NO_VALUE);
-                    self.a.end();
+                    self.no_value_if_empty(have, m);
                 }
             }
         }

@@ -164,8 +164,8 @@ fn describe_expected(rules: &[Rule]) -> String {
     }
 }
 
-/// The rules whose first token starts an item: a new item may follow here.
-fn starts_item(rule: Rule) -> bool {
+/// The item rules themselves.
+fn is_declaration(rule: Rule) -> bool {
     matches!(
         rule,
         Rule::policy_decl
@@ -187,26 +187,34 @@ fn starts_item(rule: Rule) -> bool {
             | Rule::member_decl
             | Rule::entry_decl
             | Rule::link_decl
-            | Rule::kw_policy
-            | Rule::kw_bundle
-            | Rule::kw_department
-            | Rule::kw_dataset
-            | Rule::kw_material
-            | Rule::kw_basis
-            | Rule::kw_version
-            | Rule::kw_effective
-            | Rule::kw_facts
-            | Rule::kw_param
-            | Rule::kw_let
-            | Rule::kw_rule
-            | Rule::kw_exception
-            | Rule::kw_eligible
-            | Rule::kw_table
-            | Rule::kw_step
-            | Rule::kw_member
-            | Rule::kw_entry
-            | Rule::kw_link
     )
+}
+
+/// The rules whose first token starts an item: a new item may follow here.
+fn starts_item(rule: Rule) -> bool {
+    is_declaration(rule)
+        || matches!(
+            rule,
+            Rule::kw_policy
+                | Rule::kw_bundle
+                | Rule::kw_department
+                | Rule::kw_dataset
+                | Rule::kw_material
+                | Rule::kw_basis
+                | Rule::kw_version
+                | Rule::kw_effective
+                | Rule::kw_facts
+                | Rule::kw_param
+                | Rule::kw_let
+                | Rule::kw_rule
+                | Rule::kw_exception
+                | Rule::kw_eligible
+                | Rule::kw_table
+                | Rule::kw_step
+                | Rule::kw_member
+                | Rule::kw_entry
+                | Rule::kw_link
+        )
 }
 
 /// The rules that continue an expression after an operand.
@@ -258,25 +266,7 @@ fn starts_expression(rule: Rule) -> bool {
 fn describe(rule: Rule) -> &'static str {
     match rule {
         Rule::EOI => "the end of the item",
-        Rule::policy_decl
-        | Rule::bundle_decl
-        | Rule::department_decl
-        | Rule::dataset_decl
-        | Rule::material_decl
-        | Rule::basis_decl
-        | Rule::version_decl
-        | Rule::effective_decl
-        | Rule::facts_decl
-        | Rule::param_decl
-        | Rule::let_decl
-        | Rule::rule_decl
-        | Rule::exception_decl
-        | Rule::eligible_decl
-        | Rule::table_decl
-        | Rule::step_decl
-        | Rule::member_decl
-        | Rule::entry_decl
-        | Rule::link_decl => "a declaration (`rule`, `let`, `material`, `step`, …)",
+        rule if is_declaration(rule) => "a declaration (`rule`, `let`, `material`, `step`, …)",
         Rule::name => "a name",
         Rule::path => "a name or dotted id",
         Rule::string => "a quoted text `\"…\"`",
