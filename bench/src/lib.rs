@@ -1,0 +1,1 @@
+//! Yici against its peers; see `docs/benchmarks.md`.
