@@ -122,6 +122,22 @@ impl LoadedBundle {
         &self.plan
     }
 
+    /// The members, in `plan.members` order.
+    pub fn members(&self) -> &[Arc<LoadedPolicy>] {
+        &self.members
+    }
+
+    /// The same bundle over other versions of its members (in `plan.members`
+    /// order): the service picks each member's version in force on the
+    /// application date.
+    pub fn with_members(&self, members: Vec<Arc<LoadedPolicy>>) -> LoadedBundle {
+        LoadedBundle {
+            plan: self.plan.clone(),
+            entry: Arc::clone(&self.entry),
+            members,
+        }
+    }
+
     /// Evaluates a request `{application_date, facts, shared_available}`
     /// whose facts are those of all members.
     pub fn evaluate(&self, request_json: &[u8]) -> Result<BundleDecision<'_>, EvalError> {

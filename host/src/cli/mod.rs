@@ -9,6 +9,7 @@ mod compile;
 mod eval;
 mod files;
 mod fmt;
+mod serve;
 mod test;
 mod workspace;
 
@@ -78,6 +79,38 @@ enum Command {
     /// Each failure is printed with the expected and actual values; the last
     /// line is `N passed, N failed`. Exit code 1 when any scenario fails.
     Test(TestArgs),
+    /// Serve the HTTP API: evaluation, publishing, the decision log.
+    ///
+    /// On first start the store (SQLite in the data directory) is filled with
+    /// the policies of `--policies` (default `policies/`). The configuration is
+    /// read from `--config` or `./yici.toml` if it exists, then `YICI_*`
+    /// environment variables, then these flags. Stops gracefully on Ctrl-C or
+    /// SIGTERM: requests in flight finish and every decision is stored.
+    Serve(ServeArgs),
+    /// Print the SHA-256 of a token, as the configuration's `tokens` keep it.
+    HashToken(HashTokenArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// Address to listen on (default 127.0.0.1:8080).
+    #[arg(long, value_name = "HOST:PORT")]
+    addr: Option<std::net::SocketAddr>,
+    /// The store's folder (default `./yici-data`).
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// The configuration file (default `./yici.toml` when it exists).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Policies published on first start (default `./policies`).
+    #[arg(long, value_name = "DIR")]
+    policies: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+struct HashTokenArgs {
+    /// The token (a long random string you hand to a department or the platform).
+    token: String,
 }
 
 #[derive(Debug, clap::Args)]
@@ -160,6 +193,11 @@ pub fn run() -> ExitCode {
         Command::Compile(args) => compile::run(&args, color),
         Command::Eval(args) => eval::run(&args, color),
         Command::Test(args) => test::run(&args, color),
+        Command::Serve(args) => serve::run(&args),
+        Command::HashToken(args) => {
+            println!("{}", host::config::hash_token(&args.token));
+            ExitCode::SUCCESS
+        }
     }
 }
 

@@ -1,0 +1,144 @@
+//! Prometheus metrics (`GET /metrics`): requests and latency per route and
+//! policy, evaluation time inside the engine, publishes and withdrawals, and
+//! the decision log's writes. One registry per service (tests run several).
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabels {
+    pub route: String,
+    pub policy: String,
+    pub status: u16,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct LatencyLabels {
+    pub route: String,
+    pub policy: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PolicyLabels {
+    pub policy: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabels {
+    pub policy: String,
+    pub outcome: String,
+}
+
+type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
+
+fn latency_histogram() -> Histogram {
+    // 25 µs … ~0.8 s, doubling.
+    Histogram::new(exponential_buckets(0.000_025, 2.0, 16))
+}
+
+pub struct Metrics {
+    registry: Registry,
+    pub requests: Family<RequestLabels, Counter>,
+    pub latency: HistogramFamily<LatencyLabels>,
+    /// Time inside the engine (encode, run, decode) per evaluation. Fuel is
+    /// not metered (see docs/abi.md); this is the cost measure instead.
+    pub evaluation: HistogramFamily<PolicyLabels>,
+    pub evaluations: Family<OutcomeLabels, Counter>,
+    pub publishes: Family<OutcomeLabels, Counter>,
+    pub withdrawals: Family<PolicyLabels, Counter>,
+    pub decisions_written: Counter,
+    pub decision_queue: Gauge,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Metrics {
+        let mut registry = Registry::with_prefix("yici");
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests by route, policy and status",
+            requests.clone(),
+        );
+        let latency = HistogramFamily::<LatencyLabels>::new_with_constructor(latency_histogram);
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP request latency by route and policy",
+            latency.clone(),
+        );
+        let evaluation = HistogramFamily::<PolicyLabels>::new_with_constructor(latency_histogram);
+        registry.register(
+            "evaluation_duration_seconds",
+            "time inside the engine per evaluation (encode, run, decode)",
+            evaluation.clone(),
+        );
+        let evaluations = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "evaluations",
+            "evaluations by policy and outcome (eligible, ineligible, undetermined, error)",
+            evaluations.clone(),
+        );
+        let publishes = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "publishes",
+            "publish requests by policy and outcome (published, rejected)",
+            publishes.clone(),
+        );
+        let withdrawals = Family::<PolicyLabels, Counter>::default();
+        registry.register(
+            "withdrawals",
+            "withdrawn versions by policy",
+            withdrawals.clone(),
+        );
+        let decisions_written = Counter::default();
+        registry.register(
+            "decisions_written",
+            "decision log records written to the store",
+            decisions_written.clone(),
+        );
+        let decision_queue = Gauge::default();
+        registry.register(
+            "decision_log_queue",
+            "decision log records waiting for the writer",
+            decision_queue.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            latency,
+            evaluation,
+            evaluations,
+            publishes,
+            withdrawals,
+            decisions_written,
+            decision_queue,
+        }
+    }
+}
+
+impl Metrics {
+    /// The text exposition format.
+    pub fn render(&self) -> Result<String, std::fmt::Error> {
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &self.registry)?;
+        Ok(text)
+    }
+
+    pub fn outcome(&self, family: &Family<OutcomeLabels, Counter>, policy: &str, outcome: &str) {
+        family
+            .get_or_create(&OutcomeLabels {
+                policy: policy.to_string(),
+                outcome: outcome.to_string(),
+            })
+            .inc();
+    }
+}

@@ -1,0 +1,178 @@
+//! The store: policy versions (source, artifact, hash, effective date,
+//! status, publisher, time), the publish audit trail, each policy's
+//! scenarios and the decision log.
+//!
+//! Routes only see the [`Store`] trait, so a PostgreSQL store can be added
+//! beside [`sqlite::SqliteStore`] without touching them. Every write that
+//! belongs together (a version, its audit entry and its scenarios) is one
+//! transaction: a publish is stored whole or not at all.
+
+pub mod sqlite;
+
+use async_trait::async_trait;
+use thiserror::Error;
+
+/// What a stored document is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    Policy,
+    Bundle,
+    Catalogue,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Policy => "policy",
+            Kind::Bundle => "bundle",
+            Kind::Catalogue => "catalogue",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Kind> {
+        match text {
+            "policy" => Some(Kind::Policy),
+            "bundle" => Some(Kind::Bundle),
+            "catalogue" => Some(Kind::Catalogue),
+            _ => None,
+        }
+    }
+}
+
+/// Whether a version may be in force. Withdrawn versions stay stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Active,
+    Withdrawn,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Active => "active",
+            Status::Withdrawn => "withdrawn",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Status> {
+        match text {
+            "active" => Some(Status::Active),
+            "withdrawn" => Some(Status::Withdrawn),
+            _ => None,
+        }
+    }
+}
+
+/// One stored version of a policy, a bundle or the catalogue.
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub kind: Kind,
+    pub id: String,
+    pub version: i64,
+    pub department: String,
+    pub title: String,
+    pub source: String,
+    /// The compiled WebAssembly (policies only).
+    pub artifact: Option<Vec<u8>>,
+    /// SHA-256 of the source, hex.
+    pub hash: String,
+    /// `YYYY-MM-DD`.
+    pub effective_from: String,
+    pub status: Status,
+    pub publisher: String,
+    /// Unix microseconds.
+    pub published_at: i64,
+}
+
+/// One line of the audit trail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub at: i64,
+    pub actor: String,
+    /// `seed`, `publish` or `withdraw`.
+    pub action: String,
+    pub id: String,
+    pub version: i64,
+    pub hash: String,
+}
+
+/// A scenario file of a policy, as text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScenarioText {
+    pub policy_id: String,
+    pub name: String,
+    pub toml: String,
+}
+
+/// One logged evaluation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecisionRecord {
+    /// Unix microseconds.
+    pub at: i64,
+    pub policy_id: String,
+    pub version: i64,
+    pub hash: String,
+    pub application_date: String,
+    pub eligibility: String,
+    pub facts_sha256: String,
+    /// The whole request, only when the configuration keeps facts.
+    pub request: Option<String>,
+}
+
+/// A read of the decision log, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct DecisionQuery {
+    /// Only these policies (all when `None`).
+    pub policies: Option<Vec<String>>,
+    /// Unix microseconds; only decisions at or after it.
+    pub since: Option<i64>,
+    pub limit: u32,
+    /// Only decisions whose request was kept.
+    pub with_request: bool,
+}
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("the store failed: {0}")]
+    Database(String),
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug + 'static {
+    /// Every stored document, oldest version first.
+    async fn documents(&self) -> Result<Vec<Document>, StoreError>;
+    /// True when nothing has been stored yet (first start).
+    async fn is_empty(&self) -> Result<bool, StoreError>;
+    /// Stores the first versions and their scenarios in one transaction.
+    async fn seed(
+        &self,
+        documents: &[Document],
+        scenarios: &[ScenarioText],
+    ) -> Result<(), StoreError>;
+    /// Stores a new version with its audit entry and, when given, replaces
+    /// the policy's scenarios; all or nothing. `Conflict` if the version exists.
+    async fn publish(
+        &self,
+        document: &Document,
+        scenarios: Option<&[ScenarioText]>,
+    ) -> Result<(), StoreError>;
+    /// Marks a version withdrawn, with its audit entry.
+    async fn withdraw(
+        &self,
+        kind: Kind,
+        id: &str,
+        version: i64,
+        actor: &str,
+        at: i64,
+    ) -> Result<(), StoreError>;
+    async fn scenarios(&self) -> Result<Vec<ScenarioText>, StoreError>;
+    async fn audit(&self, id: &str) -> Result<Vec<AuditEntry>, StoreError>;
+    async fn append_decisions(&self, records: &[DecisionRecord]) -> Result<(), StoreError>;
+    async fn decisions(&self, query: &DecisionQuery) -> Result<Vec<DecisionRecord>, StoreError>;
+    /// Waits for every write to reach the disk and closes the connections.
+    async fn close(&self);
+}
