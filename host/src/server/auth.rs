@@ -114,9 +114,7 @@ impl FromRequestParts<AppState> for Caller {
             .and_then(|h| h.strip_prefix("Bearer "))
             .map(str::trim)
             .ok_or_else(|| {
-                ApiError::unauthorized(
-                    "the `Authorization` header must be `Bearer <token>`",
-                )
+                ApiError::unauthorized("the `Authorization` header must be `Bearer <token>`")
             })?;
         state
             .tokens

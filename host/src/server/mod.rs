@@ -244,9 +244,10 @@ pub async fn open(config: Config) -> Result<(AppState, Writer), StartError> {
     let documents = store.documents().await?;
     let scenarios = store.scenarios().await?;
     let load_engine = Arc::clone(&engine);
-    let registry = tokio::task::spawn_blocking(move || load_registry(&load_engine, documents, scenarios))
-        .await
-        .map_err(|e| StartError::Engine(e.to_string()))??;
+    let registry =
+        tokio::task::spawn_blocking(move || load_registry(&load_engine, documents, scenarios))
+            .await
+            .map_err(|e| StartError::Engine(e.to_string()))??;
     tracing::info!(
         policies = registry.policies.len(),
         bundles = registry.bundles.len(),
@@ -272,8 +273,13 @@ pub async fn open(config: Config) -> Result<(AppState, Writer), StartError> {
         }
     }
     let metrics = Arc::new(Metrics::default());
-    let (log, writer) = DecisionLog::start(Arc::clone(&store), &config.decision_log, Arc::clone(&metrics));
-    let engine = Arc::try_unwrap(engine).map_err(|_| StartError::Engine("the engine is still shared".into()))?;
+    let (log, writer) = DecisionLog::start(
+        Arc::clone(&store),
+        &config.decision_log,
+        Arc::clone(&metrics),
+    );
+    let engine = Arc::try_unwrap(engine)
+        .map_err(|_| StartError::Engine("the engine is still shared".into()))?;
     let state = AppState {
         inner: Arc::new(Shared {
             config,
@@ -325,35 +331,47 @@ fn seed_documents(engine: &Engine, dir: &Path) -> Result<Option<Seed>, StartErro
         .map(|((_, text), _)| text.clone())
         .ok_or_else(|| seed_error("there is no catalogue (`catalogue.rules`)".into()))?;
     let now = routes::evaluate::now_micros();
-    let document = |kind, id: &str, version, department: &str, title: &str, source: &str| Document {
-        kind,
-        id: id.to_string(),
-        version,
-        department: department.to_string(),
-        title: title.to_string(),
-        source: source.to_string(),
-        artifact: None,
-        hash: rules_dsl::codegen::source_hash(source),
-        effective_from: "0001-01-01".to_string(),
-        status: Status::Active,
-        publisher: "seed".to_string(),
-        published_at: now,
-    };
-    let mut documents = vec![document(Kind::Catalogue, "catalogue", 1, "", "catalogue", &catalogue)];
+    let document =
+        |kind, id: &str, version, department: &str, title: &str, source: &str| Document {
+            kind,
+            id: id.to_string(),
+            version,
+            department: department.to_string(),
+            title: title.to_string(),
+            source: source.to_string(),
+            artifact: None,
+            hash: rules_dsl::codegen::source_hash(source),
+            effective_from: "0001-01-01".to_string(),
+            status: Status::Active,
+            publisher: "seed".to_string(),
+            published_at: now,
+        };
+    let mut documents = vec![document(
+        Kind::Catalogue,
+        "catalogue",
+        1,
+        "",
+        "catalogue",
+        &catalogue,
+    )];
     let mut folders = BTreeMap::new();
     for ((path, text), summary) in files.iter().zip(&checked.files) {
         let Some(id) = &summary.id else { continue };
         if let Some(folder) = path.parent() {
-            folders.insert(std::fs::canonicalize(folder).unwrap_or_else(|_| folder.to_path_buf()), id.clone());
+            folders.insert(
+                std::fs::canonicalize(folder).unwrap_or_else(|_| folder.to_path_buf()),
+                id.clone(),
+            );
         }
         match summary.kind {
             FileKind::Policy => {
-                let compiled = pipeline::compile_policy(engine, &catalogue, text, id).map_err(|p| {
-                    seed_error(match p {
-                        pipeline::SourceProblem::Diagnostics { rendered, .. } => rendered,
-                        pipeline::SourceProblem::Wrong(message) => message,
-                    })
-                })?;
+                let compiled =
+                    pipeline::compile_policy(engine, &catalogue, text, id).map_err(|p| {
+                        seed_error(match p {
+                            pipeline::SourceProblem::Diagnostics { rendered, .. } => rendered,
+                            pipeline::SourceProblem::Wrong(message) => message,
+                        })
+                    })?;
                 let mut doc = document(
                     Kind::Policy,
                     id,
@@ -369,18 +387,31 @@ fn seed_documents(engine: &Engine, dir: &Path) -> Result<Option<Seed>, StartErro
                 documents.push(doc);
             }
             FileKind::Bundle => {
-                let Some(bundle) = built.bundles.get(id) else { continue };
+                let Some(bundle) = built.bundles.get(id) else {
+                    continue;
+                };
                 let plan = bundle.plan();
-                documents.push(document(Kind::Bundle, id, 1, &plan.department, &plan.title, text));
+                documents.push(document(
+                    Kind::Bundle,
+                    id,
+                    1,
+                    &plan.department,
+                    &plan.title,
+                    text,
+                ));
             }
             FileKind::Catalogue | FileKind::Unknown => {}
         }
     }
     let mut scenarios = Vec::new();
     for path in project::find_scenarios(dir).map_err(seed_error)? {
-        let Some(folder) = project::scenario_folder(&path) else { continue };
+        let Some(folder) = project::scenario_folder(&path) else {
+            continue;
+        };
         let folder = std::fs::canonicalize(&folder).unwrap_or(folder);
-        let Some(id) = folders.get(&folder) else { continue };
+        let Some(id) = folders.get(&folder) else {
+            continue;
+        };
         let toml = std::fs::read_to_string(&path)
             .map_err(|e| seed_error(format!("cannot read `{}`: {e}", path.display())))?;
         let name = path
@@ -426,7 +457,9 @@ fn load_registry(
                     .artifact
                     .as_deref()
                     .ok_or_else(|| load_error("it has no artifact".into()))?;
-                let loaded = engine.load(artifact).map_err(|e| load_error(e.to_string()))?;
+                let loaded = engine
+                    .load(artifact)
+                    .map_err(|e| load_error(e.to_string()))?;
                 let effective_day = engine::encode::parse_date(&document.effective_from)
                     .ok_or_else(|| load_error(format!("bad date `{}`", document.effective_from)))?;
                 let mut document = document;
@@ -462,18 +495,27 @@ fn load_registry(
     // Newest version of each bundle, built on the newest active members.
     let mut newest: BTreeMap<String, Document> = BTreeMap::new();
     for bundle in bundles {
-        if newest.get(&bundle.id).is_none_or(|b| b.version < bundle.version) {
+        if newest
+            .get(&bundle.id)
+            .is_none_or(|b| b.version < bundle.version)
+        {
             newest.insert(bundle.id.clone(), bundle);
         }
     }
     for (id, document) in newest {
         let members = bundle_members(&document.source)
             .into_iter()
-            .filter_map(|m| registry.newest_active(&m).map(|v| (m, v.document.source.clone())))
+            .filter_map(|m| {
+                registry
+                    .newest_active(&m)
+                    .map(|v| (m, v.document.source.clone()))
+            })
             .collect::<Vec<_>>();
         match pipeline::build_bundle(engine, &catalogue, &id, &document.source, &members) {
             Ok(built) => {
-                registry.bundles.insert(id, Arc::new(BundleEntry { document, built }));
+                registry
+                    .bundles
+                    .insert(id, Arc::new(BundleEntry { document, built }));
             }
             Err(problem) => {
                 let message = match problem {

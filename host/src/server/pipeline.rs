@@ -81,7 +81,9 @@ pub fn compile_policy(
         }
     }
     let Some(id) = summary.id.as_deref() else {
-        return Err(SourceProblem::Wrong("the source declares no policy id".into()));
+        return Err(SourceProblem::Wrong(
+            "the source declares no policy id".into(),
+        ));
     };
     if id != expected_id {
         return Err(SourceProblem::Wrong(format!(
@@ -134,7 +136,9 @@ pub fn build_bundle(
     ));
     match project::build(engine, &files) {
         Ok(mut built) => built.bundles.remove(bundle_id).ok_or_else(|| {
-            SourceProblem::Wrong(format!("the source of bundle `{bundle_id}` declares no bundle"))
+            SourceProblem::Wrong(format!(
+                "the source of bundle `{bundle_id}` declares no bundle"
+            ))
         }),
         Err(project::ProjectError::Check { sources, checked }) => {
             let errors: Vec<_> = checked

@@ -49,9 +49,7 @@ impl SqliteStore {
             .max_connections(4)
             .connect_with(options)
             .await
-            .map_err(|e| {
-                StoreError::Database(format!("cannot open `{}`: {e}", path.display()))
-            })?;
+            .map_err(|e| StoreError::Database(format!("cannot open `{}`: {e}", path.display())))?;
         MIGRATOR
             .run(&pool)
             .await

@@ -100,7 +100,9 @@ pub async fn list_decisions(
         .collect();
     let policies = match &params.policy {
         Some(policy) if own.contains(policy) => vec![policy.clone()],
-        Some(policy) if registry.policies.contains_key(policy) || registry.bundles.contains_key(policy) => {
+        Some(policy)
+            if registry.policies.contains_key(policy) || registry.bundles.contains_key(policy) =>
+        {
             return Err(ApiError::forbidden(format!(
                 "`{policy}` is not a policy of `{department}`"
             )));

@@ -149,7 +149,9 @@ fn evaluate_one(
     let decision = match result {
         Ok(decision) => decision,
         Err(error) => {
-            state.metrics.outcome(&state.metrics.evaluations, id, "error");
+            state
+                .metrics
+                .outcome(&state.metrics.evaluations, id, "error");
             if !error.is_input_error() {
                 tracing::warn!(policy = id, version = version.document.version, %error, "evaluation failed");
             }
@@ -316,10 +318,9 @@ pub async fn evaluate_bundle(
     let request: EvaluateRequest<'_> = parse_json_borrowed(&body)?;
     let registry = state.registry.load();
     let day = application_day(&request.application_date, "application_date")?;
-    let entry = registry
-        .bundles
-        .get(id.as_str())
-        .ok_or_else(|| ApiError::not_found("unknown_bundle", format!("there is no bundle `{id}`")))?;
+    let entry = registry.bundles.get(id.as_str()).ok_or_else(|| {
+        ApiError::not_found("unknown_bundle", format!("there is no bundle `{id}`"))
+    })?;
     let mut members = Vec::new();
     for member in &entry.built.plan().members {
         let version = registry

@@ -60,7 +60,10 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
-    state.metrics.decision_queue.set(i64::try_from(state.log.queued()).unwrap_or(i64::MAX));
+    state
+        .metrics
+        .decision_queue
+        .set(i64::try_from(state.log.queued()).unwrap_or(i64::MAX));
     let text = state.metrics.render().map_err(ApiError::internal)?;
     Ok((
         [(

@@ -88,7 +88,11 @@ fn today_day() -> i64 {
     (now_micros() / 1_000_000 + 8 * 3600).div_euclid(86_400)
 }
 
-fn summary(registry: &Registry, id: &str, versions: &[Arc<PolicyVersion>]) -> Option<PolicySummary> {
+fn summary(
+    registry: &Registry,
+    id: &str,
+    versions: &[Arc<PolicyVersion>],
+) -> Option<PolicySummary> {
     let newest = versions.last()?;
     Some(PolicySummary {
         id: id.to_string(),
@@ -110,7 +114,10 @@ fn summary(registry: &Registry, id: &str, versions: &[Arc<PolicyVersion>]) -> Op
 
 #[utoipa::path(get, path = "/v1/policies", tag = "policies",
     responses((status = 200, body = Vec<PolicySummary>)), security(("bearer" = [])))]
-pub async fn list_policies(State(state): State<AppState>, _caller: Caller) -> Json<Vec<PolicySummary>> {
+pub async fn list_policies(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> Json<Vec<PolicySummary>> {
     let registry = state.registry.load();
     Json(
         registry
@@ -156,12 +163,18 @@ pub async fn get_policy(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let registry = state.registry.load_full();
-    let versions = registry.policies.get(&id).ok_or_else(|| unknown_policy(&id))?;
+    let versions = registry
+        .policies
+        .get(&id)
+        .ok_or_else(|| unknown_policy(&id))?;
     let summary = summary(&registry, &id, versions).ok_or_else(|| unknown_policy(&id))?;
     let audit = state.store.audit(&id).await?;
     let detail = PolicyDetail {
         summary,
-        versions_list: versions.iter().map(|v| VersionSummary::of(&v.document)).collect(),
+        versions_list: versions
+            .iter()
+            .map(|v| VersionSummary::of(&v.document))
+            .collect(),
         audit: audit
             .into_iter()
             .map(|a| AuditDoc {
@@ -182,7 +195,9 @@ pub async fn get_policy(
 }
 
 fn with_label(mut response: Response, id: &str) -> Response {
-    response.extensions_mut().insert(PolicyLabel(id.to_string()));
+    response
+        .extensions_mut()
+        .insert(PolicyLabel(id.to_string()));
     response
 }
 
@@ -196,7 +211,10 @@ pub async fn list_versions(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let registry = state.registry.load();
-    let versions = registry.policies.get(&id).ok_or_else(|| unknown_policy(&id))?;
+    let versions = registry
+        .policies
+        .get(&id)
+        .ok_or_else(|| unknown_policy(&id))?;
     let list: Vec<VersionSummary> = versions
         .iter()
         .map(|v| VersionSummary::of(&v.document))
@@ -425,8 +443,14 @@ pub async fn publish(
     let body = body?;
     let request: PublishRequest = parse_json(&body)?;
     let result = publish_inner(&state, &caller, &id, request).await;
-    let outcome = if result.is_ok() { "published" } else { "rejected" };
-    state.metrics.outcome(&state.metrics.publishes, &id, outcome);
+    let outcome = if result.is_ok() {
+        "published"
+    } else {
+        "rejected"
+    };
+    state
+        .metrics
+        .outcome(&state.metrics.publishes, &id, outcome);
     result.map(|r| with_label((StatusCode::CREATED, Json(r)).into_response(), &id))
 }
 
@@ -437,7 +461,13 @@ async fn publish_inner(
     request: PublishRequest,
 ) -> Result<PublishResponse, ApiError> {
     // A cheap first answer before compiling: the caller's rights over an existing policy.
-    if let Some(newest) = state.registry.load().policies.get(id).and_then(|v| v.last()) {
+    if let Some(newest) = state
+        .registry
+        .load()
+        .policies
+        .get(id)
+        .and_then(|v| v.last())
+    {
         caller.require_department(&newest.document.department, "publish")?;
     } else {
         caller.department()?;
@@ -545,9 +575,11 @@ async fn publish_inner(
         let current = Arc::clone(&current);
         let id = id.to_string();
         let uploaded = uploaded.clone();
-        tokio::task::spawn_blocking(move || next_registry(&state, &current, &id, versions, uploaded))
-            .await
-            .map_err(ApiError::internal)??
+        tokio::task::spawn_blocking(move || {
+            next_registry(&state, &current, &id, versions, uploaded)
+        })
+        .await
+        .map_err(ApiError::internal)??
     };
     state.store.publish(&document, uploaded.as_deref()).await?;
     state.registry.store(Arc::new(next));
@@ -575,7 +607,10 @@ pub async fn withdraw(
     let version = parse_version(&version)?;
     let _one_at_a_time = state.publishing.lock().await;
     let current = state.registry.load_full();
-    let versions = current.policies.get(&id).ok_or_else(|| unknown_policy(&id))?;
+    let versions = current
+        .policies
+        .get(&id)
+        .ok_or_else(|| unknown_policy(&id))?;
     let found = current.version(&id, version).ok_or_else(|| {
         ApiError::not_found(
             "unknown_version",
@@ -624,7 +659,10 @@ pub async fn withdraw(
         .get_or_create(&super::super::metrics::PolicyLabels { policy: id.clone() })
         .inc();
     tracing::info!(policy = %id, version, by = %caller.name, "withdrawn");
-    Ok(with_label(Json(VersionSummary::of(&document)).into_response(), &id))
+    Ok(with_label(
+        Json(VersionSummary::of(&document)).into_response(),
+        &id,
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -691,7 +729,10 @@ fn outline(decision: &Value) -> Outline {
     };
     Outline {
         version: decision["policy"]["version"].as_i64(),
-        eligibility: decision["eligibility"].as_str().unwrap_or_default().to_string(),
+        eligibility: decision["eligibility"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
         materials: ids("materials", true),
         steps: ids("steps", false),
     }
@@ -748,7 +789,13 @@ pub async fn preview(
 ) -> Result<Response, ApiError> {
     let body = body?;
     let request: PreviewRequest = parse_json(&body)?;
-    if let Some(newest) = state.registry.load().policies.get(&id).and_then(|v| v.last()) {
+    if let Some(newest) = state
+        .registry
+        .load()
+        .policies
+        .get(&id)
+        .and_then(|v| v.last())
+    {
         caller.require_department(&newest.document.department, "preview")?;
     }
     let compiled = compile(&state, &id, request.source).await?;
