@@ -74,7 +74,7 @@ fn key_values(text: &str) -> HashMap<String, String> {
         .collect()
 }
 
-fn get<'a>(map: &'a HashMap<String, f64>, key: &str) -> anyhow::Result<f64> {
+fn get(map: &HashMap<String, f64>, key: &str) -> anyhow::Result<f64> {
     map.get(key)
         .copied()
         .ok_or_else(|| anyhow::anyhow!("no median for `{key}` in the benchmark output"))

@@ -1,13 +1,21 @@
 # The rules of residence_permit.rules in Rego (regorus). Dates are
-# "YYYY-MM-DD" texts; the calendar arithmetic follows rules-dsl/src/calendar.rs:
-# months added are clamped to the month's end, and a 29 February birthday
-# falls on 1 March in common years.
+# "YYYY-MM-DD" texts, read with time.parse_ns and time.date; the calendar
+# arithmetic follows rules-dsl/src/calendar.rs: months added are clamped to
+# the month's end, and a 29 February birthday falls on 1 March in common
+# years. Rules, not functions, hold the derived values, so each is computed
+# once per query.
 package residence_permit
 
 import rego.v1
 
-# "YYYY-MM-DD" → [year, month, day]
-ymd(text) := time.date(time.parse_ns("2006-01-02", text))
+applicant := input.facts.applicant
+
+# [year, month, day]
+today := time.date(time.parse_ns("2006-01-02", input.application_date))
+
+birth := time.date(time.parse_ns("2006-01-02", applicant.birth_date))
+
+registered := time.date(time.parse_ns("2006-01-02", applicant.residence_registered_on))
 
 leap(y) if {
 	y % 4 == 0
@@ -16,59 +24,43 @@ leap(y) if {
 
 leap(y) if y % 400 == 0
 
-days_in_month(y, m) := 29 if {
-	m == 2
-	leap(y)
-}
-
-days_in_month(y, m) := 28 if {
-	m == 2
-	not leap(y)
-}
-
-days_in_month(_, m) := 30 if m in {4, 6, 9, 11}
-
-days_in_month(_, m) := 31 if m in {1, 3, 5, 7, 8, 10, 12}
-
 # A date as the number yyyymmdd, so dates compare as numbers.
 key(y, m, d) := ((y * 100) + m) * 100 + d
 
-# date + n months, clamped to the last day of the month.
-add_months(y, m, d, n) := key(ny, nm, min([d, days_in_month(ny, nm)])) if {
-	total := ((y * 12) + m) + (n - 1)
-	nm := (total % 12) + 1
-	ny := (total - (nm - 1)) / 12
-}
+# The birthday [month, day] this year.
+birthday := [3, 1] if {
+	birth[1] == 2
+	birth[2] == 29
+	not leap(today[0])
+} else := [birth[1], birth[2]]
 
-# The birthday (month, day) in year y.
-birthday(bm, bd, y) := [3, 1] if {
-	bm == 2
-	bd == 29
-	not leap(y)
-} else := [bm, bd]
+# Age in full years (周岁).
+age := (today[0] - birth[0]) - 1 if {
+	key(0, today[1], today[2]) < key(0, birthday[0], birthday[1])
+} else := today[0] - birth[0]
 
-# Age in full years (周岁) on a date.
-age(birth, on) := years if {
-	[by, bm, bd] := ymd(birth)
-	[oy, om, od] := ymd(on)
-	[cm, cd] := birthday(bm, bd, oy)
-	years := (oy - by) - before(key(0, om, od), key(0, cm, cd))
-}
-
-before(a, b) := 1 if a < b
-
-else := 0
-
-applicant := input.facts.applicant
-
-adult if age(applicant.birth_date, input.application_date) >= 16
+adult if age >= 16
 
 away_from_hukou if applicant.hukou_city != "杭州"
 
+# registered + 6 months, clamped to the end of the month.
+months := ((registered[0] * 12) + registered[1]) + 5
+
+new_month := (months % 12) + 1
+
+new_year := (months - (new_month - 1)) / 12
+
+month_days := 29 if {
+	new_month == 2
+	leap(new_year)
+} else := 28 if {
+	new_month == 2
+} else := 30 if {
+	new_month in {4, 6, 9, 11}
+} else := 31
+
 registered_six_months if {
-	[ry, rm, rd] := ymd(applicant.residence_registered_on)
-	[ty, tm, td] := ymd(input.application_date)
-	add_months(ry, rm, rd, 6) <= key(ty, tm, td)
+	key(new_year, new_month, min([registered[2], month_days])) <= key(today[0], today[1], today[2])
 }
 
 # The exception: joining a spouse with Hangzhou hukou waives the six months.

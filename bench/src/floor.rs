@@ -118,7 +118,9 @@ impl Evaluator for Floor {
     }
 
     fn eligible(&mut self, request_json: &[u8]) -> anyhow::Result<bool> {
-        let request: Request<'_> = serde_json::from_slice(request_json)?;
+        // UTF-8 checked once for the whole document, then read as `str`:
+        // faster than `from_slice`, which checks every string by itself.
+        let request: Request<'_> = serde_json::from_str(std::str::from_utf8(request_json)?)?;
         decide(&request)
     }
 }

@@ -2,6 +2,11 @@
 //! `peers` feature only Yici and the floor are checked (so the default test
 //! build checks the data); with it, every peer as well.
 
+#![expect(
+    clippy::expect_used,
+    reason = "the test helper stops the test with its message"
+)]
+
 use bench::{Evaluator, disagreements, documents};
 
 fn check(evaluator: &mut dyn Evaluator) {

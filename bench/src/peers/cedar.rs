@@ -59,7 +59,7 @@ fn relation(relation: Relation) -> &'static str {
 
 /// The request's Cedar context.
 pub fn context(request_json: &[u8]) -> anyhow::Result<Context> {
-    let request: floor::Request<'_> = serde_json::from_slice(request_json)?;
+    let request: floor::Request<'_> = serde_json::from_str(std::str::from_utf8(request_json)?)?;
     let derived = floor::derive(&request)?;
     let a = &request.facts.applicant;
     let mut household = Vec::with_capacity(request.facts.household.members.len());

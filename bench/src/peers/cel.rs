@@ -49,7 +49,8 @@ impl Evaluator for Cel {
     }
 
     fn eligible(&mut self, request_json: &[u8]) -> anyhow::Result<bool> {
-        let mut deserializer = serde_json::Deserializer::from_slice(request_json);
+        let mut deserializer =
+            serde_json::Deserializer::from_str(std::str::from_utf8(request_json)?);
         let request = CelValue.deserialize(&mut deserializer)?;
         deserializer.end()?;
         let mut context = Context::with_env(Arc::clone(&self.env));

@@ -39,7 +39,7 @@ impl Evaluator for Zen {
     }
 
     fn eligible(&mut self, request_json: &[u8]) -> anyhow::Result<bool> {
-        let context: Variable = serde_json::from_slice(request_json)?;
+        let context: Variable = serde_json::from_str(std::str::from_utf8(request_json)?)?;
         match self
             .expression
             .evaluate_with(context, &mut self.vm)
