@@ -472,8 +472,10 @@ async fn publish_inner(
     } else {
         caller.department()?;
     }
+    let started = std::time::Instant::now();
     let source = request.source.clone();
     let compiled = compile(state, id, source).await?;
+    let compiled_after = started.elapsed();
     caller.require_department(&compiled.department, "publish")?;
     let effective_from = match (&request.effective_from, &compiled.effective_from) {
         (Some(given), Some(declared)) if given != declared => {
@@ -583,7 +585,15 @@ async fn publish_inner(
     };
     state.store.publish(&document, uploaded.as_deref()).await?;
     state.registry.store(Arc::new(next));
-    tracing::info!(policy = id, version = document.version, publisher = %document.publisher, hash = %document.hash, "published");
+    tracing::info!(
+        policy = id,
+        version = document.version,
+        publisher = %document.publisher,
+        hash = %document.hash,
+        compile_ms = compiled_after.as_millis() as u64,
+        total_ms = started.elapsed().as_millis() as u64,
+        "published"
+    );
     Ok(PublishResponse {
         version: VersionSummary::of(&document),
         scenarios_run,
