@@ -39,7 +39,8 @@ fn main() -> anyhow::Result<()> {
             let yici = Yici::from_source(&policy(rules, 0), GENERATED_ID)?;
             let request = request(members);
             // The stages timed apart, as the engine's `Session` allows.
-            let (mut encode, mut run, mut decode) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
+            let (mut encode, mut run, mut decode) =
+                (Duration::ZERO, Duration::ZERO, Duration::ZERO);
             let mut rule_results = 0usize;
             for _ in 0..iterations {
                 let mut session = yici.policy().session()?;

@@ -58,11 +58,24 @@ fn main() -> anyhow::Result<()> {
         );
     }
     let after_evaluate = vm_rss_kib()?;
+    // Each loaded policy keeps one ready instance; a second evaluation of the
+    // same policy at the same time needs another one.
+    let second_session = match loaded.first() {
+        Some(policy) => {
+            let _first = policy.session()?;
+            match policy.session() {
+                Ok(_) => "ok".to_string(),
+                Err(error) => format!("fails: {error}"),
+            }
+        }
+        None => "no policy".to_string(),
+    };
     println!("versions: {versions}");
     println!("artifact_bytes_each: {}", artifact_bytes / versions.max(1));
     println!("rss_before_kib: {before}");
     println!("rss_after_load_kib: {after_load}");
     println!("rss_after_evaluate_kib: {after_evaluate}");
     println!("load_ms: {}", load_time.as_millis());
+    println!("second_concurrent_session: {second_session}");
     Ok(())
 }

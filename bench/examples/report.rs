@@ -241,7 +241,8 @@ fn scaling_tables(
          | before loading | {:.1} MiB | |\n\
          | after loading (compiled, one instance each) | {:.1} MiB | {:.0} KiB |\n\
          | after one evaluation each | {:.1} MiB | {:.0} KiB |\n\n\
-         Loading all of them took {} ms.",
+         Loading all of them took {} ms. With all of them loaded, a second evaluation of one \
+         version while a first is running (a second instance): `{}`.",
         number("artifact_bytes_each")?,
         before / 1024.0,
         after_load / 1024.0,
@@ -249,6 +250,9 @@ fn scaling_tables(
         after_evaluate / 1024.0,
         (after_evaluate - before) / versions,
         number("load_ms")?,
+        memory
+            .get("second_concurrent_session")
+            .map_or("not measured", String::as_str),
     );
     Ok(out)
 }
