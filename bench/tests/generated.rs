@@ -1,11 +1,6 @@
 //! The scaling benchmark's generated policies check, compile and accept
 //! their generated requests, and different salts give different artifacts.
 
-#![expect(
-    clippy::expect_used,
-    reason = "the test stops with the setup's message"
-)]
-
 use bench::generated::{GENERATED_ID, policy, request};
 use bench::yici::{Yici, artifact};
 use engine::Eligibility;
