@@ -242,7 +242,7 @@ fn scaling_tables(
          | after loading (compiled, one instance each) | {:.1} MiB | {:.0} KiB |\n\
          | after one evaluation each | {:.1} MiB | {:.0} KiB |\n\n\
          Loading all of them took {} ms. With all of them loaded, a second evaluation of one \
-         version while a first is running (a second instance): `{}`.",
+         version while a first is running (a second instance): `` {} ``.",
         number("artifact_bytes_each")?,
         before / 1024.0,
         after_load / 1024.0,
