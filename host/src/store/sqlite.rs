@@ -306,11 +306,7 @@ impl Store for SqliteStore {
                     .push_bind(&record.facts_sha256)
                     .push_bind(record.request.as_deref());
             });
-            insert
-                .build()
-                .execute(&mut *tx)
-                .await
-                .map_err(database)?;
+            insert.build().execute(&mut *tx).await.map_err(database)?;
         }
         tx.commit().await.map_err(database)
     }
