@@ -55,13 +55,12 @@ impl Engine {
         // reserved; the guard region still turns stray accesses into traps.
         config.memory_reservation(limits.max_memory_bytes.max(65_536));
         config.memory_reservation_for_growth(0);
-        let mut pooling = wasmtime::PoolingAllocationConfig::new();
-        pooling.total_memories(1000);
-        pooling.total_core_instances(1000);
-        pooling.total_tables(0);
-        pooling.table_elements(0);
-        pooling.max_memory_size(usize::try_from(limits.max_memory_bytes).unwrap_or(usize::MAX));
-        config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pooling));
+        // Instances are allocated on demand, not from wasmtime's pooling
+        // allocator: a pool has a fixed total (it was 1,000 instances), and
+        // the service keeps every published version loaded with a ready
+        // instance each. Instantiation is rare anyway: each policy keeps its
+        // own pool of ready instances (`Limits::pool_size`).
+        config.allocation_strategy(wasmtime::InstanceAllocationStrategy::OnDemand);
         let engine =
             wasmtime::Engine::new(&config).map_err(|e| LoadError::Engine(e.to_string()))?;
 
@@ -281,7 +280,13 @@ impl LoadedPolicy {
             Some(ready) => Ok(ready),
             None => self.instantiate().map_err(|e| EvalError::Trap {
                 policy: self.manifest.policy.id.clone(),
-                reason: e.to_string(),
+                reason: match e {
+                    // Already names the policy; say it once.
+                    LoadError::Instantiate { message, .. } => {
+                        format!("a fresh instance could not be made: {message}")
+                    }
+                    other => other.to_string(),
+                },
             }),
         }
     }
