@@ -16,8 +16,9 @@ pub struct ApiError {
     pub message: String,
     /// The JSON path of the offending field, when there is one.
     pub path: Option<String>,
-    /// Extra fields of the body (`diagnostics`, `failures`, …).
-    pub details: Map<String, Value>,
+    /// Extra fields of the body (`diagnostics`, `failures`, …); boxed to
+    /// keep `Result<_, ApiError>` small on the happy path.
+    pub details: Option<Box<Map<String, Value>>>,
 }
 
 impl ApiError {
@@ -27,7 +28,7 @@ impl ApiError {
             code,
             message: message.into(),
             path: None,
-            details: Map::new(),
+            details: None,
         }
     }
 
@@ -40,7 +41,9 @@ impl ApiError {
     }
 
     pub fn with_detail(mut self, key: &str, value: Value) -> ApiError {
-        self.details.insert(key.to_string(), value);
+        self.details
+            .get_or_insert_with(Default::default)
+            .insert(key.to_string(), value);
         self
     }
 
@@ -100,7 +103,7 @@ impl ApiError {
         if let Some(path) = &self.path {
             body.insert("path".into(), json!(path));
         }
-        for (key, value) in &self.details {
+        for (key, value) in self.details.iter().flat_map(|d| d.iter()) {
             body.insert(key.clone(), value.clone());
         }
         Value::Object(body)
