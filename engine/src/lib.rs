@@ -13,6 +13,7 @@ pub mod decision;
 pub mod decode;
 pub mod encode;
 pub mod error;
+mod json;
 mod load;
 pub mod oracle;
 pub mod outcome;

@@ -142,7 +142,10 @@ impl Project {
     pub fn evaluate(&self, id: &str, request_json: &[u8]) -> Result<serde_json::Value, String> {
         if let Some(policy) = self.policies.get(id) {
             let decision = policy.evaluate(request_json).map_err(|e| e.to_string())?;
-            return serde_json::to_value(&decision).map_err(|e| e.to_string());
+            // The service's writer, so the scenario snapshots check its output.
+            let mut json = Vec::new();
+            decision.write_json(&mut json);
+            return serde_json::from_slice(&json).map_err(|e| e.to_string());
         }
         if let Some(bundle) = self.bundles.get(id) {
             let decision = bundle.evaluate(request_json).map_err(|e| e.to_string())?;

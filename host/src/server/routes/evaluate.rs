@@ -169,7 +169,7 @@ fn evaluate_one(
         .outcome(&state.metrics.evaluations, id, eligibility);
     // A decision is 1–3 KB of JSON; one allocation instead of a doubling series.
     let mut body = Vec::with_capacity(4096);
-    serde_json::to_writer(&mut body, &decision).map_err(ApiError::internal)?;
+    decision.write_json(&mut body);
     let record = DecisionRecord {
         at: now_micros(),
         policy_id: id.to_string(),

@@ -1,0 +1,255 @@
+//! The decision as JSON bytes, written directly: the service answers every
+//! evaluation with it. It produces exactly what `serde_json::to_vec` of the
+//! `Serialize` impls gives (the workspace's scenario snapshots are written
+//! with it, and a test compares both on texts that need escaping), but a
+//! text that needs no escaping — nearly all of them: Chinese titles and
+//! citations — is copied in one go instead of serde_json's byte-by-byte
+//! escape loop, which was the largest part of serialising a decision.
+
+use std::io::Write;
+
+use crate::decision::{DayKind, Decision, Eligibility, ProvidedBy, Value};
+use crate::decode::{date_text, money_text};
+
+/// A JSON string. Texts without `"`, `\` or control characters are copied
+/// whole; the rest go through serde_json, so escapes are identical.
+fn string(out: &mut Vec<u8>, text: &str) {
+    if text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.reserve(text.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+    } else {
+        // Writing a `str` into a `Vec` cannot fail.
+        let _ = serde_json::to_writer(&mut *out, text);
+    }
+}
+
+fn key(out: &mut Vec<u8>, name: &str) {
+    string(out, name);
+    out.push(b':');
+}
+
+fn integer(out: &mut Vec<u8>, value: impl itoa::Integer) {
+    let mut buffer = itoa::Buffer::new();
+    out.extend_from_slice(buffer.format(value).as_bytes());
+}
+
+fn strings<'a>(out: &mut Vec<u8>, items: impl IntoIterator<Item = &'a str>) {
+    out.push(b'[');
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        string(out, item);
+    }
+    out.push(b']');
+}
+
+fn value(out: &mut Vec<u8>, value: &Value) {
+    match value {
+        Value::Unknown => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Int(n) => integer(out, *n),
+        Value::Money(fen) => string(out, &money_text(*fen)),
+        Value::Date(days) => string(out, &date_text(*days)),
+        Value::Text(text) => string(out, text),
+        Value::Set(items) => strings(out, items.iter().map(String::as_str)),
+    }
+}
+
+impl Decision<'_> {
+    /// Appends the decision's JSON (compact) to `out`.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"policy\":{\"id\":");
+        string(out, self.policy.id);
+        out.extend_from_slice(b",\"version\":");
+        integer(out, self.policy.version);
+        out.extend_from_slice(b",\"hash\":");
+        string(out, self.policy.hash);
+        out.extend_from_slice(b"},\"application_date\":");
+        // A date is digits and dashes; no escaping needed.
+        let _ = write!(out, "\"{}\"", date_text(self.application_date));
+        out.extend_from_slice(b",\"eligibility\":");
+        out.extend_from_slice(match self.eligibility {
+            Eligibility::Eligible => b"\"eligible\"",
+            Eligibility::Ineligible => b"\"ineligible\"",
+            Eligibility::Undetermined => b"\"undetermined\"",
+        });
+        out.extend_from_slice(b",\"rules\":[");
+        for (i, rule) in self.rules.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"{\"id\":");
+            string(out, rule.id);
+            out.extend_from_slice(b",\"title\":");
+            string(out, rule.title);
+            out.extend_from_slice(b",\"cite\":");
+            match rule.cite {
+                Some(cite) => string(out, cite),
+                None => out.extend_from_slice(b"null"),
+            }
+            out.extend_from_slice(match rule.result {
+                Some(true) => b",\"result\":true}",
+                Some(false) => b",\"result\":false}",
+                None => b",\"result\":null}",
+            });
+        }
+        out.extend_from_slice(b"],\"missing_facts\":");
+        strings(out, self.missing_facts.iter().copied());
+        out.extend_from_slice(b",\"materials\":[");
+        for (i, material) in self.materials.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"{\"id\":");
+            string(out, material.id);
+            out.extend_from_slice(b",\"name\":");
+            string(out, material.name);
+            out.extend_from_slice(b",\"form\":");
+            string(out, material.form);
+            out.extend_from_slice(b",\"copies\":");
+            integer(out, material.copies);
+            out.extend_from_slice(match material.provided_by {
+                ProvidedBy::Applicant => b",\"provided_by\":\"applicant\"",
+                ProvidedBy::Shared => b",\"provided_by\":\"shared\"",
+                ProvidedBy::Commitment => b",\"provided_by\":\"commitment\"",
+            });
+            if let Some(dataset) = material.dataset {
+                out.extend_from_slice(b",\"dataset\":");
+                string(out, dataset);
+            }
+            out.push(b'}');
+        }
+        out.extend_from_slice(b"],\"steps\":[");
+        for (i, step) in self.steps.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"{\"id\":");
+            string(out, step.id);
+            out.extend_from_slice(b",\"title\":");
+            string(out, step.title);
+            out.extend_from_slice(b",\"department\":");
+            string(out, step.department);
+            out.extend_from_slice(b",\"after\":");
+            strings(out, step.after.iter().copied());
+            out.extend_from_slice(b",\"days\":");
+            integer(out, step.days);
+            out.extend_from_slice(match step.day_kind {
+                DayKind::Working => b",\"day_kind\":\"working\"}",
+                DayKind::Natural => b",\"day_kind\":\"natural\"}",
+            });
+        }
+        out.extend_from_slice(b"],\"total_days\":");
+        integer(out, self.total_days);
+        out.extend_from_slice(b",\"values\":{");
+        for (i, (name, reported)) in self.values.0.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            key(out, name);
+            value(out, reported);
+        }
+        out.extend_from_slice(b"}}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decision::{MaterialNeed, PlannedStep, PolicyRef, RuleResult, Values};
+
+    fn decision<'a>(text: &'a str, values: Vec<(&'a str, Value)>) -> Decision<'a> {
+        Decision {
+            policy: PolicyRef {
+                id: text,
+                version: -3,
+                hash: "abc",
+            },
+            application_date: -719_162,
+            eligibility: Eligibility::Undetermined,
+            rules: vec![
+                RuleResult {
+                    id: "a",
+                    title: text,
+                    cite: None,
+                    result: None,
+                },
+                RuleResult {
+                    id: text,
+                    title: "《居住证暂行条例》",
+                    cite: Some(text),
+                    result: Some(false),
+                },
+            ],
+            missing_facts: vec![text, "applicant.x"],
+            materials: vec![
+                MaterialNeed {
+                    id: text,
+                    name: "身份证",
+                    form: "original",
+                    copies: 2,
+                    provided_by: ProvidedBy::Shared,
+                    dataset: Some(text),
+                },
+                MaterialNeed {
+                    id: "b",
+                    name: text,
+                    form: text,
+                    copies: 0,
+                    provided_by: ProvidedBy::Commitment,
+                    dataset: None,
+                },
+            ],
+            steps: vec![PlannedStep {
+                id: text,
+                title: text,
+                department: "hz.x",
+                after: vec![text, "y"],
+                days: u32::MAX,
+                day_kind: DayKind::Natural,
+            }],
+            total_days: 7,
+            values: Values(values),
+        }
+    }
+
+    #[test]
+    fn equals_serde_json_on_every_shape_and_escape() {
+        let texts = [
+            "",
+            "plain",
+            "中文标题（第二条）",
+            "quote \" and backslash \\",
+            "control \u{0} \u{1f} \n \r \t \u{8} \u{c} end",
+            "del \u{7f} and emoji 😀 and \u{2028}",
+        ];
+        for text in texts {
+            let values = vec![
+                ("unknown", Value::Unknown),
+                ("yes", Value::Bool(true)),
+                ("no", Value::Bool(false)),
+                ("int", Value::Int(i64::MIN)),
+                ("money", Value::Money(-1234)),
+                ("date", Value::Date(20_000)),
+                (text, Value::Text(text.to_string())),
+                ("set", Value::Set(vec![text.to_string(), "x".into()])),
+                ("empty", Value::Set(Vec::new())),
+            ];
+            for values in [values, Vec::new()] {
+                let decision = decision(text, values);
+                let mut ours = Vec::new();
+                decision.write_json(&mut ours);
+                let theirs = serde_json::to_vec(&decision).expect("serialises");
+                assert_eq!(
+                    String::from_utf8_lossy(&ours),
+                    String::from_utf8_lossy(&theirs),
+                    "text {text:?}"
+                );
+            }
+        }
+    }
+}
