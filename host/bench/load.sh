@@ -31,14 +31,23 @@ wrk.headers["Authorization"] = "Bearer demo-platform-token"
 local f = io.open("$BODY", "rb"); wrk.body = f:read("*a"); f:close()
 LUA
 
+# The server's CPU time (user + system), in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER/stat"; }
+TICK=$(getconf CLK_TCK)
+
 run() { # name path
+  local before after requests cpu_us
+  before=$(cpu_ticks)
   wrk -t1 -c16 -d"${SECONDS_PER_RUN}s" --latency -s "$LUA" "http://127.0.0.1:$PORT$2" > "/tmp/yici-load-$1.txt"
+  after=$(cpu_ticks)
+  requests=$(awk '/requests in/ {print $1}' "/tmp/yici-load-$1.txt")
+  cpu_us=$(python3 -c "print(round(($after - $before) / $TICK * 1e6 / $requests, 1))")
   local rps p50 p99 errors
   rps=$(awk '/Requests\/sec/ {print $2}' "/tmp/yici-load-$1.txt")
   p50=$(awk '$1 == "50%" {print $2}' "/tmp/yici-load-$1.txt")
   p99=$(awk '$1 == "99%" {print $2}' "/tmp/yici-load-$1.txt")
   errors=$(awk '/Non-2xx/ {print $5}' "/tmp/yici-load-$1.txt"); errors=${errors:-0}
-  echo "$1 $rps $p50 $p99 $errors"
+  echo "$1 $rps $p50 $p99 $errors $cpu_us"
 }
 # Three rounds, alternating, so both endpoints see the same drift of a shared machine;
 # each figure is the median of its three runs.
@@ -55,7 +64,9 @@ floor_p99=$(awk '{print $4}' /tmp/yici-load-floor.rows | tr '\n' ' ')
 eval_p99=$(awk '{print $4}' /tmp/yici-load-evaluate.rows | tr '\n' ' ')
 floor_err=$(awk '{s+=$5} END {print s+0}' /tmp/yici-load-floor.rows)
 eval_err=$(awk '{s+=$5} END {print s+0}' /tmp/yici-load-evaluate.rows)
-ratios=$(paste /tmp/yici-load-floor.rows /tmp/yici-load-evaluate.rows | awk '{printf "%.0f%% ", $7 / $2 * 100}')
+floor_cpu=$(awk '{print $6}' /tmp/yici-load-floor.rows | median)
+eval_cpu=$(awk '{print $6}' /tmp/yici-load-evaluate.rows | median)
+ratios=$(paste /tmp/yici-load-floor.rows /tmp/yici-load-evaluate.rows | awk '{printf "%.0f%% ", $8 / $2 * 100}')
 
 # Publish to in force: versions 3..7 of the residence permit, each a new hash.
 SOURCE=policies/hz-residence-permit/policy.rules
@@ -81,10 +92,10 @@ MEDIAN=$(printf '%s\n' "${TIMES[@]}" | sort -n | sed -n 3p)
 
 ratio=$(python3 -c "print(f'{$eval_rps / $floor_rps * 100:.0f}')")
 cat <<TABLE
-| endpoint (wrk -t1 -c16, 3 × ${SECONDS_PER_RUN} s, alternating) | requests/s (median) | p50 of each run | p99 of each run | non-2xx |
-|---|---:|---:|---:|---:|
-| floor: \`POST /v1/_floor/parse\` (parse the same body) | $floor_rps | $floor_p50 | $floor_p99 | $floor_err |
-| \`POST /v1/policies/hz.residence_permit/evaluate\` | $eval_rps | $eval_p50 | $eval_p99 | $eval_err |
+| endpoint (wrk -t1 -c16, 3 × ${SECONDS_PER_RUN} s, alternating) | requests/s (median) | server CPU per request (median) | p50 of each run | p99 of each run | non-2xx |
+|---|---:|---:|---:|---:|---:|
+| floor: \`POST /v1/_floor/parse\` (parse the same body) | $floor_rps | $floor_cpu µs | $floor_p50 | $floor_p99 | $floor_err |
+| \`POST /v1/policies/hz.residence_permit/evaluate\` | $eval_rps | $eval_cpu µs | $eval_p50 | $eval_p99 | $eval_err |
 
 Evaluate is **${ratio} %** of the floor's requests per second (median over median; the three
 back-to-back pairs: ${ratios}).
