@@ -35,13 +35,13 @@ CREATE TABLE scenarios (
     PRIMARY KEY (policy_id, name)
 );
 
--- Every evaluation. `request` only when the configuration keeps facts.
+-- Every evaluation. `request` only when the configuration keeps facts. The version's hash is
+-- not repeated on every row: it is the hash of (policy_id, version) in `documents`.
 CREATE TABLE decisions (
     seq              INTEGER PRIMARY KEY AUTOINCREMENT,
     at               INTEGER NOT NULL, -- unix microseconds
     policy_id        TEXT    NOT NULL,
     version          INTEGER NOT NULL,
-    hash             TEXT    NOT NULL,
     application_date TEXT    NOT NULL,
     eligibility      TEXT    NOT NULL,
     facts_sha256     TEXT    NOT NULL,

@@ -291,7 +291,10 @@ async fn publish_preview_and_withdraw() {
         let (_, logged) = client
             .json("GET", "/v1/decisions", PUBLIC_SECURITY, None)
             .await;
-        if logged.as_array().is_some_and(|l| !l.is_empty()) {
+        if let Some(first) = logged.as_array().and_then(|l| l.first()) {
+            // The log keeps the version; its hash comes from the stored version.
+            assert_eq!(first["hash"], before["policy"]["hash"], "{first}");
+            assert_eq!(first["version"], 2);
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;

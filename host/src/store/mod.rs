@@ -111,6 +111,8 @@ pub struct DecisionRecord {
     pub at: i64,
     pub policy_id: String,
     pub version: i64,
+    /// The version's hash: filled when the log is read (from the stored
+    /// version); not stored again with every record.
     pub hash: String,
     pub application_date: String,
     pub eligibility: String,

@@ -293,17 +293,17 @@ impl Store for SqliteStore {
         let mut tx = self.pool.begin().await.map_err(database)?;
         for chunk in records.chunks(ROWS_PER_STATEMENT) {
             let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-                "INSERT INTO decisions (at, policy_id, version, hash, application_date, \
+                "INSERT INTO decisions (at, policy_id, version, application_date, \
                  eligibility, facts_sha256, request) ",
             );
             insert.push_values(chunk, |mut row, record| {
+                // `&str`, not `&String`: sqlx then borrows the text instead of copying it.
                 row.push_bind(record.at)
-                    .push_bind(&record.policy_id)
+                    .push_bind(record.policy_id.as_str())
                     .push_bind(record.version)
-                    .push_bind(&record.hash)
-                    .push_bind(&record.application_date)
-                    .push_bind(&record.eligibility)
-                    .push_bind(&record.facts_sha256)
+                    .push_bind(record.application_date.as_str())
+                    .push_bind(record.eligibility.as_str())
+                    .push_bind(record.facts_sha256.as_str())
                     .push_bind(record.request.as_deref());
             });
             insert.build().execute(&mut *tx).await.map_err(database)?;
@@ -313,13 +313,15 @@ impl Store for SqliteStore {
 
     async fn decisions(&self, query: &DecisionQuery) -> Result<Vec<DecisionRecord>, StoreError> {
         let rows = sqlx::query(
-            "SELECT at, policy_id, version, hash, application_date, eligibility, facts_sha256,
-                    request
-             FROM decisions
-             WHERE (?1 IS NULL OR policy_id IN (SELECT value FROM json_each(?1)))
-               AND (?2 IS NULL OR at >= ?2)
-               AND (?3 = 0 OR request IS NOT NULL)
-             ORDER BY seq DESC
+            "SELECT l.at, l.policy_id, l.version, COALESCE(d.hash, '') AS hash, l.application_date,
+                    l.eligibility, l.facts_sha256, l.request
+             FROM decisions l
+             LEFT JOIN documents d
+               ON d.kind IN ('policy', 'bundle') AND d.id = l.policy_id AND d.version = l.version
+             WHERE (?1 IS NULL OR l.policy_id IN (SELECT value FROM json_each(?1)))
+               AND (?2 IS NULL OR l.at >= ?2)
+               AND (?3 = 0 OR l.request IS NOT NULL)
+             ORDER BY l.seq DESC
              LIMIT ?4",
         )
         .bind(

@@ -174,7 +174,7 @@ fn evaluate_one(
         at: now_micros(),
         policy_id: id.to_string(),
         version: version.document.version,
-        hash: version.document.hash.clone(),
+        hash: String::new(), // the store knows it from the version
         application_date: date.to_string(),
         eligibility: eligibility.to_string(),
         facts_sha256: hex::encode(Sha256::digest(facts.get().as_bytes())),
@@ -349,7 +349,7 @@ pub async fn evaluate_bundle(
             at: now_micros(),
             policy_id: id.clone(),
             version: entry.document.version,
-            hash: entry.document.hash.clone(),
+            hash: String::new(), // the store knows it from the version
             application_date: request.application_date.to_string(),
             eligibility: eligibility.to_string(),
             facts_sha256: hex::encode(Sha256::digest(request.facts.get().as_bytes())),
