@@ -15,9 +15,9 @@ use crate::decode::{date_text, money_text};
 /// whole; the rest go through serde_json, so escapes are identical.
 fn string(out: &mut Vec<u8>, text: &str) {
     // A fold without early exit, so the compiler checks many bytes at once.
-    let needs_escape = text
-        .bytes()
-        .fold(false, |any, b| any | (b < 0x20) | (b == b'"') | (b == b'\\'));
+    let needs_escape = text.bytes().fold(false, |any, b| {
+        any | (b < 0x20) | (b == b'"') | (b == b'\\')
+    });
     if !needs_escape {
         out.reserve(text.len() + 2);
         out.push(b'"');
@@ -27,6 +27,31 @@ fn string(out: &mut Vec<u8>, text: &str) {
         // Writing a `str` into a `Vec` cannot fail.
         let _ = serde_json::to_writer(&mut *out, text);
     }
+}
+
+/// Whether any byte is a control character, `"` or `\`, eight bytes at a
+/// time (the classic "has a zero / a smaller byte" word tricks). A word
+/// trick may also flag a clean word after a real hit in it; that only sends
+/// the text down the exact path.
+fn needs_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+    let mut words = bytes.chunks_exact(8);
+    let mut found = 0;
+    for word in &mut words {
+        let mut eight = [0u8; 8];
+        eight.copy_from_slice(word);
+        let v = u64::from_le_bytes(eight);
+        found |= v.wrapping_sub(ONES * 0x20) & !v & HIGHS // a byte below 0x20
+            | has_zero(v ^ (ONES * u64::from(b'"')))
+            | has_zero(v ^ (ONES * u64::from(b'\\')));
+    }
+    found != 0
+        || words
+            .remainder()
+            .iter()
+            .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
 }
 
 fn key(out: &mut Vec<u8>, name: &str) {
@@ -218,6 +243,26 @@ mod tests {
             }],
             total_days: 7,
             values: Values(values),
+        }
+    }
+
+    #[test]
+    fn needs_escape_finds_every_escape_at_every_position() {
+        for length in 0..24 {
+            for position in 0..length {
+                for special in [b'"', b'\\', 0x00, 0x1f, b'\n'] {
+                    let mut bytes = vec![b'a'; length];
+                    bytes[position] = special;
+                    assert!(needs_escape(&bytes), "{bytes:?}");
+                }
+            }
+            assert!(!needs_escape(&vec![b'a'; length]));
+            assert!(!needs_escape(
+                "中文标题，《条例》第二条".repeat(length).as_bytes()
+            ));
+            assert!(!needs_escape(&vec![0x20; length]));
+            assert!(!needs_escape(&vec![0x7f; length]));
+            assert!(!needs_escape(&vec![0xff; length]));
         }
     }
 
