@@ -14,11 +14,7 @@ use crate::decode::{date_text, money_text};
 /// A JSON string. Texts without `"`, `\` or control characters are copied
 /// whole; the rest go through serde_json, so escapes are identical.
 fn string(out: &mut Vec<u8>, text: &str) {
-    // A fold without early exit, so the compiler checks many bytes at once.
-    let needs_escape = text.bytes().fold(false, |any, b| {
-        any | (b < 0x20) | (b == b'"') | (b == b'\\')
-    });
-    if !needs_escape {
+    if !needs_escape(text.as_bytes()) {
         out.reserve(text.len() + 2);
         out.push(b'"');
         out.extend_from_slice(text.as_bytes());
