@@ -229,6 +229,13 @@ impl Config {
         if self.decision_log.queue_capacity == 0 {
             problems.push("`decision_log.queue_capacity` must be at least 1".into());
         }
+        if self.decision_log.flush_interval_ms == 0 || self.decision_log.flush_interval_ms > 60_000
+        {
+            problems.push(format!(
+                "`decision_log.flush_interval_ms` is {}; give 1 to 60000",
+                self.decision_log.flush_interval_ms
+            ));
+        }
         if self.decision_log.batch_size == 0 {
             problems.push("`decision_log.batch_size` must be at least 1".into());
         }

@@ -80,41 +80,55 @@ async fn write_batches(
     flush_interval: Duration,
     metrics: Arc<Metrics>,
 ) {
+    // The writer polls the queue every `flush_interval` instead of waiting
+    // on it: a task parked on the channel would be woken (a cross-thread
+    // wake-up) by nearly every evaluation; polling drains thousands per wake.
     let mut batch = Vec::with_capacity(batch_size);
+    let mut ticker = tokio::time::interval(flush_interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        tokio::select! {
-            received = receiver.recv_many(&mut batch, batch_size) => {
-                if received == 0 {
-                    break;
-                }
-                // Give a busy service a moment to fill the batch.
-                if batch.len() < batch_size {
-                    let deadline = tokio::time::sleep(flush_interval);
-                    tokio::pin!(deadline);
-                    while batch.len() < batch_size {
-                        let room = batch_size - batch.len();
-                        tokio::select! {
-                            more = receiver.recv_many(&mut batch, room) => {
-                                if more == 0 { break; }
-                            }
-                            () = &mut deadline => break,
-                        }
-                    }
-                }
-                write(&*store, &mut batch, &metrics).await;
-            }
-            changed = shutdown.changed() => {
-                if changed.is_err() || *shutdown.borrow() {
-                    receiver.close();
-                    while receiver.recv_many(&mut batch, batch_size).await > 0 {
-                        write(&*store, &mut batch, &metrics).await;
-                    }
+        let stopping = tokio::select! {
+            _ = ticker.tick() => false,
+            changed = shutdown.changed() => changed.is_err() || *shutdown.borrow(),
+        };
+        if stopping {
+            // No request is in flight any more: take what is queued and stop.
+            receiver.close();
+        }
+        let disconnected = drain(&*store, &mut receiver, &mut batch, batch_size, &metrics).await;
+        if stopping || disconnected {
+            break;
+        }
+    }
+}
+
+/// Writes everything queued now, `batch_size` records per transaction.
+/// True when every sender is gone (or the queue is closed) and it is empty.
+async fn drain(
+    store: &dyn Store,
+    receiver: &mut mpsc::Receiver<DecisionRecord>,
+    batch: &mut Vec<DecisionRecord>,
+    batch_size: usize,
+    metrics: &Metrics,
+) -> bool {
+    loop {
+        let mut disconnected = false;
+        while batch.len() < batch_size {
+            match receiver.try_recv() {
+                Ok(record) => batch.push(record),
+                Err(mpsc::error::TryRecvError::Empty) => break,
+                Err(mpsc::error::TryRecvError::Disconnected) => {
+                    disconnected = true;
                     break;
                 }
             }
         }
+        let full = batch.len() == batch_size;
+        write(store, batch, metrics).await;
+        if !full {
+            return disconnected;
+        }
     }
-    write(&*store, &mut batch, &metrics).await;
 }
 
 /// Writes and empties `batch`, retrying a failing store a few times.
