@@ -115,6 +115,13 @@ async fn replace_scenarios(
         .execute(&mut *tx)
         .await
         .map_err(database)?;
+    insert_scenarios(tx, scenarios).await
+}
+
+async fn insert_scenarios(
+    tx: &mut sqlx::SqliteConnection,
+    scenarios: &[ScenarioText],
+) -> Result<(), StoreError> {
     for scenario in scenarios {
         sqlx::query("INSERT INTO scenarios (policy_id, name, toml) VALUES (?, ?, ?)")
             .bind(&scenario.policy_id)
@@ -181,15 +188,7 @@ impl Store for SqliteStore {
         for document in documents {
             insert_document(&mut tx, document, "seed").await?;
         }
-        for scenario in scenarios {
-            sqlx::query("INSERT INTO scenarios (policy_id, name, toml) VALUES (?, ?, ?)")
-                .bind(&scenario.policy_id)
-                .bind(&scenario.name)
-                .bind(&scenario.toml)
-                .execute(&mut *tx)
-                .await
-                .map_err(database)?;
-        }
+        insert_scenarios(&mut tx, scenarios).await?;
         tx.commit().await.map_err(database)
     }
 

@@ -120,6 +120,39 @@ fn kept_request(date: &str, facts: &RawValue, shared: &[Cow<'_, str>]) -> String
     )
 }
 
+fn eligibility_text(eligibility: engine::Eligibility) -> &'static str {
+    match eligibility {
+        engine::Eligibility::Eligible => "eligible",
+        engine::Eligibility::Ineligible => "ineligible",
+        engine::Eligibility::Undetermined => "undetermined",
+    }
+}
+
+/// The decision log's record of one evaluation.
+fn log_record(
+    state: &AppState,
+    (id, version): (&str, i64),
+    date: &str,
+    facts: &RawValue,
+    shared: &[Cow<'_, str>],
+    eligibility: &str,
+) -> DecisionRecord {
+    DecisionRecord {
+        at: now_micros(),
+        policy_id: id.to_string(),
+        version,
+        hash: String::new(), // the store knows it from the version
+        application_date: date.to_string(),
+        eligibility: eligibility.to_string(),
+        facts_sha256: hex::encode(Sha256::digest(facts.get().as_bytes())),
+        request: state
+            .config
+            .decision_log
+            .keep_facts
+            .then(|| kept_request(date, facts, shared)),
+    }
+}
+
 /// Evaluates one application: the decision as JSON bytes.
 fn evaluate_one(
     state: &AppState,
@@ -159,31 +192,21 @@ fn evaluate_one(
             return Err(ApiError::from_eval(&error, path_prefix));
         }
     };
-    let eligibility = match decision.eligibility {
-        engine::Eligibility::Eligible => "eligible",
-        engine::Eligibility::Ineligible => "ineligible",
-        engine::Eligibility::Undetermined => "undetermined",
-    };
+    let eligibility = eligibility_text(decision.eligibility);
     state
         .metrics
         .outcome(&state.metrics.evaluations, id, eligibility);
     // A decision is 1–3 KB of JSON; one allocation instead of a doubling series.
     let mut body = Vec::with_capacity(4096);
     decision.write_json(&mut body);
-    let record = DecisionRecord {
-        at: now_micros(),
-        policy_id: id.to_string(),
-        version: version.document.version,
-        hash: String::new(), // the store knows it from the version
-        application_date: date.to_string(),
-        eligibility: eligibility.to_string(),
-        facts_sha256: hex::encode(Sha256::digest(facts.get().as_bytes())),
-        request: state
-            .config
-            .decision_log
-            .keep_facts
-            .then(|| kept_request(date, facts, shared)),
-    };
+    let record = log_record(
+        state,
+        (id, version.document.version),
+        date,
+        facts,
+        shared,
+        eligibility,
+    );
     Ok((body, record))
 }
 
@@ -334,33 +357,19 @@ pub async fn evaluate_bundle(
     let decision = bundle
         .evaluate(&body)
         .map_err(|error| ApiError::from_eval(&error, ""))?;
-    let eligibility = match decision.eligibility {
-        engine::Eligibility::Eligible => "eligible",
-        engine::Eligibility::Ineligible => "ineligible",
-        engine::Eligibility::Undetermined => "undetermined",
-    };
+    let eligibility = eligibility_text(decision.eligibility);
     state
         .metrics
         .outcome(&state.metrics.evaluations, &id, eligibility);
     let json = serde_json::to_vec(&decision).map_err(ApiError::internal)?;
-    state
-        .log
-        .record(DecisionRecord {
-            at: now_micros(),
-            policy_id: id.clone(),
-            version: entry.document.version,
-            hash: String::new(), // the store knows it from the version
-            application_date: request.application_date.to_string(),
-            eligibility: eligibility.to_string(),
-            facts_sha256: hex::encode(Sha256::digest(request.facts.get().as_bytes())),
-            request: state.config.decision_log.keep_facts.then(|| {
-                kept_request(
-                    &request.application_date,
-                    request.facts,
-                    &request.shared_available,
-                )
-            }),
-        })
-        .await;
+    let record = log_record(
+        &state,
+        (&id, entry.document.version),
+        &request.application_date,
+        request.facts,
+        &request.shared_available,
+        eligibility,
+    );
+    state.log.record(record).await;
     Ok(json_response(json, &id))
 }
