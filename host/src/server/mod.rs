@@ -297,11 +297,14 @@ pub async fn open(config: Config) -> Result<(AppState, Writer), StartError> {
 
 /// The departments the catalogue declares (for checking the configured tokens).
 fn catalogue_departments(source: &str) -> Vec<String> {
-    source
-        .lines()
-        .filter_map(|line| line.strip_prefix("department "))
-        .filter_map(|rest| rest.split_whitespace().next())
-        .map(str::to_string)
+    rules_dsl::syntax::parse(source)
+        .file
+        .items
+        .iter()
+        .filter_map(|item| match &item.kind {
+            rules_dsl::syntax::ast::ItemKind::Department { id, .. } => Some(id.text.clone()),
+            _ => None,
+        })
         .collect()
 }
 
