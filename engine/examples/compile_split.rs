@@ -41,7 +41,13 @@ fn main() {
         let codegen = t1.elapsed();
         // For comparison: wasmtime's default configuration, outside the timed pipeline.
         let mut config = wasmtime::Config::new();
-        config.cranelift_opt_level(wasmtime::OptLevel::Speed);
+        config.cranelift_opt_level(match std::env::var("OPT").as_deref() {
+            Ok("none") => wasmtime::OptLevel::None,
+            _ => wasmtime::OptLevel::Speed,
+        });
+        if std::env::var("REGALLOC").as_deref() == Ok("single_pass") {
+            config.cranelift_regalloc_algorithm(wasmtime::RegallocAlgorithm::SinglePass);
+        }
         let bare = wasmtime::Engine::new(&config).expect("engine");
         let t_module = Instant::now();
         let module = wasmtime::Module::new(&bare, &artifact.wasm).expect("module");

@@ -1,6 +1,7 @@
 //! The embedded store: one SQLite file in the data directory, WAL mode,
 //! migrations from `host/migrations/` applied at open.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -286,71 +287,303 @@ impl Store for SqliteStore {
         if records.is_empty() {
             return Ok(());
         }
-        // One multi-row INSERT per chunk: each statement is a round trip to
-        // SQLite's worker thread, so rows per statement is what makes the log cheap.
-        const ROWS_PER_STATEMENT: usize = 500; // 8 binds a row, far below SQLite's 32,766
+        // One row per policy, its records one JSON text (see
+        // migrations/0002_decision_batches.sql): the cost of a row is paid
+        // once for hundreds of records.
+        let mut by_policy: Vec<(&str, Vec<&DecisionRecord>)> = Vec::new();
+        for record in records {
+            match by_policy.iter_mut().find(|(id, _)| *id == record.policy_id) {
+                Some((_, list)) => list.push(record),
+                None => by_policy.push((&record.policy_id, vec![record])),
+            }
+        }
         let mut tx = self.pool.begin().await.map_err(database)?;
-        for chunk in records.chunks(ROWS_PER_STATEMENT) {
-            let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-                "INSERT INTO decisions (at, policy_id, version, application_date, \
-                 eligibility, facts_sha256, request) ",
-            );
-            insert.push_values(chunk, |mut row, record| {
-                // `&str`, not `&String`: sqlx then borrows the text instead of copying it.
-                row.push_bind(record.at)
-                    .push_bind(record.policy_id.as_str())
-                    .push_bind(record.version)
-                    .push_bind(record.application_date.as_str())
-                    .push_bind(record.eligibility.as_str())
-                    .push_bind(record.facts_sha256.as_str())
-                    .push_bind(record.request.as_deref());
-            });
-            insert.build().execute(&mut *tx).await.map_err(database)?;
+        for (policy_id, list) in by_policy {
+            let mut text = Vec::with_capacity(list.len() * 140);
+            text.push(b'[');
+            let (mut first_at, mut last_at, mut kept) = (i64::MAX, i64::MIN, 0_i64);
+            for (index, record) in list.iter().enumerate() {
+                if index > 0 {
+                    text.push(b',');
+                }
+                first_at = first_at.min(record.at);
+                last_at = last_at.max(record.at);
+                kept += i64::from(record.request.is_some());
+                let row = (
+                    record.at,
+                    record.version,
+                    record.application_date.as_str(),
+                    record.eligibility.as_str(),
+                    record.facts_sha256.as_str(),
+                    record.request.as_deref(),
+                );
+                serde_json::to_writer(&mut text, &row)
+                    .map_err(|e| StoreError::Database(format!("a log record: {e}")))?;
+            }
+            text.push(b']');
+            let text = String::from_utf8(text)
+                .map_err(|e| StoreError::Database(format!("a log record: {e}")))?;
+            sqlx::query(
+                "INSERT INTO decision_batches (policy_id, first_at, last_at, count, kept, records)
+                 VALUES (?, ?, ?, ?, ?, ?)",
+            )
+            .bind(policy_id)
+            .bind(first_at)
+            .bind(last_at)
+            .bind(list.len() as i64)
+            .bind(kept)
+            .bind(text)
+            .execute(&mut *tx)
+            .await
+            .map_err(database)?;
         }
         tx.commit().await.map_err(database)
     }
 
     async fn decisions(&self, query: &DecisionQuery) -> Result<Vec<DecisionRecord>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT l.at, l.policy_id, l.version, COALESCE(d.hash, '') AS hash, l.application_date,
-                    l.eligibility, l.facts_sha256, l.request
-             FROM decisions l
-             LEFT JOIN documents d
-               ON d.kind IN ('policy', 'bundle') AND d.id = l.policy_id AND d.version = l.version
-             WHERE (?1 IS NULL OR l.policy_id IN (SELECT value FROM json_each(?1)))
-               AND (?2 IS NULL OR l.at >= ?2)
-               AND (?3 = 0 OR l.request IS NOT NULL)
-             ORDER BY l.seq DESC
-             LIMIT ?4",
+        let limit = query.limit as usize;
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let policies = query
+            .policies
+            .as_ref()
+            .map(|p| serde_json::to_string(p).unwrap_or_else(|_| "[]".into()));
+        // Batches newest first, a page at a time. Batches of one write overlap
+        // in time (one per policy), so reading stops only at a batch whose
+        // newest record is older than the `limit`-th newest record found.
+        let mut found: Vec<DecisionRecord> = Vec::new();
+        let mut before = i64::MAX;
+        'pages: loop {
+            let rows = sqlx::query(
+                "SELECT seq, policy_id, last_at, records FROM decision_batches
+                 WHERE seq < ?1
+                   AND (?2 IS NULL OR policy_id IN (SELECT value FROM json_each(?2)))
+                   AND (?3 IS NULL OR last_at >= ?3)
+                   AND (?4 = 0 OR kept > 0)
+                 ORDER BY seq DESC
+                 LIMIT 16",
+            )
+            .bind(before)
+            .bind(policies.as_deref())
+            .bind(query.since)
+            .bind(query.with_request)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(database)?;
+            if rows.is_empty() {
+                break;
+            }
+            for row in rows {
+                before = row.get("seq");
+                let last_at: i64 = row.get("last_at");
+                if found.len() >= limit && found.get(limit - 1).is_some_and(|r| last_at < r.at) {
+                    break 'pages;
+                }
+                let policy_id: String = row.get("policy_id");
+                let text: &str = row.get("records");
+                let records: Vec<StoredRecord> = serde_json::from_str(text).map_err(|e| {
+                    StoreError::Database(format!("a decision log batch of `{policy_id}`: {e}"))
+                })?;
+                for (at, version, application_date, eligibility, facts_sha256, request) in records {
+                    if query.since.is_some_and(|since| at < since)
+                        || (query.with_request && request.is_none())
+                    {
+                        continue;
+                    }
+                    found.push(DecisionRecord {
+                        at,
+                        policy_id: policy_id.clone(),
+                        version,
+                        hash: String::new(),
+                        application_date,
+                        eligibility,
+                        facts_sha256,
+                        request,
+                    });
+                }
+                // Newest first; stable, so records of one time keep their order reversed.
+                found.sort_by(|a, b| b.at.cmp(&a.at));
+            }
+        }
+        found.truncate(limit);
+        // The versions' hashes, joined here rather than stored with every record.
+        let hashes: HashMap<(String, i64), String> = sqlx::query(
+            "SELECT id, version, hash FROM documents WHERE kind IN ('policy', 'bundle')",
         )
-        .bind(
-            query
-                .policies
-                .as_ref()
-                .map(|p| serde_json::to_string(p).unwrap_or_else(|_| "[]".into())),
-        )
-        .bind(query.since)
-        .bind(query.with_request)
-        .bind(i64::from(query.limit))
         .fetch_all(&self.pool)
         .await
-        .map_err(database)?;
-        Ok(rows
-            .into_iter()
-            .map(|row| DecisionRecord {
-                at: row.get("at"),
-                policy_id: row.get("policy_id"),
-                version: row.get("version"),
-                hash: row.get("hash"),
-                application_date: row.get("application_date"),
-                eligibility: row.get("eligibility"),
-                facts_sha256: row.get("facts_sha256"),
-                request: row.get("request"),
-            })
-            .collect())
+        .map_err(database)?
+        .into_iter()
+        .map(|row| ((row.get("id"), row.get("version")), row.get("hash")))
+        .collect();
+        for record in &mut found {
+            if let Some(hash) = hashes.get(&(record.policy_id.clone(), record.version)) {
+                record.hash.clone_from(hash);
+            }
+        }
+        Ok(found)
     }
 
     async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// One record inside a `decision_batches` row: at, version, application
+/// date, eligibility, facts hash, request.
+type StoredRecord = (i64, i64, String, String, String, Option<String>);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(policy: &str, at: i64, kept: bool) -> DecisionRecord {
+        DecisionRecord {
+            at,
+            policy_id: policy.into(),
+            version: 1,
+            hash: String::new(),
+            application_date: "2026-01-15".into(),
+            eligibility: if at % 2 == 0 {
+                "eligible"
+            } else {
+                "ineligible"
+            }
+            .into(),
+            facts_sha256: format!("{at:064x}"),
+            request: kept.then(|| format!("{{\"n\":{at}}}")),
+        }
+    }
+
+    fn ats(records: &[DecisionRecord]) -> Vec<(String, i64)> {
+        records
+            .iter()
+            .map(|r| (r.policy_id.clone(), r.at))
+            .collect()
+    }
+
+    /// Batches of two policies written by three writes read back newest
+    /// first across policies, filtered and limited like the old row table.
+    #[tokio::test]
+    async fn the_log_reads_back_newest_first_across_batches() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = SqliteStore::open(dir.path()).await.expect("store");
+        // Interleaved policies within each write; times increase overall.
+        let writes = [
+            vec![
+                record("a", 1, false),
+                record("b", 2, true),
+                record("a", 3, true),
+            ],
+            vec![record("b", 4, false), record("a", 5, false)],
+            vec![
+                record("a", 6, true),
+                record("b", 7, false),
+                record("b", 8, true),
+            ],
+        ];
+        for write in &writes {
+            store.append_decisions(write).await.expect("append");
+        }
+        let all = store
+            .decisions(&DecisionQuery {
+                limit: 100,
+                ..Default::default()
+            })
+            .await
+            .expect("read");
+        let expected: Vec<(String, i64)> = (1..=8)
+            .rev()
+            .map(|at| {
+                (
+                    if [2, 4, 7, 8].contains(&at) { "b" } else { "a" }.to_string(),
+                    at,
+                )
+            })
+            .collect();
+        assert_eq!(ats(&all), expected);
+        assert_eq!(
+            all[0],
+            record("b", 8, true),
+            "fields survive the round trip"
+        );
+
+        let newest_three = store
+            .decisions(&DecisionQuery {
+                limit: 3,
+                ..Default::default()
+            })
+            .await
+            .expect("read");
+        assert_eq!(ats(&newest_three), expected[..3].to_vec());
+
+        let a_since_3_kept = store
+            .decisions(&DecisionQuery {
+                policies: Some(vec!["a".into()]),
+                since: Some(3),
+                limit: 10,
+                with_request: true,
+            })
+            .await
+            .expect("read");
+        assert_eq!(ats(&a_since_3_kept), vec![("a".into(), 6), ("a".into(), 3)]);
+
+        let none = store
+            .decisions(&DecisionQuery {
+                policies: Some(vec!["c".into()]),
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .expect("read");
+        assert!(none.is_empty());
+        store.close().await;
+    }
+
+    /// A store created before the log was batched keeps its records.
+    #[tokio::test]
+    async fn the_batches_migration_keeps_old_records() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("yici.db");
+        let options = SqliteConnectOptions::from_str("sqlite:")
+            .expect("options")
+            .filename(&path)
+            .create_if_missing(true);
+        let pool = SqlitePool::connect_with(options).await.expect("pool");
+        let mut first_only = sqlx::migrate::Migrator::new(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/migrations"
+        )))
+        .await
+        .expect("migrations");
+        first_only.migrations = first_only.migrations[..1].to_vec().into();
+        first_only.run(&pool).await.expect("0001");
+        for at in [10_i64, 20] {
+            sqlx::query(
+                "INSERT INTO decisions (at, policy_id, version, application_date, eligibility, \
+                 facts_sha256, request) VALUES (?, 'a', 1, '2026-01-15', 'eligible', 'ff', ?)",
+            )
+            .bind(at)
+            .bind((at == 20).then_some("{}"))
+            .execute(&pool)
+            .await
+            .expect("old row");
+        }
+        pool.close().await;
+
+        let store = SqliteStore::open(dir.path()).await.expect("store migrates");
+        let records = store
+            .decisions(&DecisionQuery {
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .expect("read");
+        assert_eq!(ats(&records), vec![("a".into(), 20), ("a".into(), 10)]);
+        assert_eq!(records[0].request.as_deref(), Some("{}"));
+        assert_eq!(records[1].request, None);
+        assert_eq!(records[1].facts_sha256, "ff");
+        store.close().await;
     }
 }
