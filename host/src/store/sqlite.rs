@@ -403,7 +403,7 @@ impl Store for SqliteStore {
                     });
                 }
                 // Newest first; stable, so records of one time keep their order reversed.
-                found.sort_by(|a, b| b.at.cmp(&a.at));
+                found.sort_by_key(|r| std::cmp::Reverse(r.at));
             }
         }
         found.truncate(limit);
