@@ -1,11 +1,13 @@
 //! Evaluation and compilation benchmarks. Run:
 //! `cargo bench -p engine --bench evaluate`. Figures: docs/benchmarks.md.
 //!
-//! - `compile/*`: source → checked → WebAssembly → a ready wasmtime module,
-//!   for generated policies of 20, 200 and 2,000 rules (fresh bytes every
-//!   iteration, so the engine's cache never answers).
+//! - `compile_to_ready_module/*`: source → checked → WebAssembly → a module
+//!   that answers (quick code), for generated policies of 20, 200 and 2,000
+//!   rules (fresh bytes every iteration, so the engine's cache never
+//!   answers); `compile_to_optimized_module/*`: the same until optimised code.
 //! - `residence_permit/*`: the shipped Hangzhou residence-permit policy on a
-//!   ~500-byte request: end to end (JSON bytes → `Decision`), then each stage.
+//!   ~500-byte request: end to end (JSON bytes → `Decision`), then each stage,
+//!   on optimised code.
 //! - `floor/*`: the same rules written by hand in Rust, from the same bytes
 //!   (serde_json into structs) and from already-parsed facts.
 
@@ -14,9 +16,11 @@
     reason = "a benchmark stops on a broken setup with its message"
 )]
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
-use engine::{Engine, Limits};
+use engine::{Compilation, Engine, Limits, LoadedPolicy, Tier};
 use rules_dsl::SourceSet;
 use rules_dsl::codegen::{CompileOptions, compile};
 
@@ -53,11 +57,40 @@ fn artifact(policy_source: &str, id: &str, version_salt: u64) -> Vec<u8> {
     compile(policy, &options).expect("compiles").wasm
 }
 
+/// The residence-permit policy, loaded and answering from optimised code.
+fn optimized_policy() -> (Engine, Arc<LoadedPolicy>) {
+    let engine = Engine::new(Limits::default()).expect("engine");
+    let policy = engine
+        .load(&artifact(POLICY, "hz.residence_permit", 0))
+        .expect("loads");
+    assert_eq!(
+        policy.wait_optimized(Duration::from_secs(60)),
+        Tier::Optimized
+    );
+    (engine, policy)
+}
+
 static SALT: AtomicU64 = AtomicU64::new(0);
 
+/// Until the policy can answer: from quick code (the default; the optimised
+/// code follows in the background).
 #[divan::bench(args = [20, 200, 2000], sample_count = 10, sample_size = 1)]
 fn compile_to_ready_module(bencher: divan::Bencher, rules: usize) {
-    let engine = Engine::new(Limits::default()).expect("engine");
+    compile_with(bencher, rules, Compilation::QuickThenOptimized);
+}
+
+/// Until the policy answers from optimised code (`Compilation::Optimized`).
+#[divan::bench(args = [20, 200, 2000], sample_count = 10, sample_size = 1)]
+fn compile_to_optimized_module(bencher: divan::Bencher, rules: usize) {
+    compile_with(bencher, rules, Compilation::Optimized);
+}
+
+fn compile_with(bencher: divan::Bencher, rules: usize, compilation: Compilation) {
+    let engine = Engine::new(Limits {
+        compilation,
+        ..Limits::default()
+    })
+    .expect("engine");
     bencher
         .with_inputs(|| generated(rules, SALT.fetch_add(1, Ordering::Relaxed)))
         .bench_local_refs(|source| {
@@ -71,10 +104,7 @@ mod residence_permit {
 
     #[divan::bench]
     fn end_to_end(bencher: divan::Bencher) {
-        let engine = Engine::new(Limits::default()).expect("engine");
-        let policy = engine
-            .load(&artifact(POLICY, "hz.residence_permit", 0))
-            .expect("loads");
+        let (_engine, policy) = optimized_policy();
         let request = REQUEST.as_bytes();
         assert_eq!(
             policy.evaluate(request).expect("evaluates").eligibility,
@@ -89,10 +119,7 @@ mod residence_permit {
 
     #[divan::bench]
     fn encode(bencher: divan::Bencher) {
-        let engine = Engine::new(Limits::default()).expect("engine");
-        let policy = engine
-            .load(&artifact(POLICY, "hz.residence_permit", 0))
-            .expect("loads");
+        let (_engine, policy) = optimized_policy();
         let mut session = policy.session().expect("session");
         bencher.bench_local(|| {
             session
@@ -103,10 +130,7 @@ mod residence_permit {
 
     #[divan::bench]
     fn run(bencher: divan::Bencher) {
-        let engine = Engine::new(Limits::default()).expect("engine");
-        let policy = engine
-            .load(&artifact(POLICY, "hz.residence_permit", 0))
-            .expect("loads");
+        let (_engine, policy) = optimized_policy();
         let mut session = policy.session().expect("session");
         session.encode(REQUEST.as_bytes()).expect("encodes");
         bencher.bench_local(|| session.run());
@@ -114,10 +138,7 @@ mod residence_permit {
 
     #[divan::bench]
     fn decode(bencher: divan::Bencher) {
-        let engine = Engine::new(Limits::default()).expect("engine");
-        let policy = engine
-            .load(&artifact(POLICY, "hz.residence_permit", 0))
-            .expect("loads");
+        let (_engine, policy) = optimized_policy();
         let mut session = policy.session().expect("session");
         let meta = session.encode(REQUEST.as_bytes()).expect("encodes");
         session.run().expect("runs");
@@ -126,10 +147,7 @@ mod residence_permit {
 
     #[divan::bench]
     fn decision_to_json(bencher: divan::Bencher) {
-        let engine = Engine::new(Limits::default()).expect("engine");
-        let policy = engine
-            .load(&artifact(POLICY, "hz.residence_permit", 0))
-            .expect("loads");
+        let (_engine, policy) = optimized_policy();
         let decision = policy.evaluate(REQUEST.as_bytes()).expect("evaluates");
         bencher.bench_local(|| divan::black_box(&decision).to_json());
     }

@@ -21,6 +21,7 @@ fn main() {
     let artifact = rules_dsl::codegen::compile(policy, &Default::default()).expect("compiles");
     let engine = engine::Engine::new(engine::Limits::default()).expect("engine");
     let loaded = engine.load(&artifact.wasm).expect("loads");
+    loaded.wait_optimized(std::time::Duration::from_secs(60));
     let mut session = loaded.session().expect("session");
     let started = std::time::Instant::now();
     let rounds = 2_000_000;

@@ -21,6 +21,27 @@ pub struct Limits {
     /// Refuse facts the policy does not declare. Default true: a typo in a
     /// fact name must not silently make a fact unknown.
     pub reject_unknown_fields: bool,
+    /// How a loaded policy's code is compiled. Default
+    /// [`Compilation::QuickThenOptimized`].
+    pub compilation: Compilation,
+}
+
+/// Cranelift can compile a module quickly into slower code (no optimisation,
+/// a single-pass register allocator: half the compile time, runs ~3× slower)
+/// or slowly into fast code. Measured on a 200-rule policy: 28 ms vs 55 ms to
+/// compile; 0.77 µs vs 0.24 µs to run the residence-permit policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compilation {
+    /// Answer from quickly compiled code at once, while a background thread
+    /// compiles the optimised code; it replaces the quick code as soon as it
+    /// is ready (instances in flight finish on the code they started on).
+    /// A publish is in force sooner and throughput is the optimised one
+    /// milliseconds later.
+    QuickThenOptimized,
+    /// Only the optimised code: `load` returns when it is compiled.
+    Optimized,
+    /// Only the quick code (tests that load thousands of policies).
+    Quick,
 }
 
 impl Default for Limits {
@@ -32,6 +53,7 @@ impl Default for Limits {
             max_list_len: 1000,
             pool_size: 16,
             reject_unknown_fields: true,
+            compilation: Compilation::QuickThenOptimized,
         }
     }
 }

@@ -19,11 +19,11 @@ pub mod oracle;
 pub mod outcome;
 
 pub use bundle::{BundleDecision, BundlePlan, LoadedBundle};
-pub use config::Limits;
+pub use config::{Compilation, Limits};
 pub use decision::{
     DayKind, Decision, Eligibility, MaterialNeed, PlannedStep, PolicyRef, ProvidedBy, RuleResult,
     Value, Values,
 };
 pub use error::{EvalError, LoadError};
-pub use load::{Engine, LoadedPolicy, Session};
+pub use load::{Engine, LoadedPolicy, Session, Tier};
 pub use outcome::{RawOutcome, RawScalar, RawValue, Tri};

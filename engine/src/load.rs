@@ -4,8 +4,9 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak, mpsc};
 use std::thread;
+use std::time::{Duration, Instant};
 
 use rules_dsl::manifest::{self, Manifest};
 use wasmtime::{
@@ -13,7 +14,7 @@ use wasmtime::{
     TypedFunc,
 };
 
-use crate::config::Limits;
+use crate::config::{Compilation, Limits};
 use crate::decision::Decision;
 use crate::decode;
 use crate::encode::{self, InputIndex, RequestMeta};
@@ -26,10 +27,29 @@ pub struct Engine {
 }
 
 struct EngineInner {
-    engine: wasmtime::Engine,
+    /// Compiles fast into slower code (see [`Compilation`]).
+    quick: wasmtime::Engine,
+    /// Compiles slowly into fast code.
+    optimized: wasmtime::Engine,
     limits: Limits,
     cache: Mutex<HashMap<[u8; 32], Weak<LoadedPolicy>>>,
+    /// Jobs for the thread that compiles optimised code in the background
+    /// (only with [`Compilation::QuickThenOptimized`]).
+    optimizer: Option<Mutex<mpsc::Sender<OptimizeJob>>>,
     stop: Arc<AtomicBool>,
+}
+
+/// A policy whose optimised code is still to be compiled.
+struct OptimizeJob {
+    policy: Weak<LoadedPolicy>,
+    wasm: Vec<u8>,
+}
+
+/// Which code a policy is answering from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tier {
+    Quick,
+    Optimized,
 }
 
 impl Drop for EngineInner {
@@ -48,24 +68,13 @@ impl std::fmt::Debug for Engine {
 
 impl Engine {
     pub fn new(limits: Limits) -> Result<Engine, LoadError> {
-        let mut config = Config::new();
-        config.epoch_interruption(true);
-        config.cranelift_opt_level(OptLevel::Speed);
-        // Memories are fixed-size (minimum = maximum), so no room to grow is
-        // reserved; the guard region still turns stray accesses into traps.
-        config.memory_reservation(limits.max_memory_bytes.max(65_536));
-        config.memory_reservation_for_growth(0);
-        // Instances are allocated on demand, not from wasmtime's pooling
-        // allocator: a pool has a fixed total (it was 1,000 instances), and
-        // the service keeps every published version loaded with a ready
-        // instance each. Instantiation is rare anyway: each policy keeps its
-        // own pool of ready instances (`Limits::pool_size`).
-        config.allocation_strategy(wasmtime::InstanceAllocationStrategy::OnDemand);
-        let engine =
-            wasmtime::Engine::new(&config).map_err(|e| LoadError::Engine(e.to_string()))?;
+        let quick = wasmtime::Engine::new(&wasmtime_config(&limits, Tier::Quick))
+            .map_err(|e| LoadError::Engine(e.to_string()))?;
+        let optimized = wasmtime::Engine::new(&wasmtime_config(&limits, Tier::Optimized))
+            .map_err(|e| LoadError::Engine(e.to_string()))?;
 
         let stop = Arc::new(AtomicBool::new(false));
-        let ticker_engine = engine.weak();
+        let ticker_engines = [quick.weak(), optimized.weak()];
         let ticker_stop = Arc::clone(&stop);
         let tick = limits.epoch_tick;
         thread::Builder::new()
@@ -73,18 +82,32 @@ impl Engine {
             .spawn(move || {
                 while !ticker_stop.load(Ordering::Relaxed) {
                     thread::sleep(tick);
-                    match ticker_engine.upgrade() {
-                        Some(engine) => engine.increment_epoch(),
-                        None => break,
+                    let mut alive = false;
+                    for weak in &ticker_engines {
+                        if let Some(engine) = weak.upgrade() {
+                            engine.increment_epoch();
+                            alive = true;
+                        }
+                    }
+                    if !alive {
+                        break;
                     }
                 }
             })
             .map_err(|e| LoadError::Engine(e.to_string()))?;
+        let optimizer = match limits.compilation {
+            Compilation::QuickThenOptimized => {
+                Some(Mutex::new(spawn_optimizer(optimized.clone())?))
+            }
+            Compilation::Optimized | Compilation::Quick => None,
+        };
         Ok(Engine {
             inner: Arc::new(EngineInner {
-                engine,
+                quick,
+                optimized,
                 limits,
                 cache: Mutex::new(HashMap::new()),
+                optimizer,
                 stop,
             }),
         })
@@ -94,15 +117,23 @@ impl Engine {
         &self.inner.limits
     }
 
-    /// Validates and compiles an artifact, or returns the cached one with the same bytes.
+    /// Validates and compiles an artifact, or returns the cached one with the
+    /// same bytes. With [`Compilation::QuickThenOptimized`] the policy answers
+    /// from quick code at once and moves to optimised code when the background
+    /// thread has compiled it ([`LoadedPolicy::wait_optimized`]).
     pub fn load(&self, wasm: &[u8]) -> Result<Arc<LoadedPolicy>, LoadError> {
         let hash = content_hash(wasm);
         if let Some(loaded) = self.lock_cache().get(&hash).and_then(Weak::upgrade) {
             return Ok(loaded);
         }
         let manifest = inspect(wasm, &self.inner.limits)?;
-        let module = Module::new(&self.inner.engine, wasm)
-            .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
+        let (engine, tier) = match self.inner.limits.compilation {
+            Compilation::Optimized => (&self.inner.optimized, Tier::Optimized),
+            Compilation::Quick | Compilation::QuickThenOptimized => {
+                (&self.inner.quick, Tier::Quick)
+            }
+        };
+        let module = Module::new(engine, wasm).map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
         let evaluate_ok = module
             .get_export("evaluate")
             .and_then(|e| e.func().cloned())
@@ -114,29 +145,109 @@ impl Engine {
             return Err(LoadError::Exports);
         }
         let index = InputIndex::new(&manifest);
-        let loaded = Arc::new(LoadedPolicy {
-            engine: self.inner.engine.clone(),
-            limits: self.inner.limits.clone(),
+        let code = Arc::new(Code {
+            engine: engine.clone(),
             module,
+            tier,
+        });
+        let optimizing = self.inner.optimizer.is_some();
+        let loaded = Arc::new(LoadedPolicy {
+            limits: self.inner.limits.clone(),
             manifest,
             index,
-            pool: Mutex::new(Vec::new()),
+            pool: Mutex::new(Pool {
+                code: Arc::clone(&code),
+                ready: Vec::new(),
+                optimizing,
+                optimize_failure: None,
+            }),
+            optimized: Condvar::new(),
         });
         // Instantiate once now, so a module that cannot start fails at load time.
-        let instance = loaded.instantiate()?;
+        let instance = loaded.instantiate(&code)?;
         loaded.release(instance);
         let mut cache = self.lock_cache();
         cache.retain(|_, weak| weak.strong_count() > 0);
         cache.insert(hash, Arc::downgrade(&loaded));
+        drop(cache);
+        if let Some(optimizer) = &self.inner.optimizer {
+            let job = OptimizeJob {
+                policy: Arc::downgrade(&loaded),
+                wasm: wasm.to_vec(),
+            };
+            let sent = optimizer
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .send(job);
+            if sent.is_err() {
+                loaded.optimized_with(Err("the optimising thread has stopped".into()));
+            }
+        }
         Ok(loaded)
     }
 
-    fn lock_cache(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], Weak<LoadedPolicy>>> {
+    fn lock_cache(&self) -> MutexGuard<'_, HashMap<[u8; 32], Weak<LoadedPolicy>>> {
         self.inner
             .cache
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// wasmtime's configuration for one tier.
+fn wasmtime_config(limits: &Limits, tier: Tier) -> Config {
+    let mut config = Config::new();
+    config.epoch_interruption(true);
+    match tier {
+        Tier::Optimized => {
+            config.cranelift_opt_level(OptLevel::Speed);
+        }
+        Tier::Quick => {
+            config.cranelift_opt_level(OptLevel::None);
+            config.cranelift_regalloc_algorithm(wasmtime::RegallocAlgorithm::SinglePass);
+        }
+    }
+    // Memories are fixed-size (minimum = maximum), so no room to grow is
+    // reserved; the guard region still turns stray accesses into traps.
+    config.memory_reservation(limits.max_memory_bytes.max(65_536));
+    config.memory_reservation_for_growth(0);
+    // Instances are allocated on demand, not from wasmtime's pooling
+    // allocator: a pool has a fixed total (it was 1,000 instances), and
+    // the service keeps every published version loaded with a ready
+    // instance each. Instantiation is rare anyway: each policy keeps its
+    // own pool of ready instances (`Limits::pool_size`).
+    config.allocation_strategy(wasmtime::InstanceAllocationStrategy::OnDemand);
+    config
+}
+
+/// The thread that compiles optimised code for policies loaded with quick
+/// code, one at a time, in load order. It stops when the engine is dropped
+/// (its sender with it).
+fn spawn_optimizer(engine: wasmtime::Engine) -> Result<mpsc::Sender<OptimizeJob>, LoadError> {
+    let (sender, jobs) = mpsc::channel::<OptimizeJob>();
+    thread::Builder::new()
+        .name("yici-optimize".into())
+        .spawn(move || {
+            for job in jobs {
+                // A policy dropped while waiting is not compiled at all.
+                if job.policy.strong_count() == 0 {
+                    continue;
+                }
+                let module = Module::new(&engine, &job.wasm).map_err(|e| format!("{e:#}"));
+                if let Some(policy) = job.policy.upgrade() {
+                    let code = module.map(|module| {
+                        Arc::new(Code {
+                            engine: engine.clone(),
+                            module,
+                            tier: Tier::Optimized,
+                        })
+                    });
+                    policy.optimized_with(code);
+                }
+            }
+        })
+        .map_err(|e| LoadError::Engine(e.to_string()))?;
+    Ok(sender)
 }
 
 fn content_hash(bytes: &[u8]) -> [u8; 32] {
@@ -209,12 +320,29 @@ fn inspect(wasm: &[u8], limits: &Limits) -> Result<Manifest, LoadError> {
 
 /// A compiled policy with its pool of ready instances.
 pub struct LoadedPolicy {
-    engine: wasmtime::Engine,
     limits: Limits,
-    module: Module,
     manifest: Manifest,
     index: InputIndex,
-    pool: Mutex<Vec<Ready>>,
+    pool: Mutex<Pool>,
+    /// Signalled when the optimised code is in place (or failed).
+    optimized: Condvar,
+}
+
+/// The code new instances are made from, and the ready instances of it.
+struct Pool {
+    code: Arc<Code>,
+    ready: Vec<Ready>,
+    /// The optimised code is being compiled.
+    optimizing: bool,
+    /// Why the optimised code could not be compiled (the quick code stays).
+    optimize_failure: Option<String>,
+}
+
+/// One compilation of the module.
+struct Code {
+    engine: wasmtime::Engine,
+    module: Module,
+    tier: Tier,
 }
 
 impl std::fmt::Debug for LoadedPolicy {
@@ -227,6 +355,9 @@ impl std::fmt::Debug for LoadedPolicy {
 
 /// An instance ready to evaluate, with its exports looked up once.
 struct Ready {
+    /// The code it was made from: only instances of the current code go back
+    /// to the pool.
+    code: Arc<Code>,
     store: Store<StoreLimits>,
     memory: Memory,
     evaluate: TypedFunc<(), ()>,
@@ -241,7 +372,63 @@ impl LoadedPolicy {
         &self.index
     }
 
-    fn instantiate(&self) -> Result<Ready, LoadError> {
+    /// The code answering now.
+    pub fn tier(&self) -> Tier {
+        self.lock_pool().code.tier
+    }
+
+    /// Waits (up to `timeout`) until the optimised code answers; returns the
+    /// tier then in use. Returns at once without background compilation, and
+    /// when it failed ([`optimize_failure`](Self::optimize_failure)).
+    pub fn wait_optimized(&self, timeout: Duration) -> Tier {
+        let deadline = Instant::now() + timeout;
+        let mut pool = self.lock_pool();
+        while pool.optimizing {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            pool = self
+                .optimized
+                .wait_timeout(pool, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        pool.code.tier
+    }
+
+    /// Why the optimised code could not be compiled, if it could not.
+    pub fn optimize_failure(&self) -> Option<String> {
+        self.lock_pool().optimize_failure.clone()
+    }
+
+    fn lock_pool(&self) -> MutexGuard<'_, Pool> {
+        self.pool.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Puts the optimised code in place: instances of the quick code are
+    /// dropped (those in flight when they come back), one instance of the
+    /// new code is made ready here, off the request path.
+    fn optimized_with(&self, code: Result<Arc<Code>, String>) {
+        let first = match &code {
+            Ok(code) => self.instantiate(code).map_err(|e| e.to_string()),
+            Err(_) => Err(String::new()),
+        };
+        let mut pool = self.lock_pool();
+        match (code, first) {
+            (Ok(code), Ok(first)) => {
+                pool.code = code;
+                pool.ready.clear();
+                pool.ready.push(first);
+            }
+            (Err(failure), _) | (Ok(_), Err(failure)) => pool.optimize_failure = Some(failure),
+        }
+        pool.optimizing = false;
+        drop(pool);
+        self.optimized.notify_all();
+    }
+
+    fn instantiate(&self, code: &Arc<Code>) -> Result<Ready, LoadError> {
         let store_limits = StoreLimitsBuilder::new()
             .memory_size(usize::try_from(self.limits.max_memory_bytes).unwrap_or(usize::MAX))
             .instances(1)
@@ -249,14 +436,14 @@ impl LoadedPolicy {
             .memories(1)
             .trap_on_grow_failure(true)
             .build();
-        let mut store = Store::new(&self.engine, store_limits);
+        let mut store = Store::new(&code.engine, store_limits);
         store.limiter(|limits| limits);
         store.set_epoch_deadline(self.limits.deadline_ticks());
         let failure = |e: wasmtime::Error| LoadError::Instantiate {
             policy: self.manifest.policy.id.clone(),
             message: format!("{e:#}"),
         };
-        let instance = Instance::new(&mut store, &self.module, &[]).map_err(failure)?;
+        let instance = Instance::new(&mut store, &code.module, &[]).map_err(failure)?;
         let memory = instance
             .get_memory(&mut store, "memory")
             .ok_or(LoadError::Exports)?;
@@ -264,6 +451,7 @@ impl LoadedPolicy {
             .get_typed_func::<(), ()>(&mut store, "evaluate")
             .map_err(|_| LoadError::Exports)?;
         Ok(Ready {
+            code: Arc::clone(code),
             store,
             memory,
             evaluate,
@@ -271,33 +459,28 @@ impl LoadedPolicy {
     }
 
     fn take(&self) -> Result<Ready, EvalError> {
-        let pooled = self
-            .pool
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .pop();
-        match pooled {
-            Some(ready) => Ok(ready),
-            None => self.instantiate().map_err(|e| EvalError::Trap {
-                policy: self.manifest.policy.id.clone(),
-                reason: match e {
-                    // Already names the policy; say it once.
-                    LoadError::Instantiate { message, .. } => {
-                        format!("a fresh instance could not be made: {message}")
-                    }
-                    other => other.to_string(),
-                },
-            }),
+        let mut pool = self.lock_pool();
+        if let Some(ready) = pool.ready.pop() {
+            return Ok(ready);
         }
+        let code = Arc::clone(&pool.code);
+        drop(pool);
+        self.instantiate(&code).map_err(|e| EvalError::Trap {
+            policy: self.manifest.policy.id.clone(),
+            reason: match e {
+                // Already names the policy; say it once.
+                LoadError::Instantiate { message, .. } => {
+                    format!("a fresh instance could not be made: {message}")
+                }
+                other => other.to_string(),
+            },
+        })
     }
 
     fn release(&self, ready: Ready) {
-        let mut pool = self
-            .pool
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if pool.len() < self.limits.pool_size {
-            pool.push(ready);
+        let mut pool = self.lock_pool();
+        if Arc::ptr_eq(&ready.code, &pool.code) && pool.ready.len() < self.limits.pool_size {
+            pool.ready.push(ready);
         }
     }
 

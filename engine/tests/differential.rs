@@ -28,7 +28,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use common::{In, Request, compile, date_text, day, money_text, request_json, try_check};
 use engine::encode::encode_request;
 use engine::oracle::{self, OracleError};
-use engine::{Engine, EvalError, Limits, RawOutcome, Tri};
+use engine::{Compilation, Engine, EvalError, Limits, RawOutcome, Tri};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
@@ -1065,9 +1065,20 @@ fn request(c: &mut Choices, generated: &Generated) -> Request {
 
 // ---------------------------------------------------------------- the property
 
-fn engine() -> &'static Engine {
-    static ENGINE: OnceLock<Engine> = OnceLock::new();
-    ENGINE.get_or_init(|| Engine::new(Limits::default()).expect("the engine starts"))
+/// Two engines, one per code tier (quick and optimised Cranelift output);
+/// policies alternate between them, so both tiers meet the oracle.
+fn engine(case: usize) -> &'static Engine {
+    static ENGINES: OnceLock<[Engine; 2]> = OnceLock::new();
+    let engines = ENGINES.get_or_init(|| {
+        [Compilation::Quick, Compilation::Optimized].map(|compilation| {
+            Engine::new(Limits {
+                compilation,
+                ..Limits::default()
+            })
+            .expect("the engine starts")
+        })
+    });
+    &engines[case % 2]
 }
 
 static POLICIES: AtomicUsize = AtomicUsize::new(0);
@@ -1101,11 +1112,13 @@ fn one_case(data: &[u32]) -> Result<(), TestCaseError> {
     }
     let (policy, artifact) = compile(source, MAX_LIST_LEN);
     let manifest = &artifact.manifest;
-    let loaded = engine().load(&artifact.wasm).map_err(|e| {
-        TestCaseError::fail(format!(
-            "the engine refused the module: {e}\n--- source\n{source}"
-        ))
-    })?;
+    let loaded = engine(POLICIES.load(Ordering::Relaxed))
+        .load(&artifact.wasm)
+        .map_err(|e| {
+            TestCaseError::fail(format!(
+                "the engine refused the module: {e}\n--- source\n{source}"
+            ))
+        })?;
     POLICIES.fetch_add(1, Ordering::Relaxed);
     for _ in 0..REQUESTS_PER_POLICY {
         let request = request(&mut c, &generated);

