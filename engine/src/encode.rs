@@ -4,25 +4,28 @@
 //! Input: the request's bytes. Output: the input region of linear memory
 //! filled in place (no `serde_json::Value` in between; text is interned
 //! against the manifest's constants), and the request's [`RequestMeta`].
-//! Every mistake in the request is an [`EvalError`] naming its JSON path.
+//! Every mistake in the request is an [`EvalError`] naming its JSON path;
+//! a syntax error names its line and column.
+//!
+//! The request is read by [`crate::reader`], a pull reader: each key is
+//! looked up in the table of the object it is in (built once per policy),
+//! and each value is written to its slot as it is read.
 
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
-use std::borrow::Cow;
-use std::fmt;
-use std::io::Write as _;
+use rustc_hash::FxHashMap as HashMap;
 
 use rules_dsl::calendar;
 use rules_dsl::manifest::{FactSlot, Manifest, ValueType};
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use crate::config::Limits;
 use crate::error::EvalError;
+use crate::reader::{self, Kind, Number, Reader, SyntaxError};
 
 /// Lookup tables for one manifest, built once when the policy is loaded.
 #[derive(Debug)]
 pub struct InputIndex {
-    facts: HashMap<String, usize>,
-    prefixes: HashSet<String>,
+    /// Object 0 is the facts object; the others are the objects that group
+    /// facts by a dotted prefix (`applicant` of `applicant.birth_date`).
+    objects: Vec<FactsObject>,
     texts: HashMap<String, i64>,
     /// The shared datasets the policy's materials name; bit `i` of
     /// [`RequestMeta::shared`] is dataset `i`.
@@ -33,25 +36,64 @@ pub struct InputIndex {
     names: Vec<String>,
 }
 
+/// The keys an object of facts may have: the rest of a fact's dotted name
+/// after the object's prefix (`birth_date` in `applicant`, and also
+/// `applicant.birth_date` at the top), or a longer prefix.
+#[derive(Debug, Default)]
+struct FactsObject {
+    /// `applicant` (empty for the facts object itself).
+    prefix: String,
+    keys: HashMap<String, Member>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Member {
+    Fact(usize),
+    Object(usize),
+}
+
 impl InputIndex {
     pub fn new(manifest: &Manifest) -> InputIndex {
-        let mut facts = HashMap::default();
-        let mut prefixes = HashSet::default();
+        let mut objects = vec![FactsObject::default()];
+        let mut object_of: HashMap<String, usize> = HashMap::default();
+        object_of.insert(String::new(), 0);
         let mut fixed_end = 8;
         for (index, fact) in manifest.input.facts.iter().enumerate() {
-            facts.insert(fact.name.clone(), index);
-            let mut prefix = String::new();
             let segments: Vec<&str> = fact.name.split('.').collect();
-            for segment in &segments[..segments.len().saturating_sub(1)] {
-                if !prefix.is_empty() {
-                    prefix.push('.');
-                }
-                prefix.push_str(segment);
-                prefixes.insert(prefix.clone());
+            // Every prefix of the name is an object (the empty one is the
+            // facts object); within each, the rest of the name is a key.
+            for cut in 0..segments.len() {
+                let prefix = segments[..cut].join(".");
+                let object = match object_of.get(&prefix) {
+                    Some(&object) => object,
+                    None => {
+                        objects.push(FactsObject {
+                            prefix: prefix.clone(),
+                            keys: HashMap::default(),
+                        });
+                        object_of.insert(prefix.clone(), objects.len() - 1);
+                        objects.len() - 1
+                    }
+                };
+                objects[object]
+                    .keys
+                    .insert(segments[cut..].join("."), Member::Fact(index));
             }
             fixed_end = fixed_end
                 .max(fact.offset as usize + 8)
                 .max(fact.presence as usize + 1);
+        }
+        // Each longer prefix is also a key of every shorter one.
+        for object in 1..objects.len() {
+            let prefix = objects[object].prefix.clone();
+            let segments: Vec<&str> = prefix.split('.').collect();
+            for cut in 0..segments.len() {
+                if let Some(&outer) = object_of.get(&segments[..cut].join(".")) {
+                    objects[outer]
+                        .keys
+                        .insert(segments[cut..].join("."), Member::Object(object));
+                }
+            }
         }
         let texts = manifest
             .texts
@@ -74,8 +116,7 @@ impl InputIndex {
             .map(|f| f.name.clone())
             .collect();
         InputIndex {
-            facts,
-            prefixes,
+            objects,
             texts,
             datasets,
             fixed_end,
@@ -124,14 +165,14 @@ pub fn encode_into(
     limits: &Limits,
     memory: &mut [u8],
 ) -> Result<RequestMeta, EvalError> {
-    let mut ctx = Ctx::new(manifest, index, limits, memory)?;
-    // Validating the UTF-8 once, up front, is faster than serde_json checking every string.
+    let mut ctx = Ctx::new(manifest, index, limits, memory);
+    // Validating the UTF-8 once, up front, lets the reader slice `str`s freely.
     let text = utf8(json)?;
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    let result = deserializer
-        .deserialize_map(RequestVisitor { ctx: &mut ctx })
-        .and_then(|()| deserializer.end());
-    finish(ctx, result, true)
+    let mut reader = Reader::new(text);
+    request(&mut reader, &mut ctx)
+        .and_then(|()| reader.end().map_err(Fail::from))
+        .map_err(|fail| fail.into_error(text))?;
+    finish(ctx, true)
 }
 
 /// Encodes a facts object with the application date and the available
@@ -145,20 +186,17 @@ pub fn encode_facts_into(
     limits: &Limits,
     memory: &mut [u8],
 ) -> Result<RequestMeta, EvalError> {
-    let mut ctx = Ctx::new(manifest, index, limits, memory)?;
+    let mut ctx = Ctx::new(manifest, index, limits, memory);
     ctx.set_date(application_date, "application_date")?;
     for dataset in shared_available {
         ctx.share(dataset);
     }
     let text = utf8(facts_json)?;
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    let result = deserializer
-        .deserialize_map(FactsVisitor {
-            ctx: &mut ctx,
-            prefix_len: 0,
-        })
-        .and_then(|()| deserializer.end());
-    finish(ctx, result, false)
+    let mut reader = Reader::new(text);
+    facts(&mut reader, &mut ctx, 0)
+        .and_then(|()| reader.end().map_err(Fail::from))
+        .map_err(|fail| fail.into_error(text))?;
+    finish(ctx, false)
 }
 
 fn utf8(json: &[u8]) -> Result<&str, EvalError> {
@@ -174,18 +212,41 @@ fn utf8(json: &[u8]) -> Result<&str, EvalError> {
     })
 }
 
-fn finish(
-    ctx: Ctx<'_>,
-    result: Result<(), serde_json::Error>,
-    need_date: bool,
-) -> Result<RequestMeta, EvalError> {
-    if let Err(error) = result {
-        return Err(ctx.error.unwrap_or_else(|| EvalError::Json {
-            message: json_message(&error),
-            line: error.line(),
-            column: error.column(),
-        }));
+/// Why encoding stopped: the JSON itself, or what it says.
+enum Fail {
+    Syntax(SyntaxError),
+    Request(EvalError),
+}
+
+impl From<SyntaxError> for Fail {
+    fn from(error: SyntaxError) -> Fail {
+        Fail::Syntax(error)
     }
+}
+
+impl From<EvalError> for Fail {
+    fn from(error: EvalError) -> Fail {
+        Fail::Request(error)
+    }
+}
+
+impl Fail {
+    fn into_error(self, text: &str) -> EvalError {
+        match self {
+            Fail::Request(error) => error,
+            Fail::Syntax(error) => {
+                let (line, column) = reader::line_column(text, error.offset);
+                EvalError::Json {
+                    message: error.message.into(),
+                    line,
+                    column,
+                }
+            }
+        }
+    }
+}
+
+fn finish(ctx: Ctx<'_>, need_date: bool) -> Result<RequestMeta, EvalError> {
     let mut missing = Vec::new();
     if need_date && !ctx.date_seen {
         missing.push("application_date".to_string());
@@ -205,23 +266,11 @@ fn finish(
     })
 }
 
-/// serde_json's message without its " at line … column …" suffix.
-fn json_message(error: &serde_json::Error) -> String {
-    let text = error.to_string();
-    match text.rfind(" at line ") {
-        Some(at) => text[..at].to_string(),
-        None => text,
-    }
-}
-
 struct Ctx<'m> {
     manifest: &'m Manifest,
     index: &'m InputIndex,
     limits: &'m Limits,
     memory: &'m mut [u8],
-    error: Option<EvalError>,
-    /// The dotted fact name being read (reused buffer).
-    name: String,
     application_date: i64,
     date_seen: bool,
     shared: u64,
@@ -234,28 +283,20 @@ impl<'m> Ctx<'m> {
         index: &'m InputIndex,
         limits: &'m Limits,
         memory: &'m mut [u8],
-    ) -> Result<Ctx<'m>, EvalError> {
+    ) -> Ctx<'m> {
         let fixed_end = index.fixed_end.min(memory.len());
         // The whole fixed input region is rewritten on every call.
         memory[..fixed_end].fill(0);
-        Ok(Ctx {
+        Ctx {
             manifest,
             index,
             limits,
             memory,
-            error: None,
-            name: String::with_capacity(64),
             application_date: 0,
             date_seen: false,
             shared: 0,
             fresh: Vec::new(),
-        })
-    }
-
-    fn fail<E: de::Error>(&mut self, error: EvalError) -> E {
-        let message = error.to_string();
-        self.error.get_or_insert(error);
-        E::custom(message)
+        }
     }
 
     fn write_i64(&mut self, offset: usize, value: i64) {
@@ -309,373 +350,144 @@ impl<'m> Ctx<'m> {
     }
 }
 
-/// A JSON object key, borrowed from the input when it has no escapes.
-struct Key;
-
-impl<'de> DeserializeSeed<'de> for Key {
-    type Value = Cow<'de, str>;
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_str(KeyVisitor)
-    }
-}
-
-struct KeyVisitor;
-
-impl<'de> Visitor<'de> for KeyVisitor {
-    type Value = Cow<'de, str>;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a key")
-    }
-    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Cow::Borrowed(v))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Cow::Owned(v.to_string()))
-    }
-}
-
-struct RequestVisitor<'c, 'm> {
-    ctx: &'c mut Ctx<'m>,
-}
-
-impl<'de> Visitor<'de> for RequestVisitor<'_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object with `application_date`, `facts` and `shared_available`")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut seen = [false; 3];
-        while let Some(key) = map.next_key_seed(Key)? {
-            let slot = match key.as_ref() {
-                "application_date" => 0,
-                "facts" => 1,
-                "shared_available" => 2,
-                other => {
-                    let suggestion = rules_dsl::diagnostic::did_you_mean(
-                        other,
-                        ["application_date", "facts", "shared_available"],
-                    );
-                    return Err(self.ctx.fail(EvalError::UnknownField {
-                        path: other.to_string(),
-                        suggestion,
-                    }));
-                }
-            };
-            if std::mem::replace(&mut seen[slot], true) {
-                return Err(self.ctx.fail(EvalError::Duplicate {
-                    path: key.into_owned(),
-                }));
-            }
-            match slot {
-                0 => {
-                    let text: Cow<'de, str> = map.next_value_seed(TextValue {
-                        ctx: self.ctx,
-                        path: "application_date",
-                    })?;
-                    if let Err(error) = self.ctx.set_date(&text, "application_date") {
-                        return Err(self.ctx.fail(error));
-                    }
-                }
-                1 => map.next_value_seed(FactsSeed { ctx: self.ctx })?,
-                _ => map.next_value_seed(SharedSeed { ctx: self.ctx })?,
-            }
-        }
-        Ok(())
-    }
-}
-
-/// A string value (the application date), with a typed error otherwise.
-struct TextValue<'c, 'm> {
-    ctx: &'c mut Ctx<'m>,
-    path: &'static str,
-}
-
-impl<'de> DeserializeSeed<'de> for TextValue<'_, '_> {
-    type Value = Cow<'de, str>;
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for TextValue<'_, '_> {
-    type Value = Cow<'de, str>;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a date")
-    }
-    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Cow::Borrowed(v))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Cow::Owned(v.to_string()))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
-        Err(wrong(
-            self.ctx,
-            self.path,
-            "a date `YYYY-MM-DD`",
-            "an object",
-        ))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
-        Err(wrong(self.ctx, self.path, "a date `YYYY-MM-DD`", "a list"))
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-        Err(wrong(
-            self.ctx,
-            self.path,
-            "a date `YYYY-MM-DD`",
-            "true/false",
-        ))
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-        Err(wrong(
-            self.ctx,
-            self.path,
-            "a date `YYYY-MM-DD`",
-            "a number",
-        ))
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-        Err(wrong(
-            self.ctx,
-            self.path,
-            "a date `YYYY-MM-DD`",
-            "a number",
-        ))
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-        Err(wrong(
-            self.ctx,
-            self.path,
-            "a date `YYYY-MM-DD`",
-            "a number",
-        ))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Err(wrong(self.ctx, self.path, "a date `YYYY-MM-DD`", "null"))
-    }
-}
-
-fn wrong_nested<E: de::Error>(visitor: NestedVisitor<'_, '_>, expected: &str, found: &str) -> E {
-    let path = visitor.path();
-    wrong(visitor.inner.ctx, &path, expected, found)
-}
-
-fn wrong<E: de::Error>(ctx: &mut Ctx<'_>, path: &str, expected: &str, found: &str) -> E {
-    ctx.fail(EvalError::WrongType {
+fn wrong(path: impl Into<String>, expected: impl Into<String>, found: &str) -> Fail {
+    Fail::Request(EvalError::WrongType {
         path: path.into(),
         expected: expected.into(),
         found: found.into(),
     })
 }
 
-struct SharedSeed<'c, 'm> {
-    ctx: &'c mut Ctx<'m>,
-}
-
-impl<'de> DeserializeSeed<'de> for SharedSeed<'_, '_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_any(self)
+/// `{application_date, facts, shared_available}`.
+fn request(r: &mut Reader<'_>, ctx: &mut Ctx<'_>) -> Result<(), Fail> {
+    if r.peek()? != Kind::Object {
+        return Err(Fail::Syntax(SyntaxError {
+            message: "the request must be an object with `application_date`, `facts` and `shared_available`",
+            offset: r.offset(),
+        }));
     }
-}
-
-impl<'de> Visitor<'de> for SharedSeed<'_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a list of dataset ids")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let mut position = 0;
-        while let Some(value) = seq.next_element_seed(Key).inspect_err(|_| {
-            let path = format!("shared_available[{position}]");
-            self.ctx.error.get_or_insert(EvalError::WrongType {
-                path,
-                expected: "a dataset id (text)".into(),
-                found: "something that is not text".into(),
-            });
-        })? {
-            self.ctx.share(&value);
-            position += 1;
-        }
-        Ok(())
-    }
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<(), A::Error> {
-        Err(wrong(
-            self.ctx,
-            "shared_available",
-            "a list of dataset ids",
-            "an object",
-        ))
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
-        Err(wrong(
-            self.ctx,
-            "shared_available",
-            "a list of dataset ids",
-            "text",
-        ))
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
-        Err(wrong(
-            self.ctx,
-            "shared_available",
-            "a list of dataset ids",
-            "true/false",
-        ))
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
-        Err(wrong(
-            self.ctx,
-            "shared_available",
-            "a list of dataset ids",
-            "a number",
-        ))
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
-        Err(wrong(
-            self.ctx,
-            "shared_available",
-            "a list of dataset ids",
-            "a number",
-        ))
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
-        Err(wrong(
-            self.ctx,
-            "shared_available",
-            "a list of dataset ids",
-            "a number",
-        ))
-    }
-}
-
-struct FactsSeed<'c, 'm> {
-    ctx: &'c mut Ctx<'m>,
-}
-
-impl<'de> DeserializeSeed<'de> for FactsSeed<'_, '_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_any(FactsVisitor {
-            ctx: self.ctx,
-            prefix_len: 0,
-        })
-    }
-}
-
-/// The facts object, or a nested object under a prefix of fact names
-/// (`{"applicant": {"birth_date": …}}` is `applicant.birth_date`).
-struct FactsVisitor<'c, 'm> {
-    ctx: &'c mut Ctx<'m>,
-    prefix_len: usize,
-}
-
-impl<'de> Visitor<'de> for FactsVisitor<'_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object of facts")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key_seed(Key)? {
-            self.ctx.name.truncate(self.prefix_len);
-            if self.prefix_len > 0 {
-                self.ctx.name.push('.');
+    r.begin_object()?;
+    const FIELDS: [&str; 3] = ["application_date", "facts", "shared_available"];
+    let mut seen = [false; 3];
+    let mut first = true;
+    while let Some(key) = r.next_key(&mut first)? {
+        let Some(field) = FIELDS.iter().position(|f| *f == key) else {
+            let suggestion = rules_dsl::diagnostic::did_you_mean(&key, FIELDS);
+            return Err(EvalError::UnknownField {
+                path: key.into_owned(),
+                suggestion,
             }
-            self.ctx.name.push_str(&key);
-            let name_len = self.ctx.name.len();
-            if let Some(&fact) = self.ctx.index.facts.get(self.ctx.name.as_str()) {
-                map.next_value_seed(FactSeed {
-                    ctx: self.ctx,
-                    fact,
-                })?;
-            } else if self.ctx.index.prefixes.contains(self.ctx.name.as_str()) {
-                map.next_value_seed(NestedFacts {
-                    ctx: self.ctx,
-                    prefix_len: name_len,
-                })?;
-            } else if self.ctx.limits.reject_unknown_fields {
-                let name = self.ctx.name.clone();
+            .into());
+        };
+        if std::mem::replace(&mut seen[field], true) {
+            return Err(EvalError::Duplicate {
+                path: key.into_owned(),
+            }
+            .into());
+        }
+        match field {
+            0 => match r.peek()? {
+                Kind::String => {
+                    let text = r.string()?;
+                    ctx.set_date(&text, "application_date")?;
+                }
+                other => {
+                    return Err(wrong(
+                        "application_date",
+                        "a date `YYYY-MM-DD`",
+                        other.found(),
+                    ));
+                }
+            },
+            1 => facts(r, ctx, 0)?,
+            _ => shared_available(r, ctx)?,
+        }
+    }
+    Ok(())
+}
+
+/// `shared_available`: a list of dataset ids, or null.
+fn shared_available(r: &mut Reader<'_>, ctx: &mut Ctx<'_>) -> Result<(), Fail> {
+    match r.peek()? {
+        Kind::Null => {
+            r.literal()?;
+            Ok(())
+        }
+        Kind::Array => {
+            r.begin_array()?;
+            let mut first = true;
+            let mut position = 0;
+            while r.next_item(&mut first)? {
+                match r.peek()? {
+                    Kind::String => {
+                        let dataset = r.string()?;
+                        ctx.share(&dataset);
+                    }
+                    other => {
+                        return Err(wrong(
+                            format!("shared_available[{position}]"),
+                            "a dataset id (text)",
+                            other.found(),
+                        ));
+                    }
+                }
+                position += 1;
+            }
+            Ok(())
+        }
+        other => Err(wrong(
+            "shared_available",
+            "a list of dataset ids",
+            other.found(),
+        )),
+    }
+}
+
+/// An object of facts (`object` 0 is `facts` itself): each key is a fact or
+/// a nested object of facts under a longer prefix. `null` is no facts.
+fn facts(r: &mut Reader<'_>, ctx: &mut Ctx<'_>, object: usize) -> Result<(), Fail> {
+    let index = ctx.index;
+    let this = &index.objects[object];
+    match r.peek()? {
+        Kind::Object => r.begin_object()?,
+        Kind::Null => {
+            r.literal()?;
+            return Ok(());
+        }
+        other => {
+            let path = if this.prefix.is_empty() {
+                "facts".to_string()
+            } else {
+                format!("facts.{}", this.prefix)
+            };
+            return Err(wrong(path, "an object of facts", other.found()));
+        }
+    }
+    let mut first = true;
+    while let Some(key) = r.next_key(&mut first)? {
+        match this.keys.get(key.as_ref()) {
+            Some(&Member::Fact(fact)) => fact_value(r, ctx, fact)?,
+            Some(&Member::Object(nested)) => facts(r, ctx, nested)?,
+            None if ctx.limits.reject_unknown_fields => {
+                let name = if this.prefix.is_empty() {
+                    key.into_owned()
+                } else {
+                    format!("{}.{key}", this.prefix)
+                };
                 let suggestion = rules_dsl::diagnostic::did_you_mean(
                     &name,
-                    self.ctx.index.names.iter().map(String::as_str),
+                    index.names.iter().map(String::as_str),
                 );
-                return Err(self.ctx.fail(EvalError::UnknownField {
+                return Err(EvalError::UnknownField {
                     path: format!("facts.{name}"),
                     suggestion,
-                }));
-            } else {
-                map.next_value::<IgnoredAny>()?;
+                }
+                .into());
             }
+            None => r.skip()?,
         }
-        Ok(())
     }
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
-    }
-}
-
-struct NestedFacts<'c, 'm> {
-    ctx: &'c mut Ctx<'m>,
-    prefix_len: usize,
-}
-
-impl<'de> DeserializeSeed<'de> for NestedFacts<'_, '_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        let ctx = self.ctx;
-        deserializer.deserialize_any(NestedVisitor {
-            inner: FactsVisitor {
-                ctx,
-                prefix_len: self.prefix_len,
-            },
-        })
-    }
-}
-
-struct NestedVisitor<'c, 'm> {
-    inner: FactsVisitor<'c, 'm>,
-}
-
-impl NestedVisitor<'_, '_> {
-    /// The path of the nested object, built only for an error message.
-    fn path(&self) -> String {
-        format!("facts.{}", &self.inner.ctx.name[..self.inner.prefix_len])
-    }
-}
-
-impl<'de> Visitor<'de> for NestedVisitor<'_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object of facts")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
-        self.inner.visit_map(map)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<(), A::Error> {
-        Err(wrong_nested(self, "an object of facts", "a list"))
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
-        Err(wrong_nested(self, "an object of facts", "text"))
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
-        Err(wrong_nested(self, "an object of facts", "true/false"))
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
-        Err(wrong_nested(self, "an object of facts", "a number"))
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
-        Err(wrong_nested(self, "an object of facts", "a number"))
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
-        Err(wrong_nested(self, "an object of facts", "a number"))
-    }
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
-    }
+    Ok(())
 }
 
 /// Where a scalar goes and how to name it in errors.
@@ -707,91 +519,35 @@ impl Place {
     }
 }
 
-struct FactSeed<'c, 'm> {
-    ctx: &'c mut Ctx<'m>,
-    fact: usize,
+fn fact_value(r: &mut Reader<'_>, ctx: &mut Ctx<'_>, fact: usize) -> Result<(), Fail> {
+    let manifest = ctx.manifest;
+    let slot: &FactSlot = &manifest.input.facts[fact];
+    let place = Place {
+        fact,
+        within: None,
+        slot: slot.offset as usize,
+        presence: slot.presence as usize,
+        optional: slot.optional,
+    };
+    if ctx.read_u8(place.presence) != 0 {
+        return Err(EvalError::Duplicate {
+            path: place.path(manifest),
+        }
+        .into());
+    }
+    value(r, ctx, place, &slot.ty)
 }
 
-impl<'de> DeserializeSeed<'de> for FactSeed<'_, '_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        let slot: &FactSlot = &self.ctx.manifest.input.facts[self.fact];
-        let place = Place {
-            fact: self.fact,
-            within: None,
-            slot: slot.offset as usize,
-            presence: slot.presence as usize,
-            optional: slot.optional,
-        };
-        if self.ctx.read_u8(place.presence) != 0 {
-            let path = place.path(self.ctx.manifest);
-            return Err(self.ctx.fail(EvalError::Duplicate { path }));
-        }
-        let manifest = self.ctx.manifest;
-        deserializer.deserialize_any(ValueVisitor {
-            ctx: self.ctx,
-            place,
-            ty: &manifest.input.facts[self.fact].ty,
-        })
-    }
-}
-
-struct ValueVisitor<'c, 'm> {
-    ctx: &'c mut Ctx<'m>,
-    place: Place,
-    ty: &'m ValueType,
-}
-
-impl ValueVisitor<'_, '_> {
-    fn expected(&self) -> String {
-        match self.ty {
-            ValueType::Bool => "true or false".into(),
-            ValueType::Int => "a whole number".into(),
-            ValueType::Money => "an amount of money (a number with at most two decimals)".into(),
-            ValueType::Date => "a date `YYYY-MM-DD`".into(),
-            ValueType::Text => "text".into(),
-            ValueType::Enum { values } => format!("one of {}", quoted_list(values)),
-            ValueType::Set => "a list of texts".into(),
-            ValueType::List => "a list of records".into(),
-        }
-    }
-
-    fn mismatch<E: de::Error>(self, found: &str) -> E {
-        let path = self.place.path(self.ctx.manifest);
-        let expected = self.expected();
-        self.ctx.fail(EvalError::WrongType {
-            path,
-            expected,
-            found: found.into(),
-        })
-    }
-
-    fn store(self, value: i64) {
-        self.ctx.write_i64(self.place.slot, value);
-        self.ctx.write_u8(self.place.presence, 1);
-    }
-
-    fn money_text<E: de::Error>(self, text: &str) -> Result<(), E> {
-        match parse_decimal(text) {
-            Ok(fen) => {
-                self.store(fen);
-                Ok(())
-            }
-            Err(problem) => {
-                let path = self.place.path(self.ctx.manifest);
-                let value = text.to_string();
-                let error = match problem {
-                    Decimal::Precision => EvalError::MoneyPrecision { path, value },
-                    Decimal::Range => EvalError::OutOfRange { path, value },
-                    Decimal::Invalid => EvalError::WrongType {
-                        path,
-                        expected: "an amount of money (a number with at most two decimals)".into(),
-                        found: format!("`{value}`"),
-                    },
-                };
-                Err(self.ctx.fail(error))
-            }
-        }
+fn expected(ty: &ValueType) -> String {
+    match ty {
+        ValueType::Bool => "true or false".into(),
+        ValueType::Int => "a whole number".into(),
+        ValueType::Money => "an amount of money (a number with at most two decimals)".into(),
+        ValueType::Date => "a date `YYYY-MM-DD`".into(),
+        ValueType::Text => "text".into(),
+        ValueType::Enum { values } => format!("one of {}", quoted_list(values)),
+        ValueType::Set => "a list of texts".into(),
+        ValueType::List => "a list of records".into(),
     }
 }
 
@@ -803,368 +559,278 @@ fn quoted_list(values: &[String]) -> String {
         .join(", ")
 }
 
-impl<'de> Visitor<'de> for ValueVisitor<'_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.expected())
-    }
+fn mismatch(ctx: &Ctx<'_>, place: Place, ty: &ValueType, found: &str) -> Fail {
+    wrong(place.path(ctx.manifest), expected(ty), found)
+}
 
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        if self.place.optional {
-            // Unknown: the presence byte stays 0.
-            return Ok(());
+fn store(ctx: &mut Ctx<'_>, place: Place, value: i64) {
+    ctx.write_i64(place.slot, value);
+    ctx.write_u8(place.presence, 1);
+}
+
+/// One fact's or field's value, by its type.
+fn value(r: &mut Reader<'_>, ctx: &mut Ctx<'_>, place: Place, ty: &ValueType) -> Result<(), Fail> {
+    match r.peek()? {
+        Kind::Null => {
+            r.literal()?;
+            if place.optional {
+                // Unknown: the presence byte stays 0.
+                return Ok(());
+            }
+            Err(mismatch(
+                ctx,
+                place,
+                ty,
+                "null (a required fact cannot be unknown)",
+            ))
         }
-        Err(self.mismatch("null (a required fact cannot be unknown)"))
+        Kind::Bool => {
+            let value = r.literal()?;
+            match (ty, value) {
+                (ValueType::Bool, Some(v)) => {
+                    store(ctx, place, i64::from(v));
+                    Ok(())
+                }
+                _ => Err(mismatch(ctx, place, ty, "true/false")),
+            }
+        }
+        Kind::Number => {
+            let number = r.number()?;
+            number_value(ctx, place, ty, number)
+        }
+        Kind::String => {
+            let text = r.string()?;
+            text_value(ctx, place, ty, &text)
+        }
+        Kind::Array => match ty {
+            ValueType::List | ValueType::Set if place.within.is_none() => list(r, ctx, place, ty),
+            _ => Err(mismatch(ctx, place, ty, "a list")),
+        },
+        Kind::Object => Err(mismatch(ctx, place, ty, "an object")),
     }
+}
 
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
-        match self.ty {
-            ValueType::Bool => {
-                self.store(i64::from(v));
+fn out_of_range(ctx: &Ctx<'_>, place: Place, value: &str) -> Fail {
+    Fail::Request(EvalError::OutOfRange {
+        path: place.path(ctx.manifest),
+        value: value.into(),
+    })
+}
+
+fn number_value(
+    ctx: &mut Ctx<'_>,
+    place: Place,
+    ty: &ValueType,
+    number: Number<'_>,
+) -> Result<(), Fail> {
+    match ty {
+        ValueType::Int if number.integer => match number.text.parse::<i64>() {
+            Ok(v) => {
+                store(ctx, place, v);
                 Ok(())
             }
-            _ => Err(self.mismatch("true/false")),
-        }
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
-        match self.ty {
-            ValueType::Int => {
-                self.store(v);
-                Ok(())
-            }
-            ValueType::Money => match v.checked_mul(100) {
+            Err(_) => Err(out_of_range(ctx, place, number.text)),
+        },
+        ValueType::Int => Err(mismatch(ctx, place, ty, "a number with decimals")),
+        ValueType::Money if number.integer => {
+            match number
+                .text
+                .parse::<i64>()
+                .ok()
+                .and_then(|v| v.checked_mul(100))
+            {
                 Some(fen) => {
-                    self.store(fen);
+                    store(ctx, place, fen);
                     Ok(())
                 }
-                None => {
-                    let path = self.place.path(self.ctx.manifest);
-                    Err(self.ctx.fail(EvalError::OutOfRange {
-                        path,
-                        value: v.to_string(),
-                    }))
-                }
-            },
-            _ => Err(self.mismatch("a number")),
+                None => Err(out_of_range(ctx, place, number.text)),
+            }
         }
+        ValueType::Money if number.text.contains(['e', 'E']) => {
+            // An exponent: the decimal it stands for must have at most two places.
+            let v: f64 = number.text.parse().unwrap_or(f64::NAN);
+            let scaled = (v * 100.0).round();
+            if v.is_finite() && scaled.abs() < 9.0e15 && scaled / 100.0 == v {
+                store(ctx, place, scaled as i64);
+                return Ok(());
+            }
+            money_text(ctx, place, &v.to_string())
+        }
+        ValueType::Money => {
+            // A JSON number's trailing zeros say nothing: 12.500 is 12.5.
+            money_text(ctx, place, number.text.trim_end_matches('0'))
+        }
+        _ => Err(mismatch(ctx, place, ty, "a number")),
     }
+}
 
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
-        match i64::try_from(v) {
-            Ok(v) => self.visit_i64(v),
-            Err(_) => {
-                let path = self.place.path(self.ctx.manifest);
-                Err(self.ctx.fail(EvalError::OutOfRange {
+fn money_text(ctx: &mut Ctx<'_>, place: Place, text: &str) -> Result<(), Fail> {
+    match parse_decimal(text) {
+        Ok(fen) => {
+            store(ctx, place, fen);
+            Ok(())
+        }
+        Err(problem) => {
+            let path = place.path(ctx.manifest);
+            let value = text.to_string();
+            Err(Fail::Request(match problem {
+                Decimal::Precision => EvalError::MoneyPrecision { path, value },
+                Decimal::Range => EvalError::OutOfRange { path, value },
+                Decimal::Invalid => EvalError::WrongType {
                     path,
-                    value: v.to_string(),
-                }))
-            }
+                    expected: "an amount of money (a number with at most two decimals)".into(),
+                    found: format!("`{value}`"),
+                },
+            }))
         }
     }
+}
 
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
-        match self.ty {
-            ValueType::Money => {
-                // Fast path: `v` came from a decimal with at most two places
-                // exactly when fen / 100 reads back as `v`.
-                let scaled = (v * 100.0).round();
-                if v.is_finite() && scaled.abs() < 9.0e15 && scaled / 100.0 == v {
-                    self.store(scaled as i64);
-                    return Ok(());
-                }
-                // Otherwise the shortest text that reads back as `v` is the
-                // decimal the request wrote; report it as written.
-                let mut buffer = [0u8; 64];
-                let mut cursor = std::io::Cursor::new(&mut buffer[..]);
-                if write!(cursor, "{v}").is_err() || !v.is_finite() {
-                    let path = self.place.path(self.ctx.manifest);
-                    return Err(self.ctx.fail(EvalError::OutOfRange {
-                        path,
-                        value: v.to_string(),
-                    }));
-                }
-                let length = usize::try_from(cursor.position()).unwrap_or(0);
-                let text = std::str::from_utf8(&buffer[..length]).unwrap_or("");
-                self.money_text(text)
-            }
-            ValueType::Int => Err(self.mismatch("a number with decimals")),
-            _ => Err(self.mismatch("a number")),
+fn text_value(ctx: &mut Ctx<'_>, place: Place, ty: &ValueType, text: &str) -> Result<(), Fail> {
+    match ty {
+        ValueType::Text => {
+            let id = ctx.text_id(text);
+            store(ctx, place, id);
+            Ok(())
         }
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
-        match self.ty {
-            ValueType::Text => {
-                let id = self.ctx.text_id(v);
-                self.store(id);
+        ValueType::Enum { values } => match values.iter().position(|x| x == text) {
+            Some(index) => {
+                store(ctx, place, index as i64);
                 Ok(())
             }
-            ValueType::Enum { values } => match values.iter().position(|x| x == v) {
-                Some(index) => {
-                    self.store(index as i64);
-                    Ok(())
-                }
-                None => {
-                    let path = self.place.path(self.ctx.manifest);
-                    let allowed = quoted_list(values);
-                    Err(self.ctx.fail(EvalError::UnknownEnumValue {
-                        path,
-                        value: v.into(),
-                        allowed,
-                    }))
-                }
-            },
-            ValueType::Date => match parse_date(v) {
-                Some(days) => {
-                    self.store(days);
-                    Ok(())
-                }
-                None => {
-                    let path = self.place.path(self.ctx.manifest);
-                    Err(self.ctx.fail(EvalError::BadDate {
-                        path,
-                        value: v.into(),
-                    }))
-                }
-            },
-            ValueType::Money => self.money_text(v),
-            _ => Err(self.mismatch("text")),
-        }
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let fact = &self.ctx.manifest.input.facts[self.place.fact];
-        let (Some(elements), true) = (fact.elements.as_ref(), self.place.within.is_none()) else {
-            return Err(self.mismatch("a list"));
-        };
-        let limit = self
-            .ctx
-            .limits
-            .max_list_len
-            .min(self.ctx.manifest.input.max_list_len);
-        let (area, size) = (elements.area as usize, elements.size as usize);
-        let is_set = matches!(self.ty, ValueType::Set);
-        let mut count = 0usize;
-        loop {
-            if count >= limit as usize {
-                // One more element is one too many.
-                if seq.next_element::<IgnoredAny>()?.is_some() {
-                    let path = self.place.path(self.ctx.manifest);
-                    return Err(self.ctx.fail(EvalError::ListTooLong {
-                        path,
-                        len: count + 1,
-                        limit,
-                    }));
-                }
-                break;
+            None => Err(Fail::Request(EvalError::UnknownEnumValue {
+                path: place.path(ctx.manifest),
+                value: text.into(),
+                allowed: quoted_list(values),
+            })),
+        },
+        ValueType::Date => match parse_date(text) {
+            Some(days) => {
+                store(ctx, place, days);
+                Ok(())
             }
-            let base = area + count * size;
-            let place = Place {
-                within: Some((count, usize::MAX)),
-                slot: base,
-                presence: usize::MAX,
-                ..self.place
-            };
-            let more = if is_set {
-                seq.next_element_seed(SetItem {
-                    ctx: self.ctx,
-                    place,
-                })?
-            } else {
-                seq.next_element_seed(Record {
-                    ctx: self.ctx,
-                    place,
-                })?
-            };
-            if more.is_none() {
-                break;
+            None => Err(Fail::Request(EvalError::BadDate {
+                path: place.path(ctx.manifest),
+                value: text.into(),
+            })),
+        },
+        ValueType::Money => money_text(ctx, place, text),
+        _ => Err(mismatch(ctx, place, ty, "text")),
+    }
+}
+
+/// A list of records or a set of texts, into the fact's element area.
+fn list(r: &mut Reader<'_>, ctx: &mut Ctx<'_>, place: Place, ty: &ValueType) -> Result<(), Fail> {
+    let manifest = ctx.manifest;
+    let fact = &manifest.input.facts[place.fact];
+    let Some(elements) = fact.elements.as_ref() else {
+        return Err(mismatch(ctx, place, ty, "a list"));
+    };
+    let limit = ctx.limits.max_list_len.min(manifest.input.max_list_len);
+    let (area, size) = (elements.area as usize, elements.size as usize);
+    let is_set = matches!(ty, ValueType::Set);
+    r.begin_array()?;
+    let mut first = true;
+    let mut count = 0usize;
+    while r.next_item(&mut first)? {
+        if count >= limit as usize {
+            return Err(EvalError::ListTooLong {
+                path: place.path(manifest),
+                len: count + 1,
+                limit,
             }
-            count += 1;
+            .into());
         }
-        self.ctx.write_i64(self.place.slot, count as i64);
-        self.ctx.write_u8(self.place.presence, 1);
-        Ok(())
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<(), A::Error> {
-        Err(self.mismatch("an object"))
-    }
-}
-
-struct SetItem<'c, 'm> {
-    ctx: &'c mut Ctx<'m>,
-    place: Place,
-}
-
-impl<'de> DeserializeSeed<'de> for SetItem<'_, '_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for SetItem<'_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("text")
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
-        let id = self.ctx.text_id(v);
-        self.ctx.write_i64(self.place.slot, id);
-        Ok(())
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
-        let path = self.place.path(self.ctx.manifest);
-        Err(wrong(self.ctx, &path, "text", "true/false"))
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
-        let path = self.place.path(self.ctx.manifest);
-        Err(wrong(self.ctx, &path, "text", "a number"))
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
-        let path = self.place.path(self.ctx.manifest);
-        Err(wrong(self.ctx, &path, "text", "a number"))
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
-        let path = self.place.path(self.ctx.manifest);
-        Err(wrong(self.ctx, &path, "text", "a number"))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        let path = self.place.path(self.ctx.manifest);
-        Err(wrong(self.ctx, &path, "text", "null"))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<(), A::Error> {
-        let path = self.place.path(self.ctx.manifest);
-        Err(wrong(self.ctx, &path, "text", "a list"))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<(), A::Error> {
-        let path = self.place.path(self.ctx.manifest);
-        Err(wrong(self.ctx, &path, "text", "an object"))
-    }
-}
-
-struct Record<'c, 'm> {
-    ctx: &'c mut Ctx<'m>,
-    place: Place,
-}
-
-impl<'de> DeserializeSeed<'de> for Record<'_, '_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Record<'_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a record")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let manifest = self.ctx.manifest;
-        let fact = &manifest.input.facts[self.place.fact];
-        let Some(elements) = fact.elements.as_ref() else {
-            return Ok(());
+        let item = Place {
+            within: Some((count, usize::MAX)),
+            slot: area + count * size,
+            presence: usize::MAX,
+            ..place
         };
-        let base = self.place.slot;
-        let element = self.place.within.map_or(0, |(e, _)| e);
-        // The record's presence bytes are rewritten for every element.
-        let presence_len = elements.fields.first().map_or(0, |f| f.offset as usize);
-        if let Some(bytes) = self.ctx.memory.get_mut(base..base + presence_len) {
-            bytes.fill(0);
+        match (r.peek()?, is_set) {
+            (Kind::String, true) => {
+                let text = r.string()?;
+                let id = ctx.text_id(&text);
+                ctx.write_i64(item.slot, id);
+            }
+            (other, true) => return Err(wrong(item.path(manifest), "text", other.found())),
+            (Kind::Object, false) => record(r, ctx, item, elements)?,
+            (other, false) => {
+                return Err(wrong(
+                    item.path(manifest),
+                    "a record (an object)",
+                    other.found(),
+                ));
+            }
         }
-        while let Some(key) = map.next_key_seed(Key)? {
-            // Records have a few fields: a scan beats hashing.
-            let Some(field) = elements.fields.iter().position(|f| f.name == key.as_ref()) else {
-                let path = format!("facts.{}[{element}].{key}", fact.name);
+        count += 1;
+    }
+    ctx.write_i64(place.slot, count as i64);
+    ctx.write_u8(place.presence, 1);
+    Ok(())
+}
+
+/// One record of a list, at `item.slot`.
+fn record(
+    r: &mut Reader<'_>,
+    ctx: &mut Ctx<'_>,
+    item: Place,
+    elements: &rules_dsl::manifest::ElementLayout,
+) -> Result<(), Fail> {
+    let manifest = ctx.manifest;
+    let fact = &manifest.input.facts[item.fact];
+    let base = item.slot;
+    let element = item.within.map_or(0, |(e, _)| e);
+    // The record's presence bytes are rewritten for every element.
+    let presence_len = elements.fields.first().map_or(0, |f| f.offset as usize);
+    if let Some(bytes) = ctx.memory.get_mut(base..base + presence_len) {
+        bytes.fill(0);
+    }
+    r.begin_object()?;
+    let mut first = true;
+    while let Some(key) = r.next_key(&mut first)? {
+        // Records have a few fields: a scan beats hashing.
+        let Some(field) = elements.fields.iter().position(|f| f.name == key) else {
+            if ctx.limits.reject_unknown_fields {
                 let suggestion = rules_dsl::diagnostic::did_you_mean(
                     &key,
                     elements.fields.iter().map(|f| f.name.as_str()),
                 );
-                if self.ctx.limits.reject_unknown_fields {
-                    return Err(self.ctx.fail(EvalError::UnknownField { path, suggestion }));
+                return Err(EvalError::UnknownField {
+                    path: format!("facts.{}[{element}].{key}", fact.name),
+                    suggestion,
                 }
-                map.next_value::<IgnoredAny>()?;
-                continue;
-            };
-            let slot = &elements.fields[field];
-            let place = Place {
-                fact: self.place.fact,
-                within: Some((element, field)),
-                slot: base + slot.offset as usize,
-                presence: base + slot.presence as usize,
-                optional: slot.optional,
-            };
-            if self.ctx.read_u8(place.presence) != 0 {
-                let path = place.path(manifest);
-                return Err(self.ctx.fail(EvalError::Duplicate { path }));
+                .into());
             }
-            map.next_value_seed(FieldSeed {
-                ctx: self.ctx,
-                place,
-                ty: &slot.ty,
-            })?;
-        }
-        let mut missing = Vec::new();
-        for (index, field) in elements.fields.iter().enumerate() {
-            if !field.optional && self.ctx.read_u8(base + field.presence as usize) == 0 {
-                missing.push(format!(
-                    "facts.{}[{element}].{}",
-                    fact.name, elements.fields[index].name
-                ));
+            r.skip()?;
+            continue;
+        };
+        let slot = &elements.fields[field];
+        let place = Place {
+            fact: item.fact,
+            within: Some((element, field)),
+            slot: base + slot.offset as usize,
+            presence: base + slot.presence as usize,
+            optional: slot.optional,
+        };
+        if ctx.read_u8(place.presence) != 0 {
+            return Err(EvalError::Duplicate {
+                path: place.path(manifest),
             }
+            .into());
         }
-        if !missing.is_empty() {
-            return Err(self.ctx.fail(EvalError::MissingFacts { paths: missing }));
-        }
-        Ok(())
+        value(r, ctx, place, &slot.ty)?;
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<(), A::Error> {
-        let path = self.place.path(self.ctx.manifest);
-        Err(wrong(self.ctx, &path, "a record (an object)", "a list"))
+    let missing: Vec<String> = elements
+        .fields
+        .iter()
+        .filter(|field| !field.optional && ctx.read_u8(base + field.presence as usize) == 0)
+        .map(|field| format!("facts.{}[{element}].{}", fact.name, field.name))
+        .collect();
+    if !missing.is_empty() {
+        return Err(EvalError::MissingFacts { paths: missing }.into());
     }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
-        let path = self.place.path(self.ctx.manifest);
-        Err(wrong(self.ctx, &path, "a record (an object)", "text"))
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
-        let path = self.place.path(self.ctx.manifest);
-        Err(wrong(self.ctx, &path, "a record (an object)", "true/false"))
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
-        let path = self.place.path(self.ctx.manifest);
-        Err(wrong(self.ctx, &path, "a record (an object)", "a number"))
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
-        let path = self.place.path(self.ctx.manifest);
-        Err(wrong(self.ctx, &path, "a record (an object)", "a number"))
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
-        let path = self.place.path(self.ctx.manifest);
-        Err(wrong(self.ctx, &path, "a record (an object)", "a number"))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        let path = self.place.path(self.ctx.manifest);
-        Err(wrong(self.ctx, &path, "a record (an object)", "null"))
-    }
-}
-
-struct FieldSeed<'c, 'm> {
-    ctx: &'c mut Ctx<'m>,
-    place: Place,
-    ty: &'m ValueType,
-}
-
-impl<'de> DeserializeSeed<'de> for FieldSeed<'_, '_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_any(ValueVisitor {
-            ctx: self.ctx,
-            place: self.place,
-            ty: self.ty,
-        })
-    }
+    Ok(())
 }
 
 /// Strict `YYYY-MM-DD` with a year from 0001 to 9999, as a day number.

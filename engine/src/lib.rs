@@ -17,6 +17,7 @@ mod json;
 mod load;
 pub mod oracle;
 pub mod outcome;
+mod reader;
 
 pub use bundle::{BundleDecision, BundlePlan, LoadedBundle};
 pub use config::{Compilation, Limits};
