@@ -36,7 +36,7 @@ const CATALOGUE: &str = include_str!("../../policies/catalogue.rules");
 const POLICY: &str = include_str!("residence_permit.rules");
 
 /// A realistic request (about 500 bytes).
-const REQUEST: &str = r#"{"application_date":"2026-01-15","facts":{"applicant":{"birth_date":"1990-02-28","hukou_city":"宁波","residence_registered_on":"2025-06-01","housing":"rented","lease_years":2,"social_insurance_months":14,"has_labour_contract":true,"enrolled_student":false},"household":{"members":[{"relation":"spouse","income":3000.50,"disabled":false},{"relation":"child","income":0},{"relation":"parent","income":1800},{"relation":"child","income":0,"disabled":false}]}},"shared_available":["gongan.resident_id"]}"#;
+const REQUEST: &str = include_str!("residence_permit_request.json");
 
 fn artifact(policy_source: &str, id: &str, version_salt: u64) -> Vec<u8> {
     let mut sources = SourceSet::new();
@@ -155,136 +155,7 @@ mod residence_permit {
 
 /// The same rules by hand: the floor.
 mod floor {
-    use serde::Deserialize;
-
-    #[derive(Deserialize)]
-    pub struct Request<'a> {
-        #[serde(borrow)]
-        pub application_date: &'a str,
-        #[serde(borrow)]
-        pub facts: Facts<'a>,
-        #[serde(borrow, default)]
-        pub shared_available: Vec<&'a str>,
-    }
-
-    #[derive(Deserialize)]
-    pub struct Facts<'a> {
-        #[serde(borrow)]
-        pub applicant: Applicant<'a>,
-        pub household: Household,
-    }
-
-    #[derive(Deserialize)]
-    pub struct Applicant<'a> {
-        pub birth_date: &'a str,
-        pub hukou_city: &'a str,
-        pub residence_registered_on: &'a str,
-        pub housing: &'a str,
-        pub lease_years: Option<i64>,
-        pub social_insurance_months: Option<i64>,
-        pub has_labour_contract: bool,
-        pub enrolled_student: Option<bool>,
-    }
-
-    #[derive(Deserialize)]
-    pub struct Household {
-        pub members: Vec<Member>,
-    }
-
-    #[derive(Deserialize)]
-    pub struct Member {
-        pub relation: String,
-        pub income: f64,
-        pub disabled: Option<bool>,
-    }
-
-    fn day(text: &str) -> i64 {
-        engine::encode::parse_date(text).unwrap_or(0)
-    }
-
-    /// Kleene and/or over Option<bool>.
-    fn and(a: Option<bool>, b: Option<bool>) -> Option<bool> {
-        match (a, b) {
-            (Some(false), _) | (_, Some(false)) => Some(false),
-            (Some(true), Some(true)) => Some(true),
-            _ => None,
-        }
-    }
-
-    fn or(a: Option<bool>, b: Option<bool>) -> Option<bool> {
-        match (a, b) {
-            (Some(true), _) | (_, Some(true)) => Some(true),
-            (Some(false), Some(false)) => Some(false),
-            _ => None,
-        }
-    }
-
-    pub struct Outcome {
-        pub household_income: i64,
-        pub eligible: Option<bool>,
-        pub fee: i64,
-        pub months: i64,
-    }
-
-    pub fn decide(request: &Request<'_>) -> Outcome {
-        use rules_dsl::calendar::{add_months, age_on, months_between};
-        let today = day(request.application_date);
-        let a = &request.facts.applicant;
-        let registered = day(a.residence_registered_on);
-        let not_local = Some(a.hukou_city != "杭州");
-        let mut half_year = Some(add_months(registered, 6) <= today);
-        let mut veteran = Some(false);
-        for member in &request.facts.household.members {
-            veteran = or(veteran, member.disabled);
-        }
-        if veteran == Some(true) {
-            half_year = Some(true);
-        } else if veteran.is_none() && half_year != Some(true) {
-            half_year = None;
-        }
-        let stable_job = and(
-            a.social_insurance_months.map(|m| m >= 12),
-            Some(a.has_labour_contract),
-        );
-        let stable_home = or(
-            Some(a.housing == "owned"),
-            and(Some(a.housing == "rented"), a.lease_years.map(|y| y >= 1)),
-        );
-        let age = age_on(day(a.birth_date), today);
-        let adult = Some(age >= 16);
-        let eligible = and(
-            and(
-                and(not_local, half_year),
-                or(or(stable_job, stable_home), a.enrolled_student),
-            ),
-            adult,
-        );
-        let fee = if age < 16 {
-            0
-        } else if (16..=59).contains(&age) && a.housing == "owned" {
-            1000
-        } else if age >= 60 {
-            0
-        } else {
-            2000
-        };
-        // The policy also computes the household's income (a `let`), and the
-        // engine reads every fact; so does the floor.
-        let household_income: i64 = request
-            .facts
-            .household
-            .members
-            .iter()
-            .filter(|m| m.relation != "parent")
-            .map(|m| (m.income * 100.0).round() as i64)
-            .sum();
-        Outcome {
-            eligible,
-            fee,
-            months: months_between(registered, today),
-            household_income,
-        }
-    }
+    include!("floor_rules.rs");
 
     #[divan::bench]
     fn end_to_end_from_json(bencher: divan::Bencher) {

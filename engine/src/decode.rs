@@ -18,44 +18,69 @@ fn read_i64(memory: &[u8], offset: usize) -> i64 {
     i64::from_le_bytes(bytes)
 }
 
+/// The output region where `evaluate` left it, read field by field (a
+/// decision is built straight from it, without a [`RawOutcome`] between).
+/// Memory that is too short (a trapped instance gives none) reads as unknown.
+struct Outputs<'a> {
+    manifest: &'a Manifest,
+    memory: &'a [u8],
+}
+
+impl Outputs<'_> {
+    fn tri(&self, offset: u32) -> Tri {
+        Tri::from_byte(self.memory.get(offset as usize).copied().unwrap_or(2))
+    }
+
+    fn eligibility(&self) -> Tri {
+        let at = self.manifest.output.eligibility as usize;
+        Tri::from_byte(u8::try_from(read_i64(self.memory, at)).unwrap_or(2))
+    }
+
+    /// The eligibility's unknown mask (0 unless it is unknown).
+    fn mask(&self) -> u64 {
+        if self.eligibility() == Tri::Unknown {
+            read_i64(self.memory, self.manifest.output.mask as usize) as u64
+        } else {
+            0
+        }
+    }
+
+    fn rule(&self, index: usize) -> Tri {
+        self.tri(self.manifest.output.rules + index as u32)
+    }
+
+    fn material(&self, index: usize) -> Tri {
+        self.tri(self.manifest.output.materials + index as u32)
+    }
+
+    fn step(&self, index: usize) -> Tri {
+        self.tri(self.manifest.output.steps + index as u32)
+    }
+
+    fn value(&self, index: usize) -> RawValue {
+        let at = self.manifest.output.values as usize + 16 * index;
+        let raw = read_i64(self.memory, at);
+        let mask = read_i64(self.memory, at + 8) as u64;
+        let value = match (self.manifest.values.get(index).map(|v| &v.ty), mask) {
+            (Some(ValueType::Set), 0) => RawScalar::Set(read_set(self.memory, raw)),
+            _ => RawScalar::I64(raw),
+        };
+        RawValue { value, mask }
+    }
+}
+
 /// Reads everything `evaluate` wrote.
 pub fn read_outcome(manifest: &Manifest, memory: &[u8]) -> RawOutcome {
-    let out = &manifest.output;
-    let byte = |offset: u32| memory.get(offset as usize).copied().unwrap_or(2);
-    let eligibility =
-        Tri::from_byte(u8::try_from(read_i64(memory, out.eligibility as usize)).unwrap_or(2));
-    let mask = read_i64(memory, out.mask as usize) as u64;
-    let rules = (0..manifest.rules.len() as u32)
-        .map(|i| Tri::from_byte(byte(out.rules + i)))
-        .collect();
-    let materials = (0..manifest.materials.len() as u32)
-        .map(|i| Tri::from_byte(byte(out.materials + i)))
-        .collect();
-    let steps = (0..manifest.steps.len() as u32)
-        .map(|i| Tri::from_byte(byte(out.steps + i)))
-        .collect();
-    let values = manifest
-        .values
-        .iter()
-        .enumerate()
-        .map(|(i, info)| {
-            let at = out.values as usize + 16 * i;
-            let raw = read_i64(memory, at);
-            let mask = read_i64(memory, at + 8) as u64;
-            let value = match (&info.ty, mask) {
-                (ValueType::Set, 0) => RawScalar::Set(read_set(memory, raw)),
-                _ => RawScalar::I64(raw),
-            };
-            RawValue { value, mask }
-        })
-        .collect();
+    let out = Outputs { manifest, memory };
     RawOutcome {
-        eligibility,
-        mask: if eligibility == Tri::Unknown { mask } else { 0 },
-        rules,
-        materials,
-        steps,
-        values,
+        eligibility: out.eligibility(),
+        mask: out.mask(),
+        rules: (0..manifest.rules.len()).map(|i| out.rule(i)).collect(),
+        materials: (0..manifest.materials.len())
+            .map(|i| out.material(i))
+            .collect(),
+        steps: (0..manifest.steps.len()).map(|i| out.step(i)).collect(),
+        values: (0..manifest.values.len()).map(|i| out.value(i)).collect(),
     }
 }
 
@@ -117,14 +142,16 @@ pub fn date_text(days: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
-/// Dresses a raw outcome as the decision.
+/// The decision, from the output region of `memory` (the instance's linear
+/// memory after `evaluate`).
 pub fn decision<'p>(
     manifest: &'p Manifest,
     index: &InputIndex,
-    raw: &RawOutcome,
+    memory: &[u8],
     meta: &RequestMeta,
 ) -> Decision<'p> {
-    let eligibility = match raw.eligibility {
+    let out = Outputs { manifest, memory };
+    let eligibility = match out.eligibility() {
         Tri::True => Eligibility::Eligible,
         Tri::False => Eligibility::Ineligible,
         Tri::Unknown => Eligibility::Undetermined,
@@ -132,16 +159,16 @@ pub fn decision<'p>(
     let rules = manifest
         .rules
         .iter()
-        .zip(&raw.rules)
-        .map(|(info, tri)| RuleResult {
+        .enumerate()
+        .map(|(i, info)| RuleResult {
             id: &info.name,
             title: &info.title,
             cite: info.cite.as_deref(),
-            result: tri.as_option(),
+            result: out.rule(i).as_option(),
         })
         .collect();
     let missing_facts = if eligibility == Eligibility::Undetermined {
-        missing(manifest, raw.mask)
+        missing(manifest, out.mask())
     } else {
         Vec::new()
     };
@@ -149,9 +176,9 @@ pub fn decision<'p>(
     let materials = manifest
         .materials
         .iter()
-        .zip(&raw.materials)
-        .filter(|(_, tri)| **tri != Tri::False)
-        .map(|(info, _)| {
+        .enumerate()
+        .filter(|&(i, _)| out.material(i) != Tri::False)
+        .map(|(_, info)| {
             let (provided_by, dataset) = match &info.source {
                 SourceInfo::Applicant => (ProvidedBy::Applicant, None),
                 SourceInfo::Commitment => (ProvidedBy::Commitment, None),
@@ -177,13 +204,16 @@ pub fn decision<'p>(
             }
         })
         .collect();
-    let (steps, total_days) = plan(manifest, &raw.steps);
+    let (steps, total_days) = plan(manifest, |i| out.step(i));
     let values = Values(
         manifest
             .values
             .iter()
-            .zip(&raw.values)
-            .map(|(info, raw)| (info.name.as_str(), value(manifest, meta, &info.ty, raw)))
+            .enumerate()
+            .map(|(i, info)| {
+                let raw = out.value(i);
+                (info.name.as_str(), value(manifest, meta, &info.ty, &raw))
+            })
             .collect(),
     );
     Decision {
@@ -216,11 +246,12 @@ pub fn missing(manifest: &Manifest, mask: u64) -> Vec<&str> {
 
 /// The planned steps (condition true or unknown), their waits through any
 /// left-out step, and the critical path's length.
-pub fn plan<'p>(manifest: &'p Manifest, conditions: &[Tri]) -> (Vec<PlannedStep<'p>>, u32) {
+pub fn plan<'p>(
+    manifest: &'p Manifest,
+    condition: impl Fn(usize) -> Tri,
+) -> (Vec<PlannedStep<'p>>, u32) {
     let count = manifest.steps.len();
-    let planned: Vec<bool> = (0..count)
-        .map(|i| conditions.get(i).copied().unwrap_or(Tri::True) != Tri::False)
-        .collect();
+    let planned: Vec<bool> = (0..count).map(|i| condition(i) != Tri::False).collect();
     // Steps are checked to form a DAG; resolve waits in index order with memoisation.
     let mut waits: Vec<Option<Vec<usize>>> = vec![None; count];
     fn resolve(
@@ -275,10 +306,25 @@ pub fn plan<'p>(manifest: &'p Manifest, conditions: &[Tri]) -> (Vec<PlannedStep<
         finish[i] = Some(total);
         total
     }
-    let resolved: Vec<Vec<usize>> = (0..count)
-        .map(|i| resolve(i, manifest, &planned, &mut waits, 0))
-        .collect();
-    let mut steps = Vec::new();
+    let resolved: Vec<Vec<usize>> = if planned.iter().all(|&p| p) {
+        // Every step planned (the usual case): each waits for what it names.
+        manifest
+            .steps
+            .iter()
+            .map(|step| {
+                let mut after: Vec<usize> =
+                    step.after.iter().copied().filter(|&b| b < count).collect();
+                after.sort_unstable();
+                after.dedup();
+                after
+            })
+            .collect()
+    } else {
+        (0..count)
+            .map(|i| resolve(i, manifest, &planned, &mut waits, 0))
+            .collect()
+    };
+    let mut steps = Vec::with_capacity(count);
     let mut total = 0;
     for i in 0..count {
         if !planned[i] {

@@ -675,11 +675,11 @@ impl<'p> Session<'p> {
     /// Reads the answers of the last run.
     pub fn decode(&self, meta: &RequestMeta) -> Decision<'p> {
         let policy = self.policy;
-        let raw = match &self.ready {
-            Some(ready) => decode::read_outcome(&policy.manifest, ready.memory.data(&ready.store)),
-            None => decode::read_outcome(&policy.manifest, &[]),
+        let memory = match &self.ready {
+            Some(ready) => ready.memory.data(&ready.store),
+            None => &[],
         };
-        decode::decision(&policy.manifest, &policy.index, &raw, meta)
+        decode::decision(&policy.manifest, &policy.index, memory, meta)
     }
 
     /// Reads the raw answers of the last run.

@@ -1,0 +1,91 @@
+//! End to end against the floor, paired: rounds of the hand-written floor
+//! (serde_json into borrowed structs + the rules in Rust) and of the engine
+//! (JSON bytes → `Decision` on optimised code) alternate on the same bytes,
+//! so both see the same load of a shared machine; prints the median and the
+//! fastest round of each and the median of the per-round ratios.
+//! `cargo run --release -p engine --example paired [ROUNDS]`
+
+#![allow(
+    dead_code,
+    reason = "the floor's outcome has fields only the benchmark reads"
+)]
+#![expect(
+    clippy::expect_used,
+    reason = "a measuring tool: a failure should stop it with the message"
+)]
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+#[path = "../benches/floor_rules.rs"]
+mod floor;
+
+const CATALOGUE: &str = include_str!("../../policies/catalogue.rules");
+const POLICY: &str = include_str!("../benches/residence_permit.rules");
+const REQUEST: &str = include_str!("../benches/residence_permit_request.json");
+const PER_ROUND: u32 = 2_000;
+
+fn main() {
+    let rounds: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(200);
+    let mut sources = rules_dsl::SourceSet::new();
+    sources.add("catalogue.rules", CATALOGUE);
+    sources.add("policy.rules", POLICY);
+    let checked = rules_dsl::check(&sources);
+    let policy = checked
+        .workspace
+        .policy("hz.residence_permit")
+        .expect("policy");
+    let artifact = rules_dsl::codegen::compile(policy, &Default::default()).expect("compiles");
+    let engine = engine::Engine::new(engine::Limits::default()).expect("engine");
+    let loaded = engine.load(&artifact.wasm).expect("loads");
+    loaded.wait_optimized(Duration::from_secs(60));
+    let request = REQUEST.trim().as_bytes();
+
+    let time_floor = || {
+        let started = Instant::now();
+        for _ in 0..PER_ROUND {
+            let parsed: floor::Request<'_> =
+                serde_json::from_slice(black_box(request)).expect("parses");
+            black_box(floor::decide(&parsed).eligible);
+        }
+        started.elapsed().as_secs_f64() * 1e9 / f64::from(PER_ROUND)
+    };
+    let time_engine = || {
+        let started = Instant::now();
+        for _ in 0..PER_ROUND {
+            let decision = loaded.evaluate(black_box(request)).expect("evaluates");
+            black_box(decision.total_days);
+        }
+        started.elapsed().as_secs_f64() * 1e9 / f64::from(PER_ROUND)
+    };
+    let (mut floors, mut engines, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..rounds {
+        let (f, e) = if round % 2 == 0 {
+            let f = time_floor();
+            (f, time_engine())
+        } else {
+            let e = time_engine();
+            (time_floor(), e)
+        };
+        floors.push(f);
+        engines.push(e);
+        ratios.push(e / f);
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let fastest = |v: &[f64]| v.iter().copied().fold(f64::INFINITY, f64::min);
+    println!(
+        "{} bytes, {rounds} rounds × {PER_ROUND}: floor median {:.0} ns (fastest round {:.0}), engine median {:.0} ns (fastest round {:.0}); engine/floor per round: median {:.2}",
+        request.len(),
+        median(&mut floors),
+        fastest(&floors),
+        median(&mut engines),
+        fastest(&engines),
+        median(&mut ratios),
+    );
+}
