@@ -8,7 +8,9 @@
 
 use std::io::Write;
 
-use crate::decision::{DayKind, Decision, Eligibility, ProvidedBy, Value};
+use crate::decision::{
+    DayKind, Decision, Eligibility, MaterialNeed, PlannedStep, ProvidedBy, RuleResult, Value,
+};
 use crate::decode::{date_text, money_text};
 
 /// A JSON string. Texts without `"`, `\` or control characters are copied
@@ -84,6 +86,75 @@ fn value(out: &mut Vec<u8>, value: &Value) {
     }
 }
 
+fn eligibility(out: &mut Vec<u8>, eligibility: Eligibility) {
+    out.extend_from_slice(match eligibility {
+        Eligibility::Eligible => b",\"eligibility\":\"eligible\"",
+        Eligibility::Ineligible => b",\"eligibility\":\"ineligible\"",
+        Eligibility::Undetermined => b",\"eligibility\":\"undetermined\"",
+    });
+}
+
+fn rule_head(out: &mut Vec<u8>, rule: &RuleResult<'_>) {
+    out.extend_from_slice(b"{\"id\":");
+    string(out, rule.id);
+    out.extend_from_slice(b",\"title\":");
+    string(out, rule.title);
+    out.extend_from_slice(b",\"cite\":");
+    match rule.cite {
+        Some(cite) => string(out, cite),
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
+fn rule_result(out: &mut Vec<u8>, result: Option<bool>) {
+    out.extend_from_slice(match result {
+        Some(true) => b",\"result\":true}",
+        Some(false) => b",\"result\":false}",
+        None => b",\"result\":null}",
+    });
+}
+
+fn material_head(out: &mut Vec<u8>, material: &MaterialNeed<'_>) {
+    out.extend_from_slice(b"{\"id\":");
+    string(out, material.id);
+    out.extend_from_slice(b",\"name\":");
+    string(out, material.name);
+    out.extend_from_slice(b",\"form\":");
+    string(out, material.form);
+    out.extend_from_slice(b",\"copies\":");
+    integer(out, material.copies);
+}
+
+fn material_tail(out: &mut Vec<u8>, material: &MaterialNeed<'_>) {
+    out.extend_from_slice(match material.provided_by {
+        ProvidedBy::Applicant => b",\"provided_by\":\"applicant\"",
+        ProvidedBy::Shared => b",\"provided_by\":\"shared\"",
+        ProvidedBy::Commitment => b",\"provided_by\":\"commitment\"",
+    });
+    if let Some(dataset) = material.dataset {
+        out.extend_from_slice(b",\"dataset\":");
+        string(out, dataset);
+    }
+    out.push(b'}');
+}
+
+fn step_json(out: &mut Vec<u8>, step: &PlannedStep<'_>) {
+    out.extend_from_slice(b"{\"id\":");
+    string(out, step.id);
+    out.extend_from_slice(b",\"title\":");
+    string(out, step.title);
+    out.extend_from_slice(b",\"department\":");
+    string(out, step.department);
+    out.extend_from_slice(b",\"after\":");
+    strings(out, step.after.iter().copied());
+    out.extend_from_slice(b",\"days\":");
+    integer(out, step.days);
+    out.extend_from_slice(match step.day_kind {
+        DayKind::Working => b",\"day_kind\":\"working\"}",
+        DayKind::Natural => b",\"day_kind\":\"natural\"}",
+    });
+}
+
 impl Decision<'_> {
     /// Appends the decision's JSON (compact) to `out`.
     pub fn write_json(&self, out: &mut Vec<u8>) {
@@ -96,31 +167,14 @@ impl Decision<'_> {
         out.extend_from_slice(b"},\"application_date\":");
         // A date is digits and dashes; no escaping needed.
         let _ = write!(out, "\"{}\"", date_text(self.application_date));
-        out.extend_from_slice(b",\"eligibility\":");
-        out.extend_from_slice(match self.eligibility {
-            Eligibility::Eligible => b"\"eligible\"",
-            Eligibility::Ineligible => b"\"ineligible\"",
-            Eligibility::Undetermined => b"\"undetermined\"",
-        });
+        eligibility(out, self.eligibility);
         out.extend_from_slice(b",\"rules\":[");
         for (i, rule) in self.rules.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
-            out.extend_from_slice(b"{\"id\":");
-            string(out, rule.id);
-            out.extend_from_slice(b",\"title\":");
-            string(out, rule.title);
-            out.extend_from_slice(b",\"cite\":");
-            match rule.cite {
-                Some(cite) => string(out, cite),
-                None => out.extend_from_slice(b"null"),
-            }
-            out.extend_from_slice(match rule.result {
-                Some(true) => b",\"result\":true}",
-                Some(false) => b",\"result\":false}",
-                None => b",\"result\":null}",
-            });
+            rule_head(out, rule);
+            rule_result(out, rule.result);
         }
         out.extend_from_slice(b"],\"missing_facts\":");
         strings(out, self.missing_facts.iter().copied());
@@ -129,44 +183,15 @@ impl Decision<'_> {
             if i > 0 {
                 out.push(b',');
             }
-            out.extend_from_slice(b"{\"id\":");
-            string(out, material.id);
-            out.extend_from_slice(b",\"name\":");
-            string(out, material.name);
-            out.extend_from_slice(b",\"form\":");
-            string(out, material.form);
-            out.extend_from_slice(b",\"copies\":");
-            integer(out, material.copies);
-            out.extend_from_slice(match material.provided_by {
-                ProvidedBy::Applicant => b",\"provided_by\":\"applicant\"",
-                ProvidedBy::Shared => b",\"provided_by\":\"shared\"",
-                ProvidedBy::Commitment => b",\"provided_by\":\"commitment\"",
-            });
-            if let Some(dataset) = material.dataset {
-                out.extend_from_slice(b",\"dataset\":");
-                string(out, dataset);
-            }
-            out.push(b'}');
+            material_head(out, material);
+            material_tail(out, material);
         }
         out.extend_from_slice(b"],\"steps\":[");
         for (i, step) in self.steps.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
-            out.extend_from_slice(b"{\"id\":");
-            string(out, step.id);
-            out.extend_from_slice(b",\"title\":");
-            string(out, step.title);
-            out.extend_from_slice(b",\"department\":");
-            string(out, step.department);
-            out.extend_from_slice(b",\"after\":");
-            strings(out, step.after.iter().copied());
-            out.extend_from_slice(b",\"days\":");
-            integer(out, step.days);
-            out.extend_from_slice(match step.day_kind {
-                DayKind::Working => b",\"day_kind\":\"working\"}",
-                DayKind::Natural => b",\"day_kind\":\"natural\"}",
-            });
+            step_json(out, step);
         }
         out.extend_from_slice(b"],\"total_days\":");
         integer(out, self.total_days);
@@ -176,6 +201,248 @@ impl Decision<'_> {
                 out.push(b',');
             }
             key(out, name);
+            value(out, reported);
+        }
+        out.extend_from_slice(b"}}");
+    }
+}
+
+/// The constant parts of one policy's decisions, escaped once when the
+/// policy is loaded: each rule's `{"id":…,"title":…,"cite":…`, each
+/// material's `{"id":…,"name":…,"form":…,"copies":…`, each step's head and
+/// tail, the step names, the missing-fact names and the value keys. A
+/// decision is then mostly copies. Items are recognised by the address of
+/// their id in the manifest, so a decision of another policy (or one built
+/// by hand) is still written correctly, field by field.
+#[derive(Debug)]
+pub struct Rendered {
+    policy_id: usize,
+    policy_head: Vec<u8>,
+    rules: Vec<(usize, Vec<u8>)>,
+    materials: Vec<(usize, Vec<u8>)>,
+    steps: Vec<RenderedStep>,
+    missing: Vec<(usize, Vec<u8>)>,
+    value_keys: Vec<(usize, Vec<u8>)>,
+}
+
+/// A step's constant parts.
+#[derive(Debug)]
+struct RenderedStep {
+    /// The address of its name in the manifest.
+    address: usize,
+    /// `{"id":…,"title":…,"department":…,"after":`
+    head: Vec<u8>,
+    /// `"name"`, for the `after` lists of others.
+    name: Vec<u8>,
+    /// `,"days":…,"day_kind":…}`
+    tail: Vec<u8>,
+}
+
+fn address(text: &str) -> usize {
+    text.as_ptr() as usize
+}
+
+fn rendered(write: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+    let mut out = Vec::new();
+    write(&mut out);
+    out
+}
+
+impl Rendered {
+    pub fn new(manifest: &rules_dsl::manifest::Manifest) -> Rendered {
+        let policy_head = rendered(|out| {
+            out.extend_from_slice(b"{\"policy\":{\"id\":");
+            string(out, &manifest.policy.id);
+            out.extend_from_slice(b",\"version\":");
+            integer(out, manifest.policy.version);
+            out.extend_from_slice(b",\"hash\":");
+            string(out, &manifest.source_hash);
+            out.extend_from_slice(b"},\"application_date\":");
+        });
+        let rules = manifest
+            .rules
+            .iter()
+            .map(|rule| {
+                let head = rendered(|out| {
+                    out.extend_from_slice(b"{\"id\":");
+                    string(out, &rule.name);
+                    out.extend_from_slice(b",\"title\":");
+                    string(out, &rule.title);
+                    out.extend_from_slice(b",\"cite\":");
+                    match &rule.cite {
+                        Some(cite) => string(out, cite),
+                        None => out.extend_from_slice(b"null"),
+                    }
+                });
+                (address(&rule.name), head)
+            })
+            .collect();
+        let materials = manifest
+            .materials
+            .iter()
+            .map(|material| {
+                let head = rendered(|out| {
+                    out.extend_from_slice(b"{\"id\":");
+                    string(out, &material.id);
+                    out.extend_from_slice(b",\"name\":");
+                    string(out, &material.name);
+                    out.extend_from_slice(b",\"form\":");
+                    string(out, &material.form);
+                    out.extend_from_slice(b",\"copies\":");
+                    integer(out, material.copies);
+                });
+                (address(&material.id), head)
+            })
+            .collect();
+        let steps = manifest
+            .steps
+            .iter()
+            .map(|step| {
+                let head = rendered(|out| {
+                    out.extend_from_slice(b"{\"id\":");
+                    string(out, &step.name);
+                    out.extend_from_slice(b",\"title\":");
+                    string(out, &step.title);
+                    out.extend_from_slice(b",\"department\":");
+                    string(out, &step.department);
+                    out.extend_from_slice(b",\"after\":");
+                });
+                let name = rendered(|out| string(out, &step.name));
+                let tail = rendered(|out| {
+                    out.extend_from_slice(b",\"days\":");
+                    integer(out, step.days);
+                    out.extend_from_slice(if step.working_days {
+                        b",\"day_kind\":\"working\"}"
+                    } else {
+                        b",\"day_kind\":\"natural\"}"
+                    });
+                });
+                RenderedStep {
+                    address: address(&step.name),
+                    head,
+                    name,
+                    tail,
+                }
+            })
+            .collect();
+        let missing = manifest
+            .missing_slots
+            .iter()
+            .map(|slot| (address(slot), rendered(|out| string(out, slot))))
+            .collect();
+        let value_keys = manifest
+            .values
+            .iter()
+            .map(|v| (address(&v.name), rendered(|out| key(out, &v.name))))
+            .collect();
+        Rendered {
+            policy_id: address(&manifest.policy.id),
+            policy_head,
+            rules,
+            materials,
+            steps,
+            missing,
+            value_keys,
+        }
+    }
+
+    /// The pre-rendered entry for the text at `text`'s address, looking from
+    /// `from` on (items of a decision come in manifest order).
+    fn find<'r, T>(items: &'r [(usize, T)], text: &str, from: &mut usize) -> Option<&'r T> {
+        let at = address(text);
+        let found = items[(*from).min(items.len())..]
+            .iter()
+            .position(|(a, _)| *a == at)?;
+        *from += found + 1;
+        Some(&items[*from - 1].1)
+    }
+
+    fn step(&self, id: &str) -> Option<&RenderedStep> {
+        let at = address(id);
+        self.steps.iter().find(|step| step.address == at)
+    }
+
+    /// Appends `decision`'s JSON to `out`: the same bytes as
+    /// [`Decision::write_json`].
+    pub fn write(&self, decision: &Decision<'_>, out: &mut Vec<u8>) {
+        if address(decision.policy.id) != self.policy_id {
+            decision.write_json(out);
+            return;
+        }
+        out.extend_from_slice(&self.policy_head);
+        let _ = write!(out, "\"{}\"", date_text(decision.application_date));
+        eligibility(out, decision.eligibility);
+        out.extend_from_slice(b",\"rules\":[");
+        let mut from = 0;
+        for (i, rule) in decision.rules.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            match Rendered::find(&self.rules, rule.id, &mut from) {
+                Some(head) => out.extend_from_slice(head),
+                None => rule_head(out, rule),
+            }
+            rule_result(out, rule.result);
+        }
+        out.extend_from_slice(b"],\"missing_facts\":[");
+        let mut from = 0;
+        for (i, name) in decision.missing_facts.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            match Rendered::find(&self.missing, name, &mut from) {
+                Some(text) => out.extend_from_slice(text),
+                None => string(out, name),
+            }
+        }
+        out.extend_from_slice(b"],\"materials\":[");
+        let mut from = 0;
+        for (i, material) in decision.materials.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            match Rendered::find(&self.materials, material.id, &mut from) {
+                Some(head) => out.extend_from_slice(head),
+                None => material_head(out, material),
+            }
+            material_tail(out, material);
+        }
+        out.extend_from_slice(b"],\"steps\":[");
+        for (i, step) in decision.steps.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            match self.step(step.id) {
+                Some(rendered) => {
+                    out.extend_from_slice(&rendered.head);
+                    out.push(b'[');
+                    for (j, before) in step.after.iter().enumerate() {
+                        if j > 0 {
+                            out.push(b',');
+                        }
+                        match self.step(before) {
+                            Some(before) => out.extend_from_slice(&before.name),
+                            None => string(out, before),
+                        }
+                    }
+                    out.push(b']');
+                    out.extend_from_slice(&rendered.tail);
+                }
+                None => step_json(out, step),
+            }
+        }
+        out.extend_from_slice(b"],\"total_days\":");
+        integer(out, decision.total_days);
+        out.extend_from_slice(b",\"values\":{");
+        let mut from = 0;
+        for (i, (name, reported)) in decision.values.0.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            match Rendered::find(&self.value_keys, name, &mut from) {
+                Some(text) => out.extend_from_slice(text),
+                None => key(out, name),
+            }
             value(out, reported);
         }
         out.extend_from_slice(b"}}");

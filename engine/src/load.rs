@@ -19,6 +19,7 @@ use crate::decision::Decision;
 use crate::decode;
 use crate::encode::{self, InputIndex, RequestMeta};
 use crate::error::{EvalError, LoadError};
+use crate::json::Rendered;
 use crate::outcome::RawOutcome;
 
 /// The process's WebAssembly engine, its module cache and its epoch ticker.
@@ -145,6 +146,7 @@ impl Engine {
             return Err(LoadError::Exports);
         }
         let index = InputIndex::new(&manifest);
+        let rendered = Rendered::new(&manifest);
         let code = Arc::new(Code {
             engine: engine.clone(),
             module,
@@ -155,6 +157,7 @@ impl Engine {
             limits: self.inner.limits.clone(),
             manifest,
             index,
+            rendered,
             pool: Mutex::new(Pool {
                 code: Arc::clone(&code),
                 ready: Vec::new(),
@@ -323,6 +326,8 @@ pub struct LoadedPolicy {
     limits: Limits,
     manifest: Manifest,
     index: InputIndex,
+    /// The constant parts of its decisions' JSON, escaped once.
+    rendered: Rendered,
     pool: Mutex<Pool>,
     /// Signalled when the optimised code is in place (or failed).
     optimized: Condvar,
@@ -370,6 +375,13 @@ impl LoadedPolicy {
 
     pub fn input_index(&self) -> &InputIndex {
         &self.index
+    }
+
+    /// Appends a decision's JSON to `out`: the bytes of
+    /// [`Decision::write_json`], faster for this policy's decisions (their
+    /// titles, citations and names are copied pre-escaped).
+    pub fn write_json(&self, decision: &Decision<'_>, out: &mut Vec<u8>) {
+        self.rendered.write(decision, out);
     }
 
     /// The code answering now.

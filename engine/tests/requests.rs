@@ -50,18 +50,31 @@ fn each_request_is_encoded_or_refused_with_its_path() {
     insta::glob!("requests/*.json", |path| {
         let body = std::fs::read(path).expect("request file");
         let outcome = match policy().evaluate(&body) {
-            Ok(decision) => format!(
-                "eligibility: {:?}\nmissing_facts: {:?}\nvalues: {}\nmaterials: {}",
-                decision.eligibility,
-                decision.missing_facts,
-                serde_json::to_string(&decision.values).expect("values"),
-                decision
-                    .materials
-                    .iter()
-                    .map(|m| format!("{}={:?}", m.id, m.provided_by))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            Ok(decision) => {
+                // Three writers, one text: the policy's pre-rendered one (the
+                // service's), the field-by-field one and serde_json.
+                let mut fast = Vec::new();
+                policy().write_json(&decision, &mut fast);
+                let mut plain = Vec::new();
+                decision.write_json(&mut plain);
+                assert_eq!(
+                    String::from_utf8_lossy(&fast),
+                    String::from_utf8_lossy(&plain)
+                );
+                assert_eq!(plain, serde_json::to_vec(&decision).expect("serialises"));
+                format!(
+                    "eligibility: {:?}\nmissing_facts: {:?}\nvalues: {}\nmaterials: {}",
+                    decision.eligibility,
+                    decision.missing_facts,
+                    serde_json::to_string(&decision.values).expect("values"),
+                    decision
+                        .materials
+                        .iter()
+                        .map(|m| format!("{}={:?}", m.id, m.provided_by))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }
             Err(error) => format!(
                 "error ({}): {error}",
                 if error.is_input_error() {

@@ -144,7 +144,7 @@ impl Project {
             let decision = policy.evaluate(request_json).map_err(|e| e.to_string())?;
             // The service's writer, so the scenario snapshots check its output.
             let mut json = Vec::new();
-            decision.write_json(&mut json);
+            policy.write_json(&decision, &mut json);
             return serde_json::from_slice(&json).map_err(|e| e.to_string());
         }
         if let Some(bundle) = self.bundles.get(id) {

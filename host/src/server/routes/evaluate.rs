@@ -198,7 +198,7 @@ fn evaluate_one(
         .outcome(&state.metrics.evaluations, id, eligibility);
     // A decision is 1–3 KB of JSON; one allocation instead of a doubling series.
     let mut body = Vec::with_capacity(4096);
-    decision.write_json(&mut body);
+    version.loaded.write_json(&decision, &mut body);
     let record = log_record(
         state,
         (id, version.document.version),
