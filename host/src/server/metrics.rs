@@ -8,29 +8,36 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
+use std::collections::HashSet;
+use std::sync::{Arc, PoisonError, RwLock};
+
+/// A label value, shared: every request labels four series, and building
+/// each label from a fresh `String` was a dozen allocations per request.
+/// Values come from [`Metrics::label`], which keeps one copy of each.
+pub type Label = Arc<str>;
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
-    pub route: String,
-    pub policy: String,
+    pub route: Label,
+    pub policy: Label,
     pub status: u16,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct LatencyLabels {
-    pub route: String,
-    pub policy: String,
+    pub route: Label,
+    pub policy: Label,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct PolicyLabels {
-    pub policy: String,
+    pub policy: Label,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct OutcomeLabels {
-    pub policy: String,
-    pub outcome: String,
+    pub policy: Label,
+    pub outcome: Label,
 }
 
 type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
@@ -52,6 +59,9 @@ pub struct Metrics {
     pub withdrawals: Family<PolicyLabels, Counter>,
     pub decisions_written: Counter,
     pub decision_queue: Gauge,
+    /// One copy of every label value in use (routes, known policy ids,
+    /// outcomes: a bounded set).
+    labels: RwLock<HashSet<Label>>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -121,6 +131,7 @@ impl Default for Metrics {
             withdrawals,
             decisions_written,
             decision_queue,
+            labels: RwLock::new(HashSet::new()),
         }
     }
 }
@@ -133,12 +144,32 @@ impl Metrics {
         Ok(text)
     }
 
-    pub fn outcome(&self, family: &Family<OutcomeLabels, Counter>, policy: &str, outcome: &str) {
+    pub fn outcome(&self, family: &Family<OutcomeLabels, Counter>, policy: &Label, outcome: &str) {
         family
             .get_or_create(&OutcomeLabels {
-                policy: policy.to_string(),
-                outcome: outcome.to_string(),
+                policy: Arc::clone(policy),
+                outcome: self.label(outcome),
             })
             .inc();
+    }
+
+    /// The shared copy of a label value. Call it only with values from a
+    /// bounded set (a route template, a policy that exists, an outcome).
+    pub fn label(&self, text: &str) -> Label {
+        if let Some(label) = self
+            .labels
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(text)
+        {
+            return Arc::clone(label);
+        }
+        let mut labels = self.labels.write().unwrap_or_else(PoisonError::into_inner);
+        if let Some(label) = labels.get(text) {
+            return Arc::clone(label);
+        }
+        let label: Label = Arc::from(text);
+        labels.insert(Arc::clone(&label));
+        label
     }
 }

@@ -86,21 +86,22 @@ async fn observe(
 ) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
-    let route = matched.map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
+    let route = state
+        .metrics
+        .label(matched.as_ref().map_or("unmatched", MatchedPath::as_str));
     let response = next.run(request).await;
     let elapsed = started.elapsed();
-    let policy = response
-        .extensions()
-        .get::<PolicyLabel>()
-        .map(|p| p.0.clone())
-        .unwrap_or_default();
+    let policy = match response.extensions().get::<PolicyLabel>() {
+        Some(label) => std::sync::Arc::clone(&label.0),
+        None => state.metrics.label(""),
+    };
     let status = response.status().as_u16();
     state
         .metrics
         .requests
         .get_or_create(&RequestLabels {
-            route: route.clone(),
-            policy: policy.clone(),
+            route: std::sync::Arc::clone(&route),
+            policy: std::sync::Arc::clone(&policy),
             status,
         })
         .inc();
@@ -108,11 +109,11 @@ async fn observe(
         .metrics
         .latency
         .get_or_create(&LatencyLabels {
-            route: route.clone(),
+            route: std::sync::Arc::clone(&route),
             policy,
         })
         .observe(elapsed.as_secs_f64());
-    tracing::debug!(%method, route, status, micros = elapsed.as_micros() as u64, "request");
+    tracing::debug!(%method, route = &*route, status, micros = elapsed.as_micros() as u64, "request");
     response
 }
 

@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 
 use super::super::auth::Caller;
 use super::super::error::{ApiError, join_path, parse_json_borrowed};
+use super::super::metrics::Label;
 use super::super::state::{AppState, NotInForce, Registry};
 use super::PolicyLabel;
 use crate::store::DecisionRecord;
@@ -172,11 +173,12 @@ fn evaluate_one(
     let result = version
         .loaded
         .evaluate_facts(facts.get().as_bytes(), date, &shared_refs);
+    let label = state.metrics.label(id);
     state
         .metrics
         .evaluation
         .get_or_create(&super::super::metrics::PolicyLabels {
-            policy: id.to_string(),
+            policy: Arc::clone(&label),
         })
         .observe(started.elapsed().as_secs_f64());
     let decision = match result {
@@ -184,7 +186,7 @@ fn evaluate_one(
         Err(error) => {
             state
                 .metrics
-                .outcome(&state.metrics.evaluations, id, "error");
+                .outcome(&state.metrics.evaluations, &label, "error");
             if !error.is_input_error() {
                 tracing::warn!(policy = id, version = version.document.version, %error, "evaluation failed");
             }
@@ -195,7 +197,7 @@ fn evaluate_one(
     let eligibility = eligibility_text(decision.eligibility);
     state
         .metrics
-        .outcome(&state.metrics.evaluations, id, eligibility);
+        .outcome(&state.metrics.evaluations, &label, eligibility);
     // A decision is 1–3 KB of JSON; one allocation instead of a doubling series.
     let mut body = Vec::with_capacity(4096);
     version.loaded.write_json(&decision, &mut body);
@@ -210,11 +212,9 @@ fn evaluate_one(
     Ok((body, record))
 }
 
-pub(super) fn json_response(body: Vec<u8>, policy: &str) -> Response {
+pub(super) fn json_response(body: Vec<u8>, policy: Label) -> Response {
     let mut response = ([(header::CONTENT_TYPE, "application/json")], body).into_response();
-    response
-        .extensions_mut()
-        .insert(PolicyLabel(policy.to_string()));
+    response.extensions_mut().insert(PolicyLabel(policy));
     response
 }
 
@@ -251,7 +251,7 @@ pub async fn evaluate(
         "",
     )?;
     state.log.record(record).await;
-    Ok(json_response(decision, &id))
+    Ok(json_response(decision, state.metrics.label(&id)))
 }
 
 #[utoipa::path(
@@ -318,7 +318,7 @@ pub async fn evaluate_batch(
     for record in records {
         state.log.record(record).await;
     }
-    Ok(json_response(out, ""))
+    Ok(json_response(out, state.metrics.label("")))
 }
 
 #[utoipa::path(
@@ -358,9 +358,10 @@ pub async fn evaluate_bundle(
         .evaluate(&body)
         .map_err(|error| ApiError::from_eval(&error, ""))?;
     let eligibility = eligibility_text(decision.eligibility);
+    let label = state.metrics.label(&id);
     state
         .metrics
-        .outcome(&state.metrics.evaluations, &id, eligibility);
+        .outcome(&state.metrics.evaluations, &label, eligibility);
     let json = serde_json::to_vec(&decision).map_err(ApiError::internal)?;
     let record = log_record(
         &state,
@@ -371,5 +372,5 @@ pub async fn evaluate_bundle(
         eligibility,
     );
     state.log.record(record).await;
-    Ok(json_response(json, &id))
+    Ok(json_response(json, label))
 }

@@ -8,7 +8,7 @@ pub mod policies;
 /// Set by a handler on its response so the metrics layer can label the
 /// request with the policy it was about.
 #[derive(Debug, Clone)]
-pub struct PolicyLabel(pub String);
+pub struct PolicyLabel(pub super::metrics::Label);
 
 /// Unix microseconds → RFC 3339 in UTC.
 pub fn timestamp_text(micros: i64) -> String {

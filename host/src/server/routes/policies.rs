@@ -191,13 +191,14 @@ pub async fn get_policy(
             .map(|s| s.iter().map(|s| s.name.clone()).collect())
             .unwrap_or_default(),
     };
-    Ok(with_label(Json(detail).into_response(), &id))
+    Ok(with_label(
+        Json(detail).into_response(),
+        state.metrics.label(&id),
+    ))
 }
 
-fn with_label(mut response: Response, id: &str) -> Response {
-    response
-        .extensions_mut()
-        .insert(PolicyLabel(id.to_string()));
+fn with_label(mut response: Response, label: super::super::metrics::Label) -> Response {
+    response.extensions_mut().insert(PolicyLabel(label));
     response
 }
 
@@ -219,7 +220,10 @@ pub async fn list_versions(
         .iter()
         .map(|v| VersionSummary::of(&v.document))
         .collect();
-    Ok(with_label(Json(list).into_response(), &id))
+    Ok(with_label(
+        Json(list).into_response(),
+        state.metrics.label(&id),
+    ))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -266,7 +270,10 @@ pub async fn get_version(
         source: found.document.source.clone(),
         manifest: serde_json::to_value(found.loaded.manifest()).map_err(ApiError::internal)?,
     };
-    Ok(with_label(Json(detail).into_response(), &id))
+    Ok(with_label(
+        Json(detail).into_response(),
+        state.metrics.label(&id),
+    ))
 }
 
 /// A scenario sent with a publish, replacing the stored ones.
@@ -450,8 +457,13 @@ pub async fn publish(
     };
     state
         .metrics
-        .outcome(&state.metrics.publishes, &id, outcome);
-    result.map(|r| with_label((StatusCode::CREATED, Json(r)).into_response(), &id))
+        .outcome(&state.metrics.publishes, &state.metrics.label(&id), outcome);
+    result.map(|r| {
+        with_label(
+            (StatusCode::CREATED, Json(r)).into_response(),
+            state.metrics.label(&id),
+        )
+    })
 }
 
 async fn publish_inner(
@@ -666,12 +678,14 @@ pub async fn withdraw(
     state
         .metrics
         .withdrawals
-        .get_or_create(&super::super::metrics::PolicyLabels { policy: id.clone() })
+        .get_or_create(&super::super::metrics::PolicyLabels {
+            policy: state.metrics.label(&id),
+        })
         .inc();
     tracing::info!(policy = %id, version, by = %caller.name, "withdrawn");
     Ok(with_label(
         Json(VersionSummary::of(&document)).into_response(),
-        &id,
+        state.metrics.label(&id),
     ))
 }
 
@@ -879,5 +893,8 @@ pub async fn preview(
         decisions: decision_rows,
         summary,
     };
-    Ok(with_label(Json(response).into_response(), &id))
+    Ok(with_label(
+        Json(response).into_response(),
+        state.metrics.label(&id),
+    ))
 }
