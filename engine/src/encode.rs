@@ -135,6 +135,9 @@ pub struct RequestMeta {
     /// Input texts that are not constants of the policy; text id
     /// `texts.len() + i` is `fresh_texts[i]`.
     pub fresh_texts: Vec<String>,
+    /// Where the `facts` value is in a whole request's bytes (the service
+    /// hashes exactly those bytes for its decision log).
+    pub facts: Option<std::ops::Range<usize>>,
 }
 
 /// An encoded request in a memory image of its own (for tests and the oracle).
@@ -197,6 +200,35 @@ pub fn encode_facts_into(
         .and_then(|()| reader.end().map_err(Fail::from))
         .map_err(|fail| fail.into_error(text))?;
     finish(ctx, false)
+}
+
+/// The request's `application_date`, found without reading further when it
+/// comes before `facts` (as the platform sends it), so the service can pick
+/// the version in force and let the engine read the request once. `None`
+/// when the bytes are not an object with that field as plain text (no
+/// escapes): the caller then reads the request the ordinary way, which says
+/// what is wrong.
+pub fn application_date(json: &[u8]) -> Option<&str> {
+    let text = std::str::from_utf8(json).ok()?;
+    let mut reader = Reader::new(text);
+    if reader.peek().ok()? != Kind::Object {
+        return None;
+    }
+    reader.begin_object().ok()?;
+    let mut first = true;
+    while let Some(key) = reader.next_key(&mut first).ok()? {
+        if key == "application_date" {
+            if reader.peek().ok()? != Kind::String {
+                return None;
+            }
+            return match reader.string().ok()? {
+                std::borrow::Cow::Borrowed(date) => Some(date),
+                std::borrow::Cow::Owned(_) => None,
+            };
+        }
+        reader.skip().ok()?;
+    }
+    None
 }
 
 fn utf8(json: &[u8]) -> Result<&str, EvalError> {
@@ -263,6 +295,7 @@ fn finish(ctx: Ctx<'_>, need_date: bool) -> Result<RequestMeta, EvalError> {
         application_date: ctx.application_date,
         shared: ctx.shared,
         fresh_texts: ctx.fresh,
+        facts: ctx.facts,
     })
 }
 
@@ -275,6 +308,7 @@ struct Ctx<'m> {
     date_seen: bool,
     shared: u64,
     fresh: Vec<String>,
+    facts: Option<std::ops::Range<usize>>,
 }
 
 impl<'m> Ctx<'m> {
@@ -296,6 +330,7 @@ impl<'m> Ctx<'m> {
             date_seen: false,
             shared: 0,
             fresh: Vec::new(),
+            facts: None,
         }
     }
 
@@ -399,7 +434,11 @@ fn request(r: &mut Reader<'_>, ctx: &mut Ctx<'_>) -> Result<(), Fail> {
                     ));
                 }
             },
-            1 => facts(r, ctx, 0)?,
+            1 => {
+                let start = r.offset();
+                facts(r, ctx, 0)?;
+                ctx.facts = Some(start..r.position());
+            }
             _ => shared_available(r, ctx)?,
         }
     }

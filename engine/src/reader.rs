@@ -76,6 +76,11 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// The byte offset reached (just after the last token read).
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
     /// The byte offset of the next token (after whitespace).
     pub fn offset(&mut self) -> usize {
         self.skip_whitespace();

@@ -51,6 +51,20 @@ fn each_request_is_encoded_or_refused_with_its_path() {
         let body = std::fs::read(path).expect("request file");
         let outcome = match policy().evaluate(&body) {
             Ok(decision) => {
+                // What the service reads without parsing the body: the date
+                // (when it is plain text) and where the facts are.
+                let request: serde_json::Value =
+                    serde_json::from_slice(&body).expect("an accepted body is JSON");
+                if let Some(date) = engine::encode::application_date(&body) {
+                    assert_eq!(Some(date), request["application_date"].as_str());
+                }
+                let mut session = policy().session().expect("session");
+                let meta = session.encode(&body).expect("encodes");
+                let facts = meta.facts.clone().expect("the facts' place");
+                let facts: serde_json::Value =
+                    serde_json::from_slice(&body[facts]).expect("the facts' bytes are JSON");
+                assert_eq!(facts, request["facts"]);
+                drop(session);
                 // Three writers, one text: the policy's pre-rendered one (the
                 // service's), the field-by-field one and serde_json.
                 let mut fast = Vec::new();

@@ -150,6 +150,7 @@ async fn every_endpoint_and_error_class() {
     let cases: Cases =
         toml::from_str(&std::fs::read_to_string(folder.join("cases.toml")).unwrap()).unwrap();
     let mut failures = Vec::new();
+    let mut answers = Vec::new();
     for case in &cases.case {
         let body = match (&case.body, &case.body_file) {
             (Some(body), _) => Some(body.clone()),
@@ -202,6 +203,7 @@ async fn every_endpoint_and_error_class() {
         {
             problems.push(format!("the body does not contain `{needle}`"));
         }
+        answers.push((body.clone(), status, text.clone()));
         if !problems.is_empty() {
             failures.push(format!(
                 "{} ({} {}): {}\n  body: {}",
@@ -243,6 +245,37 @@ async fn every_endpoint_and_error_class() {
         failures.push(format!("a batch over the limit: {status} {value}"));
     }
     server.shutdown().await;
+
+    // The same evaluations where the log keeps no requests: the engine then
+    // reads a single evaluation's body once (the fast path); every answer and
+    // every error must be the one above, byte for byte.
+    let mut fast_config = config("cases-fast");
+    fast_config.decision_log.keep_facts = false;
+    let fast = Server::start(fast_config).await.expect("starts");
+    let fast_client = Client::new(&fast);
+    for (case, (body, status, text)) in cases.case.iter().zip(&answers) {
+        if case.method != "POST"
+            || !case.path.starts_with("/v1/policies/")
+            || !case.path.ends_with("/evaluate")
+        {
+            continue;
+        }
+        let (fast_status, fast_text) = fast_client
+            .send(
+                &case.method,
+                &case.path,
+                token_for(&case.token),
+                body.clone(),
+            )
+            .await;
+        if (fast_status, &fast_text) != (*status, text) {
+            failures.push(format!(
+                "{} without kept facts: {fast_status} {fast_text}\n  with kept facts: {status} {text}",
+                case.name
+            ));
+        }
+    }
+    fast.shutdown().await;
     assert!(
         failures.is_empty(),
         "{} cases failed:\n{}",
@@ -478,7 +511,10 @@ async fn publish_preview_and_withdraw() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn publishing_under_load_then_restart() {
-    let config = config("load");
+    // Without kept requests, as the service runs by default: single
+    // evaluations take the engine's one-read path.
+    let mut config = config("load");
+    config.decision_log.keep_facts = false;
     let server = Server::start(config.clone()).await.expect("starts");
     let client = Arc::new(Client::new(&server));
     let body = eligible_request().to_string();
@@ -600,5 +636,19 @@ async fn publishing_under_load_then_restart() {
         .await
         .unwrap();
     assert_eq!(stored.len(), 16_001);
+    // Each record hashes the facts exactly as sent.
+    let facts_sha256 = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(
+            eligible_request()["facts"].to_string(),
+        ))
+    };
+    assert!(
+        stored
+            .iter()
+            .all(|r| r.facts_sha256 == facts_sha256 && r.request.is_none()),
+        "{:?}",
+        stored.first()
+    );
     store.close().await;
 }
