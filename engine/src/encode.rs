@@ -83,7 +83,10 @@ impl InputIndex {
                 .max(fact.offset as usize + 8)
                 .max(fact.presence as usize + 1);
         }
-        // Each longer prefix is also a key of every shorter one.
+        // Each longer prefix is also a key of every shorter one — unless a
+        // fact has that very name (`applicant` beside `applicant.city`): the
+        // fact keeps the key, as it always has; the other facts are then
+        // given with dotted names.
         for object in 1..objects.len() {
             let prefix = objects[object].prefix.clone();
             let segments: Vec<&str> = prefix.split('.').collect();
@@ -91,7 +94,8 @@ impl InputIndex {
                 if let Some(&outer) = object_of.get(&segments[..cut].join(".")) {
                     objects[outer]
                         .keys
-                        .insert(segments[cut..].join("."), Member::Object(object));
+                        .entry(segments[cut..].join("."))
+                        .or_insert(Member::Object(object));
                 }
             }
         }
@@ -445,13 +449,9 @@ fn request(r: &mut Reader<'_>, ctx: &mut Ctx<'_>) -> Result<(), Fail> {
     Ok(())
 }
 
-/// `shared_available`: a list of dataset ids, or null.
+/// `shared_available`: a list of dataset ids (leave it out for none).
 fn shared_available(r: &mut Reader<'_>, ctx: &mut Ctx<'_>) -> Result<(), Fail> {
     match r.peek()? {
-        Kind::Null => {
-            r.literal()?;
-            Ok(())
-        }
         Kind::Array => {
             r.begin_array()?;
             let mut first = true;
@@ -930,4 +930,46 @@ fn parse_decimal(text: &str) -> Result<i64, Decimal> {
         .and_then(|w| w.checked_add(fen))
         .ok_or(Decimal::Range)?;
     Ok(if negative { -total } else { total })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest(facts: &str) -> Manifest {
+        let mut sources = rules_dsl::SourceSet::new();
+        sources.add("c.rules", "department t.d \"部门\"\n");
+        sources.add(
+            "p.rules",
+            &format!(
+                "policy t.p \"测试\"\n  department t.d\n  basis \"《测试》\"\n\nfacts {{\n{facts}}}\n\nrule r \"规则\":\n  true\n\neligible when r\n"
+            ),
+        );
+        let checked = rules_dsl::check(&sources);
+        assert_eq!(
+            checked.error_count(),
+            0,
+            "{}",
+            sources.render(&checked.diagnostics, false)
+        );
+        let policy = checked.workspace.policy("t.p").expect("policy");
+        rules_dsl::codegen::compile(policy, &Default::default())
+            .expect("compiles")
+            .manifest
+    }
+
+    /// A fact named like the prefix of others (`a` beside `a.b`) keeps its
+    /// key: `{"a": "x"}` is that fact, and the others are given dotted.
+    #[test]
+    fn a_fact_named_like_a_prefix_keeps_its_key() {
+        let manifest = manifest("  a: text\n  a.b: int\n");
+        let limits = Limits::default();
+        let both = br#"{"application_date": "2026-03-01", "facts": {"a": "x", "a.b": 1}}"#;
+        assert!(encode_request(&manifest, both, &limits).is_ok());
+        let nested = br#"{"application_date": "2026-03-01", "facts": {"a": {"b": 1}}}"#;
+        match encode_request(&manifest, nested, &limits) {
+            Err(EvalError::WrongType { path, .. }) => assert_eq!(path, "facts.a"),
+            other => panic!("{other:?}"),
+        }
+    }
 }

@@ -236,7 +236,13 @@ fn spawn_optimizer(engine: wasmtime::Engine) -> Result<mpsc::Sender<OptimizeJob>
                 if job.policy.strong_count() == 0 {
                     continue;
                 }
-                let module = Module::new(&engine, &job.wasm).map_err(|e| format!("{e:#}"));
+                // A panic in the compiler must not leave the policy waiting
+                // for optimised code that never comes: it keeps its quick code.
+                let module = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    Module::new(&engine, &job.wasm)
+                }))
+                .map_err(|_| "the optimising compiler stopped unexpectedly".to_string())
+                .and_then(|compiled| compiled.map_err(|e| format!("{e:#}")));
                 if let Some(policy) = job.policy.upgrade() {
                     let code = module.map(|module| {
                         Arc::new(Code {

@@ -349,14 +349,15 @@ impl Store for SqliteStore {
             .policies
             .as_ref()
             .map(|p| serde_json::to_string(p).unwrap_or_else(|_| "[]".into()));
-        // Batches newest first, a page at a time. Batches of one write overlap
-        // in time (one per policy), so reading stops only at a batch whose
-        // newest record is older than the `limit`-th newest record found.
+        // Newest first in the order written, as a row per record read:
+        // batches by `seq` descending, each batch's records from its last.
+        // (Records of one write are grouped by policy, so across policies the
+        // order within one write — one flush interval — is by policy.)
         let mut found: Vec<DecisionRecord> = Vec::new();
         let mut before = i64::MAX;
         'pages: loop {
             let rows = sqlx::query(
-                "SELECT seq, policy_id, last_at, records FROM decision_batches
+                "SELECT seq, policy_id, records FROM decision_batches
                  WHERE seq < ?1
                    AND (?2 IS NULL OR policy_id IN (SELECT value FROM json_each(?2)))
                    AND (?3 IS NULL OR last_at >= ?3)
@@ -376,16 +377,14 @@ impl Store for SqliteStore {
             }
             for row in rows {
                 before = row.get("seq");
-                let last_at: i64 = row.get("last_at");
-                if found.len() >= limit && found.get(limit - 1).is_some_and(|r| last_at < r.at) {
-                    break 'pages;
-                }
                 let policy_id: String = row.get("policy_id");
                 let text: &str = row.get("records");
                 let records: Vec<StoredRecord> = serde_json::from_str(text).map_err(|e| {
                     StoreError::Database(format!("a decision log batch of `{policy_id}`: {e}"))
                 })?;
-                for (at, version, application_date, eligibility, facts_sha256, request) in records {
+                for (at, version, application_date, eligibility, facts_sha256, request) in
+                    records.into_iter().rev()
+                {
                     if query.since.is_some_and(|since| at < since)
                         || (query.with_request && request.is_none())
                     {
@@ -401,9 +400,10 @@ impl Store for SqliteStore {
                         facts_sha256,
                         request,
                     });
+                    if found.len() == limit {
+                        break 'pages;
+                    }
                 }
-                // Newest first; stable, so records of one time keep their order reversed.
-                found.sort_by_key(|r| std::cmp::Reverse(r.at));
             }
         }
         found.truncate(limit);
@@ -464,7 +464,7 @@ mod tests {
     }
 
     /// Batches of two policies written by three writes read back newest
-    /// first across policies, filtered and limited like the old row table.
+    /// first, filtered and limited like the old row table.
     #[tokio::test]
     async fn the_log_reads_back_newest_first_across_batches() {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -493,8 +493,10 @@ mod tests {
             })
             .await
             .expect("read");
-        let expected: Vec<(String, i64)> = (1..=8)
-            .rev()
+        // Newest write first; within a write, each policy's records newest
+        // first, policies in the reverse order of their batches.
+        let expected: Vec<(String, i64)> = [8, 7, 6, 5, 4, 2, 3, 1]
+            .into_iter()
             .map(|at| {
                 (
                     if [2, 4, 7, 8].contains(&at) { "b" } else { "a" }.to_string(),

@@ -200,11 +200,10 @@ fn evaluate_whole(
     let started = Instant::now();
     let mut session = version.loaded.session().ok()?;
     let meta = session.encode(body).ok()?;
+    // The ordinary path requires `facts` (the engine alone would read a
+    // request without it as no facts).
+    let facts = std::str::from_utf8(body.get(meta.facts.clone()?)?).ok()?;
     let result = session.run().map(|()| session.decode(&meta));
-    let facts = meta
-        .facts
-        .and_then(|range| std::str::from_utf8(body.get(range)?).ok())
-        .unwrap_or("");
     let asked = Asked {
         id,
         date,
