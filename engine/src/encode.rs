@@ -941,7 +941,7 @@ mod tests {
         sources.add("c.rules", "department t.d \"部门\"\n");
         sources.add(
             "p.rules",
-            &format!(
+            format!(
                 "policy t.p \"测试\"\n  department t.d\n  basis \"《测试》\"\n\nfacts {{\n{facts}}}\n\nrule r \"规则\":\n  true\n\neligible when r\n"
             ),
         );
