@@ -15,14 +15,14 @@
 )]
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 #[path = "../benches/floor_rules.rs"]
 mod floor;
 
-const CATALOGUE: &str = include_str!("../../policies/catalogue.rules");
-const POLICY: &str = include_str!("../benches/residence_permit.rules");
-const REQUEST: &str = include_str!("../benches/residence_permit_request.json");
+mod residence_permit;
+use residence_permit::REQUEST;
+
 const PER_ROUND: u32 = 2_000;
 
 fn main() {
@@ -30,18 +30,7 @@ fn main() {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(200);
-    let mut sources = rules_dsl::SourceSet::new();
-    sources.add("catalogue.rules", CATALOGUE);
-    sources.add("policy.rules", POLICY);
-    let checked = rules_dsl::check(&sources);
-    let policy = checked
-        .workspace
-        .policy("hz.residence_permit")
-        .expect("policy");
-    let artifact = rules_dsl::codegen::compile(policy, &Default::default()).expect("compiles");
-    let engine = engine::Engine::new(engine::Limits::default()).expect("engine");
-    let loaded = engine.load(&artifact.wasm).expect("loads");
-    loaded.wait_optimized(Duration::from_secs(60));
+    let (_engine, loaded) = residence_permit::loaded();
     let request = REQUEST.trim().as_bytes();
 
     let time_floor = || {

@@ -138,21 +138,31 @@ fn material_tail(out: &mut Vec<u8>, material: &MaterialNeed<'_>) {
     out.push(b'}');
 }
 
-fn step_json(out: &mut Vec<u8>, step: &PlannedStep<'_>) {
+/// `{"id":…,"title":…,"department":…,"after":`
+fn step_head(out: &mut Vec<u8>, id: &str, title: &str, department: &str) {
     out.extend_from_slice(b"{\"id\":");
-    string(out, step.id);
+    string(out, id);
     out.extend_from_slice(b",\"title\":");
-    string(out, step.title);
+    string(out, title);
     out.extend_from_slice(b",\"department\":");
-    string(out, step.department);
+    string(out, department);
     out.extend_from_slice(b",\"after\":");
-    strings(out, step.after.iter().copied());
+}
+
+/// `,"days":…,"day_kind":…}`
+fn step_tail(out: &mut Vec<u8>, days: u32, day_kind: DayKind) {
     out.extend_from_slice(b",\"days\":");
-    integer(out, step.days);
-    out.extend_from_slice(match step.day_kind {
+    integer(out, days);
+    out.extend_from_slice(match day_kind {
         DayKind::Working => b",\"day_kind\":\"working\"}",
         DayKind::Natural => b",\"day_kind\":\"natural\"}",
     });
+}
+
+fn step_json(out: &mut Vec<u8>, step: &PlannedStep<'_>) {
+    step_head(out, step.id, step.title, step.department);
+    strings(out, step.after.iter().copied());
+    step_tail(out, step.days, step.day_kind);
 }
 
 impl Decision<'_> {
@@ -264,15 +274,15 @@ impl Rendered {
             .iter()
             .map(|rule| {
                 let head = rendered(|out| {
-                    out.extend_from_slice(b"{\"id\":");
-                    string(out, &rule.name);
-                    out.extend_from_slice(b",\"title\":");
-                    string(out, &rule.title);
-                    out.extend_from_slice(b",\"cite\":");
-                    match &rule.cite {
-                        Some(cite) => string(out, cite),
-                        None => out.extend_from_slice(b"null"),
-                    }
+                    rule_head(
+                        out,
+                        &RuleResult {
+                            id: &rule.name,
+                            title: &rule.title,
+                            cite: rule.cite.as_deref(),
+                            result: None,
+                        },
+                    );
                 });
                 (address(&rule.name), head)
             })
@@ -282,14 +292,18 @@ impl Rendered {
             .iter()
             .map(|material| {
                 let head = rendered(|out| {
-                    out.extend_from_slice(b"{\"id\":");
-                    string(out, &material.id);
-                    out.extend_from_slice(b",\"name\":");
-                    string(out, &material.name);
-                    out.extend_from_slice(b",\"form\":");
-                    string(out, &material.form);
-                    out.extend_from_slice(b",\"copies\":");
-                    integer(out, material.copies);
+                    // The head does not depend on where the material comes from.
+                    material_head(
+                        out,
+                        &MaterialNeed {
+                            id: &material.id,
+                            name: &material.name,
+                            form: &material.form,
+                            copies: material.copies,
+                            provided_by: ProvidedBy::Applicant,
+                            dataset: None,
+                        },
+                    );
                 });
                 (address(&material.id), head)
             })
@@ -298,25 +312,15 @@ impl Rendered {
             .steps
             .iter()
             .map(|step| {
-                let head = rendered(|out| {
-                    out.extend_from_slice(b"{\"id\":");
-                    string(out, &step.name);
-                    out.extend_from_slice(b",\"title\":");
-                    string(out, &step.title);
-                    out.extend_from_slice(b",\"department\":");
-                    string(out, &step.department);
-                    out.extend_from_slice(b",\"after\":");
-                });
+                let head =
+                    rendered(|out| step_head(out, &step.name, &step.title, &step.department));
                 let name = rendered(|out| string(out, &step.name));
-                let tail = rendered(|out| {
-                    out.extend_from_slice(b",\"days\":");
-                    integer(out, step.days);
-                    out.extend_from_slice(if step.working_days {
-                        b",\"day_kind\":\"working\"}"
-                    } else {
-                        b",\"day_kind\":\"natural\"}"
-                    });
-                });
+                let day_kind = if step.working_days {
+                    DayKind::Working
+                } else {
+                    DayKind::Natural
+                };
+                let tail = rendered(|out| step_tail(out, step.days, day_kind));
                 RenderedStep {
                     address: address(&step.name),
                     head,
