@@ -1,5 +1,6 @@
-//! Encodes one request many times, for a profiler:
-//! `cargo run --release -p engine --example encode_loop`.
+//! Encodes (or, with `evaluate`, evaluates end to end) one request many
+//! times, for a profiler:
+//! `cargo run --release -p engine --example encode_loop [encode|evaluate]`.
 
 #![expect(
     clippy::expect_used,
@@ -8,18 +9,25 @@
 
 mod residence_permit;
 
+use std::hint::black_box;
+
 fn main() {
+    let whole = std::env::args().nth(1).as_deref() == Some("evaluate");
     let (_engine, loaded) = residence_permit::loaded();
-    let request = residence_permit::REQUEST;
-    let mut session = loaded.session().expect("session");
+    let request = residence_permit::REQUEST.trim().as_bytes();
+    let rounds = 1_000_000;
     let started = std::time::Instant::now();
-    let rounds = 2_000_000;
-    for _ in 0..rounds {
-        std::hint::black_box(
-            session
-                .encode(std::hint::black_box(request.as_bytes()))
-                .expect("encodes"),
-        );
+    if whole {
+        for _ in 0..rounds {
+            let decision = loaded.evaluate(black_box(request)).expect("evaluates");
+            black_box(decision.total_days);
+        }
+        println!("evaluate: {:?} per request", started.elapsed() / rounds);
+    } else {
+        let mut session = loaded.session().expect("session");
+        for _ in 0..rounds {
+            black_box(session.encode(black_box(request)).expect("encodes"));
+        }
+        println!("encode: {:?} per request", started.elapsed() / rounds);
     }
-    println!("encode: {:?} per request", started.elapsed() / rounds);
 }

@@ -7,7 +7,7 @@ use crate::decision::{
     DayKind, Decision, Eligibility, MaterialNeed, PlannedStep, PolicyRef, ProvidedBy, RuleResult,
     Value, Values,
 };
-use crate::encode::{InputIndex, RequestMeta};
+use crate::encode::{AllSteps, InputIndex, RequestMeta};
 use crate::outcome::{RawOutcome, RawScalar, RawValue, Tri};
 
 fn read_i64(memory: &[u8], offset: usize) -> i64 {
@@ -178,13 +178,13 @@ pub fn decision<'p>(
         .iter()
         .enumerate()
         .filter(|&(i, _)| out.material(i) != Tri::False)
-        .map(|(_, info)| {
+        .map(|(i, info)| {
             let (provided_by, dataset) = match &info.source {
                 SourceInfo::Applicant => (ProvidedBy::Applicant, None),
                 SourceInfo::Commitment => (ProvidedBy::Commitment, None),
                 SourceInfo::Shared { dataset, fallback } => {
-                    let bit = index.datasets.iter().position(|d| d == dataset);
-                    let available = bit.is_some_and(|b| b < 64 && meta.shared & (1 << b) != 0);
+                    let bit = index.material_bits.get(i).copied().flatten();
+                    let available = bit.is_some_and(|b| meta.shared & (1 << b) != 0);
                     if available {
                         (ProvidedBy::Shared, Some(dataset.as_str()))
                     } else if fallback == "commitment" {
@@ -204,7 +204,7 @@ pub fn decision<'p>(
             }
         })
         .collect();
-    let (steps, total_days) = plan(manifest, |i| out.step(i));
+    let (steps, total_days) = plan(manifest, &index.all_steps, |i| out.step(i));
     let values = Values(
         manifest
             .values
@@ -246,11 +246,35 @@ pub fn missing(manifest: &Manifest, mask: u64) -> Vec<&str> {
 
 /// The planned steps (condition true or unknown), their waits through any
 /// left-out step, and the critical path's length.
-pub fn plan<'p>(
+pub(crate) fn plan<'p>(
     manifest: &'p Manifest,
+    all_steps: &AllSteps,
     condition: impl Fn(usize) -> Tri,
 ) -> (Vec<PlannedStep<'p>>, u32) {
     let count = manifest.steps.len();
+    let step = |i: usize, after: &[usize]| {
+        let info = &manifest.steps[i];
+        PlannedStep {
+            id: &info.name,
+            title: &info.title,
+            department: &info.department,
+            after: after
+                .iter()
+                .map(|&b| manifest.steps[b].name.as_str())
+                .collect(),
+            days: info.days,
+            day_kind: if info.working_days {
+                DayKind::Working
+            } else {
+                DayKind::Natural
+            },
+        }
+    };
+    if (0..count).all(|i| condition(i) != Tri::False) {
+        // Every step planned (the usual case): the plan made at load.
+        let steps = (0..count).map(|i| step(i, &all_steps.after[i])).collect();
+        return (steps, all_steps.total_days);
+    }
     let planned: Vec<bool> = (0..count).map(|i| condition(i) != Tri::False).collect();
     // Steps are checked to form a DAG; resolve waits in index order with memoisation.
     let mut waits: Vec<Option<Vec<usize>>> = vec![None; count];
@@ -282,7 +306,24 @@ pub fn plan<'p>(
         waits[i] = Some(result.clone());
         result
     }
-    let mut finish: Vec<Option<u32>> = vec![None; count];
+    let resolved: Vec<Vec<usize>> = (0..count)
+        .map(|i| resolve(i, manifest, &planned, &mut waits, 0))
+        .collect();
+    let total = critical_path(manifest, &resolved, |i| planned[i]);
+    let steps = (0..count)
+        .filter(|&i| planned[i])
+        .map(|i| step(i, &resolved[i]))
+        .collect();
+    (steps, total)
+}
+
+/// The longest chain of days through the planned steps, each starting when
+/// the last step it waits for (`waits`, between planned steps) ends.
+pub(crate) fn critical_path(
+    manifest: &Manifest,
+    waits: &[Vec<usize>],
+    planned: impl Fn(usize) -> bool,
+) -> u32 {
     fn finish_of(
         i: usize,
         manifest: &Manifest,
@@ -306,47 +347,11 @@ pub fn plan<'p>(
         finish[i] = Some(total);
         total
     }
-    let resolved: Vec<Vec<usize>> = if planned.iter().all(|&p| p) {
-        // Every step planned (the usual case): each waits for what it names.
-        manifest
-            .steps
-            .iter()
-            .map(|step| {
-                let mut after: Vec<usize> =
-                    step.after.iter().copied().filter(|&b| b < count).collect();
-                after.sort_unstable();
-                after.dedup();
-                after
-            })
-            .collect()
-    } else {
-        (0..count)
-            .map(|i| resolve(i, manifest, &planned, &mut waits, 0))
-            .collect()
-    };
-    let mut steps = Vec::with_capacity(count);
-    let mut total = 0;
-    for i in 0..count {
-        if !planned[i] {
-            continue;
-        }
-        total = total.max(finish_of(i, manifest, &resolved, &mut finish, 0));
-        let info = &manifest.steps[i];
-        steps.push(PlannedStep {
-            id: &info.name,
-            title: &info.title,
-            department: &info.department,
-            after: resolved[i]
-                .iter()
-                .map(|&b| manifest.steps[b].name.as_str())
-                .collect(),
-            days: info.days,
-            day_kind: if info.working_days {
-                DayKind::Working
-            } else {
-                DayKind::Natural
-            },
-        });
-    }
-    (steps, total)
+    let count = manifest.steps.len();
+    let mut finish: Vec<Option<u32>> = vec![None; count];
+    (0..count)
+        .filter(|&i| planned(i))
+        .map(|i| finish_of(i, manifest, waits, &mut finish, 0))
+        .max()
+        .unwrap_or(0)
 }

@@ -18,6 +18,7 @@ use rules_dsl::manifest::{FactSlot, Manifest, ValueType};
 
 use crate::config::Limits;
 use crate::error::EvalError;
+use crate::names::Names;
 use crate::reader::{self, Kind, Number, Reader, SyntaxError};
 
 /// Lookup tables for one manifest, built once when the policy is loaded.
@@ -26,10 +27,18 @@ pub struct InputIndex {
     /// Object 0 is the facts object; the others are the objects that group
     /// facts by a dotted prefix (`applicant` of `applicant.birth_date`).
     objects: Vec<FactsObject>,
+    /// By fact: the names of its record fields and of its enum values.
+    facts: Vec<FactNames>,
     texts: HashMap<String, i64>,
     /// The shared datasets the policy's materials name; bit `i` of
     /// [`RequestMeta::shared`] is dataset `i`.
     pub datasets: Vec<String>,
+    dataset_names: Names,
+    /// By material: its dataset's bit, if it is shared.
+    pub(crate) material_bits: Vec<Option<u32>>,
+    /// The plan when every step is planned (the usual case), made once.
+    pub(crate) all_steps: AllSteps,
+    request_fields: Names,
     /// Bytes `0..fixed_end` are the fixed input region, cleared on every call.
     fixed_end: usize,
     /// All fact names, for "did you mean".
@@ -43,7 +52,10 @@ pub struct InputIndex {
 struct FactsObject {
     /// `applicant` (empty for the facts object itself).
     prefix: String,
-    keys: HashMap<String, Member>,
+    /// In declaration order (a request usually follows it).
+    keys: Names,
+    /// What each key is.
+    members: Vec<Member>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -52,9 +64,54 @@ enum Member {
     Object(usize),
 }
 
+/// One fact's names besides its own.
+#[derive(Debug, Default)]
+struct FactNames {
+    /// An enum fact's values.
+    values: Names,
+    /// A list's record fields, and each enum field's values.
+    fields: Names,
+    field_values: Vec<Names>,
+}
+
+/// Every step planned: what each waits for (sorted, without repeats) and
+/// the critical path's length.
+#[derive(Debug, Default)]
+pub(crate) struct AllSteps {
+    pub after: Vec<Vec<usize>>,
+    pub total_days: u32,
+}
+
+fn enum_names(ty: &ValueType) -> Names {
+    match ty {
+        ValueType::Enum { values } => Names::new(values.iter().map(String::as_str)),
+        _ => Names::default(),
+    }
+}
+
+impl AllSteps {
+    fn new(manifest: &Manifest) -> AllSteps {
+        let count = manifest.steps.len();
+        let after: Vec<Vec<usize>> = manifest
+            .steps
+            .iter()
+            .map(|step| {
+                let mut after: Vec<usize> =
+                    step.after.iter().copied().filter(|&b| b < count).collect();
+                after.sort_unstable();
+                after.dedup();
+                after
+            })
+            .collect();
+        let total_days = crate::decode::critical_path(manifest, &after, |_| true);
+        AllSteps { after, total_days }
+    }
+}
+
 impl InputIndex {
     pub fn new(manifest: &Manifest) -> InputIndex {
-        let mut objects = vec![FactsObject::default()];
+        // Keys in the order they are first met, each object's own.
+        let mut objects: Vec<(String, Vec<(String, Member)>)> = vec![(String::new(), Vec::new())];
         let mut object_of: HashMap<String, usize> = HashMap::default();
         object_of.insert(String::new(), 0);
         let mut fixed_end = 8;
@@ -67,17 +124,14 @@ impl InputIndex {
                 let object = match object_of.get(&prefix) {
                     Some(&object) => object,
                     None => {
-                        objects.push(FactsObject {
-                            prefix: prefix.clone(),
-                            keys: HashMap::default(),
-                        });
+                        objects.push((prefix.clone(), Vec::new()));
                         object_of.insert(prefix.clone(), objects.len() - 1);
                         objects.len() - 1
                     }
                 };
                 objects[object]
-                    .keys
-                    .insert(segments[cut..].join("."), Member::Fact(index));
+                    .1
+                    .push((segments[cut..].join("."), Member::Fact(index)));
             }
             fixed_end = fixed_end
                 .max(fact.offset as usize + 8)
@@ -85,20 +139,40 @@ impl InputIndex {
         }
         // Each longer prefix is also a key of every shorter one — unless a
         // fact has that very name (`applicant` beside `applicant.city`): the
-        // fact keeps the key, as it always has; the other facts are then
-        // given with dotted names.
+        // fact keeps the key, as it always has (the first of repeated names
+        // is the one found); the other facts are then given with dotted names.
         for object in 1..objects.len() {
-            let prefix = objects[object].prefix.clone();
+            let prefix = objects[object].0.clone();
             let segments: Vec<&str> = prefix.split('.').collect();
             for cut in 0..segments.len() {
                 if let Some(&outer) = object_of.get(&segments[..cut].join(".")) {
                     objects[outer]
-                        .keys
-                        .entry(segments[cut..].join("."))
-                        .or_insert(Member::Object(object));
+                        .1
+                        .push((segments[cut..].join("."), Member::Object(object)));
                 }
             }
         }
+        let objects = objects
+            .into_iter()
+            .map(|(prefix, keys)| FactsObject {
+                prefix,
+                keys: Names::new(keys.iter().map(|(key, _)| key.as_str())),
+                members: keys.iter().map(|&(_, member)| member).collect(),
+            })
+            .collect();
+        let facts = manifest
+            .input
+            .facts
+            .iter()
+            .map(|fact| {
+                let fields = fact.elements.as_ref().map_or(&[][..], |e| &e.fields[..]);
+                FactNames {
+                    values: enum_names(&fact.ty),
+                    fields: Names::new(fields.iter().map(|f| f.name.as_str())),
+                    field_values: fields.iter().map(|f| enum_names(&f.ty)).collect(),
+                }
+            })
+            .collect();
         let texts = manifest
             .texts
             .iter()
@@ -106,12 +180,21 @@ impl InputIndex {
             .map(|(i, t)| (t.clone(), i as i64))
             .collect();
         let mut datasets: Vec<String> = Vec::new();
+        let mut material_bits = Vec::new();
         for material in &manifest.materials {
+            let mut bit = None;
             if let rules_dsl::manifest::SourceInfo::Shared { dataset, .. } = &material.source {
-                if !datasets.contains(dataset) {
-                    datasets.push(dataset.clone());
-                }
+                let at = match datasets.iter().position(|d| d == dataset) {
+                    Some(at) => at,
+                    None => {
+                        datasets.push(dataset.clone());
+                        datasets.len() - 1
+                    }
+                };
+                // Only 64 datasets fit the request's bit set.
+                bit = u32::try_from(at).ok().filter(|&b| b < 64);
             }
+            material_bits.push(bit);
         }
         let names = manifest
             .input
@@ -121,13 +204,20 @@ impl InputIndex {
             .collect();
         InputIndex {
             objects,
+            facts,
             texts,
+            dataset_names: Names::new(datasets.iter().map(String::as_str)),
             datasets,
+            material_bits,
+            all_steps: AllSteps::new(manifest),
+            request_fields: Names::new(REQUEST_FIELDS),
             fixed_end,
             names,
         }
     }
 }
+
+const REQUEST_FIELDS: [&str; 3] = ["application_date", "facts", "shared_available"];
 
 /// What the request says besides its facts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -195,8 +285,9 @@ pub fn encode_facts_into(
 ) -> Result<RequestMeta, EvalError> {
     let mut ctx = Ctx::new(manifest, index, limits, memory);
     ctx.set_date(application_date, "application_date")?;
+    let mut hint = 0;
     for dataset in shared_available {
-        ctx.share(dataset);
+        hint = ctx.share(dataset, hint);
     }
     let text = utf8(facts_json)?;
     let mut reader = Reader::new(text);
@@ -366,11 +457,15 @@ impl<'m> Ctx<'m> {
         Ok(())
     }
 
-    fn share(&mut self, dataset: &str) {
-        if let Some(bit) = self.index.datasets.iter().position(|d| d == dataset) {
-            if bit < 64 {
-                self.shared |= 1 << bit;
+    fn share(&mut self, dataset: &str, hint: usize) -> usize {
+        match self.index.dataset_names.find(dataset, hint) {
+            Some(bit) => {
+                if bit < 64 {
+                    self.shared |= 1 << bit;
+                }
+                bit + 1
             }
+            None => hint,
         }
     }
 
@@ -406,18 +501,19 @@ fn request(r: &mut Reader<'_>, ctx: &mut Ctx<'_>) -> Result<(), Fail> {
         }));
     }
     r.begin_object()?;
-    const FIELDS: [&str; 3] = ["application_date", "facts", "shared_available"];
     let mut seen = [false; 3];
     let mut first = true;
+    let mut hint = 0;
     while let Some(key) = r.next_key(&mut first)? {
-        let Some(field) = FIELDS.iter().position(|f| *f == key) else {
-            let suggestion = rules_dsl::diagnostic::did_you_mean(&key, FIELDS);
+        let Some(field) = ctx.index.request_fields.find(&key, hint) else {
+            let suggestion = rules_dsl::diagnostic::did_you_mean(&key, REQUEST_FIELDS);
             return Err(EvalError::UnknownField {
                 path: key.into_owned(),
                 suggestion,
             }
             .into());
         };
+        hint = field + 1;
         if std::mem::replace(&mut seen[field], true) {
             return Err(EvalError::Duplicate {
                 path: key.into_owned(),
@@ -456,11 +552,12 @@ fn shared_available(r: &mut Reader<'_>, ctx: &mut Ctx<'_>) -> Result<(), Fail> {
             r.begin_array()?;
             let mut first = true;
             let mut position = 0;
+            let mut hint = 0;
             while r.next_item(&mut first)? {
                 match r.peek()? {
                     Kind::String => {
                         let dataset = r.string()?;
-                        ctx.share(&dataset);
+                        hint = ctx.share(&dataset, hint);
                     }
                     other => {
                         return Err(wrong(
@@ -503,10 +600,15 @@ fn facts(r: &mut Reader<'_>, ctx: &mut Ctx<'_>, object: usize) -> Result<(), Fai
         }
     }
     let mut first = true;
+    let mut hint = 0;
     while let Some(key) = r.next_key(&mut first)? {
-        match this.keys.get(key.as_ref()) {
-            Some(&Member::Fact(fact)) => fact_value(r, ctx, fact)?,
-            Some(&Member::Object(nested)) => facts(r, ctx, nested)?,
+        let found = this.keys.find(&key, hint);
+        if let Some(at) = found {
+            hint = at + 1;
+        }
+        match found.map(|at| this.members[at]) {
+            Some(Member::Fact(fact)) => fact_value(r, ctx, fact)?,
+            Some(Member::Object(nested)) => facts(r, ctx, nested)?,
             None if ctx.limits.reject_unknown_fields => {
                 let name = if this.prefix.is_empty() {
                     key.into_owned()
@@ -725,6 +827,15 @@ fn money_text(ctx: &mut Ctx<'_>, place: Place, text: &str) -> Result<(), Fail> {
     }
 }
 
+/// The enum values of the fact or record field at `place`.
+fn enum_values(index: &InputIndex, place: Place) -> &Names {
+    let names = &index.facts[place.fact];
+    match place.within {
+        Some((_, field)) if field != usize::MAX => &names.field_values[field],
+        _ => &names.values,
+    }
+}
+
 fn text_value(ctx: &mut Ctx<'_>, place: Place, ty: &ValueType, text: &str) -> Result<(), Fail> {
     match ty {
         ValueType::Text => {
@@ -732,7 +843,7 @@ fn text_value(ctx: &mut Ctx<'_>, place: Place, ty: &ValueType, text: &str) -> Re
             store(ctx, place, id);
             Ok(())
         }
-        ValueType::Enum { values } => match values.iter().position(|x| x == text) {
+        ValueType::Enum { values } => match enum_values(ctx.index, place).find(text, 0) {
             Some(index) => {
                 store(ctx, place, index as i64);
                 Ok(())
@@ -826,10 +937,11 @@ fn record(
         bytes.fill(0);
     }
     r.begin_object()?;
+    let field_names = &ctx.index.facts[item.fact].fields;
     let mut first = true;
+    let mut hint = 0;
     while let Some(key) = r.next_key(&mut first)? {
-        // Records have a few fields: a scan beats hashing.
-        let Some(field) = elements.fields.iter().position(|f| f.name == key) else {
+        let Some(field) = field_names.find(&key, hint) else {
             if ctx.limits.reject_unknown_fields {
                 let suggestion = rules_dsl::diagnostic::did_you_mean(
                     &key,
@@ -844,6 +956,7 @@ fn record(
             r.skip()?;
             continue;
         };
+        hint = field + 1;
         let slot = &elements.fields[field];
         let place = Place {
             fact: item.fact,

@@ -15,6 +15,7 @@ pub mod encode;
 pub mod error;
 mod json;
 mod load;
+mod names;
 pub mod oracle;
 pub mod outcome;
 mod reader;

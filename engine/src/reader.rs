@@ -94,6 +94,7 @@ impl<'a> Reader<'a> {
         })
     }
 
+    #[inline]
     fn skip_whitespace(&mut self) {
         while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.bytes.get(self.pos) {
             self.pos += 1;
@@ -101,6 +102,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The kind of the next value, without consuming it.
+    #[inline]
     pub fn peek(&mut self) -> Result<Kind, SyntaxError> {
         self.skip_whitespace();
         match self.bytes.get(self.pos) {
@@ -144,6 +146,7 @@ impl<'a> Reader<'a> {
 
     /// The separator before the next member, or the end of the container.
     /// True when a member follows.
+    #[inline]
     fn separator(&mut self, first: &mut bool, close: u8) -> Result<bool, SyntaxError> {
         self.skip_whitespace();
         let was_first = std::mem::replace(first, false);
@@ -185,6 +188,7 @@ impl<'a> Reader<'a> {
 
     /// The next key of the object being read, or `None` after its `}`.
     /// `first` starts true for each object.
+    #[inline(always)]
     pub fn next_key(&mut self, first: &mut bool) -> Result<Option<Cow<'a, str>>, SyntaxError> {
         if !self.separator(first, b'}')? {
             return Ok(None);
@@ -206,11 +210,13 @@ impl<'a> Reader<'a> {
 
     /// Steps to the next item of the list being read: true when there is
     /// one (read it next), false after the list's `]`. `first` starts true.
+    #[inline]
     pub fn next_item(&mut self, first: &mut bool) -> Result<bool, SyntaxError> {
         self.separator(first, b']')
     }
 
     /// A string value or key, unescaped.
+    #[inline(always)]
     pub fn string(&mut self) -> Result<Cow<'a, str>, SyntaxError> {
         self.skip_whitespace();
         if self.bytes.get(self.pos) != Some(&b'"') {
@@ -236,6 +242,7 @@ impl<'a> Reader<'a> {
 
     /// Bytes from `from` up to the next `"`, `\` or control character,
     /// eight at a time: the byte loop was a quarter of all encoding time.
+    #[inline]
     fn plain_run(&self, from: usize) -> usize {
         const ONES: u64 = 0x0101_0101_0101_0101;
         const HIGHS: u64 = 0x8080_8080_8080_8080;
@@ -363,6 +370,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A number, checked against JSON's number syntax.
+    #[inline]
     pub fn number(&mut self) -> Result<Number<'a>, SyntaxError> {
         self.skip_whitespace();
         let start = self.pos;
@@ -414,6 +422,7 @@ impl<'a> Reader<'a> {
     }
 
     /// `true`, `false` or `null` (`None`).
+    #[inline]
     pub fn literal(&mut self) -> Result<Option<bool>, SyntaxError> {
         self.skip_whitespace();
         let rest = &self.bytes[self.pos..];
