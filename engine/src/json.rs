@@ -6,12 +6,10 @@
 //! citations — is copied in one go instead of serde_json's byte-by-byte
 //! escape loop, which was the largest part of serialising a decision.
 
-use std::io::Write;
-
 use crate::decision::{
     DayKind, Decision, Eligibility, MaterialNeed, PlannedStep, ProvidedBy, RuleResult, Value,
 };
-use crate::decode::{date_text, money_text};
+use crate::decode::date_text;
 
 /// A JSON string. Texts without `"`, `\` or control characters are copied
 /// whole; the rest go through serde_json, so escapes are identical.
@@ -62,6 +60,43 @@ fn integer(out: &mut Vec<u8>, value: impl itoa::Integer) {
     out.extend_from_slice(buffer.format(value).as_bytes());
 }
 
+/// A day number as a quoted `YYYY-MM-DD`, without formatting machinery
+/// (every decision has one).
+fn date(out: &mut Vec<u8>, days: i64) {
+    let (y, m, d) = rules_dsl::calendar::civil_from_days(days);
+    match (u16::try_from(y), u8::try_from(m), u8::try_from(d)) {
+        (Ok(y @ 0..=9999), Ok(m), Ok(d)) => {
+            let digit = |n: u16| b'0' + (n % 10) as u8;
+            out.extend_from_slice(&[
+                b'"',
+                digit(y / 1000),
+                digit(y / 100),
+                digit(y / 10),
+                digit(y),
+                b'-',
+                b'0' + m / 10,
+                b'0' + m % 10,
+                b'-',
+                b'0' + d / 10,
+                b'0' + d % 10,
+                b'"',
+            ]);
+        }
+        _ => string(out, &date_text(days)),
+    }
+}
+
+/// Fen as a quoted amount with two decimals (`"-12.05"`).
+fn money(out: &mut Vec<u8>, fen: i64) {
+    out.push(b'"');
+    if fen < 0 {
+        out.push(b'-');
+    }
+    let (yuan, cents) = (fen.unsigned_abs() / 100, (fen.unsigned_abs() % 100) as u8);
+    integer(out, yuan);
+    out.extend_from_slice(&[b'.', b'0' + cents / 10, b'0' + cents % 10, b'"']);
+}
+
 fn strings<'a>(out: &mut Vec<u8>, items: impl IntoIterator<Item = &'a str>) {
     out.push(b'[');
     for (i, item) in items.into_iter().enumerate() {
@@ -79,8 +114,8 @@ fn value(out: &mut Vec<u8>, value: &Value) {
         Value::Bool(true) => out.extend_from_slice(b"true"),
         Value::Bool(false) => out.extend_from_slice(b"false"),
         Value::Int(n) => integer(out, *n),
-        Value::Money(fen) => string(out, &money_text(*fen)),
-        Value::Date(days) => string(out, &date_text(*days)),
+        Value::Money(fen) => money(out, *fen),
+        Value::Date(days) => date(out, *days),
         Value::Text(text) => string(out, text),
         Value::Set(items) => strings(out, items.iter().map(String::as_str)),
     }
@@ -176,7 +211,7 @@ impl Decision<'_> {
         string(out, self.policy.hash);
         out.extend_from_slice(b"},\"application_date\":");
         // A date is digits and dashes; no escaping needed.
-        let _ = write!(out, "\"{}\"", date_text(self.application_date));
+        date(out, self.application_date);
         eligibility(out, self.eligibility);
         out.extend_from_slice(b",\"rules\":[");
         for (i, rule) in self.rules.iter().enumerate() {
@@ -374,7 +409,7 @@ impl Rendered {
             return;
         }
         out.extend_from_slice(&self.policy_head);
-        let _ = write!(out, "\"{}\"", date_text(decision.application_date));
+        date(out, decision.application_date);
         eligibility(out, decision.eligibility);
         out.extend_from_slice(b",\"rules\":[");
         let mut from = 0;
@@ -550,7 +585,16 @@ mod tests {
                 ("no", Value::Bool(false)),
                 ("int", Value::Int(i64::MIN)),
                 ("money", Value::Money(-1234)),
+                ("fen", Value::Money(5)),
+                ("minus fen", Value::Money(-5)),
+                ("zero", Value::Money(0)),
+                ("least money", Value::Money(i64::MIN)),
+                ("most money", Value::Money(i64::MAX)),
                 ("date", Value::Date(20_000)),
+                ("first day", Value::Date(-719_162)),
+                ("last day", Value::Date(2_932_896)),
+                ("before year 1", Value::Date(-800_000)),
+                ("after year 9999", Value::Date(3_000_000)),
                 (text, Value::Text(text.to_string())),
                 ("set", Value::Set(vec![text.to_string(), "x".into()])),
                 ("empty", Value::Set(Vec::new())),

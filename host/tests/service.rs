@@ -575,6 +575,15 @@ async fn publishing_under_load_then_restart() {
         total += seen.len();
     }
     assert_eq!(total, 16_000);
+    // Every evaluation counted once, by outcome, across both versions.
+    let (_, metrics) = client.send("GET", "/metrics", None, None).await;
+    for expected in [
+        r#"yici_evaluations_total{policy="hz.residence_permit",outcome="eligible"} 16000"#,
+        r#"yici_evaluations_total{policy="hz.residence_permit",outcome="error"} 0"#,
+        r#"yici_evaluation_duration_seconds_count{policy="hz.residence_permit"} 16000"#,
+    ] {
+        assert!(metrics.contains(expected), "{expected} in {metrics}");
+    }
     server.shutdown().await;
 
     // A restart keeps every version and every logged decision.

@@ -8,7 +8,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, PoisonError, RwLock};
 
 /// A label value, shared: every request labels four series, and building
@@ -62,6 +62,55 @@ pub struct Metrics {
     /// One copy of every label value in use (routes, known policy ids,
     /// outcomes: a bounded set).
     labels: RwLock<HashSet<Label>>,
+    /// Each evaluated policy's series, by policy id.
+    policies: RwLock<HashMap<Label, Arc<PolicyMetrics>>>,
+}
+
+/// One policy's evaluation series (engine time, and evaluations by
+/// outcome), found once per evaluation instead of once per series: each
+/// lookup in a family is a lock and a hash of its labels.
+#[derive(Debug)]
+pub struct PolicyMetrics {
+    pub label: Label,
+    pub evaluation: Histogram,
+    eligible: Counter,
+    ineligible: Counter,
+    undetermined: Counter,
+    error: Counter,
+}
+
+impl PolicyMetrics {
+    /// Counts one evaluation's outcome: `eligible`, `ineligible`,
+    /// `undetermined` or `error`.
+    pub fn count(&self, outcome: Outcome) {
+        match outcome {
+            Outcome::Eligible => &self.eligible,
+            Outcome::Ineligible => &self.ineligible,
+            Outcome::Undetermined => &self.undetermined,
+            Outcome::Error => &self.error,
+        }
+        .inc();
+    }
+}
+
+/// How an evaluation ended, as counted in `yici_evaluations`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Eligible,
+    Ineligible,
+    Undetermined,
+    Error,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Eligible => "eligible",
+            Outcome::Ineligible => "ineligible",
+            Outcome::Undetermined => "undetermined",
+            Outcome::Error => "error",
+        }
+    }
 }
 
 impl std::fmt::Debug for Metrics {
@@ -132,6 +181,7 @@ impl Default for Metrics {
             decisions_written,
             decision_queue,
             labels: RwLock::new(HashSet::new()),
+            policies: RwLock::new(HashMap::new()),
         }
     }
 }
@@ -151,6 +201,46 @@ impl Metrics {
                 outcome: self.label(outcome),
             })
             .inc();
+    }
+
+    /// The evaluation series of policy `id` (made on first use). Call it
+    /// only for a policy that exists: the set of series stays bounded.
+    pub fn policy(&self, id: &str) -> Arc<PolicyMetrics> {
+        if let Some(found) = self
+            .policies
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(id)
+        {
+            return Arc::clone(found);
+        }
+        let label = self.label(id);
+        let outcome = |outcome: Outcome| {
+            self.evaluations
+                .get_or_create(&OutcomeLabels {
+                    policy: Arc::clone(&label),
+                    outcome: self.label(outcome.as_str()),
+                })
+                .clone()
+        };
+        let made = Arc::new(PolicyMetrics {
+            evaluation: self
+                .evaluation
+                .get_or_create(&PolicyLabels {
+                    policy: Arc::clone(&label),
+                })
+                .clone(),
+            eligible: outcome(Outcome::Eligible),
+            ineligible: outcome(Outcome::Ineligible),
+            undetermined: outcome(Outcome::Undetermined),
+            error: outcome(Outcome::Error),
+            label: Arc::clone(&label),
+        });
+        let mut policies = self
+            .policies
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        Arc::clone(policies.entry(label).or_insert(made))
     }
 
     /// The shared copy of a label value. Call it only with values from a
