@@ -4,7 +4,7 @@
 //! kept as SHA-256 hashes; a request's token is hashed and looked up.
 
 use std::collections::HashMap;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -59,11 +59,6 @@ impl Principal {
 #[derive(Debug, Default)]
 pub struct Tokens {
     by_hash: HashMap<[u8; 32], Arc<Principal>>,
-    /// Tokens already found valid, so each is hashed once, not on every
-    /// request (SHA-256 was a visible share of an evaluation's time). Only
-    /// valid tokens enter, so it holds at most one entry per configured
-    /// token; an invalid token is hashed every time.
-    verified: RwLock<HashMap<Box<str>, Arc<Principal>>>,
 }
 
 impl Tokens {
@@ -86,10 +81,7 @@ impl Tokens {
                 }),
             );
         }
-        Tokens {
-            by_hash,
-            verified: RwLock::default(),
-        }
+        Tokens { by_hash }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -97,21 +89,8 @@ impl Tokens {
     }
 
     fn find(&self, token: &str) -> Option<Arc<Principal>> {
-        if let Some(principal) = self
-            .verified
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(token)
-        {
-            return Some(Arc::clone(principal));
-        }
         let hash: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        let principal = self.by_hash.get(&hash)?;
-        self.verified
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(token.into(), Arc::clone(principal));
-        Some(Arc::clone(principal))
+        self.by_hash.get(&hash).cloned()
     }
 }
 
@@ -142,29 +121,5 @@ impl FromRequestParts<AppState> for Caller {
             .find(token)
             .map(Caller)
             .ok_or_else(|| ApiError::unauthorized("the token is not valid"))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::hash_token;
-
-    #[test]
-    fn a_token_is_found_every_time_and_only_valid_ones_are_remembered() {
-        let tokens = Tokens::new(&[TokenConfig {
-            name: "platform".into(),
-            sha256: hash_token("secret-one"),
-            department: None,
-            platform: true,
-        }]);
-        for _ in 0..3 {
-            let found = tokens.find("secret-one").expect("valid");
-            assert_eq!(found.name, "platform");
-            assert!(tokens.find("secret-two").is_none());
-            assert!(tokens.find("").is_none());
-        }
-        let verified = tokens.verified.read().expect("not poisoned");
-        assert_eq!(verified.keys().map(|k| &**k).collect::<Vec<_>>(), ["secret-one"]);
     }
 }
