@@ -157,6 +157,20 @@ mod residence_permit {
         bencher.bench_local(|| session.decode(divan::black_box(&meta)).total_days);
     }
 
+    /// What the service sends: the decision's JSON from the parts
+    /// rendered at load.
+    #[divan::bench]
+    fn write_json(bencher: divan::Bencher) {
+        let (_engine, policy) = optimized_policy();
+        let decision = policy.evaluate(REQUEST.as_bytes()).expect("evaluates");
+        let mut out = Vec::with_capacity(4096);
+        bencher.bench_local(|| {
+            out.clear();
+            policy.write_json(divan::black_box(&decision), &mut out);
+            out.len()
+        });
+    }
+
     #[divan::bench]
     fn decision_to_json(bencher: divan::Bencher) {
         let (_engine, policy) = optimized_policy();

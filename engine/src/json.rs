@@ -10,6 +10,7 @@ use crate::decision::{
     DayKind, Decision, Eligibility, MaterialNeed, PlannedStep, ProvidedBy, RuleResult, Value,
 };
 use crate::decode::date_text;
+use crate::encode::AllSteps;
 
 /// A JSON string. Texts without `"`, `\` or control characters are copied
 /// whole; the rest go through serde_json, so escapes are identical.
@@ -263,11 +264,24 @@ impl Decision<'_> {
 pub struct Rendered {
     policy_id: usize,
     policy_head: Vec<u8>,
-    rules: Vec<(usize, Vec<u8>)>,
-    materials: Vec<(usize, Vec<u8>)>,
+    /// Each rule whole, for a result of `true`, `false` and `null`: one
+    /// copy per rule.
+    rules: Vec<(usize, [Vec<u8>; 3])>,
+    materials: Vec<(usize, RenderedMaterial)>,
     steps: Vec<RenderedStep>,
     missing: Vec<(usize, Vec<u8>)>,
     value_keys: Vec<(usize, Vec<u8>)>,
+}
+
+/// A material's constant parts.
+#[derive(Debug)]
+struct RenderedMaterial {
+    /// `{"id":…,"name":…,"form":…,"copies":…`
+    head: Vec<u8>,
+    /// The whole material brought by the applicant, and replaced by a
+    /// commitment (no dataset in either).
+    applicant: Vec<u8>,
+    commitment: Vec<u8>,
 }
 
 /// A step's constant parts.
@@ -275,6 +289,10 @@ pub struct Rendered {
 struct RenderedStep {
     /// The address of its name in the manifest.
     address: usize,
+    /// The whole step as it is when every step is planned, and the
+    /// addresses of the names it then waits for.
+    whole: Vec<u8>,
+    after: Vec<usize>,
     /// `{"id":…,"title":…,"department":…,"after":`
     head: Vec<u8>,
     /// `"name"`, for the `after` lists of others.
@@ -294,7 +312,7 @@ fn rendered(write: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
 }
 
 impl Rendered {
-    pub fn new(manifest: &rules_dsl::manifest::Manifest) -> Rendered {
+    pub fn new(manifest: &rules_dsl::manifest::Manifest, all_steps: &AllSteps) -> Rendered {
         let policy_head = rendered(|out| {
             out.extend_from_slice(b"{\"policy\":{\"id\":");
             string(out, &manifest.policy.id);
@@ -308,45 +326,56 @@ impl Rendered {
             .rules
             .iter()
             .map(|rule| {
-                let head = rendered(|out| {
-                    rule_head(
-                        out,
-                        &RuleResult {
-                            id: &rule.name,
-                            title: &rule.title,
-                            cite: rule.cite.as_deref(),
-                            result: None,
-                        },
-                    );
-                });
-                (address(&rule.name), head)
+                let whole = |result| {
+                    rendered(|out| {
+                        rule_head(
+                            out,
+                            &RuleResult {
+                                id: &rule.name,
+                                title: &rule.title,
+                                cite: rule.cite.as_deref(),
+                                result,
+                            },
+                        );
+                        rule_result(out, result);
+                    })
+                };
+                let wholes = [whole(Some(true)), whole(Some(false)), whole(None)];
+                (address(&rule.name), wholes)
             })
             .collect();
         let materials = manifest
             .materials
             .iter()
             .map(|material| {
-                let head = rendered(|out| {
+                let need = |provided_by| MaterialNeed {
+                    id: &material.id,
+                    name: &material.name,
+                    form: &material.form,
+                    copies: material.copies,
+                    provided_by,
+                    dataset: None,
+                };
+                let whole = |provided_by| {
+                    rendered(|out| {
+                        material_head(out, &need(provided_by));
+                        material_tail(out, &need(provided_by));
+                    })
+                };
+                let parts = RenderedMaterial {
                     // The head does not depend on where the material comes from.
-                    material_head(
-                        out,
-                        &MaterialNeed {
-                            id: &material.id,
-                            name: &material.name,
-                            form: &material.form,
-                            copies: material.copies,
-                            provided_by: ProvidedBy::Applicant,
-                            dataset: None,
-                        },
-                    );
-                });
-                (address(&material.id), head)
+                    head: rendered(|out| material_head(out, &need(ProvidedBy::Applicant))),
+                    applicant: whole(ProvidedBy::Applicant),
+                    commitment: whole(ProvidedBy::Commitment),
+                };
+                (address(&material.id), parts)
             })
             .collect();
         let steps = manifest
             .steps
             .iter()
-            .map(|step| {
+            .enumerate()
+            .map(|(i, step)| {
                 let head =
                     rendered(|out| step_head(out, &step.name, &step.title, &step.department));
                 let name = rendered(|out| string(out, &step.name));
@@ -356,8 +385,21 @@ impl Rendered {
                     DayKind::Natural
                 };
                 let tail = rendered(|out| step_tail(out, step.days, day_kind));
+                let after_names: Vec<&str> = all_steps.after.get(i).map_or(Vec::new(), |after| {
+                    after
+                        .iter()
+                        .map(|&b| manifest.steps[b].name.as_str())
+                        .collect()
+                });
+                let whole = rendered(|out| {
+                    out.extend_from_slice(&head);
+                    strings(out, after_names.iter().copied());
+                    out.extend_from_slice(&tail);
+                });
                 RenderedStep {
                     address: address(&step.name),
+                    whole,
+                    after: after_names.iter().map(|name| address(name)).collect(),
                     head,
                     name,
                     tail,
@@ -418,10 +460,16 @@ impl Rendered {
                 out.push(b',');
             }
             match Rendered::find(&self.rules, rule.id, &mut from) {
-                Some(head) => out.extend_from_slice(head),
-                None => rule_head(out, rule),
+                Some([yes, no, unknown]) => out.extend_from_slice(match rule.result {
+                    Some(true) => yes,
+                    Some(false) => no,
+                    None => unknown,
+                }),
+                None => {
+                    rule_head(out, rule);
+                    rule_result(out, rule.result);
+                }
             }
-            rule_result(out, rule.result);
         }
         out.extend_from_slice(b"],\"missing_facts\":[");
         let mut from = 0;
@@ -440,11 +488,26 @@ impl Rendered {
             if i > 0 {
                 out.push(b',');
             }
-            match Rendered::find(&self.materials, material.id, &mut from) {
-                Some(head) => out.extend_from_slice(head),
-                None => material_head(out, material),
+            match (
+                Rendered::find(&self.materials, material.id, &mut from),
+                material.provided_by,
+                material.dataset,
+            ) {
+                (Some(parts), ProvidedBy::Applicant, None) => {
+                    out.extend_from_slice(&parts.applicant);
+                }
+                (Some(parts), ProvidedBy::Commitment, None) => {
+                    out.extend_from_slice(&parts.commitment);
+                }
+                (Some(parts), _, _) => {
+                    out.extend_from_slice(&parts.head);
+                    material_tail(out, material);
+                }
+                (None, _, _) => {
+                    material_head(out, material);
+                    material_tail(out, material);
+                }
             }
-            material_tail(out, material);
         }
         out.extend_from_slice(b"],\"steps\":[");
         for (i, step) in decision.steps.iter().enumerate() {
@@ -452,6 +515,17 @@ impl Rendered {
                 out.push(b',');
             }
             match self.step(step.id) {
+                Some(rendered)
+                    if rendered.after.len() == step.after.len()
+                        && rendered
+                            .after
+                            .iter()
+                            .zip(&step.after)
+                            .all(|(&at, name)| at == address(name)) =>
+                {
+                    // As planned when every step is: one copy.
+                    out.extend_from_slice(&rendered.whole);
+                }
                 Some(rendered) => {
                     out.extend_from_slice(&rendered.head);
                     out.push(b'[');

@@ -146,7 +146,7 @@ impl Engine {
             return Err(LoadError::Exports);
         }
         let index = InputIndex::new(&manifest);
-        let rendered = Rendered::new(&manifest);
+        let rendered = Rendered::new(&manifest, &index.all_steps);
         let code = Arc::new(Code {
             engine: engine.clone(),
             module,
