@@ -1,7 +1,7 @@
 //! Decoding: the module's output region → [`RawOutcome`] → [`Decision`].
 
 use rules_dsl::calendar;
-use rules_dsl::manifest::{Manifest, SourceInfo, ValueType};
+use rules_dsl::manifest::{Manifest, MaterialInfo, SourceInfo, ValueType};
 
 use crate::decision::{
     DayKind, Decision, Eligibility, MaterialNeed, PlannedStep, PolicyRef, ProvidedBy, RuleResult,
@@ -21,9 +21,9 @@ fn read_i64(memory: &[u8], offset: usize) -> i64 {
 /// The output region where `evaluate` left it, read field by field (a
 /// decision is built straight from it, without a [`RawOutcome`] between).
 /// Memory that is too short (a trapped instance gives none) reads as unknown.
-struct Outputs<'a> {
-    manifest: &'a Manifest,
-    memory: &'a [u8],
+pub(crate) struct Outputs<'a> {
+    pub manifest: &'a Manifest,
+    pub memory: &'a [u8],
 }
 
 impl Outputs<'_> {
@@ -31,13 +31,13 @@ impl Outputs<'_> {
         Tri::from_byte(self.memory.get(offset as usize).copied().unwrap_or(2))
     }
 
-    fn eligibility(&self) -> Tri {
+    pub(crate) fn eligibility(&self) -> Tri {
         let at = self.manifest.output.eligibility as usize;
         Tri::from_byte(u8::try_from(read_i64(self.memory, at)).unwrap_or(2))
     }
 
     /// The eligibility's unknown mask (0 unless it is unknown).
-    fn mask(&self) -> u64 {
+    pub(crate) fn mask(&self) -> u64 {
         if self.eligibility() == Tri::Unknown {
             read_i64(self.memory, self.manifest.output.mask as usize) as u64
         } else {
@@ -45,19 +45,19 @@ impl Outputs<'_> {
         }
     }
 
-    fn rule(&self, index: usize) -> Tri {
+    pub(crate) fn rule(&self, index: usize) -> Tri {
         self.tri(self.manifest.output.rules + index as u32)
     }
 
-    fn material(&self, index: usize) -> Tri {
+    pub(crate) fn material(&self, index: usize) -> Tri {
         self.tri(self.manifest.output.materials + index as u32)
     }
 
-    fn step(&self, index: usize) -> Tri {
+    pub(crate) fn step(&self, index: usize) -> Tri {
         self.tri(self.manifest.output.steps + index as u32)
     }
 
-    fn value(&self, index: usize) -> RawValue {
+    pub(crate) fn value(&self, index: usize) -> RawValue {
         let at = self.manifest.output.values as usize + 16 * index;
         let raw = read_i64(self.memory, at);
         let mask = read_i64(self.memory, at + 8) as u64;
@@ -109,7 +109,12 @@ fn text_of(manifest: &Manifest, meta: &RequestMeta, id: i64) -> String {
         .unwrap_or_default()
 }
 
-fn value(manifest: &Manifest, meta: &RequestMeta, ty: &ValueType, raw: &RawValue) -> Value {
+pub(crate) fn value(
+    manifest: &Manifest,
+    meta: &RequestMeta,
+    ty: &ValueType,
+    raw: &RawValue,
+) -> Value {
     if raw.mask != 0 {
         return Value::Unknown;
     }
@@ -179,21 +184,7 @@ pub fn decision<'p>(
         .enumerate()
         .filter(|&(i, _)| out.material(i) != Tri::False)
         .map(|(i, info)| {
-            let (provided_by, dataset) = match &info.source {
-                SourceInfo::Applicant => (ProvidedBy::Applicant, None),
-                SourceInfo::Commitment => (ProvidedBy::Commitment, None),
-                SourceInfo::Shared { dataset, fallback } => {
-                    let bit = index.material_bits.get(i).copied().flatten();
-                    let available = bit.is_some_and(|b| meta.shared & (1 << b) != 0);
-                    if available {
-                        (ProvidedBy::Shared, Some(dataset.as_str()))
-                    } else if fallback == "commitment" {
-                        (ProvidedBy::Commitment, None)
-                    } else {
-                        (ProvidedBy::Applicant, None)
-                    }
-                }
-            };
+            let (provided_by, dataset) = provided(info, index, meta, i);
             MaterialNeed {
                 id: &info.id,
                 name: &info.name,
@@ -230,6 +221,31 @@ pub fn decision<'p>(
         steps,
         total_days,
         values,
+    }
+}
+
+/// Where material `i` (`info`) comes from for this request, and the
+/// dataset when the government fetches it.
+pub(crate) fn provided<'p>(
+    info: &'p MaterialInfo,
+    index: &InputIndex,
+    meta: &RequestMeta,
+    i: usize,
+) -> (ProvidedBy, Option<&'p str>) {
+    match &info.source {
+        SourceInfo::Applicant => (ProvidedBy::Applicant, None),
+        SourceInfo::Commitment => (ProvidedBy::Commitment, None),
+        SourceInfo::Shared { dataset, fallback } => {
+            let bit = index.material_bits.get(i).copied().flatten();
+            let available = bit.is_some_and(|b| meta.shared & (1 << b) != 0);
+            if available {
+                (ProvidedBy::Shared, Some(dataset.as_str()))
+            } else if fallback == "commitment" {
+                (ProvidedBy::Commitment, None)
+            } else {
+                (ProvidedBy::Applicant, None)
+            }
+        }
     }
 }
 

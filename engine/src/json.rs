@@ -9,8 +9,9 @@
 use crate::decision::{
     DayKind, Decision, Eligibility, MaterialNeed, PlannedStep, ProvidedBy, RuleResult, Value,
 };
-use crate::decode::date_text;
-use crate::encode::AllSteps;
+use crate::decode::{self, Outputs, date_text};
+use crate::encode::{AllSteps, InputIndex, RequestMeta};
+use crate::outcome::Tri;
 
 /// A JSON string. Texts without `"`, `\` or control characters are copied
 /// whole; the rest go through serde_json, so escapes are identical.
@@ -443,6 +444,151 @@ impl Rendered {
         self.steps.iter().find(|step| step.address == at)
     }
 
+    /// One planned step: a single copy when it waits as it does with every
+    /// step planned.
+    fn write_step(&self, step: &PlannedStep<'_>, out: &mut Vec<u8>) {
+        match self.step(step.id) {
+            Some(rendered)
+                if rendered.after.len() == step.after.len()
+                    && rendered
+                        .after
+                        .iter()
+                        .zip(&step.after)
+                        .all(|(&at, name)| at == address(name)) =>
+            {
+                // As planned when every step is: one copy.
+                out.extend_from_slice(&rendered.whole);
+            }
+            Some(rendered) => {
+                out.extend_from_slice(&rendered.head);
+                out.push(b'[');
+                for (j, before) in step.after.iter().enumerate() {
+                    if j > 0 {
+                        out.push(b',');
+                    }
+                    match self.step(before) {
+                        Some(before) => out.extend_from_slice(&before.name),
+                        None => string(out, before),
+                    }
+                }
+                out.push(b']');
+                out.extend_from_slice(&rendered.tail);
+            }
+            None => step_json(out, step),
+        }
+    }
+
+    /// Appends the JSON of the decision in `outputs` (an instance's memory
+    /// after `evaluate`) to `out`, without building a [`Decision`]: the same
+    /// bytes as [`Rendered::write`] of [`crate::decode::decision`]'s
+    /// result. The service answers with it; returns the eligibility.
+    pub fn write_outputs(
+        &self,
+        outputs: &Outputs<'_>,
+        index: &InputIndex,
+        meta: &RequestMeta,
+        out: &mut Vec<u8>,
+    ) -> Eligibility {
+        let manifest = outputs.manifest;
+        let eligible = match outputs.eligibility() {
+            Tri::True => Eligibility::Eligible,
+            Tri::False => Eligibility::Ineligible,
+            Tri::Unknown => Eligibility::Undetermined,
+        };
+        out.extend_from_slice(&self.policy_head);
+        date(out, meta.application_date);
+        eligibility(out, eligible);
+        out.extend_from_slice(b",\"rules\":[");
+        for (i, (_, [yes, no, unknown])) in self.rules.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(match outputs.rule(i) {
+                Tri::True => yes,
+                Tri::False => no,
+                Tri::Unknown => unknown,
+            });
+        }
+        out.extend_from_slice(b"],\"missing_facts\":[");
+        if eligible == Eligibility::Undetermined {
+            let mask = outputs.mask();
+            let mut first = true;
+            for (i, (_, name)) in self.missing.iter().enumerate() {
+                // Bit 62 stands for every slot from 62 on.
+                if mask & (1u64 << i.min(62)) != 0 {
+                    if !std::mem::take(&mut first) {
+                        out.push(b',');
+                    }
+                    out.extend_from_slice(name);
+                }
+            }
+        }
+        out.extend_from_slice(b"],\"materials\":[");
+        let mut first = true;
+        for (i, (info, (_, parts))) in manifest.materials.iter().zip(&self.materials).enumerate() {
+            // An unknown condition still lists the material.
+            if outputs.material(i) == Tri::False {
+                continue;
+            }
+            if !std::mem::take(&mut first) {
+                out.push(b',');
+            }
+            match decode::provided(info, index, meta, i) {
+                (ProvidedBy::Applicant, None) => out.extend_from_slice(&parts.applicant),
+                (ProvidedBy::Commitment, None) => out.extend_from_slice(&parts.commitment),
+                (provided_by, dataset) => {
+                    out.extend_from_slice(&parts.head);
+                    material_tail(
+                        out,
+                        &MaterialNeed {
+                            id: &info.id,
+                            name: &info.name,
+                            form: &info.form,
+                            copies: info.copies,
+                            provided_by,
+                            dataset,
+                        },
+                    );
+                }
+            }
+        }
+        out.extend_from_slice(b"],\"steps\":[");
+        let count = manifest.steps.len();
+        let total_days = if (0..count).all(|i| outputs.step(i) != Tri::False) {
+            for (i, step) in self.steps.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(&step.whole);
+            }
+            index.all_steps.total_days
+        } else {
+            let (steps, total_days) = decode::plan(manifest, &index.all_steps, |i| outputs.step(i));
+            for (i, step) in steps.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                self.write_step(step, out);
+            }
+            total_days
+        };
+        out.extend_from_slice(b"],\"total_days\":");
+        integer(out, total_days);
+        out.extend_from_slice(b",\"values\":{");
+        for (i, (info, (_, name))) in manifest.values.iter().zip(&self.value_keys).enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(name);
+            value(
+                out,
+                &decode::value(manifest, meta, &info.ty, &outputs.value(i)),
+            );
+        }
+        out.extend_from_slice(b"}}");
+        eligible
+    }
+
     /// Appends `decision`'s JSON to `out`: the same bytes as
     /// [`Decision::write_json`].
     pub fn write(&self, decision: &Decision<'_>, out: &mut Vec<u8>) {
@@ -514,35 +660,7 @@ impl Rendered {
             if i > 0 {
                 out.push(b',');
             }
-            match self.step(step.id) {
-                Some(rendered)
-                    if rendered.after.len() == step.after.len()
-                        && rendered
-                            .after
-                            .iter()
-                            .zip(&step.after)
-                            .all(|(&at, name)| at == address(name)) =>
-                {
-                    // As planned when every step is: one copy.
-                    out.extend_from_slice(&rendered.whole);
-                }
-                Some(rendered) => {
-                    out.extend_from_slice(&rendered.head);
-                    out.push(b'[');
-                    for (j, before) in step.after.iter().enumerate() {
-                        if j > 0 {
-                            out.push(b',');
-                        }
-                        match self.step(before) {
-                            Some(before) => out.extend_from_slice(&before.name),
-                            None => string(out, before),
-                        }
-                    }
-                    out.push(b']');
-                    out.extend_from_slice(&rendered.tail);
-                }
-                None => step_json(out, step),
-            }
+            self.write_step(step, out);
         }
         out.extend_from_slice(b"],\"total_days\":");
         integer(out, decision.total_days);

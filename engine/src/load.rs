@@ -15,7 +15,7 @@ use wasmtime::{
 };
 
 use crate::config::{Compilation, Limits};
-use crate::decision::Decision;
+use crate::decision::{Decision, Eligibility};
 use crate::decode;
 use crate::encode::{self, InputIndex, RequestMeta};
 use crate::error::{EvalError, LoadError};
@@ -698,6 +698,25 @@ impl<'p> Session<'p> {
             None => &[],
         };
         decode::decision(&policy.manifest, &policy.index, memory, meta)
+    }
+
+    /// Appends the decision of the last run as JSON to `out`, straight from
+    /// the instance's memory (no [`Decision`] in between): the bytes of
+    /// [`LoadedPolicy::write_json`] of [`decode`](Self::decode)'s result.
+    /// Returns the eligibility.
+    pub fn write_json(&self, meta: &RequestMeta, out: &mut Vec<u8>) -> Eligibility {
+        let policy = self.policy;
+        let memory = match &self.ready {
+            Some(ready) => ready.memory.data(&ready.store),
+            None => &[],
+        };
+        let outputs = decode::Outputs {
+            manifest: &policy.manifest,
+            memory,
+        };
+        policy
+            .rendered
+            .write_outputs(&outputs, &policy.index, meta, out)
     }
 
     /// Reads the raw answers of the last run.

@@ -64,13 +64,22 @@ fn each_request_is_encoded_or_refused_with_its_path() {
                 let facts: serde_json::Value =
                     serde_json::from_slice(&body[facts]).expect("the facts' bytes are JSON");
                 assert_eq!(facts, request["facts"]);
+                session.run().expect("runs");
+                let mut direct = Vec::new();
+                let eligibility = session.write_json(&meta, &mut direct);
+                assert_eq!(eligibility, decision.eligibility);
                 drop(session);
-                // Three writers, one text: the policy's pre-rendered one (the
-                // service's), the field-by-field one and serde_json.
+                // Four writers, one text: straight from the instance's memory
+                // (the service's), the policy's pre-rendered one, the
+                // field-by-field one and serde_json.
                 let mut fast = Vec::new();
                 policy().write_json(&decision, &mut fast);
                 let mut plain = Vec::new();
                 decision.write_json(&mut plain);
+                assert_eq!(
+                    String::from_utf8_lossy(&direct),
+                    String::from_utf8_lossy(&fast)
+                );
                 assert_eq!(
                     String::from_utf8_lossy(&fast),
                     String::from_utf8_lossy(&plain)

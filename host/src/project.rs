@@ -141,10 +141,13 @@ impl Project {
 
     pub fn evaluate(&self, id: &str, request_json: &[u8]) -> Result<serde_json::Value, String> {
         if let Some(policy) = self.policies.get(id) {
-            let decision = policy.evaluate(request_json).map_err(|e| e.to_string())?;
-            // The service's writer, so the scenario snapshots check its output.
+            // The service's writer (straight from the instance's memory), so
+            // the scenario snapshots check its output.
+            let mut session = policy.session().map_err(|e| e.to_string())?;
+            let meta = session.encode(request_json).map_err(|e| e.to_string())?;
+            session.run().map_err(|e| e.to_string())?;
             let mut json = Vec::new();
-            policy.write_json(&decision, &mut json);
+            session.write_json(&meta, &mut json);
             return serde_json::from_slice(&json).map_err(|e| e.to_string());
         }
         if let Some(bundle) = self.bundles.get(id) {

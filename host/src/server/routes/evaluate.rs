@@ -184,9 +184,11 @@ fn evaluate_one(
         .map_err(|reason| not_in_force(id, date, reason))?;
     let shared_refs: Vec<&str> = shared.iter().map(AsRef::as_ref).collect();
     let started = Instant::now();
-    let result = version
-        .loaded
-        .evaluate_facts(facts.get().as_bytes(), date, &shared_refs);
+    let result = version.loaded.session().and_then(|mut session| {
+        let meta = session.encode_facts(facts.get().as_bytes(), date, &shared_refs)?;
+        session.run()?;
+        Ok(written(&session, &meta))
+    });
     let asked = Asked {
         id,
         date,
@@ -195,6 +197,16 @@ fn evaluate_one(
         path_prefix,
     };
     answer(state, version, &asked, started, result)
+}
+
+/// The decision of a run, as JSON straight from the instance's memory.
+fn written(
+    session: &engine::Session<'_>,
+    meta: &engine::encode::RequestMeta,
+) -> (engine::Eligibility, Vec<u8>) {
+    let mut body = Vec::with_capacity(DECISION_CAPACITY);
+    let eligibility = session.write_json(meta, &mut body);
+    (eligibility, body)
 }
 
 /// The fast path of a single evaluation: when the body names its date before
@@ -220,7 +232,7 @@ fn evaluate_whole(
     // The ordinary path requires `facts` (the engine alone would read a
     // request without it as no facts).
     let facts = std::str::from_utf8(body.get(meta.facts.clone()?)?).ok()?;
-    let result = session.run().map(|()| session.decode(&meta));
+    let result = session.run().map(|()| written(&session, &meta));
     let asked = Asked {
         id,
         date,
@@ -250,18 +262,22 @@ struct Answered {
     label: Label,
 }
 
-/// The engine's result as the decision's JSON and its log record, counted.
+/// A decision is 1–3 KB of JSON; one allocation instead of a doubling series.
+const DECISION_CAPACITY: usize = 4096;
+
+/// The engine's result (the eligibility and the decision's JSON) with its
+/// log record, counted.
 fn answer(
     state: &AppState,
     version: &PolicyVersion,
     asked: &Asked<'_>,
     started: Instant,
-    result: Result<engine::Decision<'_>, engine::EvalError>,
+    result: Result<(engine::Eligibility, Vec<u8>), engine::EvalError>,
 ) -> Result<Answered, ApiError> {
     let metrics = state.metrics.policy(asked.id);
     metrics.evaluation.observe(started.elapsed().as_secs_f64());
-    let decision = match result {
-        Ok(decision) => decision,
+    let (eligible, body) = match result {
+        Ok(written) => written,
         Err(error) => {
             metrics.count(Outcome::Error);
             if !error.is_input_error() {
@@ -271,11 +287,8 @@ fn answer(
             return Err(ApiError::from_eval(&error, asked.path_prefix));
         }
     };
-    let eligibility = eligibility_text(decision.eligibility);
-    metrics.count(outcome(decision.eligibility));
-    // A decision is 1–3 KB of JSON; one allocation instead of a doubling series.
-    let mut body = Vec::with_capacity(4096);
-    version.loaded.write_json(&decision, &mut body);
+    let eligibility = eligibility_text(eligible);
+    metrics.count(outcome(eligible));
     let record = log_record(
         state,
         (asked.id, version.document.version),
