@@ -304,7 +304,7 @@ pub fn encode_facts_into(
 /// escapes): the caller then reads the request the ordinary way, which says
 /// what is wrong.
 pub fn application_date(json: &[u8]) -> Option<&str> {
-    let text = std::str::from_utf8(json).ok()?;
+    let text = simdutf8::basic::from_utf8(json).ok()?;
     let mut reader = Reader::new(text);
     if reader.peek().ok()? != Kind::Object {
         return None;
@@ -327,6 +327,11 @@ pub fn application_date(json: &[u8]) -> Option<&str> {
 }
 
 fn utf8(json: &[u8]) -> Result<&str, EvalError> {
+    // SIMD validation: twice as fast as the standard library's on a request
+    // (which then only says where the first bad byte is).
+    if let Ok(text) = simdutf8::basic::from_utf8(json) {
+        return Ok(text);
+    }
     std::str::from_utf8(json).map_err(|error| {
         let valid = &json[..error.valid_up_to()];
         let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
