@@ -312,7 +312,7 @@ pub fn application_date(json: &[u8]) -> Option<&str> {
     reader.begin_object().ok()?;
     let mut first = true;
     while let Some(key) = reader.next_key(&mut first).ok()? {
-        if key == "application_date" {
+        if *key == *b"application_date" {
             if reader.peek().ok()? != Kind::String {
                 return None;
             }
@@ -463,7 +463,7 @@ impl<'m> Ctx<'m> {
     }
 
     fn share(&mut self, dataset: &str, hint: usize) -> usize {
-        match self.index.dataset_names.find(dataset, hint) {
+        match self.index.dataset_names.find(dataset.as_bytes(), hint) {
             Some(bit) => {
                 if bit < 64 {
                     self.shared |= 1 << bit;
@@ -489,6 +489,11 @@ impl<'m> Ctx<'m> {
     }
 }
 
+/// A key's text, for a message (the request was checked to be UTF-8).
+fn text_of_key(key: &[u8]) -> String {
+    String::from_utf8_lossy(key).into_owned()
+}
+
 fn wrong(path: impl Into<String>, expected: impl Into<String>, found: &str) -> Fail {
     Fail::Request(EvalError::WrongType {
         path: path.into(),
@@ -511,9 +516,10 @@ fn request(r: &mut Reader<'_>, ctx: &mut Ctx<'_>) -> Result<(), Fail> {
     let mut hint = 0;
     while let Some(key) = r.next_key(&mut first)? {
         let Some(field) = ctx.index.request_fields.find(&key, hint) else {
+            let key = text_of_key(&key);
             let suggestion = rules_dsl::diagnostic::did_you_mean(&key, REQUEST_FIELDS);
             return Err(EvalError::UnknownField {
-                path: key.into_owned(),
+                path: key,
                 suggestion,
             }
             .into());
@@ -521,7 +527,7 @@ fn request(r: &mut Reader<'_>, ctx: &mut Ctx<'_>) -> Result<(), Fail> {
         hint = field + 1;
         if std::mem::replace(&mut seen[field], true) {
             return Err(EvalError::Duplicate {
-                path: key.into_owned(),
+                path: text_of_key(&key),
             }
             .into());
         }
@@ -615,8 +621,9 @@ fn facts(r: &mut Reader<'_>, ctx: &mut Ctx<'_>, object: usize) -> Result<(), Fai
             Some(Member::Fact(fact)) => fact_value(r, ctx, fact)?,
             Some(Member::Object(nested)) => facts(r, ctx, nested)?,
             None if ctx.limits.reject_unknown_fields => {
+                let key = text_of_key(&key);
                 let name = if this.prefix.is_empty() {
-                    key.into_owned()
+                    key
                 } else {
                     format!("{}.{key}", this.prefix)
                 };
@@ -848,17 +855,19 @@ fn text_value(ctx: &mut Ctx<'_>, place: Place, ty: &ValueType, text: &str) -> Re
             store(ctx, place, id);
             Ok(())
         }
-        ValueType::Enum { values } => match enum_values(ctx.index, place).find(text, 0) {
-            Some(index) => {
-                store(ctx, place, index as i64);
-                Ok(())
+        ValueType::Enum { values } => {
+            match enum_values(ctx.index, place).find(text.as_bytes(), 0) {
+                Some(index) => {
+                    store(ctx, place, index as i64);
+                    Ok(())
+                }
+                None => Err(Fail::Request(EvalError::UnknownEnumValue {
+                    path: place.path(ctx.manifest),
+                    value: text.into(),
+                    allowed: quoted_list(values),
+                })),
             }
-            None => Err(Fail::Request(EvalError::UnknownEnumValue {
-                path: place.path(ctx.manifest),
-                value: text.into(),
-                allowed: quoted_list(values),
-            })),
-        },
+        }
         ValueType::Date => match parse_date(text) {
             Some(days) => {
                 store(ctx, place, days);
@@ -948,6 +957,7 @@ fn record(
     while let Some(key) = r.next_key(&mut first)? {
         let Some(field) = field_names.find(&key, hint) else {
             if ctx.limits.reject_unknown_fields {
+                let key = text_of_key(&key);
                 let suggestion = rules_dsl::diagnostic::did_you_mean(
                     &key,
                     elements.fields.iter().map(|f| f.name.as_str()),

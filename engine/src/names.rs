@@ -18,7 +18,7 @@ const SCAN_LIMIT: usize = 16;
 pub struct Names {
     entries: Vec<Name>,
     /// Name → index, for tables longer than [`SCAN_LIMIT`].
-    hashed: Option<FxHashMap<Box<str>, u32>>,
+    hashed: Option<FxHashMap<Box<[u8]>, u32>>,
 }
 
 #[derive(Debug)]
@@ -53,12 +53,12 @@ fn tail(bytes: &[u8]) -> u64 {
 impl Names {
     pub fn new<'a>(names: impl IntoIterator<Item = &'a str>) -> Names {
         let mut entries: Vec<Name> = Vec::new();
-        let mut hashed: FxHashMap<Box<str>, u32> = FxHashMap::default();
+        let mut hashed: FxHashMap<Box<[u8]>, u32> = FxHashMap::default();
         for text in names {
             let bytes = text.as_bytes();
-            let repeated = hashed.contains_key(text);
+            let repeated = hashed.contains_key(bytes);
             if !repeated {
-                hashed.insert(text.into(), entries.len() as u32);
+                hashed.insert(bytes.into(), entries.len() as u32);
             }
             entries.push(Name {
                 len: if repeated { usize::MAX } else { bytes.len() },
@@ -73,8 +73,8 @@ impl Names {
 
     /// The index of `key` (the first one given, if a name repeats), trying
     /// `hint` first: pass the index after the previous match.
-    pub fn find(&self, key: &str, hint: usize) -> Option<usize> {
-        let bytes = key.as_bytes();
+    pub fn find(&self, key: &[u8], hint: usize) -> Option<usize> {
+        let bytes = key;
         let (len, head, tail) = (bytes.len(), head(bytes), tail(bytes));
         let matches = |name: &Name| {
             name.len == len
@@ -121,10 +121,10 @@ mod tests {
             if !names.is_empty() {
                 for pick in &picks {
                     let key = &names[pick.index(names.len())];
-                    prop_assert_eq!(table.find(key, hint), scan(&names, key));
+                    prop_assert_eq!(table.find(key.as_bytes(), hint), scan(&names, key));
                 }
             }
-            prop_assert_eq!(table.find(&other, hint), scan(&names, &other));
+            prop_assert_eq!(table.find(other.as_bytes(), hint), scan(&names, &other));
         }
     }
 
@@ -135,9 +135,9 @@ mod tests {
             "applicant.social_INSURANCE_months",
         ];
         let table = Names::new(names);
-        assert_eq!(table.find(names[1], 0), Some(1));
-        assert_eq!(table.find(names[0], 1), Some(0));
-        assert_eq!(table.find("applicant.social_insurance_monthz", 0), None);
-        assert_eq!(table.find("", 0), None);
+        assert_eq!(table.find(names[1].as_bytes(), 0), Some(1));
+        assert_eq!(table.find(names[0].as_bytes(), 1), Some(0));
+        assert_eq!(table.find(b"applicant.social_insurance_monthz", 0), None);
+        assert_eq!(table.find(b"", 0), None);
     }
 }

@@ -186,10 +186,11 @@ impl<'a> Reader<'a> {
         Ok(true)
     }
 
-    /// The next key of the object being read, or `None` after its `}`.
-    /// `first` starts true for each object.
+    /// The next key of the object being read, as bytes (keys are looked up,
+    /// not kept: a `str` slice would check its ends), or `None` after its
+    /// `}`. `first` starts true for each object.
     #[inline(always)]
-    pub fn next_key(&mut self, first: &mut bool) -> Result<Option<Cow<'a, str>>, SyntaxError> {
+    pub fn next_key(&mut self, first: &mut bool) -> Result<Option<Cow<'a, [u8]>>, SyntaxError> {
         if !self.separator(first, b'}')? {
             return Ok(None);
         }
@@ -198,7 +199,22 @@ impl<'a> Reader<'a> {
             None => return self.fail("the request ends inside an object"),
             Some(_) => return self.fail("expected a field name in double quotes"),
         }
-        let key = self.string()?;
+        self.pos += 1;
+        let start = self.pos;
+        let run = self.plain_run(start);
+        self.pos = start + run;
+        let key = match self.bytes.get(self.pos) {
+            Some(b'"') => {
+                self.pos += 1;
+                Cow::Borrowed(&self.bytes[start..start + run])
+            }
+            _ => {
+                let mut owned = String::with_capacity(run + 16);
+                owned.push_str(&self.text[start..start + run]);
+                self.escaped_rest(&mut owned)?;
+                Cow::Owned(owned.into_bytes())
+            }
+        };
         self.skip_whitespace();
         match self.bytes.get(self.pos) {
             Some(b':') => self.pos += 1,
@@ -215,7 +231,7 @@ impl<'a> Reader<'a> {
         self.separator(first, b']')
     }
 
-    /// A string value or key, unescaped.
+    /// A string value, unescaped.
     #[inline(always)]
     pub fn string(&mut self) -> Result<Cow<'a, str>, SyntaxError> {
         self.skip_whitespace();
@@ -516,7 +532,10 @@ mod tests {
                 let mut first = true;
                 while let Some(key) = r.next_key(&mut first)? {
                     let value = read_value(r)?;
-                    map.insert(key.into_owned(), value);
+                    map.insert(
+                        String::from_utf8(key.into_owned()).expect("keys are text"),
+                        value,
+                    );
                 }
                 Value::Object(map)
             }
