@@ -11,6 +11,8 @@
 //! looked up in the table of the object it is in (built once per policy),
 //! and each value is written to its slot as it is read.
 
+use std::borrow::Cow;
+
 use rustc_hash::FxHashMap as HashMap;
 
 use rules_dsl::calendar;
@@ -36,6 +38,9 @@ pub struct InputIndex {
     dataset_names: Names,
     /// By material: its dataset's bit, if it is shared.
     pub(crate) material_bits: Vec<Option<u32>>,
+    /// Whether a reported value is a text or a set of texts, which may be
+    /// one of the request's own texts (then kept in [`RequestMeta`]).
+    keeps_fresh_texts: bool,
     /// The plan when every step is planned (the usual case), made once.
     pub(crate) all_steps: AllSteps,
     request_fields: Names,
@@ -210,6 +215,10 @@ impl InputIndex {
             datasets,
             material_bits,
             all_steps: AllSteps::new(manifest),
+            keeps_fresh_texts: manifest
+                .values
+                .iter()
+                .any(|v| matches!(v.ty, ValueType::Text | ValueType::Set)),
             request_fields: Names::new(REQUEST_FIELDS),
             fixed_end,
             names,
@@ -394,7 +403,12 @@ fn finish(ctx: Ctx<'_>, need_date: bool) -> Result<RequestMeta, EvalError> {
     Ok(RequestMeta {
         application_date: ctx.application_date,
         shared: ctx.shared,
-        fresh_texts: ctx.fresh,
+        // Only a reported text or set value reads them back.
+        fresh_texts: if ctx.index.keeps_fresh_texts {
+            ctx.fresh.into_owned()
+        } else {
+            Vec::new()
+        },
         facts: ctx.facts,
     })
 }
@@ -407,8 +421,51 @@ struct Ctx<'m> {
     application_date: i64,
     date_seen: bool,
     shared: u64,
-    fresh: Vec<String>,
+    fresh: FreshTexts<'m>,
     facts: Option<std::ops::Range<usize>>,
+}
+
+/// The request's texts that are not constants of the policy, in the order
+/// first met (text id `texts.len() + i` is the `i`-th). Borrowed from the
+/// request where they need no unescaping, and the first few kept inline:
+/// a usual request allocates nothing for them.
+struct FreshTexts<'r> {
+    inline: [Cow<'r, str>; 4],
+    len: usize,
+    more: Vec<Cow<'r, str>>,
+}
+
+impl<'r> FreshTexts<'r> {
+    fn new() -> FreshTexts<'r> {
+        FreshTexts {
+            inline: Default::default(),
+            len: 0,
+            more: Vec::new(),
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Cow<'r, str>> {
+        self.inline[..self.len.min(4)].iter().chain(&self.more)
+    }
+
+    /// The index of `text`, added if new.
+    fn index(&mut self, text: Cow<'r, str>) -> usize {
+        if let Some(found) = self.iter().position(|t| *t == text) {
+            return found;
+        }
+        if self.len < 4 {
+            self.inline[self.len] = text;
+        } else {
+            self.more.push(text);
+        }
+        self.len += 1;
+        self.len - 1
+    }
+
+    fn into_owned(self) -> Vec<String> {
+        let inline = self.inline.into_iter().take(self.len.min(4));
+        inline.chain(self.more).map(Cow::into_owned).collect()
+    }
 }
 
 impl<'m> Ctx<'m> {
@@ -429,7 +486,7 @@ impl<'m> Ctx<'m> {
             application_date: 0,
             date_seen: false,
             shared: 0,
-            fresh: Vec::new(),
+            fresh: FreshTexts::new(),
             facts: None,
         }
     }
@@ -474,18 +531,11 @@ impl<'m> Ctx<'m> {
         }
     }
 
-    fn text_id(&mut self, text: &str) -> i64 {
-        if let Some(&id) = self.index.texts.get(text) {
+    fn text_id(&mut self, text: Cow<'m, str>) -> i64 {
+        if let Some(&id) = self.index.texts.get(text.as_ref()) {
             return id;
         }
-        let base = self.manifest.texts.len();
-        match self.fresh.iter().position(|t| t == text) {
-            Some(i) => (base + i) as i64,
-            None => {
-                self.fresh.push(text.to_string());
-                (base + self.fresh.len() - 1) as i64
-            }
-        }
+        (self.manifest.texts.len() + self.fresh.index(text)) as i64
     }
 }
 
@@ -503,7 +553,7 @@ fn wrong(path: impl Into<String>, expected: impl Into<String>, found: &str) -> F
 }
 
 /// `{application_date, facts, shared_available}`.
-fn request(r: &mut Reader<'_>, ctx: &mut Ctx<'_>) -> Result<(), Fail> {
+fn request<'m>(r: &mut Reader<'m>, ctx: &mut Ctx<'m>) -> Result<(), Fail> {
     if r.peek()? != Kind::Object {
         return Err(Fail::Syntax(SyntaxError {
             message: "the request must be an object with `application_date`, `facts` and `shared_available`",
@@ -557,7 +607,7 @@ fn request(r: &mut Reader<'_>, ctx: &mut Ctx<'_>) -> Result<(), Fail> {
 }
 
 /// `shared_available`: a list of dataset ids (leave it out for none).
-fn shared_available(r: &mut Reader<'_>, ctx: &mut Ctx<'_>) -> Result<(), Fail> {
+fn shared_available<'m>(r: &mut Reader<'m>, ctx: &mut Ctx<'m>) -> Result<(), Fail> {
     match r.peek()? {
         Kind::Array => {
             r.begin_array()?;
@@ -592,7 +642,7 @@ fn shared_available(r: &mut Reader<'_>, ctx: &mut Ctx<'_>) -> Result<(), Fail> {
 
 /// An object of facts (`object` 0 is `facts` itself): each key is a fact or
 /// a nested object of facts under a longer prefix. `null` is no facts.
-fn facts(r: &mut Reader<'_>, ctx: &mut Ctx<'_>, object: usize) -> Result<(), Fail> {
+fn facts<'m>(r: &mut Reader<'m>, ctx: &mut Ctx<'m>, object: usize) -> Result<(), Fail> {
     let index = ctx.index;
     let this = &index.objects[object];
     match r.peek()? {
@@ -672,7 +722,7 @@ impl Place {
     }
 }
 
-fn fact_value(r: &mut Reader<'_>, ctx: &mut Ctx<'_>, fact: usize) -> Result<(), Fail> {
+fn fact_value<'m>(r: &mut Reader<'m>, ctx: &mut Ctx<'m>, fact: usize) -> Result<(), Fail> {
     let manifest = ctx.manifest;
     let slot: &FactSlot = &manifest.input.facts[fact];
     let place = Place {
@@ -722,7 +772,12 @@ fn store(ctx: &mut Ctx<'_>, place: Place, value: i64) {
 }
 
 /// One fact's or field's value, by its type.
-fn value(r: &mut Reader<'_>, ctx: &mut Ctx<'_>, place: Place, ty: &ValueType) -> Result<(), Fail> {
+fn value<'m>(
+    r: &mut Reader<'m>,
+    ctx: &mut Ctx<'m>,
+    place: Place,
+    ty: &ValueType,
+) -> Result<(), Fail> {
     match r.peek()? {
         Kind::Null => {
             r.literal()?;
@@ -753,7 +808,7 @@ fn value(r: &mut Reader<'_>, ctx: &mut Ctx<'_>, place: Place, ty: &ValueType) ->
         }
         Kind::String => {
             let text = r.string()?;
-            text_value(ctx, place, ty, &text)
+            text_value(ctx, place, ty, text)
         }
         Kind::Array => match ty {
             ValueType::List | ValueType::Set if place.within.is_none() => list(r, ctx, place, ty),
@@ -848,7 +903,12 @@ fn enum_values(index: &InputIndex, place: Place) -> &Names {
     }
 }
 
-fn text_value(ctx: &mut Ctx<'_>, place: Place, ty: &ValueType, text: &str) -> Result<(), Fail> {
+fn text_value<'m>(
+    ctx: &mut Ctx<'m>,
+    place: Place,
+    ty: &ValueType,
+    text: Cow<'m, str>,
+) -> Result<(), Fail> {
     match ty {
         ValueType::Text => {
             let id = ctx.text_id(text);
@@ -863,28 +923,33 @@ fn text_value(ctx: &mut Ctx<'_>, place: Place, ty: &ValueType, text: &str) -> Re
                 }
                 None => Err(Fail::Request(EvalError::UnknownEnumValue {
                     path: place.path(ctx.manifest),
-                    value: text.into(),
+                    value: text.into_owned(),
                     allowed: quoted_list(values),
                 })),
             }
         }
-        ValueType::Date => match parse_date(text) {
+        ValueType::Date => match parse_date(&text) {
             Some(days) => {
                 store(ctx, place, days);
                 Ok(())
             }
             None => Err(Fail::Request(EvalError::BadDate {
                 path: place.path(ctx.manifest),
-                value: text.into(),
+                value: text.into_owned(),
             })),
         },
-        ValueType::Money => money_text(ctx, place, text),
+        ValueType::Money => money_text(ctx, place, &text),
         _ => Err(mismatch(ctx, place, ty, "text")),
     }
 }
 
 /// A list of records or a set of texts, into the fact's element area.
-fn list(r: &mut Reader<'_>, ctx: &mut Ctx<'_>, place: Place, ty: &ValueType) -> Result<(), Fail> {
+fn list<'m>(
+    r: &mut Reader<'m>,
+    ctx: &mut Ctx<'m>,
+    place: Place,
+    ty: &ValueType,
+) -> Result<(), Fail> {
     let manifest = ctx.manifest;
     let fact = &manifest.input.facts[place.fact];
     let Some(elements) = fact.elements.as_ref() else {
@@ -914,7 +979,7 @@ fn list(r: &mut Reader<'_>, ctx: &mut Ctx<'_>, place: Place, ty: &ValueType) -> 
         match (r.peek()?, is_set) {
             (Kind::String, true) => {
                 let text = r.string()?;
-                let id = ctx.text_id(&text);
+                let id = ctx.text_id(text);
                 ctx.write_i64(item.slot, id);
             }
             (other, true) => return Err(wrong(item.path(manifest), "text", other.found())),
@@ -935,9 +1000,9 @@ fn list(r: &mut Reader<'_>, ctx: &mut Ctx<'_>, place: Place, ty: &ValueType) -> 
 }
 
 /// One record of a list, at `item.slot`.
-fn record(
-    r: &mut Reader<'_>,
-    ctx: &mut Ctx<'_>,
+fn record<'m>(
+    r: &mut Reader<'m>,
+    ctx: &mut Ctx<'m>,
     item: Place,
     elements: &rules_dsl::manifest::ElementLayout,
 ) -> Result<(), Fail> {
@@ -1084,6 +1149,20 @@ mod tests {
         rules_dsl::codegen::compile(policy, &Default::default())
             .expect("compiles")
             .manifest
+    }
+
+    #[test]
+    fn fresh_texts_keep_their_first_index_past_the_inline_ones() {
+        let mut fresh = FreshTexts::new();
+        let texts = ["a", "b", "c", "d", "e", "f"];
+        for (i, text) in texts.iter().enumerate() {
+            assert_eq!(fresh.index(Cow::Borrowed(text)), i);
+        }
+        // Again, borrowed or owned: the same indices, nothing added.
+        for (i, text) in texts.iter().enumerate().rev() {
+            assert_eq!(fresh.index(Cow::Owned(text.to_string())), i);
+        }
+        assert_eq!(fresh.into_owned(), texts);
     }
 
     /// A fact named like the prefix of others (`a` beside `a.b`) keeps its
