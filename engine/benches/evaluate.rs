@@ -33,6 +33,10 @@ fn main() {
     divan::main();
 }
 
+// The evaluation benchmarks time 1,000 calls per sample: one call (~1 µs)
+// is too short for a sample of its own (the timer's cost and a cold cache
+// would show in it).
+
 const CATALOGUE: &str = include_str!("../../policies/catalogue.rules");
 const POLICY: &str = include_str!("residence_permit.rules");
 
@@ -114,7 +118,7 @@ fn compile_with(bencher: divan::Bencher, rules: usize, compilation: Compilation)
 mod residence_permit {
     use super::*;
 
-    #[divan::bench]
+    #[divan::bench(sample_size = 1000)]
     fn end_to_end(bencher: divan::Bencher) {
         let (_engine, policy) = optimized_policy();
         let request = REQUEST.as_bytes();
@@ -129,7 +133,7 @@ mod residence_permit {
         });
     }
 
-    #[divan::bench]
+    #[divan::bench(sample_size = 1000)]
     fn encode(bencher: divan::Bencher) {
         let (_engine, policy) = optimized_policy();
         let mut session = policy.session().expect("session");
@@ -140,7 +144,7 @@ mod residence_permit {
         });
     }
 
-    #[divan::bench]
+    #[divan::bench(sample_size = 1000)]
     fn run(bencher: divan::Bencher) {
         let (_engine, policy) = optimized_policy();
         let mut session = policy.session().expect("session");
@@ -148,7 +152,7 @@ mod residence_permit {
         bencher.bench_local(|| session.run());
     }
 
-    #[divan::bench]
+    #[divan::bench(sample_size = 1000)]
     fn decode(bencher: divan::Bencher) {
         let (_engine, policy) = optimized_policy();
         let mut session = policy.session().expect("session");
@@ -159,7 +163,7 @@ mod residence_permit {
 
     /// What the service sends: the decision's JSON from the parts
     /// rendered at load.
-    #[divan::bench]
+    #[divan::bench(sample_size = 1000)]
     fn write_json(bencher: divan::Bencher) {
         let (_engine, policy) = optimized_policy();
         let decision = policy.evaluate(REQUEST.as_bytes()).expect("evaluates");
@@ -171,7 +175,7 @@ mod residence_permit {
         });
     }
 
-    #[divan::bench]
+    #[divan::bench(sample_size = 1000)]
     fn decision_to_json(bencher: divan::Bencher) {
         let (_engine, policy) = optimized_policy();
         let decision = policy.evaluate(REQUEST.as_bytes()).expect("evaluates");
@@ -183,7 +187,7 @@ mod residence_permit {
 mod floor {
     include!("floor_rules.rs");
 
-    #[divan::bench]
+    #[divan::bench(sample_size = 1000)]
     fn end_to_end_from_json(bencher: divan::Bencher) {
         bencher.bench_local(|| {
             let request: Request<'_> =
@@ -199,7 +203,7 @@ mod floor {
         });
     }
 
-    #[divan::bench]
+    #[divan::bench(sample_size = 1000)]
     fn run_on_parsed_facts(bencher: divan::Bencher) {
         let request: Request<'_> =
             serde_json::from_slice(super::REQUEST.as_bytes()).expect("parses");
