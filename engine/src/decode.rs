@@ -183,17 +183,7 @@ pub fn decision<'p>(
         .iter()
         .enumerate()
         .filter(|&(i, _)| out.material(i) != Tri::False)
-        .map(|(i, info)| {
-            let (provided_by, dataset) = provided(info, index, meta, i);
-            MaterialNeed {
-                id: &info.id,
-                name: &info.name,
-                form: &info.form,
-                copies: info.copies,
-                provided_by,
-                dataset,
-            }
-        })
+        .map(|(i, info)| material_need(info, index, meta, i))
         .collect();
     let (steps, total_days) = plan(manifest, &index.all_steps, |i| out.step(i));
     let values = Values(
@@ -224,15 +214,15 @@ pub fn decision<'p>(
     }
 }
 
-/// Where material `i` (`info`) comes from for this request, and the
-/// dataset when the government fetches it.
-pub(crate) fn provided<'p>(
+/// Material `i` (`info`) as this request needs it: where it comes from,
+/// and the dataset when the government fetches it.
+pub(crate) fn material_need<'p>(
     info: &'p MaterialInfo,
     index: &InputIndex,
     meta: &RequestMeta,
     i: usize,
-) -> (ProvidedBy, Option<&'p str>) {
-    match &info.source {
+) -> MaterialNeed<'p> {
+    let (provided_by, dataset) = match &info.source {
         SourceInfo::Applicant => (ProvidedBy::Applicant, None),
         SourceInfo::Commitment => (ProvidedBy::Commitment, None),
         SourceInfo::Shared { dataset, fallback } => {
@@ -246,7 +236,21 @@ pub(crate) fn provided<'p>(
                 (ProvidedBy::Applicant, None)
             }
         }
+    };
+    MaterialNeed {
+        id: &info.id,
+        name: &info.name,
+        form: &info.form,
+        copies: info.copies,
+        provided_by,
+        dataset,
     }
+}
+
+/// Whether missing slot `slot` is set in an unknown mask (bit 62 stands
+/// for every slot from 62 on).
+pub(crate) fn is_missing(mask: u64, slot: usize) -> bool {
+    mask & (1u64 << slot.min(62)) != 0
 }
 
 /// The missing slots whose bits are set (bit 62 stands for every slot from 62 on).
@@ -255,7 +259,7 @@ pub fn missing(manifest: &Manifest, mask: u64) -> Vec<&str> {
         .missing_slots
         .iter()
         .enumerate()
-        .filter(|(i, _)| mask & (1u64 << (*i).min(62)) != 0)
+        .filter(|&(i, _)| is_missing(mask, i))
         .map(|(_, name)| name.as_str())
         .collect()
 }

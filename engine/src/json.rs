@@ -285,6 +285,21 @@ struct RenderedMaterial {
     commitment: Vec<u8>,
 }
 
+impl RenderedMaterial {
+    /// `material` (this one, as a request needs it): one copy when it needs
+    /// no dataset.
+    fn write(&self, material: &MaterialNeed<'_>, out: &mut Vec<u8>) {
+        match (material.provided_by, material.dataset) {
+            (ProvidedBy::Applicant, None) => out.extend_from_slice(&self.applicant),
+            (ProvidedBy::Commitment, None) => out.extend_from_slice(&self.commitment),
+            _ => {
+                out.extend_from_slice(&self.head);
+                material_tail(out, material);
+            }
+        }
+    }
+}
+
 /// A step's constant parts.
 #[derive(Debug)]
 struct RenderedStep {
@@ -514,8 +529,7 @@ impl Rendered {
             let mask = outputs.mask();
             let mut first = true;
             for (i, (_, name)) in self.missing.iter().enumerate() {
-                // Bit 62 stands for every slot from 62 on.
-                if mask & (1u64 << i.min(62)) != 0 {
+                if decode::is_missing(mask, i) {
                     if !std::mem::take(&mut first) {
                         out.push(b',');
                     }
@@ -533,24 +547,7 @@ impl Rendered {
             if !std::mem::take(&mut first) {
                 out.push(b',');
             }
-            match decode::provided(info, index, meta, i) {
-                (ProvidedBy::Applicant, None) => out.extend_from_slice(&parts.applicant),
-                (ProvidedBy::Commitment, None) => out.extend_from_slice(&parts.commitment),
-                (provided_by, dataset) => {
-                    out.extend_from_slice(&parts.head);
-                    material_tail(
-                        out,
-                        &MaterialNeed {
-                            id: &info.id,
-                            name: &info.name,
-                            form: &info.form,
-                            copies: info.copies,
-                            provided_by,
-                            dataset,
-                        },
-                    );
-                }
-            }
+            parts.write(&decode::material_need(info, index, meta, i), out);
         }
         out.extend_from_slice(b"],\"steps\":[");
         let count = manifest.steps.len();
@@ -634,22 +631,9 @@ impl Rendered {
             if i > 0 {
                 out.push(b',');
             }
-            match (
-                Rendered::find(&self.materials, material.id, &mut from),
-                material.provided_by,
-                material.dataset,
-            ) {
-                (Some(parts), ProvidedBy::Applicant, None) => {
-                    out.extend_from_slice(&parts.applicant);
-                }
-                (Some(parts), ProvidedBy::Commitment, None) => {
-                    out.extend_from_slice(&parts.commitment);
-                }
-                (Some(parts), _, _) => {
-                    out.extend_from_slice(&parts.head);
-                    material_tail(out, material);
-                }
-                (None, _, _) => {
+            match Rendered::find(&self.materials, material.id, &mut from) {
+                Some(parts) => parts.write(material, out),
+                None => {
                     material_head(out, material);
                     material_tail(out, material);
                 }
