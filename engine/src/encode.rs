@@ -241,6 +241,11 @@ pub struct RequestMeta {
     /// Where the `facts` value is in a whole request's bytes (the service
     /// hashes exactly those bytes for its decision log).
     pub facts: Option<std::ops::Range<usize>>,
+    /// How many `shared_available` ids are not datasets of this policy. They
+    /// change nothing here; the service checks them against the catalogue,
+    /// so that a misspelt id is an error rather than a material silently
+    /// asked of the applicant.
+    pub foreign_datasets: u32,
 }
 
 /// An encoded request in a memory image of its own (for tests and the oracle).
@@ -410,6 +415,7 @@ fn finish(ctx: Ctx<'_>, need_date: bool) -> Result<RequestMeta, EvalError> {
             Vec::new()
         },
         facts: ctx.facts,
+        foreign_datasets: ctx.foreign_datasets,
     })
 }
 
@@ -421,6 +427,7 @@ struct Ctx<'m> {
     application_date: i64,
     date_seen: bool,
     shared: u64,
+    foreign_datasets: u32,
     fresh: FreshTexts<'m>,
     facts: Option<std::ops::Range<usize>>,
 }
@@ -486,6 +493,7 @@ impl<'m> Ctx<'m> {
             application_date: 0,
             date_seen: false,
             shared: 0,
+            foreign_datasets: 0,
             fresh: FreshTexts::new(),
             facts: None,
         }
@@ -527,7 +535,10 @@ impl<'m> Ctx<'m> {
                 }
                 bit + 1
             }
-            None => hint,
+            None => {
+                self.foreign_datasets = self.foreign_datasets.saturating_add(1);
+                hint
+            }
         }
     }
 

@@ -28,6 +28,10 @@ pub struct Config {
     /// the load benchmark's floor. Off in production.
     pub expose_parse_floor: bool,
     pub decision_log: DecisionLogConfig,
+    /// Connection hygiene: timeouts, the connection limit, the shutdown deadline.
+    pub http: HttpConfig,
+    /// Heavy work (compiles, batches) and the engine's sandbox.
+    pub limits: LimitsConfig,
     /// Who may call the API. Each token belongs to the platform or to one
     /// department and is stored as its SHA-256 (`yici hash-token`).
     pub tokens: Vec<TokenConfig>,
@@ -51,8 +55,109 @@ pub struct DecisionLogConfig {
     pub queue_capacity: usize,
     /// The most records written in one transaction.
     pub batch_size: usize,
-    /// How long the writer waits to fill a batch, in milliseconds.
+    /// How long the writer waits to fill a batch, in milliseconds (async mode).
     pub flush_interval_ms: u64,
+    /// `durable`: a decision is answered once it is stored (group commit).
+    /// `async`: answered at once, stored within `flush_interval_ms`; a crash
+    /// (SIGKILL, power cut) loses what was queued.
+    pub durability: Durability,
+    /// Decisions older than this many days are removed; 0 keeps them forever.
+    pub retain_days: u32,
+    /// Kept requests (the citizens' facts) older than this many days are
+    /// removed, the decision itself stays; 0 keeps them as long as the decision.
+    pub keep_facts_days: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Durability {
+    Durable,
+    Async,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// A connection must send a request's whole head within this time.
+    pub header_read_timeout_ms: u64,
+    /// A request's body must arrive within this time.
+    pub body_read_timeout_ms: u64,
+    /// A request must be answered within this time (else 503 `timeout`).
+    pub request_timeout_ms: u64,
+    /// A kept-alive connection with no request for this long is closed.
+    pub idle_timeout_ms: u64,
+    /// Connections served at once; more wait in the kernel's backlog.
+    pub max_connections: usize,
+    /// After SIGTERM, requests in flight get this long; then connections
+    /// are closed, the decision log is stored and the process exits.
+    pub shutdown_grace_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Compiles, scenario runs and batches at once; 0 means one fewer than
+    /// the machine's cores (at least one), so the async workers keep a core.
+    pub heavy_workers: usize,
+    /// Heavy jobs waiting for a worker; more are refused with 503 `busy`.
+    pub heavy_queue: usize,
+    /// The largest batch response, in bytes (422 `batch_response_too_large`).
+    pub batch_response_limit_bytes: usize,
+    /// The wall-clock bound of one evaluation, in milliseconds.
+    pub evaluation_deadline_ms: u64,
+    /// The most linear memory a policy's instance may have, in bytes.
+    pub max_memory_bytes: u64,
+    /// The most elements in one list of facts.
+    pub max_list_len: u32,
+}
+
+impl Default for HttpConfig {
+    fn default() -> HttpConfig {
+        HttpConfig {
+            header_read_timeout_ms: 10_000,
+            body_read_timeout_ms: 30_000,
+            request_timeout_ms: 60_000,
+            idle_timeout_ms: 75_000,
+            max_connections: 10_000,
+            shutdown_grace_ms: 20_000,
+        }
+    }
+}
+
+impl Default for LimitsConfig {
+    fn default() -> LimitsConfig {
+        let engine = engine::Limits::default();
+        LimitsConfig {
+            heavy_workers: 0,
+            heavy_queue: 16,
+            batch_response_limit_bytes: 16 * 1024 * 1024,
+            evaluation_deadline_ms: u64::try_from(engine.deadline.as_millis()).unwrap_or(u64::MAX),
+            max_memory_bytes: engine.max_memory_bytes,
+            max_list_len: engine.max_list_len,
+        }
+    }
+}
+
+impl LimitsConfig {
+    /// The heavy pool's workers, `0` resolved against the machine.
+    pub fn heavy_workers(&self) -> usize {
+        if self.heavy_workers > 0 {
+            return self.heavy_workers;
+        }
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get().saturating_sub(1))
+            .max(1)
+    }
+
+    /// The engine's limits with the configured values.
+    pub fn engine(&self) -> engine::Limits {
+        engine::Limits {
+            deadline: std::time::Duration::from_millis(self.evaluation_deadline_ms),
+            max_memory_bytes: self.max_memory_bytes,
+            max_list_len: self.max_list_len,
+            ..engine::Limits::default()
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -80,6 +185,8 @@ impl Default for Config {
             log_format: LogFormat::Text,
             expose_parse_floor: false,
             decision_log: DecisionLogConfig::default(),
+            http: HttpConfig::default(),
+            limits: LimitsConfig::default(),
             tokens: Vec::new(),
         }
     }
@@ -92,6 +199,9 @@ impl Default for DecisionLogConfig {
             queue_capacity: 65_536,
             batch_size: 1000,
             flush_interval_ms: 50,
+            durability: Durability::Durable,
+            retain_days: 0,
+            keep_facts_days: 30,
         }
     }
 }
@@ -193,6 +303,54 @@ impl Config {
         {
             self.decision_log.keep_facts = keep;
         }
+        macro_rules! number {
+            ($name:literal, $field:expr, $what:literal) => {
+                if let Some(value) = env($name)
+                    && let Some(parsed) = parsed($name, &value, $what, errors)
+                {
+                    $field = parsed;
+                }
+            };
+        }
+        number!("YICI_QUEUE_CAPACITY", self.decision_log.queue_capacity, "a count");
+        number!("YICI_LOG_BATCH_SIZE", self.decision_log.batch_size, "a count");
+        number!("YICI_FLUSH_INTERVAL_MS", self.decision_log.flush_interval_ms, "milliseconds");
+        number!("YICI_RETAIN_DAYS", self.decision_log.retain_days, "a number of days");
+        number!("YICI_KEEP_FACTS_DAYS", self.decision_log.keep_facts_days, "a number of days");
+        number!("YICI_HEADER_READ_TIMEOUT_MS", self.http.header_read_timeout_ms, "milliseconds");
+        number!("YICI_BODY_READ_TIMEOUT_MS", self.http.body_read_timeout_ms, "milliseconds");
+        number!("YICI_REQUEST_TIMEOUT_MS", self.http.request_timeout_ms, "milliseconds");
+        number!("YICI_IDLE_TIMEOUT_MS", self.http.idle_timeout_ms, "milliseconds");
+        number!("YICI_MAX_CONNECTIONS", self.http.max_connections, "a count");
+        number!("YICI_SHUTDOWN_GRACE_MS", self.http.shutdown_grace_ms, "milliseconds");
+        number!("YICI_HEAVY_WORKERS", self.limits.heavy_workers, "a count");
+        number!("YICI_HEAVY_QUEUE", self.limits.heavy_queue, "a count");
+        number!("YICI_BATCH_RESPONSE_LIMIT_BYTES", self.limits.batch_response_limit_bytes, "a byte count");
+        number!("YICI_EVALUATION_DEADLINE_MS", self.limits.evaluation_deadline_ms, "milliseconds");
+        number!("YICI_MAX_MEMORY_BYTES", self.limits.max_memory_bytes, "a byte count");
+        number!("YICI_MAX_LIST_LEN", self.limits.max_list_len, "a count");
+        if let Some(value) = env("YICI_DURABILITY") {
+            match value.trim() {
+                "durable" => self.decision_log.durability = Durability::Durable,
+                "async" => self.decision_log.durability = Durability::Async,
+                other => errors.push(format!(
+                    "`YICI_DURABILITY`: `{other}` is not `durable` or `async`"
+                )),
+            }
+        }
+        if let Some(value) = env("YICI_TOKENS") {
+            // `[{name = "…", sha256 = "…", platform = true}, …]`, as in the file.
+            #[derive(Deserialize)]
+            struct Tokens {
+                tokens: Vec<TokenConfig>,
+            }
+            match toml::from_str::<Tokens>(&format!("tokens = {value}")) {
+                Ok(tokens) => self.tokens = tokens.tokens,
+                Err(error) => errors.push(format!(
+                    "`YICI_TOKENS`: not a list of tokens like                      `[{{name = \"platform\", sha256 = \"…\", platform = true}}]`: {error}"
+                )),
+            }
+        }
         if let Some(value) = env("YICI_LOG_FORMAT") {
             match value.as_str() {
                 "text" => self.log_format = LogFormat::Text,
@@ -238,6 +396,32 @@ impl Config {
         }
         if self.decision_log.batch_size == 0 {
             problems.push("`decision_log.batch_size` must be at least 1".into());
+        }
+        if self.decision_log.retain_days > 0
+            && self.decision_log.keep_facts_days > self.decision_log.retain_days
+        {
+            problems.push(format!(
+                "`decision_log.keep_facts_days` is {} but `decision_log.retain_days` is {}; facts \
+                 cannot outlive their decision",
+                self.decision_log.keep_facts_days, self.decision_log.retain_days
+            ));
+        }
+        for (key, value) in [
+            ("http.header_read_timeout_ms", self.http.header_read_timeout_ms),
+            ("http.body_read_timeout_ms", self.http.body_read_timeout_ms),
+            ("http.request_timeout_ms", self.http.request_timeout_ms),
+            ("http.idle_timeout_ms", self.http.idle_timeout_ms),
+            ("limits.evaluation_deadline_ms", self.limits.evaluation_deadline_ms),
+        ] {
+            if value == 0 || value > 3_600_000 {
+                problems.push(format!("`{key}` is {value}; give 1 to 3600000 (milliseconds)"));
+            }
+        }
+        if self.http.max_connections == 0 {
+            problems.push("`http.max_connections` must be at least 1".into());
+        }
+        if self.limits.batch_response_limit_bytes < 1024 {
+            problems.push("`limits.batch_response_limit_bytes` must be at least 1024".into());
         }
         let mut seen = std::collections::HashSet::new();
         for (index, token) in self.tokens.iter().enumerate() {

@@ -35,6 +35,12 @@ impl std::fmt::Display for ProjectError {
 
 pub struct Project {
     pub policies: HashMap<String, Arc<LoadedPolicy>>,
+    /// Each policy's compiled artifact (module bytes and manifest), kept so
+    /// that the service's first start stores what was built here instead of
+    /// checking and compiling every policy again.
+    pub artifacts: HashMap<String, codegen::Artifact>,
+    /// What each input file is (in input order): its kind and id.
+    pub summaries: Vec<rules_dsl::check::FileSummary>,
     pub bundles: HashMap<String, Arc<LoadedBundle>>,
     /// Folder (canonical) → the policy or bundle id declared in it.
     pub folders: HashMap<PathBuf, String>,
@@ -62,6 +68,7 @@ pub fn build(engine: &Engine, files: &[(PathBuf, String)]) -> Result<Project, Pr
         });
     }
     let mut policies = HashMap::new();
+    let mut artifacts = HashMap::new();
     let mut folders = HashMap::new();
     for (index, (path, text)) in files.iter().enumerate() {
         let Some(id) = checked.files[index].id.clone() else {
@@ -82,7 +89,8 @@ pub fn build(engine: &Engine, files: &[(PathBuf, String)]) -> Result<Project, Pr
         let loaded = engine
             .load(&artifact.wasm)
             .map_err(|e| ProjectError::Compile(e.to_string()))?;
-        policies.insert(id, loaded);
+        policies.insert(id.clone(), loaded);
+        artifacts.insert(id, artifact);
     }
     let mut bundles = HashMap::new();
     for bundle in &checked.workspace.bundles {
@@ -119,6 +127,8 @@ pub fn build(engine: &Engine, files: &[(PathBuf, String)]) -> Result<Project, Pr
     }
     Ok(Project {
         policies,
+        artifacts,
+        summaries: checked.files.clone(),
         bundles,
         folders,
     })

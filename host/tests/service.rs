@@ -13,7 +13,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use host::config::{Config, TokenConfig, hash_token};
-use host::server::Server;
+use host::http::Server;
+use host::store::Kind;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -621,7 +622,7 @@ async fn publishing_under_load_then_restart() {
         .state
         .store
         .decisions(&host::store::DecisionQuery {
-            policies: Some(vec!["hz.residence_permit".into()]),
+            subjects: Some(vec![(Kind::Policy, "hz.residence_permit".into())]),
             since: None,
             limit: 100_000,
             with_request: false,
@@ -637,7 +638,7 @@ async fn publishing_under_load_then_restart() {
     use host::store::Store;
     let stored = store
         .decisions(&host::store::DecisionQuery {
-            policies: None,
+            subjects: None,
             since: None,
             limit: 100_000,
             with_request: false,

@@ -29,7 +29,7 @@ impl Kind {
         }
     }
 
-    fn parse(text: &str) -> Option<Kind> {
+    pub fn parse(text: &str) -> Option<Kind> {
         match text {
             "policy" => Some(Kind::Policy),
             "bundle" => Some(Kind::Bundle),
@@ -87,6 +87,7 @@ pub struct Document {
 /// One line of the audit trail.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEntry {
+    pub kind: Kind,
     pub at: i64,
     pub actor: String,
     /// `seed`, `publish` or `withdraw`.
@@ -94,11 +95,15 @@ pub struct AuditEntry {
     pub id: String,
     pub version: i64,
     pub hash: String,
+    /// A publish without any scenario run, at its publisher's word (`allow_untested`).
+    pub untested: bool,
 }
 
-/// A scenario file of a policy, as text.
+/// A scenario file of a policy (or a bundle), as text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScenarioText {
+    /// `Policy` or `Bundle`.
+    pub kind: Kind,
     pub policy_id: String,
     pub name: String,
     pub toml: String,
@@ -109,6 +114,8 @@ pub struct ScenarioText {
 pub struct DecisionRecord {
     /// Unix microseconds.
     pub at: i64,
+    /// `Policy` or `Bundle`: with `policy_id`, the subject the record belongs to.
+    pub kind: Kind,
     pub policy_id: String,
     pub version: i64,
     /// The version's hash: filled when the log is read (from the stored
@@ -119,18 +126,29 @@ pub struct DecisionRecord {
     pub facts_sha256: String,
     /// The whole request, only when the configuration keeps facts.
     pub request: Option<String>,
+    /// The request's `x-request-id` (taken from the caller or made).
+    pub request_id: Option<String>,
 }
 
 /// A read of the decision log, newest first.
 #[derive(Debug, Clone, Default)]
 pub struct DecisionQuery {
-    /// Only these policies (all when `None`).
-    pub policies: Option<Vec<String>>,
+    /// Only these subjects, each a kind and an id (all when `None`).
+    pub subjects: Option<Vec<(Kind, String)>>,
     /// Unix microseconds; only decisions at or after it.
     pub since: Option<i64>,
     pub limit: u32,
     /// Only decisions whose request was kept.
     pub with_request: bool,
+}
+
+/// What a retention pass removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pruned {
+    /// Decisions removed whole.
+    pub decisions: u64,
+    /// Decisions whose kept request (facts) was removed.
+    pub facts: u64,
 }
 
 #[derive(Debug, Error)]
@@ -156,11 +174,14 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         scenarios: &[ScenarioText],
     ) -> Result<(), StoreError>;
     /// Stores a new version with its audit entry and, when given, replaces
-    /// the policy's scenarios; all or nothing. `Conflict` if the version exists.
+    /// the scenarios of its subject (kind and id); all or nothing.
+    /// `Conflict` if the version exists. `untested` records that the
+    /// publisher chose to publish without any scenario run against it.
     async fn publish(
         &self,
         document: &Document,
         scenarios: Option<&[ScenarioText]>,
+        untested: bool,
     ) -> Result<(), StoreError>;
     /// Marks a version withdrawn, with its audit entry.
     async fn withdraw(
@@ -172,9 +193,17 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         at: i64,
     ) -> Result<(), StoreError>;
     async fn scenarios(&self) -> Result<Vec<ScenarioText>, StoreError>;
-    async fn audit(&self, id: &str) -> Result<Vec<AuditEntry>, StoreError>;
+    /// The audit trail of one subject (a kind and an id), oldest first.
+    async fn audit(&self, kind: Kind, id: &str) -> Result<Vec<AuditEntry>, StoreError>;
     async fn append_decisions(&self, records: &[DecisionRecord]) -> Result<(), StoreError>;
     async fn decisions(&self, query: &DecisionQuery) -> Result<Vec<DecisionRecord>, StoreError>;
+    /// Retention: removes every decision recorded before `before`, and the
+    /// kept request (facts) of every decision recorded before `facts_before`.
+    async fn prune_decisions(
+        &self,
+        before: Option<i64>,
+        facts_before: Option<i64>,
+    ) -> Result<Pruned, StoreError>;
     /// Waits for every write to reach the disk and closes the connections.
     async fn close(&self);
 }

@@ -11,8 +11,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, SqlitePool};
 
 use super::{
-    AuditEntry, DecisionQuery, DecisionRecord, Document, Kind, ScenarioText, Status, Store,
-    StoreError,
+    AuditEntry, DecisionQuery, DecisionRecord, Document, Kind, Pruned, ScenarioText, Status,
+    Store, StoreError,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -63,6 +63,7 @@ async fn insert_document(
     tx: &mut sqlx::SqliteConnection,
     document: &Document,
     action: &str,
+    untested: bool,
 ) -> Result<(), StoreError> {
     let inserted = sqlx::query(
         "INSERT INTO documents (kind, id, version, department, title, source, artifact, hash,
@@ -92,14 +93,17 @@ async fn insert_document(
         )));
     }
     sqlx::query(
-        "INSERT INTO audit (at, actor, action, id, version, hash) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO audit (kind, at, actor, action, id, version, hash, untested)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     )
+    .bind(document.kind.as_str())
     .bind(document.published_at)
     .bind(&document.publisher)
     .bind(action)
     .bind(&document.id)
     .bind(document.version)
     .bind(&document.hash)
+    .bind(untested)
     .execute(&mut *tx)
     .await
     .map_err(database)?;
@@ -108,10 +112,12 @@ async fn insert_document(
 
 async fn replace_scenarios(
     tx: &mut sqlx::SqliteConnection,
+    kind: Kind,
     policy_id: &str,
     scenarios: &[ScenarioText],
 ) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM scenarios WHERE policy_id = ?")
+    sqlx::query("DELETE FROM scenarios WHERE kind = ? AND policy_id = ?")
+        .bind(kind.as_str())
         .bind(policy_id)
         .execute(&mut *tx)
         .await
@@ -124,7 +130,8 @@ async fn insert_scenarios(
     scenarios: &[ScenarioText],
 ) -> Result<(), StoreError> {
     for scenario in scenarios {
-        sqlx::query("INSERT INTO scenarios (policy_id, name, toml) VALUES (?, ?, ?)")
+        sqlx::query("INSERT INTO scenarios (kind, policy_id, name, toml) VALUES (?, ?, ?, ?)")
+            .bind(scenario.kind.as_str())
             .bind(&scenario.policy_id)
             .bind(&scenario.name)
             .bind(&scenario.toml)
@@ -187,7 +194,7 @@ impl Store for SqliteStore {
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(database)?;
         for document in documents {
-            insert_document(&mut tx, document, "seed").await?;
+            insert_document(&mut tx, document, "seed", false).await?;
         }
         insert_scenarios(&mut tx, scenarios).await?;
         tx.commit().await.map_err(database)
@@ -197,11 +204,12 @@ impl Store for SqliteStore {
         &self,
         document: &Document,
         scenarios: Option<&[ScenarioText]>,
+        untested: bool,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(database)?;
-        insert_document(&mut tx, document, "publish").await?;
+        insert_document(&mut tx, document, "publish", untested).await?;
         if let Some(scenarios) = scenarios {
-            replace_scenarios(&mut tx, &document.id, scenarios).await?;
+            replace_scenarios(&mut tx, document.kind, &document.id, scenarios).await?;
         }
         tx.commit().await.map_err(database)
     }
@@ -232,9 +240,10 @@ impl Store for SqliteStore {
             )));
         };
         sqlx::query(
-            "INSERT INTO audit (at, actor, action, id, version, hash)
-             VALUES (?, ?, 'withdraw', ?, ?, ?)",
+            "INSERT INTO audit (kind, at, actor, action, id, version, hash)
+             VALUES (?, ?, ?, 'withdraw', ?, ?, ?)",
         )
+        .bind(kind.as_str())
         .bind(at)
         .bind(actor)
         .bind(id)
@@ -247,40 +256,48 @@ impl Store for SqliteStore {
     }
 
     async fn scenarios(&self) -> Result<Vec<ScenarioText>, StoreError> {
-        let rows =
-            sqlx::query("SELECT policy_id, name, toml FROM scenarios ORDER BY policy_id, name")
-                .fetch_all(&self.pool)
-                .await
-                .map_err(database)?;
-        Ok(rows
-            .into_iter()
-            .map(|row| ScenarioText {
-                policy_id: row.get("policy_id"),
-                name: row.get("name"),
-                toml: row.get("toml"),
+        let rows = sqlx::query(
+            "SELECT kind, policy_id, name, toml FROM scenarios ORDER BY kind, policy_id, name",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(database)?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(ScenarioText {
+                    kind: kind_of(&row)?,
+                    policy_id: row.get("policy_id"),
+                    name: row.get("name"),
+                    toml: row.get("toml"),
+                })
             })
-            .collect())
+            .collect()
     }
 
-    async fn audit(&self, id: &str) -> Result<Vec<AuditEntry>, StoreError> {
+    async fn audit(&self, kind: Kind, id: &str) -> Result<Vec<AuditEntry>, StoreError> {
         let rows = sqlx::query(
-            "SELECT at, actor, action, id, version, hash FROM audit WHERE id = ? ORDER BY seq",
+            "SELECT kind, at, actor, action, id, version, hash, untested FROM audit
+             WHERE kind = ? AND id = ? ORDER BY seq",
         )
+        .bind(kind.as_str())
         .bind(id)
         .fetch_all(&self.pool)
         .await
         .map_err(database)?;
-        Ok(rows
-            .into_iter()
-            .map(|row| AuditEntry {
-                at: row.get("at"),
-                actor: row.get("actor"),
-                action: row.get("action"),
-                id: row.get("id"),
-                version: row.get("version"),
-                hash: row.get("hash"),
+        rows.into_iter()
+            .map(|row| {
+                Ok(AuditEntry {
+                    kind: kind_of(&row)?,
+                    at: row.get("at"),
+                    actor: row.get("actor"),
+                    action: row.get("action"),
+                    id: row.get("id"),
+                    version: row.get("version"),
+                    hash: row.get("hash"),
+                    untested: row.get("untested"),
+                })
             })
-            .collect())
+            .collect()
     }
 
     async fn append_decisions(&self, records: &[DecisionRecord]) -> Result<(), StoreError> {
@@ -290,15 +307,16 @@ impl Store for SqliteStore {
         // One row per policy, its records one JSON text (see
         // migrations/0002_decision_batches.sql): the cost of a row is paid
         // once for hundreds of records.
-        let mut by_policy: Vec<(&str, Vec<&DecisionRecord>)> = Vec::new();
+        let mut by_subject: Vec<((Kind, &str), Vec<&DecisionRecord>)> = Vec::new();
         for record in records {
-            match by_policy.iter_mut().find(|(id, _)| *id == record.policy_id) {
+            let subject = (record.kind, record.policy_id.as_str());
+            match by_subject.iter_mut().find(|(s, _)| *s == subject) {
                 Some((_, list)) => list.push(record),
-                None => by_policy.push((&record.policy_id, vec![record])),
+                None => by_subject.push((subject, vec![record])),
             }
         }
         let mut tx = self.pool.begin().await.map_err(database)?;
-        for (policy_id, list) in by_policy {
+        for ((kind, policy_id), list) in by_subject {
             let mut text = Vec::with_capacity(list.len() * 140);
             text.push(b'[');
             let (mut first_at, mut last_at, mut kept) = (i64::MAX, i64::MIN, 0_i64);
@@ -330,15 +348,20 @@ impl Store for SqliteStore {
                     Some(request) => json_string(&mut text, request),
                     None => text.extend_from_slice(b"null"),
                 }
+                if let Some(request_id) = &record.request_id {
+                    text.push(b',');
+                    json_string(&mut text, request_id);
+                }
                 text.push(b']');
             }
             text.push(b']');
             let text = String::from_utf8(text)
                 .map_err(|e| StoreError::Database(format!("a log record: {e}")))?;
             sqlx::query(
-                "INSERT INTO decision_batches (policy_id, first_at, last_at, count, kept, records)
-                 VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO decision_batches (kind, policy_id, first_at, last_at, count, kept, records)
+                 VALUES (?, ?, ?, ?, ?, ?, ?)",
             )
+            .bind(kind.as_str())
             .bind(policy_id)
             .bind(first_at)
             .bind(last_at)
@@ -357,10 +380,13 @@ impl Store for SqliteStore {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        let policies = query
-            .policies
-            .as_ref()
-            .map(|p| serde_json::to_string(p).unwrap_or_else(|_| "[]".into()));
+        let subjects = query.subjects.as_ref().map(|subjects| {
+            let pairs: Vec<(&str, &str)> = subjects
+                .iter()
+                .map(|(kind, id)| (kind.as_str(), id.as_str()))
+                .collect();
+            serde_json::to_string(&pairs).unwrap_or_else(|_| "[]".into())
+        });
         // Newest first in the order written, as a row per record read:
         // batches by `seq` descending, each batch's records from its last.
         // (Records of one write are grouped by policy, so across policies the
@@ -369,16 +395,18 @@ impl Store for SqliteStore {
         let mut before = i64::MAX;
         'pages: loop {
             let rows = sqlx::query(
-                "SELECT seq, policy_id, records FROM decision_batches
+                "SELECT seq, kind, policy_id, records FROM decision_batches
                  WHERE seq < ?1
-                   AND (?2 IS NULL OR policy_id IN (SELECT value FROM json_each(?2)))
+                   AND (?2 IS NULL OR EXISTS (SELECT 1 FROM json_each(?2) s
+                                              WHERE s.value ->> 0 = kind
+                                                AND s.value ->> 1 = policy_id))
                    AND (?3 IS NULL OR last_at >= ?3)
                    AND (?4 = 0 OR kept > 0)
                  ORDER BY seq DESC
                  LIMIT 16",
             )
             .bind(before)
-            .bind(policies.as_deref())
+            .bind(subjects.as_deref())
             .bind(query.since)
             .bind(query.with_request)
             .fetch_all(&self.pool)
@@ -389,13 +417,21 @@ impl Store for SqliteStore {
             }
             for row in rows {
                 before = row.get("seq");
+                let kind = kind_of(&row)?;
                 let policy_id: String = row.get("policy_id");
                 let text: &str = row.get("records");
                 let records: Vec<StoredRecord> = serde_json::from_str(text).map_err(|e| {
                     StoreError::Database(format!("a decision log batch of `{policy_id}`: {e}"))
                 })?;
-                for (at, version, application_date, eligibility, facts_sha256, request) in
-                    records.into_iter().rev()
+                for StoredRecord(
+                    at,
+                    version,
+                    application_date,
+                    eligibility,
+                    facts_sha256,
+                    request,
+                    request_id,
+                ) in records.into_iter().rev()
                 {
                     if query.since.is_some_and(|since| at < since)
                         || (query.with_request && request.is_none())
@@ -404,6 +440,7 @@ impl Store for SqliteStore {
                     }
                     found.push(DecisionRecord {
                         at,
+                        kind,
                         policy_id: policy_id.clone(),
                         version,
                         hash: String::new(),
@@ -411,6 +448,7 @@ impl Store for SqliteStore {
                         eligibility,
                         facts_sha256,
                         request,
+                        request_id,
                     });
                     if found.len() == limit {
                         break 'pages;
@@ -420,21 +458,112 @@ impl Store for SqliteStore {
         }
         found.truncate(limit);
         // The versions' hashes, joined here rather than stored with every record.
-        let hashes: HashMap<(String, i64), String> = sqlx::query(
-            "SELECT id, version, hash FROM documents WHERE kind IN ('policy', 'bundle')",
+        let mut hashes: HashMap<(Kind, String, i64), String> = HashMap::new();
+        for row in sqlx::query(
+            "SELECT kind, id, version, hash FROM documents WHERE kind IN ('policy', 'bundle')",
         )
         .fetch_all(&self.pool)
         .await
         .map_err(database)?
-        .into_iter()
-        .map(|row| ((row.get("id"), row.get("version")), row.get("hash")))
-        .collect();
+        {
+            hashes.insert(
+                (kind_of(&row)?, row.get("id"), row.get("version")),
+                row.get("hash"),
+            );
+        }
         for record in &mut found {
-            if let Some(hash) = hashes.get(&(record.policy_id.clone(), record.version)) {
+            if let Some(hash) =
+                hashes.get(&(record.kind, record.policy_id.clone(), record.version))
+            {
                 record.hash.clone_from(hash);
             }
         }
         Ok(found)
+    }
+
+    async fn prune_decisions(
+        &self,
+        before: Option<i64>,
+        facts_before: Option<i64>,
+    ) -> Result<Pruned, StoreError> {
+        let mut pruned = Pruned::default();
+        if let Some(before) = before {
+            // Whole batches first; a batch that straddles the cut keeps only
+            // its newer records (rewritten below with the facts pass).
+            let removed: i64 = sqlx::query_scalar(
+                "SELECT COALESCE(SUM(count), 0) FROM decision_batches WHERE last_at < ?",
+            )
+            .bind(before)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(database)?;
+            sqlx::query("DELETE FROM decision_batches WHERE last_at < ?")
+                .bind(before)
+                .execute(&self.pool)
+                .await
+                .map_err(database)?;
+            pruned.decisions += u64::try_from(removed).unwrap_or(0);
+        }
+        // Batches with records to drop or facts to forget, rewritten one at a time.
+        let cut = before.unwrap_or(i64::MIN);
+        let facts_cut = facts_before.unwrap_or(i64::MIN).max(cut);
+        if facts_cut == i64::MIN {
+            return Ok(pruned);
+        }
+        let rows = sqlx::query(
+            "SELECT seq, records FROM decision_batches
+             WHERE first_at < ?1 OR (kept > 0 AND first_at < ?2)",
+        )
+        .bind(cut)
+        .bind(facts_cut)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(database)?;
+        for row in rows {
+            let seq: i64 = row.get("seq");
+            let text: &str = row.get("records");
+            let records: Vec<StoredRecord> = serde_json::from_str(text)
+                .map_err(|e| StoreError::Database(format!("a decision log batch {seq}: {e}")))?;
+            let before_count = records.len();
+            let mut kept_records = Vec::with_capacity(records.len());
+            for mut record in records {
+                if record.0 < cut {
+                    pruned.decisions += 1;
+                    continue;
+                }
+                if record.0 < facts_cut && record.5.is_some() {
+                    record.5 = None;
+                    pruned.facts += 1;
+                }
+                kept_records.push(record);
+            }
+            let _ = before_count;
+            if kept_records.is_empty() {
+                sqlx::query("DELETE FROM decision_batches WHERE seq = ?")
+                    .bind(seq)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(database)?;
+                continue;
+            }
+            let first_at = kept_records.iter().map(|r| r.0).min().unwrap_or(0);
+            let kept = kept_records.iter().filter(|r| r.5.is_some()).count() as i64;
+            let text = serde_json::to_string(&kept_records)
+                .map_err(|e| StoreError::Database(format!("a decision log batch {seq}: {e}")))?;
+            sqlx::query(
+                "UPDATE decision_batches SET records = ?, first_at = ?, count = ?, kept = ?
+                 WHERE seq = ?",
+            )
+            .bind(text)
+            .bind(first_at)
+            .bind(kept_records.len() as i64)
+            .bind(kept)
+            .bind(seq)
+            .execute(&self.pool)
+            .await
+            .map_err(database)?;
+        }
+        Ok(pruned)
     }
 
     async fn close(&self) {
@@ -443,8 +572,23 @@ impl Store for SqliteStore {
 }
 
 /// One record inside a `decision_batches` row: at, version, application
-/// date, eligibility, facts hash, request.
-type StoredRecord = (i64, i64, String, String, String, Option<String>);
+/// date, eligibility, facts hash, request, and (since migration 0003, when
+/// there was one) the request id.
+#[derive(Debug, serde::Deserialize, serde::Serialize)]
+struct StoredRecord(
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")] Option<String>,
+);
+
+fn kind_of(row: &sqlx::sqlite::SqliteRow) -> Result<Kind, StoreError> {
+    let kind: &str = row.get("kind");
+    Kind::parse(kind).ok_or_else(|| StoreError::Database(format!("unknown kind `{kind}`")))
+}
 
 /// `text` as a JSON string: copied when nothing needs escaping (dates,
 /// outcomes, hashes), through serde_json otherwise.
@@ -466,6 +610,7 @@ mod tests {
     fn record(policy: &str, at: i64, kept: bool) -> DecisionRecord {
         DecisionRecord {
             at,
+            kind: Kind::Policy,
             policy_id: policy.into(),
             version: 1,
             hash: String::new(),
@@ -478,6 +623,7 @@ mod tests {
             .into(),
             facts_sha256: format!("{at:064x}"),
             request: kept.then(|| format!("{{\"n\":{at}}}")),
+            request_id: (at % 3 == 0).then(|| format!("req-{at}")),
         }
     }
 
@@ -572,7 +718,7 @@ mod tests {
 
         let a_since_3_kept = store
             .decisions(&DecisionQuery {
-                policies: Some(vec!["a".into()]),
+                subjects: Some(vec![(Kind::Policy, "a".into())]),
                 since: Some(3),
                 limit: 10,
                 with_request: true,
@@ -583,7 +729,7 @@ mod tests {
 
         let none = store
             .decisions(&DecisionQuery {
-                policies: Some(vec!["c".into()]),
+                subjects: Some(vec![(Kind::Policy, "c".into())]),
                 limit: 10,
                 ..Default::default()
             })

@@ -18,11 +18,15 @@ use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 use super::super::auth::Caller;
-use super::super::error::{ApiError, join_path, parse_json_borrowed};
-use super::super::metrics::{Label, Outcome};
-use super::super::state::{AppState, NotInForce, PolicyVersion, Registry};
+use super::super::error::{ApiError, ErrorCode, join_path, parse_json_borrowed};
+use super::super::request_id::RequestId;
+use super::super::state::AppState;
 use super::PolicyLabel;
-use crate::store::DecisionRecord;
+use crate::service::clock::now_micros;
+use crate::service::decision_log::NotStored;
+use crate::service::metrics::{Label, Outcome};
+use crate::service::registry::{NotInForce, PolicyVersion, Registry};
+use crate::store::{DecisionRecord, Kind};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -76,16 +80,10 @@ pub struct BatchItem<'a> {
     pub shared_available: Vec<Cow<'a, str>>,
 }
 
-pub(crate) fn now_micros() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
-}
-
 pub(super) fn application_day(date: &str, path: &str) -> Result<i64, ApiError> {
     engine::encode::parse_date(date).ok_or_else(|| {
         ApiError::bad_request(
-            "invalid_request",
+            ErrorCode::InvalidRequest,
             format!("`{date}` is not a date; write `YYYY-MM-DD`"),
         )
         .with_path(path)
@@ -95,17 +93,17 @@ pub(super) fn application_day(date: &str, path: &str) -> Result<i64, ApiError> {
 pub(super) fn not_in_force(id: &str, date: &str, reason: NotInForce) -> ApiError {
     match reason {
         NotInForce::UnknownPolicy => {
-            ApiError::not_found("unknown_policy", format!("there is no policy `{id}`"))
+            ApiError::not_found(ErrorCode::UnknownPolicy, format!("there is no policy `{id}`"))
         }
         NotInForce::NotYet(Some(first)) => ApiError::unprocessable(
-            "no_version_in_force",
+            ErrorCode::NoVersionInForce,
             format!(
                 "no version of `{id}` is in force on {date}; the earliest takes effect on {first}"
             ),
         )
         .with_path("application_date"),
         NotInForce::NotYet(None) => ApiError::unprocessable(
-            "no_version_in_force",
+            ErrorCode::NoVersionInForce,
             format!("every version of `{id}` has been withdrawn"),
         ),
     }
@@ -146,14 +144,15 @@ fn facts_sha256(facts: &str) -> String {
 /// The decision log's record of one evaluation.
 fn log_record(
     state: &AppState,
-    (id, version): (&str, i64),
-    date: &str,
-    facts: &str,
-    shared: &[Cow<'_, str>],
+    (kind, id, version): (Kind, &str, i64),
+    asked: (&str, &str, &[Cow<'_, str>]),
     eligibility: &str,
+    request_id: &RequestId,
 ) -> DecisionRecord {
+    let (date, facts, shared) = asked;
     DecisionRecord {
         at: now_micros(),
+        kind,
         policy_id: id.to_string(),
         version,
         hash: String::new(), // the store knows it from the version
@@ -165,7 +164,47 @@ fn log_record(
             .decision_log
             .keep_facts
             .then(|| kept_request(date, facts, shared)),
+        request_id: Some(request_id.0.to_string()),
     }
+}
+
+/// Every `shared_available` id must be a dataset of the catalogue: a
+/// misspelt one would turn a material the government fetches into one the
+/// applicant must bring.
+fn check_shared(
+    registry: &Registry,
+    shared: &[Cow<'_, str>],
+    path_prefix: &str,
+) -> Result<(), ApiError> {
+    if registry.datasets.is_empty() {
+        return Ok(());
+    }
+    for (index, dataset) in shared.iter().enumerate() {
+        if !registry.datasets.contains(dataset.as_ref()) {
+            let suggestion = registry
+                .datasets
+                .iter()
+                .min_by_key(|known| strsim::levenshtein(known, dataset))
+                .filter(|known| strsim::levenshtein(known, dataset) <= 3)
+                .map(|known| format!(" (did you mean `{known}`?)"))
+                .unwrap_or_default();
+            return Err(ApiError::bad_request(
+                ErrorCode::InvalidRequest,
+                format!("`{dataset}` is not a shared dataset of the catalogue{suggestion}"),
+            )
+            .with_path(join_path(path_prefix, &format!("shared_available[{index}]"))));
+        }
+    }
+    Ok(())
+}
+
+fn not_stored(_: NotStored) -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::DecisionNotStored,
+        "the decision was made but could not be stored in the decision log, so it is not \
+         given; try again",
+    )
 }
 
 /// Evaluates one application: the decision as JSON bytes.
@@ -177,8 +216,10 @@ fn evaluate_one(
     facts: &RawValue,
     shared: &[Cow<'_, str>],
     path_prefix: &str,
+    request_id: &RequestId,
 ) -> Result<Answered, ApiError> {
     let day = application_day(date, &join_path(path_prefix, "application_date"))?;
+    check_shared(registry, shared, path_prefix)?;
     let version = registry
         .in_force(id, day)
         .map_err(|reason| not_in_force(id, date, reason))?;
@@ -195,6 +236,7 @@ fn evaluate_one(
         facts: facts.get(),
         shared,
         path_prefix,
+        request_id,
     };
     answer(state, version, &asked, started, result)
 }
@@ -219,6 +261,7 @@ fn evaluate_whole(
     registry: &Registry,
     id: &str,
     body: &[u8],
+    request_id: &RequestId,
 ) -> Option<Result<Answered, ApiError>> {
     if state.config.decision_log.keep_facts {
         return None;
@@ -229,6 +272,11 @@ fn evaluate_whole(
     let started = Instant::now();
     let mut session = version.loaded.session().ok()?;
     let meta = session.encode(body).ok()?;
+    // An id that is no dataset of this policy may be a catalogue's or a
+    // typo: the ordinary path tells them apart.
+    if meta.foreign_datasets > 0 {
+        return None;
+    }
     // The ordinary path requires `facts` (the engine alone would read a
     // request without it as no facts).
     let facts = std::str::from_utf8(body.get(meta.facts.clone()?)?).ok()?;
@@ -239,6 +287,7 @@ fn evaluate_whole(
         facts,
         shared: &[],
         path_prefix: "",
+        request_id,
     };
     Some(answer(state, version, &asked, started, result))
 }
@@ -251,6 +300,7 @@ struct Asked<'a> {
     facts: &'a str,
     shared: &'a [Cow<'a, str>],
     path_prefix: &'a str,
+    request_id: &'a RequestId,
 }
 
 /// One evaluation answered.
@@ -291,11 +341,10 @@ fn answer(
     metrics.count(outcome(eligible));
     let record = log_record(
         state,
-        (asked.id, version.document.version),
-        asked.date,
-        asked.facts,
-        asked.shared,
+        (Kind::Policy, asked.id, version.document.version),
+        (asked.date, asked.facts, asked.shared),
         eligibility,
+        asked.request_id,
     );
     Ok(Answered {
         body,
@@ -320,21 +369,24 @@ pub(super) fn json_response(body: Vec<u8>, policy: Label) -> Response {
         (status = 401, description = "no valid token", body = super::super::openapi::ErrorBody),
         (status = 404, description = "unknown policy", body = super::super::openapi::ErrorBody),
         (status = 413, description = "body over the limit", body = super::super::openapi::ErrorBody),
+        (status = 415, description = "a body that is not `application/json`", body = super::super::openapi::ErrorBody),
         (status = 422, description = "no version in force, or the policy exceeded its limits", body = super::super::openapi::ErrorBody),
+        (status = 503, description = "the decision could not be stored (`decision_not_stored`)", body = super::super::openapi::ErrorBody),
     ),
     security(("bearer" = []))
 )]
 pub async fn evaluate(
     State(state): State<AppState>,
     _caller: Caller,
+    request_id: RequestId,
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let body = body?;
     let registry = state.registry.load();
-    if let Some(outcome) = evaluate_whole(&state, &registry, &id, &body) {
+    if let Some(outcome) = evaluate_whole(&state, &registry, &id, &body, &request_id) {
         let answered = outcome?;
-        state.log.record(answered.record).await;
+        state.log.record(answered.record).await.map_err(not_stored)?;
         return Ok(json_response(answered.body, answered.label));
     }
     let request: EvaluateRequest<'_> = parse_json_borrowed(&body)?;
@@ -346,8 +398,9 @@ pub async fn evaluate(
         request.facts,
         &request.shared_available,
         "",
+        &request_id,
     )?;
-    state.log.record(answered.record).await;
+    state.log.record(answered.record).await.map_err(not_stored)?;
     Ok(json_response(answered.body, answered.label))
 }
 
@@ -357,21 +410,43 @@ pub async fn evaluate(
     responses(
         (status = 200, description = "`{results: [{decision} | {error}]}`, in request order", body = super::super::openapi::BatchResponseDoc),
         (status = 400, description = "malformed JSON", body = super::super::openapi::ErrorBody),
-        (status = 422, description = "more evaluations than `batch_limit`", body = super::super::openapi::ErrorBody),
+        (status = 401, description = "no valid token", body = super::super::openapi::ErrorBody),
+        (status = 413, description = "body over the limit", body = super::super::openapi::ErrorBody),
+        (status = 415, description = "a body that is not `application/json`", body = super::super::openapi::ErrorBody),
+        (status = 422, description = "more evaluations than `batch_limit`, or an answer over `batch_response_limit_bytes`", body = super::super::openapi::ErrorBody),
+        (status = 503, description = "busy (`busy`), or the decisions could not be stored (`decision_not_stored`)", body = super::super::openapi::ErrorBody),
     ),
     security(("bearer" = []))
 )]
 pub async fn evaluate_batch(
     State(state): State<AppState>,
     _caller: Caller,
+    request_id: RequestId,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let body = body?;
-    let request: BatchRequest<'_> = parse_json_borrowed(&body)?;
+    // A batch can take seconds: it runs on the heavy pool, never on the
+    // async workers.
+    let job_state = state.clone();
+    let (out, records) = state
+        .heavy
+        .run(move || evaluate_batch_body(&job_state, &body, &request_id))
+        .await??;
+    state.log.record_all(records).await.map_err(not_stored)?;
+    Ok(json_response(out, state.metrics.label("")))
+}
+
+/// A batch's response and its log records.
+fn evaluate_batch_body(
+    state: &AppState,
+    body: &[u8],
+    request_id: &RequestId,
+) -> Result<(Vec<u8>, Vec<DecisionRecord>), ApiError> {
+    let request: BatchRequest<'_> = parse_json_borrowed(body)?;
     let limit = state.config.batch_limit;
     if request.evaluations.len() > limit {
         return Err(ApiError::unprocessable(
-            "batch_too_large",
+            ErrorCode::BatchTooLarge,
             format!(
                 "the batch has {} evaluations; the limit is {limit}",
                 request.evaluations.len()
@@ -379,9 +454,10 @@ pub async fn evaluate_batch(
         )
         .with_path("evaluations"));
     }
+    let response_limit = state.config.limits.batch_response_limit_bytes;
     // One registry for the whole batch: every item sees the same versions.
     let registry = state.registry.load();
-    let mut out = Vec::with_capacity(request.evaluations.len() * 1024 + 16);
+    let mut out = Vec::with_capacity((request.evaluations.len() * 1024 + 16).min(response_limit));
     out.extend_from_slice(b"{\"results\":[");
     let mut records = Vec::with_capacity(request.evaluations.len());
     for (index, item) in request.evaluations.iter().enumerate() {
@@ -390,13 +466,14 @@ pub async fn evaluate_batch(
         }
         let prefix = format!("evaluations[{index}]");
         match evaluate_one(
-            &state,
+            state,
             &registry,
             &item.policy,
             &item.application_date,
             item.facts,
             &item.shared_available,
             &prefix,
+            request_id,
         ) {
             Ok(answered) => {
                 out.extend_from_slice(b"{\"decision\":");
@@ -410,12 +487,21 @@ pub async fn evaluate_batch(
                 out.push(b'}');
             }
         }
+        if out.len() > response_limit {
+            // Nothing is answered, so nothing is logged.
+            return Err(ApiError::unprocessable(
+                ErrorCode::BatchResponseTooLarge,
+                format!(
+                    "the answers to the first {} evaluations already exceed {response_limit} \
+                     bytes (`limits.batch_response_limit_bytes`); send smaller batches",
+                    index + 1
+                ),
+            )
+            .with_path("evaluations"));
+        }
     }
     out.extend_from_slice(b"]}");
-    for record in records {
-        state.log.record(record).await;
-    }
-    Ok(json_response(out, state.metrics.label("")))
+    Ok((out, records))
 }
 
 #[utoipa::path(
@@ -425,14 +511,19 @@ pub async fn evaluate_batch(
     responses(
         (status = 200, description = "the bundle's decision: each member's, the merged materials and steps, visits", body = Object),
         (status = 400, description = "malformed JSON or a wrong fact", body = super::super::openapi::ErrorBody),
+        (status = 401, description = "no valid token", body = super::super::openapi::ErrorBody),
         (status = 404, description = "unknown bundle", body = super::super::openapi::ErrorBody),
+        (status = 413, description = "body over the limit", body = super::super::openapi::ErrorBody),
+        (status = 415, description = "a body that is not `application/json`", body = super::super::openapi::ErrorBody),
         (status = 422, description = "a member has no version in force", body = super::super::openapi::ErrorBody),
+        (status = 503, description = "the decision could not be stored (`decision_not_stored`)", body = super::super::openapi::ErrorBody),
     ),
     security(("bearer" = []))
 )]
 pub async fn evaluate_bundle(
     State(state): State<AppState>,
     _caller: Caller,
+    request_id: RequestId,
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
@@ -440,8 +531,9 @@ pub async fn evaluate_bundle(
     let request: EvaluateRequest<'_> = parse_json_borrowed(&body)?;
     let registry = state.registry.load();
     let day = application_day(&request.application_date, "application_date")?;
+    check_shared(&registry, &request.shared_available, "")?;
     let entry = registry.bundles.get(id.as_str()).ok_or_else(|| {
-        ApiError::not_found("unknown_bundle", format!("there is no bundle `{id}`"))
+        ApiError::not_found(ErrorCode::UnknownBundle, format!("there is no bundle `{id}`"))
     })?;
     let mut members = Vec::new();
     for member in &entry.built.plan().members {
@@ -460,12 +552,15 @@ pub async fn evaluate_bundle(
     let json = serde_json::to_vec(&decision).map_err(ApiError::internal)?;
     let record = log_record(
         &state,
-        (&id, entry.document.version),
-        &request.application_date,
-        request.facts.get(),
-        &request.shared_available,
+        (Kind::Bundle, &id, entry.document.version),
+        (
+            &request.application_date,
+            request.facts.get(),
+            &request.shared_available,
+        ),
         eligibility,
+        &request_id,
     );
-    state.log.record(record).await;
+    state.log.record(record).await.map_err(not_stored)?;
     Ok(json_response(json, Arc::clone(&metrics.label)))
 }

@@ -1,7 +1,6 @@
-//! Bearer tokens: each belongs to the platform (may only evaluate) or to one
-//! department (may evaluate, preview, read the decision log of its policies,
-//! and publish and withdraw its own policies). Tokens are configured and
-//! kept as SHA-256 hashes; a request's token is hashed and looked up.
+//! Bearer tokens: each belongs to the platform or to one department (what
+//! each may do is `service::rights`). Tokens are configured and kept as
+//! SHA-256 hashes; a request's token is hashed and looked up.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -10,51 +9,11 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use sha2::{Digest, Sha256};
 
+use axum::extract::FromRef;
+
 use super::error::ApiError;
-use super::state::AppState;
 use crate::config::{TokenConfig, decode_sha256};
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Role {
-    Platform,
-    Department(String),
-}
-
-/// Who is calling.
-#[derive(Debug, Clone)]
-pub struct Principal {
-    pub name: String,
-    pub role: Role,
-}
-
-impl Principal {
-    /// Publishing, withdrawing and previewing are for the policy's own department.
-    pub fn require_department(&self, department: &str, action: &str) -> Result<(), ApiError> {
-        match &self.role {
-            Role::Department(own) if own == department => Ok(()),
-            Role::Department(own) => Err(ApiError::forbidden(format!(
-                "`{}` acts for `{own}` and may not {action} a policy of `{department}`",
-                self.name
-            ))),
-            Role::Platform => Err(ApiError::forbidden(format!(
-                "`{}` is the platform's token, which may only evaluate; {action} needs the \
-                 token of department `{department}`",
-                self.name
-            ))),
-        }
-    }
-
-    /// Reading the decision log: departments only (their own policies are filtered by the route).
-    pub fn department(&self) -> Result<&str, ApiError> {
-        match &self.role {
-            Role::Department(own) => Ok(own),
-            Role::Platform => Err(ApiError::forbidden(format!(
-                "`{}` is the platform's token, which may only evaluate",
-                self.name
-            ))),
-        }
-    }
-}
+use crate::service::rights::{Principal, Role};
 
 #[derive(Debug, Default)]
 pub struct Tokens {
@@ -98,26 +57,31 @@ impl Tokens {
 #[derive(Debug, Clone)]
 pub struct Caller(pub Arc<Principal>);
 
-impl FromRequestParts<AppState> for Caller {
+impl<S> FromRequestParts<S> for Caller
+where
+    Arc<Tokens>: FromRef<S>,
+    S: Send + Sync,
+{
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Caller, ApiError> {
         let header = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)
             .ok_or_else(|| {
                 ApiError::unauthorized("send a token: `Authorization: Bearer <token>`")
             })?;
+        // The scheme is case-insensitive (RFC 9110 §11.1).
         let token = header
             .to_str()
             .ok()
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .map(str::trim)
+            .and_then(|h| h.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim())
             .ok_or_else(|| {
                 ApiError::unauthorized("the `Authorization` header must be `Bearer <token>`")
             })?;
-        state
-            .tokens
+        Arc::<Tokens>::from_ref(state)
             .find(token)
             .map(Caller)
             .ok_or_else(|| ApiError::unauthorized("the token is not valid"))

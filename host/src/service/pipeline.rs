@@ -211,3 +211,16 @@ pub fn run_scenarios(
     }
     (run, failures)
 }
+
+impl std::fmt::Display for SourceProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SourceProblem::Diagnostics { count, .. } => write!(
+                f,
+                "the source has {count} {}",
+                if *count == 1 { "error" } else { "errors" }
+            ),
+            SourceProblem::Wrong(message) => f.write_str(message),
+        }
+    }
+}

@@ -58,6 +58,8 @@ pub struct Metrics {
     pub publishes: Family<OutcomeLabels, Counter>,
     pub withdrawals: Family<PolicyLabels, Counter>,
     pub decisions_written: Counter,
+    pub decisions_pruned: Counter,
+    pub facts_pruned: Counter,
     pub decision_queue: Gauge,
     /// One copy of every label value in use (routes, known policy ids,
     /// outcomes: a bounded set).
@@ -164,6 +166,18 @@ impl Default for Metrics {
             "decision log records written to the store",
             decisions_written.clone(),
         );
+        let decisions_pruned = Counter::default();
+        registry.register(
+            "decisions_pruned",
+            "decision log records removed by retention (`decision_log.retain_days`)",
+            decisions_pruned.clone(),
+        );
+        let facts_pruned = Counter::default();
+        registry.register(
+            "facts_pruned",
+            "kept requests (facts) removed by retention (`decision_log.keep_facts_days`)",
+            facts_pruned.clone(),
+        );
         let decision_queue = Gauge::default();
         registry.register(
             "decision_log_queue",
@@ -179,6 +193,8 @@ impl Default for Metrics {
             publishes,
             withdrawals,
             decisions_written,
+            decisions_pruned,
+            facts_pruned,
             decision_queue,
             labels: RwLock::new(HashSet::new()),
             policies: RwLock::new(HashMap::new()),

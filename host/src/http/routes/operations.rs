@@ -44,6 +44,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
             "status": "ready",
             "policies": policies,
             "decision_log_queue": state.log.queued(),
+            "heavy_jobs": state.heavy.admitted(),
         }))
         .into_response(),
         Err(error) => {

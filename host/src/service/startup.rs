@@ -1,43 +1,25 @@
-//! `yici serve`: the HTTP service. Start-up opens the store (publishing the
-//! repository's `policies/` on first start), loads every stored version into
-//! the engine and serves the routes; shutdown finishes the requests in
-//! flight, then stores every queued decision before the process ends.
-
-pub mod auth;
-pub mod decision_log;
-pub mod error;
-pub mod metrics;
-pub mod openapi;
-pub mod pipeline;
-pub mod routes;
-pub mod state;
+//! Start-up: open the store, publish the repository's `policies/` on first
+//! start, load every stored version into the engine and build the registry.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Instant;
 
 use arc_swap::ArcSwap;
-use axum::Router;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
-use axum::middleware::Next;
-use axum::response::Response;
-use engine::{Engine, Limits};
+use engine::Engine;
 use rules_dsl::check::FileKind;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
+use super::Service;
+use super::clock::now_micros;
+use super::decision_log::{DecisionLog, Writer};
+use super::heavy::HeavyPool;
+use super::metrics::Metrics;
+use super::pipeline;
+use super::registry::{BundleEntry, PolicyVersion, Registry};
 use crate::config::Config;
 use crate::project;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{Document, Kind, ScenarioText, Status, Store};
-use auth::Tokens;
-use decision_log::{DecisionLog, Writer};
-use error::ApiError;
-use metrics::{LatencyLabels, Metrics, RequestLabels};
-use routes::PolicyLabel;
-use state::{AppState, BundleEntry, PolicyVersion, Registry, Shared};
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -53,172 +35,18 @@ pub enum StartError {
         message: String,
     },
     #[error("cannot listen on {addr}: {message}")]
-    Bind { addr: SocketAddr, message: String },
+    Bind {
+        addr: std::net::SocketAddr,
+        message: String,
+    },
     #[error("the WebAssembly engine could not start: {0}")]
     Engine(String),
 }
 
-/// Builds the whole router over `state` (tests call it too).
-pub fn app(state: AppState) -> Router {
-    let body_limit = state.config.body_limit_bytes;
-    Router::new()
-        .merge(routes::evaluate::router())
-        .merge(routes::policies::router())
-        .merge(routes::decisions::router())
-        .merge(routes::operations::router(state.config.expose_parse_floor))
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), observe))
-        .fallback(|| async {
-            ApiError::not_found(
-                "no_route",
-                "there is no such route; `GET /openapi.json` lists them all",
-            )
-        })
-        .layer(DefaultBodyLimit::max(body_limit))
-        .with_state(state)
-}
-
-/// Counts and times every routed request, by route, policy and status.
-async fn observe(
-    State(state): State<AppState>,
-    matched: Option<MatchedPath>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let started = Instant::now();
-    let method = request.method().clone();
-    let route = state
-        .metrics
-        .label(matched.as_ref().map_or("unmatched", MatchedPath::as_str));
-    let response = next.run(request).await;
-    let elapsed = started.elapsed();
-    let policy = match response.extensions().get::<PolicyLabel>() {
-        Some(label) => std::sync::Arc::clone(&label.0),
-        None => state.metrics.label(""),
-    };
-    let status = response.status().as_u16();
-    state
-        .metrics
-        .requests
-        .get_or_create(&RequestLabels {
-            route: std::sync::Arc::clone(&route),
-            policy: std::sync::Arc::clone(&policy),
-            status,
-        })
-        .inc();
-    state
-        .metrics
-        .latency
-        .get_or_create(&LatencyLabels {
-            route: std::sync::Arc::clone(&route),
-            policy,
-        })
-        .observe(elapsed.as_secs_f64());
-    tracing::debug!(%method, route = &*route, status, micros = elapsed.as_micros() as u64, "request");
-    response
-}
-
-/// A running service.
-#[derive(Debug)]
-pub struct Server {
-    pub addr: SocketAddr,
-    pub state: AppState,
-    stop: watch::Sender<bool>,
-    task: JoinHandle<std::io::Result<()>>,
-    writer: Writer,
-}
-
-impl Server {
-    /// Opens the store, loads the policies, binds and starts serving.
-    pub async fn start(config: Config) -> Result<Server, StartError> {
-        let (state, writer) = open(config).await?;
-        let addr = state.config.addr;
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|e| StartError::Bind {
-                addr,
-                message: e.to_string(),
-            })?;
-        let addr = listener.local_addr().map_err(|e| StartError::Bind {
-            addr,
-            message: e.to_string(),
-        })?;
-        let (stop, mut stopped) = watch::channel(false);
-        let router = app(state.clone());
-        let task = tokio::spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.wait_for(|stop| *stop).await;
-                })
-                .await
-        });
-        tracing::info!(%addr, "serving");
-        Ok(Server {
-            addr,
-            state,
-            stop,
-            task,
-            writer,
-        })
-    }
-
-    /// Stops accepting, lets the requests in flight finish, stores every
-    /// queued decision and closes the store.
-    pub async fn shutdown(self) {
-        let _ = self.stop.send(true);
-        match self.task.await {
-            Ok(Ok(())) => {}
-            Ok(Err(error)) => tracing::error!(%error, "the server stopped with an error"),
-            Err(error) => tracing::error!(%error, "the server task failed"),
-        }
-        self.state.log.close();
-        if let Err(error) = self.writer.task.await {
-            tracing::error!(%error, "the decision log writer failed");
-        }
-        self.state.store.close().await;
-        tracing::info!("stopped; every decision is stored");
-    }
-}
-
-/// Serves until SIGINT or SIGTERM, then shuts down gracefully.
-pub async fn run(config: Config) -> Result<(), StartError> {
-    let server = Server::start(config).await?;
-    shutdown_signal().await;
-    tracing::info!("shutting down: finishing requests in flight");
-    server.shutdown().await;
-    Ok(())
-}
-
-async fn shutdown_signal() {
-    let interrupt = async {
-        if let Err(error) = tokio::signal::ctrl_c().await {
-            tracing::error!(%error, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(error) => {
-                tracing::error!(%error, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {}
-        () = terminate => {}
-    }
-}
-
 /// The state over an opened store: seeded on first start, every version loaded.
-pub async fn open(config: Config) -> Result<(AppState, Writer), StartError> {
+pub async fn open(config: Config) -> Result<(Service, Writer), StartError> {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.data_dir).await?);
-    let engine = Engine::new(Limits::default()).map_err(|e| StartError::Engine(e.to_string()))?;
+    let engine = Engine::new(config.limits.engine()).map_err(|e| StartError::Engine(e.to_string()))?;
     let engine = Arc::new(engine);
     if store.is_empty().await? {
         let dir = config.policies_dir.clone();
@@ -254,12 +82,6 @@ pub async fn open(config: Config) -> Result<(AppState, Writer), StartError> {
         bundles = registry.bundles.len(),
         "loaded"
     );
-    let tokens = Tokens::new(&config.tokens);
-    if tokens.is_empty() {
-        tracing::warn!(
-            "no tokens are configured: every API call will be refused with 401 (see docs/api.md)"
-        );
-    }
     let departments = registry
         .catalogue
         .as_ref()
@@ -279,21 +101,18 @@ pub async fn open(config: Config) -> Result<(AppState, Writer), StartError> {
         &config.decision_log,
         Arc::clone(&metrics),
     );
-    let engine = Arc::try_unwrap(engine)
-        .map_err(|_| StartError::Engine("the engine is still shared".into()))?;
-    let state = AppState {
-        inner: Arc::new(Shared {
-            config,
-            engine,
-            store,
-            registry: ArcSwap::from_pointee(registry),
-            tokens,
-            log,
-            metrics,
-            publishing: tokio::sync::Mutex::new(()),
-        }),
+    let heavy = HeavyPool::new(config.limits.heavy_workers(), config.limits.heavy_queue);
+    let service = Service {
+        config,
+        engine,
+        store,
+        registry: ArcSwap::from_pointee(registry),
+        log,
+        metrics,
+        heavy,
+        publishing: tokio::sync::Mutex::new(()),
     };
-    Ok((state, writer))
+    Ok((service, writer))
 }
 
 /// The departments the catalogue declares (for checking the configured tokens).
@@ -322,19 +141,15 @@ fn seed_documents(engine: &Engine, dir: &Path) -> Result<Option<Seed>, StartErro
         message,
     };
     let files = project::read_rules(dir).map_err(seed_error)?;
+    // One check and one compile of everything; what it built is stored.
     let built = project::build(engine, &files).map_err(|e| seed_error(e.to_string()))?;
-    let mut sources = rules_dsl::SourceSet::new();
-    for (path, text) in &files {
-        sources.add(path.display().to_string(), text.clone());
-    }
-    let checked = rules_dsl::check(&sources);
     let catalogue = files
         .iter()
-        .zip(&checked.files)
+        .zip(&built.summaries)
         .find(|(_, summary)| summary.kind == FileKind::Catalogue)
         .map(|((_, text), _)| text.clone())
         .ok_or_else(|| seed_error("there is no catalogue (`catalogue.rules`)".into()))?;
-    let now = routes::evaluate::now_micros();
+    let now = now_micros();
     let document =
         |kind, id: &str, version, department: &str, title: &str, source: &str| Document {
             kind,
@@ -359,38 +174,41 @@ fn seed_documents(engine: &Engine, dir: &Path) -> Result<Option<Seed>, StartErro
         &catalogue,
     )];
     let mut folders = BTreeMap::new();
-    for ((path, text), summary) in files.iter().zip(&checked.files) {
+    for ((path, text), summary) in files.iter().zip(&built.summaries) {
         let Some(id) = &summary.id else { continue };
+        let kind = match summary.kind {
+            FileKind::Policy => Kind::Policy,
+            FileKind::Bundle => Kind::Bundle,
+            FileKind::Catalogue | FileKind::Unknown => continue,
+        };
         if let Some(folder) = path.parent() {
             folders.insert(
                 std::fs::canonicalize(folder).unwrap_or_else(|_| folder.to_path_buf()),
-                id.clone(),
+                (kind, id.clone()),
             );
         }
-        match summary.kind {
-            FileKind::Policy => {
-                let compiled =
-                    pipeline::compile_policy(engine, &catalogue, text, id).map_err(|p| {
-                        seed_error(match p {
-                            pipeline::SourceProblem::Diagnostics { rendered, .. } => rendered,
-                            pipeline::SourceProblem::Wrong(message) => message,
-                        })
-                    })?;
+        match kind {
+            Kind::Policy => {
+                let artifact = built
+                    .artifacts
+                    .get(id)
+                    .ok_or_else(|| seed_error(format!("policy `{id}` was not compiled")))?;
+                let info = &artifact.manifest.policy;
                 let mut doc = document(
                     Kind::Policy,
                     id,
-                    compiled.version,
-                    &compiled.department,
-                    &compiled.title,
+                    info.version,
+                    &info.department,
+                    &info.title,
                     text,
                 );
-                doc.artifact = Some(compiled.artifact);
-                if let Some(from) = compiled.effective_from {
-                    doc.effective_from = from;
+                doc.artifact = Some(artifact.wasm.clone());
+                if let Some(from) = &info.effective_from {
+                    doc.effective_from.clone_from(from);
                 }
                 documents.push(doc);
             }
-            FileKind::Bundle => {
+            Kind::Bundle | Kind::Catalogue => {
                 let Some(bundle) = built.bundles.get(id) else {
                     continue;
                 };
@@ -404,7 +222,6 @@ fn seed_documents(engine: &Engine, dir: &Path) -> Result<Option<Seed>, StartErro
                     text,
                 ));
             }
-            FileKind::Catalogue | FileKind::Unknown => {}
         }
     }
     let mut scenarios = Vec::new();
@@ -413,7 +230,7 @@ fn seed_documents(engine: &Engine, dir: &Path) -> Result<Option<Seed>, StartErro
             continue;
         };
         let folder = std::fs::canonicalize(&folder).unwrap_or(folder);
-        let Some(id) = folders.get(&folder) else {
+        let Some((kind, id)) = folders.get(&folder) else {
             continue;
         };
         let toml = std::fs::read_to_string(&path)
@@ -423,6 +240,7 @@ fn seed_documents(engine: &Engine, dir: &Path) -> Result<Option<Seed>, StartErro
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         scenarios.push(ScenarioText {
+            kind: *kind,
             policy_id: id.clone(),
             name,
             toml,
@@ -481,13 +299,18 @@ fn load_registry(
             }
         }
     }
+    registry.datasets = registry
+        .catalogue
+        .as_ref()
+        .map(|c| super::registry::catalogue_datasets(&c.source))
+        .unwrap_or_default();
     for versions in registry.policies.values_mut() {
         versions.sort_by_key(|v| v.document.version);
     }
     for scenario in scenarios {
         registry
             .scenarios
-            .entry(scenario.policy_id.clone())
+            .entry((scenario.kind, scenario.policy_id.clone()))
             .or_default()
             .push(scenario);
     }

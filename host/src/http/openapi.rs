@@ -11,12 +11,8 @@ use super::routes::{decisions, evaluate, operations, policies};
 #[derive(Debug, ToSchema)]
 #[allow(dead_code, reason = "a schema only")]
 pub struct ErrorBody {
-    /// Stable: `malformed_json`, `invalid_request`, `invalid_facts`, `unauthorized`,
-    /// `forbidden`, `unknown_policy`, `unknown_bundle`, `unknown_version`, `invalid_version`,
-    /// `no_version_in_force`, `body_too_large`, `batch_too_large`, `invalid_source`,
-    /// `scenarios_failed`, `breaks_bundle`, `conflict`, `evaluation_failed`, `invalid_query`,
-    /// `internal`.
-    code: String,
+    /// Stable; docs/api.md says when each is given.
+    code: super::error::ErrorCode,
     message: String,
     /// The offending field, e.g. `facts.applicant.birth_date`.
     path: Option<String>,
@@ -139,7 +135,7 @@ impl Modify for BearerAuth {
         operations::metrics,
         operations::openapi,
     ),
-    components(schemas(ErrorBody, DecisionDoc, BatchResponseDoc)),
+    components(schemas(ErrorBody, super::error::ErrorCode, DecisionDoc, BatchResponseDoc)),
     modifiers(&BearerAuth),
     tags(
         (name = "evaluate", description = "decisions for the workflow platform"),

@@ -1,0 +1,343 @@
+//! The decision log: handlers hand each record to a bounded queue; one
+//! writer task stores them in batches, one transaction per batch. A full
+//! queue makes handlers wait (slower, never lossy).
+//!
+//! Durable mode (the default): a handler answers only after the batch
+//! holding its record is committed — group commit: while one transaction
+//! is written, the next batch gathers, so the cost of a commit is shared by
+//! every request that arrived meanwhile. A SIGKILL then loses no answered
+//! decision. Async mode answers at once and stores within
+//! `flush_interval_ms`; a SIGKILL loses what was queued (SIGTERM loses
+//! nothing: shutdown drains the queue).
+//!
+//! Retention runs beside the writer: decisions older than `retain_days`
+//! and kept facts older than `keep_facts_days` are removed hourly.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+
+use crate::config::{DecisionLogConfig, Durability};
+use crate::store::{DecisionRecord, Store};
+
+use super::clock::now_micros;
+use super::metrics::Metrics;
+
+/// A record that could not be stored: the store kept failing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the decision could not be stored in the decision log")]
+pub struct NotStored;
+
+struct Entry {
+    record: DecisionRecord,
+    /// Told whether the record's batch was committed (durable mode).
+    stored: Option<oneshot::Sender<bool>>,
+}
+
+#[derive(Debug)]
+pub struct DecisionLog {
+    sender: mpsc::Sender<Entry>,
+    shutdown: watch::Sender<bool>,
+    durable: bool,
+}
+
+impl std::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Entry").finish_non_exhaustive()
+    }
+}
+
+/// The running writer and retention tasks; await them after [`DecisionLog::close`].
+#[derive(Debug)]
+pub struct Writer {
+    pub task: JoinHandle<()>,
+    pub retention: JoinHandle<()>,
+}
+
+impl Writer {
+    /// Waits for the writer to store what is queued, and stops retention.
+    pub async fn finish(self) {
+        if let Err(error) = self.task.await {
+            tracing::error!(%error, "the decision log writer failed");
+        }
+        self.retention.abort();
+        let _ = self.retention.await;
+    }
+}
+
+/// How often retention runs.
+const RETENTION_INTERVAL: Duration = Duration::from_secs(3600);
+const MICROS_PER_DAY: i64 = 86_400_000_000;
+
+impl DecisionLog {
+    pub fn start(
+        store: Arc<dyn Store>,
+        config: &DecisionLogConfig,
+        metrics: Arc<Metrics>,
+    ) -> (DecisionLog, Writer) {
+        let (sender, receiver) = mpsc::channel(config.queue_capacity);
+        let (shutdown, shutdown_seen) = watch::channel(false);
+        let durable = config.durability == Durability::Durable;
+        let task = tokio::spawn(write_batches(
+            Arc::clone(&store),
+            receiver,
+            shutdown_seen,
+            WriterSettings {
+                batch_size: config.batch_size,
+                flush_interval: Duration::from_millis(config.flush_interval_ms),
+                durable,
+            },
+            Arc::clone(&metrics),
+        ));
+        let retention = tokio::spawn(retain(
+            store,
+            config.retain_days,
+            config.keep_facts_days,
+            metrics,
+        ));
+        (
+            DecisionLog {
+                sender,
+                shutdown,
+                durable,
+            },
+            Writer { task, retention },
+        )
+    }
+
+    /// Queues a record; in durable mode, returns once it is committed.
+    pub async fn record(&self, record: DecisionRecord) -> Result<(), NotStored> {
+        if !self.durable {
+            self.enqueue(Entry {
+                record,
+                stored: None,
+            })
+            .await;
+            return Ok(());
+        }
+        let (stored, committed) = oneshot::channel();
+        self.enqueue(Entry {
+            record,
+            stored: Some(stored),
+        })
+        .await;
+        match committed.await {
+            Ok(true) => Ok(()),
+            Ok(false) | Err(_) => Err(NotStored),
+        }
+    }
+
+    /// Queues every record; in durable mode, returns once all are committed.
+    pub async fn record_all(&self, records: Vec<DecisionRecord>) -> Result<(), NotStored> {
+        let mut waits = Vec::with_capacity(if self.durable { records.len() } else { 0 });
+        for record in records {
+            let stored = if self.durable {
+                let (stored, committed) = oneshot::channel();
+                waits.push(committed);
+                Some(stored)
+            } else {
+                None
+            };
+            self.enqueue(Entry { record, stored }).await;
+        }
+        let mut all = Ok(());
+        for committed in waits {
+            if !matches!(committed.await, Ok(true)) {
+                all = Err(NotStored);
+            }
+        }
+        all
+    }
+
+    async fn enqueue(&self, entry: Entry) {
+        let failed = match self.sender.try_send(entry) {
+            Ok(()) => return,
+            Err(mpsc::error::TrySendError::Full(entry)) => self.sender.send(entry).await.is_err(),
+            Err(mpsc::error::TrySendError::Closed(_)) => true,
+        };
+        if failed {
+            tracing::error!("the decision log is closed; a decision was not recorded");
+        }
+    }
+
+    /// Records waiting for the writer.
+    pub fn queued(&self) -> usize {
+        self.sender.max_capacity() - self.sender.capacity()
+    }
+
+    /// Asks the writer to store what is queued and stop. Call after the
+    /// server has finished its requests.
+    pub fn close(&self) {
+        let _ = self.shutdown.send(true);
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct WriterSettings {
+    batch_size: usize,
+    flush_interval: Duration,
+    durable: bool,
+}
+
+async fn write_batches(
+    store: Arc<dyn Store>,
+    mut receiver: mpsc::Receiver<Entry>,
+    mut shutdown: watch::Receiver<bool>,
+    settings: WriterSettings,
+    metrics: Arc<Metrics>,
+) {
+    let mut batch = Vec::with_capacity(settings.batch_size);
+    if settings.durable {
+        // Group commit: wake on the first record, take everything that is
+        // queued, commit, answer; what arrived during the commit is the
+        // next batch.
+        let mut closing = false;
+        loop {
+            let first = tokio::select! {
+                entry = receiver.recv() => entry,
+                changed = shutdown.changed(), if !closing => {
+                    if changed.is_err() || *shutdown.borrow() {
+                        // No request is in flight any more: what is queued
+                        // is still received, then `recv` ends.
+                        closing = true;
+                        receiver.close();
+                    }
+                    continue;
+                }
+            };
+            let Some(first) = first else { break };
+            batch.push(first);
+            drain(&*store, &mut receiver, &mut batch, settings.batch_size, &metrics).await;
+        }
+        return;
+    }
+    // Async mode polls the queue every `flush_interval` instead of waiting
+    // on it: a task parked on the channel would be woken (a cross-thread
+    // wake-up) by nearly every evaluation; polling drains thousands per wake.
+    let mut ticker = tokio::time::interval(settings.flush_interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let stopping = tokio::select! {
+            _ = ticker.tick() => false,
+            changed = shutdown.changed() => changed.is_err() || *shutdown.borrow(),
+        };
+        if stopping {
+            // No request is in flight any more: take what is queued and stop.
+            receiver.close();
+        }
+        let disconnected = drain(
+            &*store,
+            &mut receiver,
+            &mut batch,
+            settings.batch_size,
+            &metrics,
+        )
+        .await;
+        if stopping || disconnected {
+            break;
+        }
+    }
+}
+
+/// Writes what is in `batch` and everything queued now, `batch_size`
+/// records per transaction. True when every sender is gone (or the queue
+/// is closed) and it is empty.
+async fn drain(
+    store: &dyn Store,
+    receiver: &mut mpsc::Receiver<Entry>,
+    batch: &mut Vec<Entry>,
+    batch_size: usize,
+    metrics: &Metrics,
+) -> bool {
+    loop {
+        let mut disconnected = false;
+        while batch.len() < batch_size {
+            match receiver.try_recv() {
+                Ok(entry) => batch.push(entry),
+                Err(mpsc::error::TryRecvError::Empty) => break,
+                Err(mpsc::error::TryRecvError::Disconnected) => {
+                    disconnected = true;
+                    break;
+                }
+            }
+        }
+        let full = batch.len() == batch_size;
+        write(store, batch, metrics).await;
+        if !full {
+            return disconnected;
+        }
+    }
+}
+
+/// Writes and empties `batch`, retrying a failing store a few times, then
+/// tells each waiting handler whether its record was stored.
+async fn write(store: &dyn Store, batch: &mut Vec<Entry>, metrics: &Metrics) {
+    if batch.is_empty() {
+        return;
+    }
+    let records: Vec<DecisionRecord> = batch.iter().map(|e| e.record.clone()).collect();
+    let mut delay = Duration::from_millis(50);
+    let mut stored = false;
+    for attempt in 1..=6 {
+        match store.append_decisions(&records).await {
+            Ok(()) => {
+                metrics.decisions_written.inc_by(records.len() as u64);
+                stored = true;
+                break;
+            }
+            Err(error) => {
+                tracing::warn!(%error, attempt, records = records.len(), "decision log write failed");
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+            }
+        }
+    }
+    if !stored {
+        tracing::error!(
+            records = records.len(),
+            "decision log records could not be stored after 6 attempts"
+        );
+    }
+    for entry in batch.drain(..) {
+        if let Some(tell) = entry.stored {
+            let _ = tell.send(stored);
+        }
+    }
+}
+
+/// Removes old decisions and old kept facts, hourly (first at start).
+async fn retain(
+    store: Arc<dyn Store>,
+    retain_days: u32,
+    keep_facts_days: u32,
+    metrics: Arc<Metrics>,
+) {
+    if retain_days == 0 && keep_facts_days == 0 {
+        return;
+    }
+    let mut ticker = tokio::time::interval(RETENTION_INTERVAL);
+    loop {
+        ticker.tick().await;
+        let now = now_micros();
+        let cut = |days: u32| (days > 0).then(|| now - i64::from(days) * MICROS_PER_DAY);
+        match store
+            .prune_decisions(cut(retain_days), cut(keep_facts_days))
+            .await
+        {
+            Ok(pruned) => {
+                metrics.decisions_pruned.inc_by(pruned.decisions);
+                metrics.facts_pruned.inc_by(pruned.facts);
+                if pruned.decisions > 0 || pruned.facts > 0 {
+                    tracing::info!(
+                        decisions = pruned.decisions,
+                        facts = pruned.facts,
+                        "decision log retention"
+                    );
+                }
+            }
+            Err(error) => tracing::warn!(%error, "decision log retention failed"),
+        }
+    }
+}

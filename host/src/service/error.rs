@@ -1,0 +1,119 @@
+//! `ServiceError`: why a service operation (publish, withdraw, preview,
+//! reading the log) did not happen. Typed, so the HTTP layer maps each to its
+//! status and code in one place (`http::error`), and nothing was stored.
+
+use super::pipeline::{ScenarioFailure, SourceProblem};
+use super::registry::Holder;
+use super::rights::{Denied, SubjectError};
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error(transparent)]
+    Denied(#[from] Denied),
+    #[error("there is no policy `{id}`")]
+    UnknownPolicy { id: String },
+    #[error("there is no policy or bundle `{id}`")]
+    UnknownSubject { id: String },
+    #[error("policy `{id}` has no version {version}")]
+    UnknownVersion { id: String, version: i64 },
+    #[error(
+        "the id `{id}` is held by a {kind} of `{department}`; policies, bundles and the catalogue \
+         never share an id, choose another",
+        kind = holder.kind.as_str(),
+        department = if holder.department.is_empty() { "the catalogue" } else { &holder.department }
+    )]
+    IdHeld { id: String, holder: Holder },
+    #[error(
+        "the source declares `version {declared}`, but version {stored} of `{id}` is already \
+         stored; write `version {next}`",
+        next = stored + 1
+    )]
+    VersionNotHigher {
+        id: String,
+        declared: i64,
+        stored: i64,
+    },
+    #[error("policy `{id}` belongs to `{owner}`; a new version may not move it to `{declared}`")]
+    MovesDepartment {
+        id: String,
+        owner: String,
+        declared: String,
+    },
+    #[error("version {version} of `{id}` is already withdrawn")]
+    AlreadyWithdrawn { id: String, version: i64 },
+    #[error("{0}")]
+    Source(SourceProblem),
+    #[error("{message}")]
+    InvalidRequest { path: String, message: String },
+    #[error("scenario {index} (`{name}`): {message}")]
+    InvalidScenario {
+        index: usize,
+        name: String,
+        /// `name` or `toml`.
+        field: &'static str,
+        message: String,
+    },
+    #[error("{} of {run} scenarios fail against the new version; nothing was published", failures.len())]
+    ScenariosFailed {
+        run: usize,
+        failures: Vec<ScenarioFailure>,
+    },
+    #[error(
+        "no scenario is dated on or after {effective_from}, so nothing would test this version; \
+         send scenarios for it (`scenarios`), or say `\"allow_untested\": true` (recorded in the \
+         audit trail)"
+    )]
+    Untested { effective_from: String },
+    #[error("this change breaks bundle `{bundle}`, which has `{member}` as a member: {problem}")]
+    BreaksBundle {
+        bundle: String,
+        member: String,
+        problem: SourceProblem,
+    },
+    #[error(
+        "withdrawing version {version} of `{member}` would leave bundle `{bundle}` without a \
+         version of it for {}; publish a replacement first",
+        strand_span(uncovered_from.as_deref(), covered_again.as_deref())
+    )]
+    StrandsBundle {
+        bundle: String,
+        member: String,
+        version: i64,
+        /// The first date the bundle would lose (`None`: every date).
+        uncovered_from: Option<String>,
+        /// The day before the member is in force again, if it ever is.
+        covered_again: Option<String>,
+    },
+    #[error(
+        "the store has no catalogue; start the service once with the repository's `policies/`"
+    )]
+    NoCatalogue,
+    #[error(
+        "the service is busy with other compilations and batches; try again in a moment"
+    )]
+    Busy,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A failure of ours (a task that panicked); its cause is logged.
+    #[error("the service failed: {0}")]
+    Internal(String),
+}
+
+impl From<SubjectError> for ServiceError {
+    fn from(error: SubjectError) -> ServiceError {
+        match error {
+            SubjectError::Denied(denied) => ServiceError::Denied(denied),
+            SubjectError::Unknown(id) => ServiceError::UnknownSubject { id },
+        }
+    }
+}
+
+/// The dates a withdrawal would take away from a bundle, in words.
+fn strand_span(from: Option<&str>, until: Option<&str>) -> String {
+    match (from, until) {
+        (Some(from), Some(until)) => format!("applications dated {from} to {until}"),
+        (Some(from), None) => format!("applications dated {from} or later"),
+        (None, _) => "any date".to_string(),
+    }
+}

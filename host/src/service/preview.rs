@@ -1,0 +1,220 @@
+//! Preview: what a proposed source would change, before it is published.
+//! Only the policy's own department may preview it (checked before the
+//! source is compiled or the log read); the comparison replays the policy's
+//! scenarios and its recent logged decisions whose facts were kept — never
+//! another kind's or another department's.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::Service;
+use super::clock::timestamp_text;
+use super::error::ServiceError;
+use super::registry::PolicyVersion;
+use super::rights::{Action, Principal};
+use crate::store::{DecisionQuery, Kind};
+
+/// The part of a decision a change is judged by.
+#[derive(Debug, serde::Serialize, PartialEq, utoipa::ToSchema)]
+pub struct Outline {
+    pub version: Option<i64>,
+    pub eligibility: String,
+    /// Material ids, each with who provides it.
+    pub materials: Vec<String>,
+    pub steps: Vec<String>,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Comparison {
+    /// The scenario's file name, or the logged decision's time.
+    pub case: String,
+    pub application_date: String,
+    /// `null` when no version is in force on that date (or the evaluation fails).
+    pub current: Option<Outline>,
+    pub proposed: Option<Outline>,
+    pub changed: bool,
+    /// Why an evaluation failed, when it did.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<String>,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct PreviewReport {
+    pub policy: String,
+    pub proposed_version: i64,
+    pub proposed_hash: String,
+    pub scenarios: Vec<Comparison>,
+    pub decisions: Vec<Comparison>,
+    /// `{scenarios, scenarios_changed, decisions, decisions_changed}`.
+    #[schema(value_type = Object)]
+    pub summary: BTreeMap<&'static str, usize>,
+}
+
+/// The most logged decisions one preview replays.
+pub const PREVIEW_DECISIONS_LIMIT: u32 = 1000;
+
+fn outline(decision: &Value) -> Outline {
+    let ids = |key: &str, with_provider: bool| -> Vec<String> {
+        decision[key]
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .map(|item| {
+                        let id = item["id"].as_str().unwrap_or_default();
+                        match item["provided_by"].as_str() {
+                            Some(by) if with_provider => format!("{id} ({by})"),
+                            _ => id.to_string(),
+                        }
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    Outline {
+        version: decision["policy"]["version"].as_i64(),
+        eligibility: decision["eligibility"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        materials: ids("materials", true),
+        steps: ids("steps", false),
+    }
+}
+
+fn compare(
+    case: String,
+    date: &str,
+    request: &[u8],
+    current: Option<&Arc<PolicyVersion>>,
+    proposed: &engine::LoadedPolicy,
+) -> Comparison {
+    let mut errors = Vec::new();
+    let mut run = |policy: &engine::LoadedPolicy| match policy.evaluate(request) {
+        Ok(decision) => serde_json::to_value(&decision).ok().map(|v| outline(&v)),
+        Err(error) => {
+            errors.push(error.to_string());
+            None
+        }
+    };
+    let current = current.and_then(|v| run(&v.loaded));
+    let proposed = run(proposed);
+    let changed = match (&current, &proposed) {
+        (Some(a), Some(b)) => {
+            a.eligibility != b.eligibility || a.materials != b.materials || a.steps != b.steps
+        }
+        (None, None) => false,
+        _ => true,
+    };
+    Comparison {
+        case,
+        application_date: date.to_string(),
+        current,
+        proposed,
+        changed,
+        errors,
+    }
+}
+
+impl Service {
+    pub async fn preview(
+        &self,
+        caller: &Principal,
+        id: &str,
+        source: String,
+        decisions: u32,
+    ) -> Result<PreviewReport, ServiceError> {
+        self.require_policy_rights(caller, Action::Preview, id)?;
+        let compiled = self.compile(id, source).await?;
+        caller.require_source_department(Action::Preview, &compiled.department)?;
+        let registry = self.registry.load_full();
+        // The rights again, on the registry that is read from here on.
+        if let Some(holder) = registry.holder(id) {
+            if holder.kind != Kind::Policy {
+                return Err(ServiceError::IdHeld {
+                    id: id.to_string(),
+                    holder,
+                });
+            }
+            caller.require_owner(Action::Preview, id, &holder)?;
+        }
+        let logged = if decisions == 0 || !registry.policies.contains_key(id) {
+            Vec::new()
+        } else {
+            self.store
+                .decisions(&DecisionQuery {
+                    subjects: Some(vec![(Kind::Policy, id.to_string())]),
+                    since: None,
+                    limit: decisions.min(PREVIEW_DECISIONS_LIMIT),
+                    with_request: true,
+                })
+                .await?
+        };
+        let scenarios = registry
+            .scenarios
+            .get(&(Kind::Policy, id.to_string()))
+            .cloned()
+            .unwrap_or_default();
+        let proposed = Arc::clone(&compiled.loaded);
+        let policy = id.to_string();
+        let (scenario_rows, decision_rows) = self
+            .heavy
+            .run(move || {
+                let mut scenario_rows = Vec::new();
+                for text in &scenarios {
+                    let Ok(parsed) = crate::scenario::parse(&text.toml) else {
+                        continue;
+                    };
+                    let date = parsed.application_date();
+                    let day = engine::encode::parse_date(&date).unwrap_or(i64::MIN);
+                    let current = registry.in_force(&policy, day).ok();
+                    scenario_rows.push(compare(
+                        text.name.clone(),
+                        &date,
+                        parsed.request_json().as_bytes(),
+                        current,
+                        &proposed,
+                    ));
+                }
+                let mut decision_rows = Vec::new();
+                for record in &logged {
+                    let Some(request) = &record.request else {
+                        continue;
+                    };
+                    let day =
+                        engine::encode::parse_date(&record.application_date).unwrap_or(i64::MIN);
+                    let current = registry.in_force(&policy, day).ok();
+                    decision_rows.push(compare(
+                        timestamp_text(record.at),
+                        &record.application_date,
+                        request.as_bytes(),
+                        current,
+                        &proposed,
+                    ));
+                }
+                (scenario_rows, decision_rows)
+            })
+            .await?;
+        let mut summary = BTreeMap::new();
+        summary.insert("scenarios", scenario_rows.len());
+        summary.insert(
+            "scenarios_changed",
+            scenario_rows.iter().filter(|c| c.changed).count(),
+        );
+        summary.insert("decisions", decision_rows.len());
+        summary.insert(
+            "decisions_changed",
+            decision_rows.iter().filter(|c| c.changed).count(),
+        );
+        Ok(PreviewReport {
+            policy: id.to_string(),
+            proposed_version: compiled.version,
+            proposed_hash: compiled.hash,
+            scenarios: scenario_rows,
+            decisions: decision_rows,
+            summary,
+        })
+    }
+}
