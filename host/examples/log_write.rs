@@ -26,6 +26,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let store = SqliteStore::open(&dir).await?;
     let record = DecisionRecord {
         at: 1_790_000_000_000_000,
+        kind: host::store::Kind::Policy,
         policy_id: "hz.residence_permit".into(),
         version: 2,
         hash: String::new(),
@@ -33,6 +34,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         eligibility: "eligible".into(),
         facts_sha256: "8b37575bed28fa031eeb0e18feae44511d935da009ef91ba203158e1ac2f2fc8".into(),
         request: None,
+        request_id: Some("yici-18f0c0ffee-1".into()),
     };
     let batch: Vec<DecisionRecord> = (0..1000)
         .map(|i| DecisionRecord {

@@ -74,6 +74,8 @@ pub fn validate_scenarios(uploads: &[ScenarioUpload]) -> Result<(), ServiceError
         if !seen.insert(name) {
             return Err(bad_name(format!("`{name}` is sent twice; each scenario needs its own name")));
         }
+    }
+    for (index, upload) in uploads.iter().enumerate() {
         if let Err(message) = crate::scenario::parse(&upload.toml) {
             return Err(ServiceError::InvalidScenario {
                 index,
