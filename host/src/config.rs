@@ -312,22 +312,74 @@ impl Config {
                 }
             };
         }
-        number!("YICI_QUEUE_CAPACITY", self.decision_log.queue_capacity, "a count");
-        number!("YICI_LOG_BATCH_SIZE", self.decision_log.batch_size, "a count");
-        number!("YICI_FLUSH_INTERVAL_MS", self.decision_log.flush_interval_ms, "milliseconds");
-        number!("YICI_RETAIN_DAYS", self.decision_log.retain_days, "a number of days");
-        number!("YICI_KEEP_FACTS_DAYS", self.decision_log.keep_facts_days, "a number of days");
-        number!("YICI_HEADER_READ_TIMEOUT_MS", self.http.header_read_timeout_ms, "milliseconds");
-        number!("YICI_BODY_READ_TIMEOUT_MS", self.http.body_read_timeout_ms, "milliseconds");
-        number!("YICI_REQUEST_TIMEOUT_MS", self.http.request_timeout_ms, "milliseconds");
-        number!("YICI_IDLE_TIMEOUT_MS", self.http.idle_timeout_ms, "milliseconds");
+        number!(
+            "YICI_QUEUE_CAPACITY",
+            self.decision_log.queue_capacity,
+            "a count"
+        );
+        number!(
+            "YICI_LOG_BATCH_SIZE",
+            self.decision_log.batch_size,
+            "a count"
+        );
+        number!(
+            "YICI_FLUSH_INTERVAL_MS",
+            self.decision_log.flush_interval_ms,
+            "milliseconds"
+        );
+        number!(
+            "YICI_RETAIN_DAYS",
+            self.decision_log.retain_days,
+            "a number of days"
+        );
+        number!(
+            "YICI_KEEP_FACTS_DAYS",
+            self.decision_log.keep_facts_days,
+            "a number of days"
+        );
+        number!(
+            "YICI_HEADER_READ_TIMEOUT_MS",
+            self.http.header_read_timeout_ms,
+            "milliseconds"
+        );
+        number!(
+            "YICI_BODY_READ_TIMEOUT_MS",
+            self.http.body_read_timeout_ms,
+            "milliseconds"
+        );
+        number!(
+            "YICI_REQUEST_TIMEOUT_MS",
+            self.http.request_timeout_ms,
+            "milliseconds"
+        );
+        number!(
+            "YICI_IDLE_TIMEOUT_MS",
+            self.http.idle_timeout_ms,
+            "milliseconds"
+        );
         number!("YICI_MAX_CONNECTIONS", self.http.max_connections, "a count");
-        number!("YICI_SHUTDOWN_GRACE_MS", self.http.shutdown_grace_ms, "milliseconds");
+        number!(
+            "YICI_SHUTDOWN_GRACE_MS",
+            self.http.shutdown_grace_ms,
+            "milliseconds"
+        );
         number!("YICI_HEAVY_WORKERS", self.limits.heavy_workers, "a count");
         number!("YICI_HEAVY_QUEUE", self.limits.heavy_queue, "a count");
-        number!("YICI_BATCH_RESPONSE_LIMIT_BYTES", self.limits.batch_response_limit_bytes, "a byte count");
-        number!("YICI_EVALUATION_DEADLINE_MS", self.limits.evaluation_deadline_ms, "milliseconds");
-        number!("YICI_MAX_MEMORY_BYTES", self.limits.max_memory_bytes, "a byte count");
+        number!(
+            "YICI_BATCH_RESPONSE_LIMIT_BYTES",
+            self.limits.batch_response_limit_bytes,
+            "a byte count"
+        );
+        number!(
+            "YICI_EVALUATION_DEADLINE_MS",
+            self.limits.evaluation_deadline_ms,
+            "milliseconds"
+        );
+        number!(
+            "YICI_MAX_MEMORY_BYTES",
+            self.limits.max_memory_bytes,
+            "a byte count"
+        );
         number!("YICI_MAX_LIST_LEN", self.limits.max_list_len, "a count");
         if let Some(value) = env("YICI_DURABILITY") {
             match value.trim() {
@@ -407,14 +459,22 @@ impl Config {
             ));
         }
         for (key, value) in [
-            ("http.header_read_timeout_ms", self.http.header_read_timeout_ms),
+            (
+                "http.header_read_timeout_ms",
+                self.http.header_read_timeout_ms,
+            ),
             ("http.body_read_timeout_ms", self.http.body_read_timeout_ms),
             ("http.request_timeout_ms", self.http.request_timeout_ms),
             ("http.idle_timeout_ms", self.http.idle_timeout_ms),
-            ("limits.evaluation_deadline_ms", self.limits.evaluation_deadline_ms),
+            (
+                "limits.evaluation_deadline_ms",
+                self.limits.evaluation_deadline_ms,
+            ),
         ] {
             if value == 0 || value > 3_600_000 {
-                problems.push(format!("`{key}` is {value}; give 1 to 3600000 (milliseconds)"));
+                problems.push(format!(
+                    "`{key}` is {value}; give 1 to 3600000 (milliseconds)"
+                ));
             }
         }
         if self.http.max_connections == 0 {

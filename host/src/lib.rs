@@ -4,8 +4,8 @@
 //! configuration, the store, the service layer and its HTTP layer.
 
 pub mod config;
+pub mod http;
 pub mod project;
 pub mod scenario;
 pub mod service;
-pub mod http;
 pub mod store;

@@ -262,7 +262,10 @@ async fn every_endpoint_and_error_class() {
         if let Some(expected) = &case.response_header {
             let (name, value) = expected.split_once(": ").expect("`name: value`");
             if headers.get(name).and_then(|v| v.to_str().ok()) != Some(value) {
-                problems.push(format!("header `{name}` is {:?}, expected `{value}`", headers.get(name)));
+                problems.push(format!(
+                    "header `{name}` is {:?}, expected `{value}`",
+                    headers.get(name)
+                ));
             }
         }
         answers.push((body.clone(), status, text.clone()));
@@ -881,16 +884,17 @@ async fn stalled_connections_are_closed_and_shutdown_has_a_deadline() {
             Some(eligible_request().to_string()),
         )
         .await;
-    assert_eq!(status, 200, "a legitimate evaluation beside 300 stalled connections: {text}");
+    assert_eq!(
+        status, 200,
+        "a legitimate evaluation beside 300 stalled connections: {text}"
+    );
     // Each stalled connection is closed by the server (the read ends).
     for mut stream in stalled {
         let mut buffer = [0u8; 256];
-        let read = tokio::time::timeout(
-            std::time::Duration::from_secs(30),
-            stream.read(&mut buffer),
-        )
-        .await
-        .expect("the server closes a connection whose request head never arrives");
+        let read =
+            tokio::time::timeout(std::time::Duration::from_secs(30), stream.read(&mut buffer))
+                .await
+                .expect("the server closes a connection whose request head never arrives");
         // Closed (0), reset, or a 408 answer before closing.
         if let Ok(n) = read {
             assert!(
@@ -986,7 +990,10 @@ async fn health_answers_while_heavy_work_runs() {
         statuses.iter().all(|s| [200, 201, 503].contains(s)),
         "{statuses:?}"
     );
-    assert!(statuses.contains(&201) || statuses.contains(&503), "{statuses:?}");
+    assert!(
+        statuses.contains(&201) || statuses.contains(&503),
+        "{statuses:?}"
+    );
     latencies.sort();
     let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
     eprintln!(

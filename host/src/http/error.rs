@@ -406,3 +406,46 @@ fn source_problem(problem: crate::service::pipeline::SourceProblem, code: ErrorC
         crate::service::pipeline::SourceProblem::Wrong(_) => api,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every code a caller can see is documented in docs/api.md's table,
+    /// and the table names no code the service does not have; the JSON and
+    /// the OpenAPI schema spell each the same way.
+    #[test]
+    fn every_error_code_is_bound_to_its_doc() {
+        let doc = include_str!("../../../docs/api.md");
+        let documented: std::collections::BTreeSet<&str> = doc
+            .lines()
+            .filter_map(|line| line.strip_prefix("| `"))
+            .filter_map(|rest| rest.split_once("` | "))
+            .filter(|(_, rest)| rest.starts_with(|c: char| c.is_ascii_digit()))
+            .map(|(code, _)| code)
+            .collect();
+        let ours: std::collections::BTreeSet<&str> =
+            ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(
+            documented, ours,
+            "docs/api.md's error table and `ErrorCode` differ"
+        );
+        for code in ErrorCode::ALL {
+            assert_eq!(
+                serde_json::to_value(code).ok(),
+                Some(json!(code.as_str())),
+                "{code:?}"
+            );
+        }
+        let schema = serde_json::to_value(super::super::openapi::document())
+            .expect("the document serialises");
+        let listed: std::collections::BTreeSet<&str> = schema["components"]["schemas"]["ErrorCode"]
+            ["enum"]
+            .as_array()
+            .expect("ErrorCode's schema lists its values")
+            .iter()
+            .filter_map(|v| v.as_str())
+            .collect();
+        assert_eq!(listed, ours, "the OpenAPI schema of ErrorCode");
+    }
+}

@@ -39,9 +39,8 @@ fn usable(value: &HeaderValue) -> Option<&str> {
 fn made() -> Arc<str> {
     static STARTED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
     static NEXT: AtomicU64 = AtomicU64::new(1);
-    let started = *STARTED.get_or_init(|| {
-        u64::try_from(crate::service::clock::now_micros()).unwrap_or_default()
-    });
+    let started = *STARTED
+        .get_or_init(|| u64::try_from(crate::service::clock::now_micros()).unwrap_or_default());
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
     Arc::from(format!("yici-{started:x}-{n}"))
 }

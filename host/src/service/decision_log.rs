@@ -209,7 +209,14 @@ async fn write_batches(
             };
             let Some(first) = first else { break };
             batch.push(first);
-            drain(&*store, &mut receiver, &mut batch, settings.batch_size, &metrics).await;
+            drain(
+                &*store,
+                &mut receiver,
+                &mut batch,
+                settings.batch_size,
+                &metrics,
+            )
+            .await;
         }
         return;
     }

@@ -85,13 +85,9 @@ pub enum ServiceError {
         /// The day before the member is in force again, if it ever is.
         covered_again: Option<String>,
     },
-    #[error(
-        "the store has no catalogue; start the service once with the repository's `policies/`"
-    )]
+    #[error("the store has no catalogue; start the service once with the repository's `policies/`")]
     NoCatalogue,
-    #[error(
-        "the service is busy with other compilations and batches; try again in a moment"
-    )]
+    #[error("the service is busy with other compilations and batches; try again in a moment")]
     Busy,
     #[error(transparent)]
     Store(#[from] StoreError),

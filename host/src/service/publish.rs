@@ -57,7 +57,9 @@ pub fn validate_scenarios(uploads: &[ScenarioUpload]) -> Result<(), ServiceError
         };
         let name = upload.name.as_str();
         if name.is_empty() {
-            return Err(bad_name("a scenario needs a file name, e.g. `01-eligible.toml`".into()));
+            return Err(bad_name(
+                "a scenario needs a file name, e.g. `01-eligible.toml`".into(),
+            ));
         }
         if name.len() > SCENARIO_NAME_LIMIT
             || !name.ends_with(".toml")
@@ -72,7 +74,9 @@ pub fn validate_scenarios(uploads: &[ScenarioUpload]) -> Result<(), ServiceError
             )));
         }
         if !seen.insert(name) {
-            return Err(bad_name(format!("`{name}` is sent twice; each scenario needs its own name")));
+            return Err(bad_name(format!(
+                "`{name}` is sent twice; each scenario needs its own name"
+            )));
         }
     }
     for (index, upload) in uploads.iter().enumerate() {
@@ -212,7 +216,12 @@ impl Service {
         }
         let scenarios = uploaded
             .clone()
-            .or_else(|| current.scenarios.get(&(Kind::Policy, id.to_string())).cloned())
+            .or_else(|| {
+                current
+                    .scenarios
+                    .get(&(Kind::Policy, id.to_string()))
+                    .cloned()
+            })
             .unwrap_or_default();
         let loaded = Arc::clone(&compiled.loaded);
         let (scenarios_run, failures) = self

@@ -160,7 +160,6 @@ impl Registry {
     }
 }
 
-
 /// The shared datasets a catalogue source declares.
 pub fn catalogue_datasets(source: &str) -> BTreeSet<String> {
     rules_dsl::syntax::parse(source)

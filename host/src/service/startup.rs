@@ -46,7 +46,8 @@ pub enum StartError {
 /// The state over an opened store: seeded on first start, every version loaded.
 pub async fn open(config: Config) -> Result<(Service, Writer), StartError> {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.data_dir).await?);
-    let engine = Engine::new(config.limits.engine()).map_err(|e| StartError::Engine(e.to_string()))?;
+    let engine =
+        Engine::new(config.limits.engine()).map_err(|e| StartError::Engine(e.to_string()))?;
     let engine = Arc::new(engine);
     if store.is_empty().await? {
         let dir = config.policies_dir.clone();

@@ -11,8 +11,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, SqlitePool};
 
 use super::{
-    AuditEntry, DecisionQuery, DecisionRecord, Document, Kind, Pruned, ScenarioText, Status,
-    Store, StoreError,
+    AuditEntry, DecisionQuery, DecisionRecord, Document, Kind, Pruned, ScenarioText, Status, Store,
+    StoreError,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -472,8 +472,7 @@ impl Store for SqliteStore {
             );
         }
         for record in &mut found {
-            if let Some(hash) =
-                hashes.get(&(record.kind, record.policy_id.clone(), record.version))
+            if let Some(hash) = hashes.get(&(record.kind, record.policy_id.clone(), record.version))
             {
                 record.hash.clone_from(hash);
             }
@@ -782,6 +781,84 @@ mod tests {
         assert_eq!(records[0].request.as_deref(), Some("{}"));
         assert_eq!(records[1].request, None);
         assert_eq!(records[1].facts_sha256, "ff");
+        store.close().await;
+    }
+
+    /// A policy and a bundle that share an id (as an old store may hold)
+    /// never read each other's log rows.
+    #[tokio::test]
+    async fn kinds_never_reach_each_other() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = SqliteStore::open(dir.path()).await.expect("store");
+        let mut bundle = record("x", 2, true);
+        bundle.kind = Kind::Bundle;
+        store
+            .append_decisions(&[record("x", 1, true), bundle.clone()])
+            .await
+            .expect("append");
+        for (kind, at) in [(Kind::Policy, 1), (Kind::Bundle, 2)] {
+            let found = store
+                .decisions(&DecisionQuery {
+                    subjects: Some(vec![(kind, "x".into())]),
+                    limit: 10,
+                    ..Default::default()
+                })
+                .await
+                .expect("read");
+            assert_eq!(ats(&found), vec![("x".into(), at)], "{kind:?}");
+            assert_eq!(found[0].kind, kind);
+        }
+        store.close().await;
+    }
+
+    /// Retention removes decisions before one cut and kept facts before
+    /// another, rewriting the batches that straddle a cut.
+    #[tokio::test]
+    async fn retention_removes_old_decisions_and_old_facts() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = SqliteStore::open(dir.path()).await.expect("store");
+        // Two batches: 1..=5 and 6..=10, every record keeping its request.
+        let first: Vec<DecisionRecord> = (1..=5).map(|at| record("a", at, true)).collect();
+        let second: Vec<DecisionRecord> = (6..=10).map(|at| record("a", at, true)).collect();
+        store.append_decisions(&first).await.expect("append");
+        store.append_decisions(&second).await.expect("append");
+        let pruned = store
+            .prune_decisions(Some(4), Some(8))
+            .await
+            .expect("prune");
+        assert_eq!(
+            pruned,
+            Pruned {
+                decisions: 3,
+                facts: 4
+            }
+        );
+        let left = store
+            .decisions(&DecisionQuery {
+                limit: 100,
+                ..Default::default()
+            })
+            .await
+            .expect("read");
+        let kept: Vec<(i64, bool)> = left.iter().map(|r| (r.at, r.request.is_some())).collect();
+        assert_eq!(
+            kept,
+            vec![
+                (10, true),
+                (9, true),
+                (8, true),
+                (7, false),
+                (6, false),
+                (5, false),
+                (4, false)
+            ]
+        );
+        // Nothing more to do the second time.
+        let again = store
+            .prune_decisions(Some(4), Some(8))
+            .await
+            .expect("prune");
+        assert_eq!(again, Pruned::default());
         store.close().await;
     }
 }

@@ -92,9 +92,10 @@ pub(super) fn application_day(date: &str, path: &str) -> Result<i64, ApiError> {
 
 pub(super) fn not_in_force(id: &str, date: &str, reason: NotInForce) -> ApiError {
     match reason {
-        NotInForce::UnknownPolicy => {
-            ApiError::not_found(ErrorCode::UnknownPolicy, format!("there is no policy `{id}`"))
-        }
+        NotInForce::UnknownPolicy => ApiError::not_found(
+            ErrorCode::UnknownPolicy,
+            format!("there is no policy `{id}`"),
+        ),
         NotInForce::NotYet(Some(first)) => ApiError::unprocessable(
             ErrorCode::NoVersionInForce,
             format!(
@@ -192,7 +193,10 @@ fn check_shared(
                 ErrorCode::InvalidRequest,
                 format!("`{dataset}` is not a shared dataset of the catalogue{suggestion}"),
             )
-            .with_path(join_path(path_prefix, &format!("shared_available[{index}]"))));
+            .with_path(join_path(
+                path_prefix,
+                &format!("shared_available[{index}]"),
+            )));
         }
     }
     Ok(())
@@ -208,6 +212,10 @@ fn not_stored(_: NotStored) -> ApiError {
 }
 
 /// Evaluates one application: the decision as JSON bytes.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the request's parts are borrowed from the body as read; a struct would only rename them"
+)]
 fn evaluate_one(
     state: &AppState,
     registry: &Registry,
@@ -386,7 +394,11 @@ pub async fn evaluate(
     let registry = state.registry.load();
     if let Some(outcome) = evaluate_whole(&state, &registry, &id, &body, &request_id) {
         let answered = outcome?;
-        state.log.record(answered.record).await.map_err(not_stored)?;
+        state
+            .log
+            .record(answered.record)
+            .await
+            .map_err(not_stored)?;
         return Ok(json_response(answered.body, answered.label));
     }
     let request: EvaluateRequest<'_> = parse_json_borrowed(&body)?;
@@ -400,7 +412,11 @@ pub async fn evaluate(
         "",
         &request_id,
     )?;
-    state.log.record(answered.record).await.map_err(not_stored)?;
+    state
+        .log
+        .record(answered.record)
+        .await
+        .map_err(not_stored)?;
     Ok(json_response(answered.body, answered.label))
 }
 
@@ -533,7 +549,10 @@ pub async fn evaluate_bundle(
     let day = application_day(&request.application_date, "application_date")?;
     check_shared(&registry, &request.shared_available, "")?;
     let entry = registry.bundles.get(id.as_str()).ok_or_else(|| {
-        ApiError::not_found(ErrorCode::UnknownBundle, format!("there is no bundle `{id}`"))
+        ApiError::not_found(
+            ErrorCode::UnknownBundle,
+            format!("there is no bundle `{id}`"),
+        )
     })?;
     let mut members = Vec::new();
     for member in &entry.built.plan().members {

@@ -144,7 +144,10 @@ pub struct PolicyDetail {
 }
 
 fn unknown_policy(id: &str) -> ApiError {
-    ApiError::not_found(ErrorCode::UnknownPolicy, format!("there is no policy `{id}`"))
+    ApiError::not_found(
+        ErrorCode::UnknownPolicy,
+        format!("there is no policy `{id}`"),
+    )
 }
 
 #[utoipa::path(get, path = "/v1/policies/{id}", tag = "policies",
