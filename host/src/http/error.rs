@@ -211,14 +211,16 @@ impl ApiError {
         )
     }
 
-    /// An evaluation's failure: the caller's input (400, naming the field)
+    /// An evaluation's failure: the caller's facts (422, naming the field)
     /// or the policy exceeding its limits (422, naming the policy).
     pub fn from_eval(error: &engine::EvalError, path_prefix: &str) -> ApiError {
         if let engine::EvalError::Json { .. } = error {
             return ApiError::bad_request(ErrorCode::MalformedJson, error.to_string());
         }
         if error.is_input_error() {
-            let mut api = ApiError::bad_request(ErrorCode::InvalidFacts, error.to_string());
+            // 422, not 400: the request fits the API's schema (facts are any
+            // object there); they do not fit this policy's declared facts.
+            let mut api = ApiError::unprocessable(ErrorCode::InvalidFacts, error.to_string());
             if let Some(path) = error.path() {
                 api = api.with_path(join_path(path_prefix, path));
             }
@@ -311,6 +313,19 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 
 /// Like [`parse_json`], for types that borrow from the body.
 pub fn parse_json_borrowed<'a, T: serde::Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, ApiError> {
+    // Every body of this API is an object; serde would also read a struct
+    // from an array (`[[]]` as a batch of nothing), which is no request.
+    if bytes.trim_ascii_start().first() != Some(&b'{') {
+        let malformed = serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_err();
+        return Err(ApiError::bad_request(
+            if malformed {
+                ErrorCode::MalformedJson
+            } else {
+                ErrorCode::InvalidRequest
+            },
+            "the body must be a JSON object",
+        ));
+    }
     // The common case first, without tracking the path: tracking it wraps
     // every visitor and cost ~1 µs per evaluation. Only a bad body pays for
     // the second parse that finds where it went wrong.

@@ -24,6 +24,7 @@ pub struct DecisionParams {
     /// Only this policy or bundle (else every one of the caller's department).
     pub policy: Option<String>,
     /// RFC 3339 time (`2026-11-27T08:00:00Z`) or a date (`2026-11-27`, from 00:00 UTC).
+    #[param(value_type = Option<String>, format = DateTime)]
     pub since: Option<String>,
     /// At most this many (default 100, at most 1,000).
     #[param(minimum = 1, maximum = 1000)]

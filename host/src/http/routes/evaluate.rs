@@ -69,9 +69,12 @@ pub struct BatchItem<'a> {
     #[serde(borrow)]
     #[schema(value_type = String)]
     pub policy: Cow<'a, str>,
+    /// `YYYY-MM-DD`; an item with a bad date gets its own error in the results.
     #[serde(borrow)]
-    #[schema(value_type = String, format = Date)]
+    #[schema(value_type = String)]
     pub application_date: Cow<'a, str>,
+    /// An object (else the whole batch is a 400); facts that do not fit the
+    /// policy get the item its own error in the results.
     #[serde(borrow)]
     #[schema(value_type = Object)]
     pub facts: &'a RawValue,
@@ -189,7 +192,7 @@ fn check_shared(
                 .filter(|known| strsim::levenshtein(known, dataset) <= 3)
                 .map(|known| format!(" (did you mean `{known}`?)"))
                 .unwrap_or_default();
-            return Err(ApiError::bad_request(
+            return Err(ApiError::unprocessable(
                 ErrorCode::InvalidRequest,
                 format!("`{dataset}` is not a shared dataset of the catalogue{suggestion}"),
             )
@@ -373,12 +376,12 @@ pub(super) fn json_response(body: Vec<u8>, policy: Label) -> Response {
     request_body = EvaluateRequest,
     responses(
         (status = 200, description = "the decision", body = super::super::openapi::DecisionDoc),
-        (status = 400, description = "malformed JSON or a wrong fact, with its path", body = super::super::openapi::ErrorBody),
+        (status = 400, description = "malformed JSON, or a field missing or of the wrong type", body = super::super::openapi::ErrorBody),
         (status = 401, description = "no valid token", body = super::super::openapi::ErrorBody),
         (status = 404, description = "unknown policy", body = super::super::openapi::ErrorBody),
         (status = 413, description = "body over the limit", body = super::super::openapi::ErrorBody),
         (status = 415, description = "a body that is not `application/json`", body = super::super::openapi::ErrorBody),
-        (status = 422, description = "no version in force, or the policy exceeded its limits", body = super::super::openapi::ErrorBody),
+        (status = 422, description = "facts that do not fit the policy (`invalid_facts`, with its path), an unknown dataset, no version in force, or the policy exceeded its limits", body = super::super::openapi::ErrorBody),
         (status = 503, description = "the decision could not be stored (`decision_not_stored`)", body = super::super::openapi::ErrorBody),
     ),
     security(("bearer" = []))
@@ -470,6 +473,16 @@ fn evaluate_batch_body(
         )
         .with_path("evaluations"));
     }
+    // The envelope's schema: every item's facts an object.
+    for (index, item) in request.evaluations.iter().enumerate() {
+        if !item.facts.get().starts_with('{') {
+            return Err(ApiError::bad_request(
+                ErrorCode::InvalidRequest,
+                "`facts` must be an object of the applicant's facts",
+            )
+            .with_path(format!("evaluations[{index}].facts")));
+        }
+    }
     let response_limit = state.config.limits.batch_response_limit_bytes;
     // One registry for the whole batch: every item sees the same versions.
     let registry = state.registry.load();
@@ -526,12 +539,12 @@ fn evaluate_batch_body(
     request_body = EvaluateRequest,
     responses(
         (status = 200, description = "the bundle's decision: each member's, the merged materials and steps, visits", body = Object),
-        (status = 400, description = "malformed JSON or a wrong fact", body = super::super::openapi::ErrorBody),
+        (status = 400, description = "malformed JSON, or a field missing or of the wrong type", body = super::super::openapi::ErrorBody),
         (status = 401, description = "no valid token", body = super::super::openapi::ErrorBody),
         (status = 404, description = "unknown bundle", body = super::super::openapi::ErrorBody),
         (status = 413, description = "body over the limit", body = super::super::openapi::ErrorBody),
         (status = 415, description = "a body that is not `application/json`", body = super::super::openapi::ErrorBody),
-        (status = 422, description = "a member has no version in force", body = super::super::openapi::ErrorBody),
+        (status = 422, description = "a member has no version in force, or facts that do not fit the members (`invalid_facts`)", body = super::super::openapi::ErrorBody),
         (status = 503, description = "the decision could not be stored (`decision_not_stored`)", body = super::super::openapi::ErrorBody),
     ),
     security(("bearer" = []))

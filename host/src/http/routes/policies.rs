@@ -412,6 +412,7 @@ pub struct PreviewRequest {
     pub source: String,
     /// How many recent logged decisions (with kept facts) to replay; default 100, at most 1,000.
     #[schema(minimum = 0, maximum = 1000)]
+    #[serde(default, deserialize_with = "whole_number")]
     pub decisions: Option<u32>,
 }
 
@@ -453,4 +454,25 @@ pub async fn preview(
         Json(report).into_response(),
         state.metrics.label(&id),
     ))
+}
+
+/// A count given as any JSON number with no fraction (`899` or `899.0`,
+/// both integers to JSON Schema).
+fn whole_number<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<u32>, D::Error> {
+    let number: Option<serde_json::Number> = Option::deserialize(deserializer)?;
+    let Some(number) = number else {
+        return Ok(None);
+    };
+    let whole = number.as_u64().or_else(|| {
+        number
+            .as_f64()
+            .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= f64::from(u32::MAX))
+            .map(|f| f as u64)
+    });
+    whole
+        .and_then(|n| u32::try_from(n).ok())
+        .map(Some)
+        .ok_or_else(|| serde::de::Error::custom(format!("`{number}` is not a count")))
 }
