@@ -247,6 +247,7 @@ pub const CODES: &[(&str, &str)] = &[
     ("E0109", "a number too large"),
     ("E0110", "an unknown escape in a string"),
     ("E0111", "an expression nested too deeply"),
+    ("E0112", "too many terms in one `and` or `or` chain"),
     (
         "E0200",
         "a file without a `policy` or `bundle` line, or with both",

@@ -218,9 +218,15 @@ fn deep_but_unbracketed_nesting_is_refused_with_the_limit() {
 
 #[test]
 fn a_long_flat_condition_is_not_too_deep() {
-    let body = "x > 1".to_string() + &" and x > 1".repeat(20_000);
+    // A chain is one node however long, so the depth limit (E0111) never
+    // counts it; its own limit (E0112) keeps its code compilable.
+    let limit = rules_dsl::syntax::MAX_CHAIN_TERMS;
+    let body = "x > 1".to_string() + &" and x > 1".repeat(limit - 1);
     let codes = front_end(&policy_with_body(&body));
     assert!(codes.is_empty(), "{codes:?}");
+    let body = "x > 1".to_string() + &" or x > 1".repeat(2 * limit);
+    let codes = front_end(&policy_with_body(&body));
+    assert_eq!(codes, vec!["E0112"]);
 }
 
 #[test]
@@ -229,4 +235,64 @@ fn nesting_at_the_limit_is_accepted() {
     let body = format!("{}x > 1{}", "(".repeat(depth), ")".repeat(depth));
     let codes = front_end(&policy_with_body(&body));
     assert!(codes.is_empty(), "{codes:?}");
+}
+
+/// A policy of `lets` chained `let`s, `rules` rules and one `and`/`or`
+/// chain of `terms` terms: whatever the sizes, a source that checks
+/// compiles to a valid module (codegen splits functions by their locals),
+/// and a chain over the limit is refused by the checker (E0112), never by
+/// the validator.
+fn sized_policy(lets: usize, rules: usize, terms: usize, or: bool) -> String {
+    let mut source = String::from(
+        "policy d.sized \"规模\"\n  department d.x\n  basis \"测试\"\n\nfacts {\n  a.n: int \"数\"\n  a.ok: bool \"是\"\n}\n\nlet chain_0 = a.n\n",
+    );
+    for i in 1..lets.max(1) {
+        source.push_str(&format!("let chain_{i} = chain_{} + 1\n", i - 1));
+    }
+    for i in 0..rules {
+        source.push_str(&format!(
+            "rule r_{i} \"规则\" cite \"测试\":\n  chain_{} > {}\n",
+            lets.max(1) - 1,
+            i % 50
+        ));
+    }
+    let joiner = if or { " or " } else { " and " };
+    let terms: Vec<&str> = std::iter::repeat_n("a.ok", terms.max(1)).collect();
+    source.push_str(&format!(
+        "rule joined \"连接\" cite \"测试\":\n  {}\n\neligible when joined\n",
+        terms.join(joiner)
+    ));
+    source
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 6, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn what_checks_compiles_however_long_the_chains(
+        lets in 1usize..20_000,
+        rules in 0usize..25_000,
+        terms in prop_oneof![1usize..200, 9_990usize..10_010, 15_000usize..25_000],
+        or in any::<bool>(),
+    ) {
+        let text = sized_policy(lets, rules, terms, or);
+        let mut sources = SourceSet::new();
+        sources.add("catalogue.rules", "department d.x \"部门\"\n");
+        sources.add("sized.rules", text.as_str());
+        let checked = rules_dsl::check(&sources);
+        let errors: Vec<&str> = checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| d.code)
+            .collect();
+        if terms > rules_dsl::syntax::MAX_CHAIN_TERMS {
+            prop_assert_eq!(errors, vec!["E0112"]);
+        } else {
+            prop_assert!(errors.is_empty(), "{:?}", errors);
+            let policy = checked.workspace.policy("d.sized").expect("checked");
+            let compiled = rules_dsl::codegen::compile(policy, &rules_dsl::codegen::CompileOptions::default());
+            prop_assert!(compiled.is_ok(), "{:?}", compiled.err());
+        }
+    }
 }

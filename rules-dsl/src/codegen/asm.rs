@@ -45,6 +45,17 @@ impl Asm {
         self.params + u32::try_from(self.locals.len() - 1).unwrap_or(u32::MAX)
     }
 
+    /// Locals allocated so far (the function splits itself before this
+    /// reaches WebAssembly's limit; see `LOCALS_PER_FUNCTION`).
+    pub fn locals_used(&self) -> usize {
+        self.locals.len()
+    }
+
+    /// No instruction emitted yet.
+    pub fn is_empty(&self) -> bool {
+        self.code.is_empty()
+    }
+
     pub fn i64(&mut self) -> u32 {
         self.local(ValType::I64)
     }

@@ -42,6 +42,11 @@ fn local(v: u32, m: Option<u32>) -> Val {
     }
 }
 
+/// A function starts anew once it holds this many locals. WebAssembly
+/// validators accept 50,000 per function; one definition or output adds a
+/// few, and a single expression is bounded by the syntax (E0111, E0112).
+pub const LOCALS_PER_FUNCTION: usize = 20_000;
+
 struct Fx<'e, 'a> {
     e: &'e Emitter<'a>,
     a: Asm,
@@ -66,8 +71,12 @@ impl<'a> Emitter<'a> {
         }
     }
 
-    /// The function that computes a few definitions, in order, into their slots.
-    pub fn definitions(&self, definitions: &[Definition]) -> Function {
+    /// The functions that compute a few definitions, in order, into their
+    /// slots: usually one; more when the definitions need more locals than
+    /// one function should hold (a new function starts after the
+    /// definition that crossed [`LOCALS_PER_FUNCTION`]).
+    pub fn definitions(&self, definitions: &[Definition]) -> Vec<Function> {
+        let mut functions = Vec::new();
         let mut fx = self.fx();
         for &definition in definitions {
             let slot = self.layout.definition(definition);
@@ -77,8 +86,12 @@ impl<'a> Emitter<'a> {
                 Definition::Rule(i) => fx.rule(i),
             };
             fx.store_slot(slot, value);
+            self.split_when_full(&mut fx, &mut functions);
         }
-        fx.a.finish()
+        if !fx.a.is_empty() || functions.is_empty() {
+            functions.push(fx.a.finish());
+        }
+        functions
     }
 
     /// The function that finds the value in force of every parameter without
@@ -94,9 +107,21 @@ impl<'a> Emitter<'a> {
         fx.a.finish()
     }
 
-    /// The function that writes eligibility, rule results, material and step
-    /// conditions and reported values to the output region.
-    pub fn outputs(&self) -> Function {
+    /// Finishes `fx` into `functions` and starts a new one when it holds
+    /// [`LOCALS_PER_FUNCTION`] locals or more.
+    fn split_when_full<'e>(&'e self, fx: &mut Fx<'e, 'a>, functions: &mut Vec<Function>) {
+        if fx.a.locals_used() >= LOCALS_PER_FUNCTION {
+            functions.push(std::mem::replace(fx, self.fx()).a.finish());
+        }
+    }
+
+    /// The functions that write eligibility, rule results, material and step
+    /// conditions and reported values to the output region: usually one;
+    /// more when a policy has so many rules, materials, steps or values
+    /// that one function would hold more than [`LOCALS_PER_FUNCTION`] locals.
+    /// Each writes its own outputs, so their order does not matter.
+    pub fn outputs(&self) -> Vec<Function> {
+        let mut functions = Vec::new();
         let mut fx = self.fx();
         let out = self.layout.output.clone();
         let eligibility = fx.expr(&self.policy.eligibility);
@@ -109,14 +134,17 @@ impl<'a> Emitter<'a> {
             let value = fx.load_slot(slot, true);
             let tri = fx.tri(value);
             fx.store_byte(out.rules + index as u32, tri);
+            self.split_when_full(&mut fx, &mut functions);
         }
         for (index, material) in self.policy.materials.iter().enumerate() {
             let tri = fx.condition_tri(material.condition.as_ref());
             fx.store_byte(out.materials + index as u32, tri);
+            self.split_when_full(&mut fx, &mut functions);
         }
         for (index, step) in self.policy.steps.iter().enumerate() {
             let tri = fx.condition_tri(step.condition.as_ref());
             fx.store_byte(out.steps + index as u32, tri);
+            self.split_when_full(&mut fx, &mut functions);
         }
         for (index, reported) in self.policy.reported_values().into_iter().enumerate() {
             let slot = match reported {
@@ -125,8 +153,10 @@ impl<'a> Emitter<'a> {
             };
             let value = fx.load_slot(slot, true);
             fx.store_slot(out.values + 16 * index as u32, value);
+            self.split_when_full(&mut fx, &mut functions);
         }
-        fx.a.finish()
+        functions.push(fx.a.finish());
+        functions
     }
 }
 

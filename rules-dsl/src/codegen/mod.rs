@@ -123,23 +123,25 @@ pub fn compile(policy: &ir::Policy, options: &CompileOptions) -> Result<Artifact
         next_index += 1;
     }
     for chunk in policy.order.chunks(options.definitions_per_function.max(1)) {
-        let body = emitter.definitions(chunk);
+        for body in emitter.definitions(chunk) {
+            functions.function(0);
+            code.function(&body);
+            definition_functions.push(next_index);
+            next_index += 1;
+        }
+    }
+    let mut output_functions = Vec::new();
+    for body in emitter.outputs() {
         functions.function(0);
         code.function(&body);
-        definition_functions.push(next_index);
+        output_functions.push(next_index);
         next_index += 1;
     }
-    let outputs = emitter.outputs();
-    functions.function(0);
-    code.function(&outputs);
-    let outputs_index = next_index;
-    next_index += 1;
 
     let mut evaluate = asm::Asm::new(0);
-    for index in &definition_functions {
+    for index in definition_functions.iter().chain(&output_functions) {
         evaluate.op(wasm_encoder::Instruction::Call(*index));
     }
-    evaluate.op(wasm_encoder::Instruction::Call(outputs_index));
     functions.function(0);
     code.function(&evaluate.finish());
     let evaluate_index = next_index;

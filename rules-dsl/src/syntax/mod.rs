@@ -19,6 +19,11 @@ pub use scan::{Comment, MAX_NESTING};
 /// checker and the formatter, which recurse, never exhaust the stack.
 pub const MAX_EXPR_DEPTH: usize = 200;
 
+/// The most terms in one `and` or `or` chain (`a and b and c` is one node
+/// of three terms, so the depth bound does not limit it). Far above any
+/// real condition, low enough that its code fits WebAssembly's limits.
+pub const MAX_CHAIN_TERMS: usize = 10_000;
+
 /// A parsed file: its items, comments and syntax errors.
 #[derive(Debug, Clone, Default)]
 pub struct Parsed {
@@ -139,6 +144,8 @@ pub enum SyntaxError {
     InvalidEscape { text: String, span: Span },
     #[error("more than {limit} operations chained or nested in one expression")]
     ExprTooDeep { limit: usize, span: Span },
+    #[error("more than {limit} terms joined by `and` or `or` in one expression")]
+    ChainTooLong { limit: usize, span: Span },
 }
 
 impl SyntaxError {
@@ -158,6 +165,7 @@ impl SyntaxError {
             SyntaxError::NumberTooLarge { .. } => "E0109",
             SyntaxError::InvalidEscape { .. } => "E0110",
             SyntaxError::ExprTooDeep { .. } => "E0111",
+            SyntaxError::ChainTooLong { .. } => "E0112",
         }
     }
 
@@ -176,7 +184,8 @@ impl SyntaxError {
             | SyntaxError::MoneyPrecision { span, .. }
             | SyntaxError::NumberTooLarge { span, .. }
             | SyntaxError::InvalidEscape { span, .. }
-            | SyntaxError::ExprTooDeep { span, .. } => *span,
+            | SyntaxError::ExprTooDeep { span, .. }
+            | SyntaxError::ChainTooLong { span, .. } => *span,
         }
     }
 
@@ -204,7 +213,9 @@ impl SyntaxError {
             SyntaxError::MoneyPrecision { .. } => "too many decimals".into(),
             SyntaxError::NumberTooLarge { .. } => "does not fit in 64 bits".into(),
             SyntaxError::InvalidEscape { .. } => "unknown escape".into(),
-            SyntaxError::ExprTooDeep { .. } => "the limit is crossed here".into(),
+            SyntaxError::ExprTooDeep { .. } | SyntaxError::ChainTooLong { .. } => {
+                "the limit is crossed here".into()
+            }
         }
     }
 
@@ -249,6 +260,9 @@ impl SyntaxError {
             }
             SyntaxError::ExprTooDeep { limit, .. } => {
                 format!("split the expression into `let` definitions; at most {limit} operations may be chained or nested")
+            }
+            SyntaxError::ChainTooLong { limit, .. } => {
+                format!("split the chain into `let` definitions or rules and join those; at most {limit} terms may be joined in one")
             }
         })
     }

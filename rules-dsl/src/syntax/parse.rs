@@ -7,7 +7,7 @@ use pest::error::{ErrorVariant, InputLocation};
 use pest::iterators::Pair;
 
 use super::ast::*;
-use super::{MAX_EXPR_DEPTH, SyntaxError};
+use super::{MAX_CHAIN_TERMS, MAX_EXPR_DEPTH, SyntaxError};
 use crate::diagnostic::Span;
 
 #[derive(pest_derive::Parser)]
@@ -1063,6 +1063,28 @@ impl Builder<'_> {
         self.expr_with_height(pair).0
     }
 
+    /// The error node for a chain of more than [`MAX_CHAIN_TERMS`] terms;
+    /// `at` is the operator that adds one too many.
+    fn chain_too_long(&mut self, span: Span, at: Span) -> (Expr, usize) {
+        if !self
+            .errors
+            .iter()
+            .any(|e| matches!(e, SyntaxError::ChainTooLong { .. }))
+        {
+            self.errors.push(SyntaxError::ChainTooLong {
+                limit: MAX_CHAIN_TERMS,
+                span: at,
+            });
+        }
+        (
+            Expr {
+                kind: ExprKind::Error,
+                span,
+            },
+            1,
+        )
+    }
+
     /// Builds the expression `pair` and returns it with its height (the
     /// longest path to a leaf). Operators are applied with an explicit stack
     /// (shunting-yard), so a long chain never recurses; a tree taller than
@@ -1172,6 +1194,10 @@ impl Builder<'_> {
                                 ..
                             },
                         ) => {
+                            if list.len() == MAX_CHAIN_TERMS {
+                                operands.push(self.chain_too_long(span, op_span));
+                                continue;
+                            }
                             list.push(rhs);
                             (
                                 Expr {
@@ -1188,6 +1214,10 @@ impl Builder<'_> {
                                 ..
                             },
                         ) => {
+                            if list.len() == MAX_CHAIN_TERMS {
+                                operands.push(self.chain_too_long(span, op_span));
+                                continue;
+                            }
                             list.push(rhs);
                             (
                                 Expr {
