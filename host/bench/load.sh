@@ -12,6 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECONDS_PER_RUN="${1:-10}"
+CONNECTIONS="${CONNECTIONS:-16}"   # wrk connections (requests in flight)
 PORT=18080
 DATA="$(mktemp -d)"
 rm -f /tmp/yici-load-floor.rows /tmp/yici-load-evaluate.rows
@@ -38,7 +39,7 @@ TICK=$(getconf CLK_TCK)
 run() { # name path
   local before after requests cpu_us
   before=$(cpu_ticks)
-  wrk -t1 -c16 -d"${SECONDS_PER_RUN}s" --latency -s "$LUA" "http://127.0.0.1:$PORT$2" > "/tmp/yici-load-$1.txt"
+  wrk -t1 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" --latency -s "$LUA" "http://127.0.0.1:$PORT$2" > "/tmp/yici-load-$1.txt"
   after=$(cpu_ticks)
   requests=$(awk '/requests in/ {print $1}' "/tmp/yici-load-$1.txt")
   cpu_us=$(python3 -c "print(round(($after - $before) / $TICK * 1e6 / $requests, 1))")
@@ -92,7 +93,7 @@ MEDIAN=$(printf '%s\n' "${TIMES[@]}" | sort -n | sed -n 3p)
 
 ratio=$(python3 -c "print(f'{$eval_rps / $floor_rps * 100:.0f}')")
 cat <<TABLE
-| endpoint (wrk -t1 -c16, 3 × ${SECONDS_PER_RUN} s, alternating) | requests/s (median) | server CPU per request (median) | p50 of each run | p99 of each run | non-2xx |
+| endpoint (wrk -t1 -c$CONNECTIONS, 3 × ${SECONDS_PER_RUN} s, alternating) | requests/s (median) | server CPU per request (median) | p50 of each run | p99 of each run | non-2xx |
 |---|---:|---:|---:|---:|---:|
 | floor: \`POST /v1/_floor/parse\` (parse the same body) | $floor_rps | $floor_cpu µs | $floor_p50 | $floor_p99 | $floor_err |
 | \`POST /v1/policies/hz.residence_permit/evaluate\` | $eval_rps | $eval_cpu µs | $eval_p50 | $eval_p99 | $eval_err |

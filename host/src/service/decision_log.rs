@@ -67,6 +67,10 @@ impl Writer {
     }
 }
 
+/// How many times the durable writer yields, while records keep arriving,
+/// before it commits a group.
+const GATHER_YIELDS: usize = 4;
+
 /// How often retention runs.
 const RETENTION_INTERVAL: Duration = Duration::from_secs(3600);
 const MICROS_PER_DAY: i64 = 86_400_000_000;
