@@ -214,7 +214,7 @@ impl Server {
         if let Err(error) = self.task.await {
             tracing::error!(%error, "the server task failed");
         }
-        self.state.log.close();
+        self.state.log.close().await;
         self.writer.finish().await;
         self.state.store.close().await;
         tracing::info!("stopped; every decision is stored");

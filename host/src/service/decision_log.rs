@@ -20,7 +20,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::config::{DecisionLogConfig, Durability};
-use crate::store::{DecisionRecord, Store};
+use crate::store::{DecisionRecord, LogWriter, Store};
 
 use super::clock::now_micros;
 use super::metrics::Metrics;
@@ -36,9 +36,13 @@ struct Entry {
     stored: Option<oneshot::Sender<bool>>,
 }
 
+/// What the queue carries: a record, or (`None`) the word to stop once
+/// everything before it is stored.
+type Message = Option<Entry>;
+
 #[derive(Debug)]
 pub struct DecisionLog {
-    sender: mpsc::Sender<Entry>,
+    sender: mpsc::Sender<Message>,
     shutdown: watch::Sender<bool>,
     durable: bool,
 }
@@ -84,17 +88,40 @@ impl DecisionLog {
         let (sender, receiver) = mpsc::channel(config.queue_capacity);
         let (shutdown, shutdown_seen) = watch::channel(false);
         let durable = config.durability == Durability::Durable;
-        let task = tokio::spawn(write_batches(
-            Arc::clone(&store),
-            receiver,
-            shutdown_seen,
-            WriterSettings {
-                batch_size: config.batch_size,
-                flush_interval: Duration::from_millis(config.flush_interval_ms),
-                durable,
-            },
-            Arc::clone(&metrics),
-        ));
+        let settings = WriterSettings {
+            batch_size: config.batch_size,
+            flush_interval: Duration::from_millis(config.flush_interval_ms),
+            durable,
+        };
+        // Durable mode commits on a thread of its own with the store's own
+        // connection where it has one (no hop to another thread per group);
+        // else, and in async mode, a task writes through the store.
+        let own_connection = if durable {
+            match store.log_writer() {
+                Ok(writer) => writer,
+                Err(error) => {
+                    tracing::warn!(%error, "the decision log's own connection could not be opened; writing through the store");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let task = match own_connection {
+            Some(writer) => {
+                let metrics = Arc::clone(&metrics);
+                tokio::task::spawn_blocking(move || {
+                    commit_on_thread(writer, receiver, settings.batch_size, &metrics);
+                })
+            }
+            None => tokio::spawn(write_batches(
+                Arc::clone(&store),
+                receiver,
+                shutdown_seen,
+                settings,
+                Arc::clone(&metrics),
+            )),
+        };
         let retention = tokio::spawn(retain(
             store,
             config.retain_days,
@@ -156,7 +183,7 @@ impl DecisionLog {
     }
 
     async fn enqueue(&self, entry: Entry) {
-        let failed = match self.sender.try_send(entry) {
+        let failed = match self.sender.try_send(Some(entry)) {
             Ok(()) => return,
             Err(mpsc::error::TrySendError::Full(entry)) => self.sender.send(entry).await.is_err(),
             Err(mpsc::error::TrySendError::Closed(_)) => true,
@@ -173,8 +200,9 @@ impl DecisionLog {
 
     /// Asks the writer to store what is queued and stop. Call after the
     /// server has finished its requests.
-    pub fn close(&self) {
+    pub async fn close(&self) {
         let _ = self.shutdown.send(true);
+        let _ = self.sender.send(None).await;
     }
 }
 
@@ -187,7 +215,7 @@ struct WriterSettings {
 
 async fn write_batches(
     store: Arc<dyn Store>,
-    mut receiver: mpsc::Receiver<Entry>,
+    mut receiver: mpsc::Receiver<Message>,
     mut shutdown: watch::Receiver<bool>,
     settings: WriterSettings,
     metrics: Arc<Metrics>,
@@ -212,6 +240,7 @@ async fn write_batches(
                 }
             };
             let Some(first) = first else { break };
+            let Some(first) = first else { continue };
             batch.push(first);
             drain(
                 &*store,
@@ -257,7 +286,7 @@ async fn write_batches(
 /// is closed) and it is empty.
 async fn drain(
     store: &dyn Store,
-    receiver: &mut mpsc::Receiver<Entry>,
+    receiver: &mut mpsc::Receiver<Message>,
     batch: &mut Vec<Entry>,
     batch_size: usize,
     metrics: &Metrics,
@@ -266,7 +295,8 @@ async fn drain(
         let mut disconnected = false;
         while batch.len() < batch_size {
             match receiver.try_recv() {
-                Ok(entry) => batch.push(entry),
+                Ok(Some(entry)) => batch.push(entry),
+                Ok(None) => {}
                 Err(mpsc::error::TryRecvError::Empty) => break,
                 Err(mpsc::error::TryRecvError::Disconnected) => {
                     disconnected = true;
@@ -314,6 +344,77 @@ async fn write(store: &dyn Store, batch: &mut Vec<Entry>, metrics: &Metrics) {
     for entry in batch.drain(..) {
         if let Some(tell) = entry.stored {
             let _ = tell.send(stored);
+        }
+    }
+}
+
+/// Durable mode on a thread of its own: wait for a record, gather what is
+/// queued, commit it with the store's own connection, answer every waiting
+/// handler; stop at the stop word once everything before it is stored.
+fn commit_on_thread(
+    mut writer: Box<dyn LogWriter>,
+    mut receiver: mpsc::Receiver<Message>,
+    batch_size: usize,
+    metrics: &Metrics,
+) {
+    let mut batch: Vec<Entry> = Vec::with_capacity(batch_size);
+    let mut stopping = false;
+    loop {
+        if batch.is_empty() {
+            match receiver.blocking_recv() {
+                Some(Some(entry)) => batch.push(entry),
+                Some(None) => stopping = true,
+                None => break,
+            }
+        }
+        // Let evaluations already running hand in their records: a few
+        // yields gather a larger group for the same commit.
+        for _ in 0..GATHER_YIELDS {
+            let before = receiver.len();
+            std::thread::yield_now();
+            if receiver.len() == before {
+                break;
+            }
+        }
+        while batch.len() < batch_size {
+            match receiver.try_recv() {
+                Ok(Some(entry)) => batch.push(entry),
+                Ok(None) => stopping = true,
+                Err(_) => break,
+            }
+        }
+        let records: Vec<DecisionRecord> = batch.iter().map(|e| e.record.clone()).collect();
+        let mut stored = records.is_empty();
+        let mut delay = Duration::from_millis(50);
+        for attempt in 1..=6 {
+            if stored {
+                break;
+            }
+            match writer.append(&records) {
+                Ok(()) => {
+                    metrics.decisions_written.inc_by(records.len() as u64);
+                    stored = true;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, attempt, records = records.len(), "decision log write failed");
+                    std::thread::sleep(delay);
+                    delay *= 2;
+                }
+            }
+        }
+        if !stored {
+            tracing::error!(
+                records = records.len(),
+                "decision log records could not be stored after 6 attempts"
+            );
+        }
+        for entry in batch.drain(..) {
+            if let Some(tell) = entry.stored {
+                let _ = tell.send(stored);
+            }
+        }
+        if stopping && receiver.is_empty() {
+            break;
         }
     }
 }

@@ -161,6 +161,13 @@ pub enum StoreError {
     Database(String),
 }
 
+/// Stores decision batches synchronously, from the decision log's writer
+/// thread (durable mode): a group commit without a hop to another thread.
+pub trait LogWriter: Send {
+    /// Stores `records` in one transaction.
+    fn append(&mut self, records: &[DecisionRecord]) -> Result<(), StoreError>;
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// Every stored document, oldest version first.
@@ -197,6 +204,12 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn audit(&self, kind: Kind, id: &str) -> Result<Vec<AuditEntry>, StoreError>;
     async fn append_decisions(&self, records: &[DecisionRecord]) -> Result<(), StoreError>;
     async fn decisions(&self, query: &DecisionQuery) -> Result<Vec<DecisionRecord>, StoreError>;
+    /// A connection of the decision log's own, used from a thread of its
+    /// own; `None` where the store has none (the writer then uses
+    /// [`Store::append_decisions`]).
+    fn log_writer(&self) -> Result<Option<Box<dyn LogWriter>>, StoreError> {
+        Ok(None)
+    }
     /// Retention: removes every decision recorded before `before`, and the
     /// kept request (facts) of every decision recorded before `facts_before`.
     async fn prune_decisions(

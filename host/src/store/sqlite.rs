@@ -11,8 +11,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, SqlitePool};
 
 use super::{
-    AuditEntry, DecisionQuery, DecisionRecord, Document, Kind, Pruned, ScenarioText, Status, Store,
-    StoreError,
+    AuditEntry, DecisionQuery, DecisionRecord, Document, Kind, LogWriter, Pruned, ScenarioText,
+    Status, Store, StoreError,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -20,6 +20,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// The database file, for the decision log's own connection.
+    path: std::path::PathBuf,
 }
 
 fn database(error: sqlx::Error) -> StoreError {
@@ -59,7 +61,46 @@ impl SqliteStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Database(format!("cannot migrate the store: {e}")))?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore { pool, path })
+    }
+}
+
+impl SqliteStore {
+    /// The `seq` of the first batch whose newest record is at or after `at`
+    /// (one past the last batch when none is), by bisection over `seq`.
+    async fn first_batch_ending_at_or_after(&self, at: i64) -> Result<i64, StoreError> {
+        let bounds: (Option<i64>, Option<i64>) =
+            sqlx::query_as("SELECT MIN(seq), MAX(seq) FROM decision_batches")
+                .fetch_one(&self.pool)
+                .await
+                .map_err(database)?;
+        let (Some(mut low), Some(high)) = bounds else {
+            return Ok(0);
+        };
+        let mut high = high + 1;
+        while low < high {
+            let middle = low + (high - low) / 2;
+            // The batch at or after `middle` (seq may have gaps).
+            let found: Option<(i64, i64)> = sqlx::query_as(
+                "SELECT seq, last_at FROM decision_batches WHERE seq >= ? ORDER BY seq LIMIT 1",
+            )
+            .bind(middle)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(database)?;
+            match found {
+                Some((seq, last_at)) if last_at < at => low = seq + 1,
+                _ => high = middle,
+            }
+        }
+        // `low` may fall in a gap of `seq`: the batch itself is the next one.
+        let next: Option<i64> =
+            sqlx::query_scalar("SELECT MIN(seq) FROM decision_batches WHERE seq >= ?")
+                .bind(low)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(database)?;
+        Ok(next.unwrap_or(low))
     }
 }
 
@@ -308,94 +349,36 @@ impl Store for SqliteStore {
         if records.is_empty() {
             return Ok(());
         }
-        // One row per policy, its records one JSON text (see
-        // migrations/0002_decision_batches.sql): the cost of a row is paid
-        // once for hundreds of records.
-        let mut by_subject: Vec<((Kind, &str), Vec<&DecisionRecord>)> = Vec::new();
-        for record in records {
-            let subject = (record.kind, record.policy_id.as_str());
-            match by_subject.iter_mut().find(|(s, _)| *s == subject) {
-                Some((_, list)) => list.push(record),
-                None => by_subject.push((subject, vec![record])),
-            }
-        }
+        let rows = batch_rows(records)?;
         // One statement for every subject's row: a single round trip to the
-        // database thread and an implicit transaction (atomic), which is what
-        // a group commit pays per batch (docs/benchmarks.md).
-        let mut rows = Vec::with_capacity(by_subject.len());
-        for ((kind, policy_id), list) in by_subject {
-            let mut text = Vec::with_capacity(list.len() * 140);
-            text.push(b'[');
-            let (mut first_at, mut last_at, mut kept) = (i64::MAX, i64::MIN, 0_i64);
-            for (index, record) in list.iter().enumerate() {
-                if index > 0 {
-                    text.push(b',');
-                }
-                first_at = first_at.min(record.at);
-                last_at = last_at.max(record.at);
-                kept += i64::from(record.request.is_some());
-                // `[at, version, date, eligibility, facts_sha256, request]`,
-                // written directly (serde_json's string escaping was a
-                // visible share of the writer's time).
-                let mut number = itoa::Buffer::new();
-                text.push(b'[');
-                text.extend_from_slice(number.format(record.at).as_bytes());
-                text.push(b',');
-                text.extend_from_slice(number.format(record.version).as_bytes());
-                for field in [
-                    &record.application_date,
-                    &record.eligibility,
-                    &record.facts_sha256,
-                ] {
-                    text.push(b',');
-                    json_string(&mut text, field);
-                }
-                text.push(b',');
-                match &record.request {
-                    Some(request) => json_string(&mut text, request),
-                    None => text.extend_from_slice(b"null"),
-                }
-                if let Some(request_id) = &record.request_id {
-                    text.push(b',');
-                    json_string(&mut text, request_id);
-                }
-                text.push(b']');
-            }
-            text.push(b']');
-            let text = String::from_utf8(text)
-                .map_err(|e| StoreError::Database(format!("a log record: {e}")))?;
-            rows.push((
-                kind,
-                policy_id,
-                first_at,
-                last_at,
-                list.len() as i64,
-                kept,
-                text,
-            ));
-        }
-        let mut sql = String::from(
-            "INSERT INTO decision_batches (kind, policy_id, first_at, last_at, count, kept, records) VALUES ",
-        );
-        for index in 0..rows.len() {
-            if index > 0 {
-                sql.push(',');
-            }
-            sql.push_str("(?, ?, ?, ?, ?, ?, ?)");
-        }
+        // database thread and an implicit transaction (atomic).
+        let sql = insert_batches_sql(rows.len());
         let mut query = sqlx::query(&sql);
-        for (kind, policy_id, first_at, last_at, count, kept, text) in rows {
+        for row in rows {
             query = query
-                .bind(kind.as_str())
-                .bind(policy_id)
-                .bind(first_at)
-                .bind(last_at)
-                .bind(count)
-                .bind(kept)
-                .bind(text);
+                .bind(row.kind.as_str())
+                .bind(row.policy_id)
+                .bind(row.first_at)
+                .bind(row.last_at)
+                .bind(row.count)
+                .bind(row.kept)
+                .bind(row.records);
         }
         query.execute(&self.pool).await.map_err(database)?;
         Ok(())
+    }
+
+    fn log_writer(&self) -> Result<Option<Box<dyn LogWriter>>, StoreError> {
+        let connection = rusqlite::Connection::open(&self.path).map_err(|e| {
+            StoreError::Database(format!("cannot open `{}`: {e}", self.path.display()))
+        })?;
+        connection
+            .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
+            .map_err(|e| StoreError::Database(e.to_string()))?;
+        connection
+            .busy_timeout(Duration::from_secs(5))
+            .map_err(|e| StoreError::Database(e.to_string()))?;
+        Ok(Some(Box::new(SqliteLogWriter { connection })))
     }
 
     async fn decisions(&self, query: &DecisionQuery) -> Result<Vec<DecisionRecord>, StoreError> {
@@ -509,18 +492,20 @@ impl Store for SqliteStore {
         facts_before: Option<i64>,
     ) -> Result<Pruned, StoreError> {
         let mut pruned = Pruned::default();
+        // Batches are written in time order, so the first batch that ends at
+        // or after a cut is found by bisecting `seq` (rowid lookups, no index
+        // on time to maintain with every commit).
         if let Some(before) = before {
-            // Whole batches first; a batch that straddles the cut keeps only
-            // its newer records (rewritten below with the facts pass).
+            let first_kept = self.first_batch_ending_at_or_after(before).await?;
             let removed: i64 = sqlx::query_scalar(
-                "SELECT COALESCE(SUM(count), 0) FROM decision_batches WHERE last_at < ?",
+                "SELECT COALESCE(SUM(count), 0) FROM decision_batches WHERE seq < ?",
             )
-            .bind(before)
+            .bind(first_kept)
             .fetch_one(&self.pool)
             .await
             .map_err(database)?;
-            sqlx::query("DELETE FROM decision_batches WHERE last_at < ?")
-                .bind(before)
+            sqlx::query("DELETE FROM decision_batches WHERE seq < ?")
+                .bind(first_kept)
                 .execute(&self.pool)
                 .await
                 .map_err(database)?;
@@ -532,12 +517,16 @@ impl Store for SqliteStore {
         if facts_cut == i64::MIN {
             return Ok(pruned);
         }
+        // Every batch that starts before the cut ends before the first one
+        // that ends at or after it, or is that one.
+        let last_candidate = self.first_batch_ending_at_or_after(facts_cut).await?;
         let rows = sqlx::query(
             "SELECT seq, records FROM decision_batches
-             WHERE first_at < ?1 OR (kept > 0 AND first_at < ?2)",
+             WHERE seq <= ?3 AND (first_at < ?1 OR (kept > 0 AND first_at < ?2))",
         )
         .bind(cut)
         .bind(facts_cut)
+        .bind(last_candidate)
         .fetch_all(&self.pool)
         .await
         .map_err(database)?;
@@ -590,6 +579,132 @@ impl Store for SqliteStore {
 
     async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// One `decision_batches` row.
+struct BatchRow<'r> {
+    kind: Kind,
+    policy_id: &'r str,
+    first_at: i64,
+    last_at: i64,
+    count: i64,
+    kept: i64,
+    records: String,
+}
+
+/// The rows that store `records`: one per subject (kind and id), its
+/// records one JSON text (see migrations/0002_decision_batches.sql): the
+/// cost of a row is paid once for hundreds of records.
+fn batch_rows(records: &[DecisionRecord]) -> Result<Vec<BatchRow<'_>>, StoreError> {
+    let mut by_subject: Vec<((Kind, &str), Vec<&DecisionRecord>)> = Vec::new();
+    for record in records {
+        let subject = (record.kind, record.policy_id.as_str());
+        match by_subject.iter_mut().find(|(s, _)| *s == subject) {
+            Some((_, list)) => list.push(record),
+            None => by_subject.push((subject, vec![record])),
+        }
+    }
+    let mut rows = Vec::with_capacity(by_subject.len());
+    for ((kind, policy_id), list) in by_subject {
+        let mut text = Vec::with_capacity(list.len() * 140);
+        text.push(b'[');
+        let (mut first_at, mut last_at, mut kept) = (i64::MAX, i64::MIN, 0_i64);
+        for (index, record) in list.iter().enumerate() {
+            if index > 0 {
+                text.push(b',');
+            }
+            first_at = first_at.min(record.at);
+            last_at = last_at.max(record.at);
+            kept += i64::from(record.request.is_some());
+            // `[at, version, date, eligibility, facts_sha256, request]`,
+            // written directly (serde_json's string escaping was a
+            // visible share of the writer's time).
+            let mut number = itoa::Buffer::new();
+            text.push(b'[');
+            text.extend_from_slice(number.format(record.at).as_bytes());
+            text.push(b',');
+            text.extend_from_slice(number.format(record.version).as_bytes());
+            for field in [
+                &record.application_date,
+                &record.eligibility,
+                &record.facts_sha256,
+            ] {
+                text.push(b',');
+                json_string(&mut text, field);
+            }
+            text.push(b',');
+            match &record.request {
+                Some(request) => json_string(&mut text, request),
+                None => text.extend_from_slice(b"null"),
+            }
+            if let Some(request_id) = &record.request_id {
+                text.push(b',');
+                json_string(&mut text, request_id);
+            }
+            text.push(b']');
+        }
+        text.push(b']');
+        let text = String::from_utf8(text)
+            .map_err(|e| StoreError::Database(format!("a log record: {e}")))?;
+        rows.push(BatchRow {
+            kind,
+            policy_id,
+            first_at,
+            last_at,
+            count: list.len() as i64,
+            kept,
+            records: text,
+        });
+    }
+    Ok(rows)
+}
+
+/// `INSERT` of `rows` batch rows in one statement.
+fn insert_batches_sql(rows: usize) -> String {
+    let mut sql = String::from(
+        "INSERT INTO decision_batches (kind, policy_id, first_at, last_at, count, kept, records) VALUES ",
+    );
+    for index in 0..rows {
+        if index > 0 {
+            sql.push(',');
+        }
+        sql.push_str("(?, ?, ?, ?, ?, ?, ?)");
+    }
+    sql
+}
+
+/// The decision log's own connection, used from the log's writer thread:
+/// a group commit is one statement on this thread, with no hop to another.
+struct SqliteLogWriter {
+    connection: rusqlite::Connection,
+}
+
+impl LogWriter for SqliteLogWriter {
+    fn append(&mut self, records: &[DecisionRecord]) -> Result<(), StoreError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let rows = batch_rows(records)?;
+        let sql = insert_batches_sql(rows.len());
+        let mut statement = self
+            .connection
+            .prepare_cached(&sql)
+            .map_err(|e| StoreError::Database(e.to_string()))?;
+        let mut values: Vec<Box<dyn rusqlite::ToSql + '_>> = Vec::with_capacity(rows.len() * 7);
+        for row in rows {
+            values.push(Box::new(row.kind.as_str()));
+            values.push(Box::new(row.policy_id));
+            values.push(Box::new(row.first_at));
+            values.push(Box::new(row.last_at));
+            values.push(Box::new(row.count));
+            values.push(Box::new(row.kept));
+            values.push(Box::new(row.records));
+        }
+        statement
+            .execute(rusqlite::params_from_iter(values.iter()))
+            .map_err(|e| StoreError::Database(e.to_string()))?;
+        Ok(())
     }
 }
 
@@ -840,10 +955,21 @@ mod tests {
     async fn retention_removes_old_decisions_and_old_facts() {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = SqliteStore::open(dir.path()).await.expect("store");
-        // Two batches: 1..=5 and 6..=10, every record keeping its request.
+        // Two batches: 1..=5 and 6..=10, every record keeping its request,
+        // with a gap in `seq` between them (a batch written and removed).
         let first: Vec<DecisionRecord> = (1..=5).map(|at| record("a", at, true)).collect();
         let second: Vec<DecisionRecord> = (6..=10).map(|at| record("a", at, true)).collect();
         store.append_decisions(&first).await.expect("append");
+        for _ in 0..3 {
+            store
+                .append_decisions(&[record("gone", 5, false)])
+                .await
+                .expect("append");
+        }
+        sqlx::query("DELETE FROM decision_batches WHERE policy_id = 'gone'")
+            .execute(&store.pool)
+            .await
+            .expect("gap");
         store.append_decisions(&second).await.expect("append");
         let pruned = store
             .prune_decisions(Some(4), Some(8))
