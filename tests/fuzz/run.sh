@@ -6,6 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECONDS_EACH="${1:-60}"
+# FUZZ_DEV=1 builds without optimisation: a much shorter build for a short run (CI).
+PROFILE=()
+[ "${FUZZ_DEV:-0}" = 1 ] && PROFILE=(--dev)
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -26,7 +29,7 @@ seed request_reader engine/tests/requests '*.json' host/tests/http '*.json'
 seed scenario_reader policies '*/scenarios/*.toml'
 for target in policy_front_end request_reader scenario_reader; do
   echo "fuzzing $target for ${SECONDS_EACH}s"
-  cargo +nightly fuzz run --fuzz-dir tests/fuzz --sanitizer none "$target" \
+  cargo +nightly fuzz run "${PROFILE[@]}" --fuzz-dir tests/fuzz --sanitizer none "$target" \
     "$work/corpus-$target" "$work/seed-$target" -- \
     -max_total_time="$SECONDS_EACH" -max_len=65536 -timeout=10 -rss_limit_mb=4096 -print_final_stats=1
 done
