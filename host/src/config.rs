@@ -206,6 +206,56 @@ impl Default for DecisionLogConfig {
     }
 }
 
+/// The short environment names documented before the keys were nested,
+/// each with its key.
+const ENV_ALIASES: &[(&str, &str)] = &[
+    ("keep_facts", "decision_log.keep_facts"),
+    ("queue_capacity", "decision_log.queue_capacity"),
+    ("log_batch_size", "decision_log.batch_size"),
+    ("flush_interval_ms", "decision_log.flush_interval_ms"),
+    ("durability", "decision_log.durability"),
+    ("retain_days", "decision_log.retain_days"),
+    ("keep_facts_days", "decision_log.keep_facts_days"),
+    ("header_read_timeout_ms", "http.header_read_timeout_ms"),
+    ("body_read_timeout_ms", "http.body_read_timeout_ms"),
+    ("request_timeout_ms", "http.request_timeout_ms"),
+    ("idle_timeout_ms", "http.idle_timeout_ms"),
+    ("max_connections", "http.max_connections"),
+    ("shutdown_grace_ms", "http.shutdown_grace_ms"),
+    ("heavy_workers", "limits.heavy_workers"),
+    ("heavy_queue", "limits.heavy_queue"),
+    (
+        "batch_response_limit_bytes",
+        "limits.batch_response_limit_bytes",
+    ),
+    ("evaluation_deadline_ms", "limits.evaluation_deadline_ms"),
+    ("max_memory_bytes", "limits.max_memory_bytes"),
+    ("max_list_len", "limits.max_list_len"),
+];
+
+/// A figment error as `` `key` (from SOURCE): what is wrong ``.
+fn config_error(error: &figment::Error) -> String {
+    let key = error.path.join(".");
+    let from = match &error.metadata {
+        Some(metadata) if metadata.name.contains("environment") => {
+            format!(
+                "the environment variable `YICI_{}`",
+                key.replace('.', "__").to_ascii_uppercase()
+            )
+        }
+        Some(metadata) => match &metadata.source {
+            Some(source) => format!("{} `{source}`", metadata.name),
+            None => metadata.name.to_string(),
+        },
+        None => "the defaults".to_string(),
+    };
+    if key.is_empty() {
+        format!("{from}: {}", error.kind)
+    } else {
+        format!("`{key}` (from {from}): {}", error.kind)
+    }
+}
+
 /// The file read when `--config` is not given, if it exists.
 pub const DEFAULT_FILE: &str = "yici.toml";
 
@@ -219,21 +269,48 @@ pub struct Overrides {
 }
 
 impl Config {
-    /// Reads the layers. `env` looks up an environment variable (tests pass
-    /// their own).
-    pub fn load(
-        overrides: &Overrides,
-        env: impl Fn(&str) -> Option<String>,
-    ) -> Result<Config, Vec<String>> {
-        let mut errors = Vec::new();
-        let mut config = match &overrides.config {
-            Some(path) => Config::from_file(path).map_err(|e| vec![e])?,
-            None if Path::new(DEFAULT_FILE).is_file() => {
-                Config::from_file(Path::new(DEFAULT_FILE)).map_err(|e| vec![e])?
+    /// Reads the layers with figment: the defaults, the file (`--config`,
+    /// else `./yici.toml` when it exists), every `YICI_*` environment
+    /// variable (nested keys with `__`: `YICI_DECISION_LOG__RETAIN_DAYS`;
+    /// the short names of docs/api.md are aliases), then the flags. Every
+    /// mistake names its key and where it came from; all are listed.
+    pub fn load(overrides: &Overrides) -> Result<Config, Vec<String>> {
+        use figment::Figment;
+        use figment::providers::{Env, Format, Toml};
+        let mut figment = Figment::new();
+        match &overrides.config {
+            Some(path) => {
+                if !path.is_file() {
+                    return Err(vec![format!(
+                        "cannot read the configuration `{}`: no such file",
+                        path.display()
+                    )]);
+                }
+                figment = figment.merge(Toml::file(path));
             }
-            None => Config::default(),
-        };
-        config.apply_env(&env, &mut errors);
+            None if Path::new(DEFAULT_FILE).is_file() => {
+                figment = figment.merge(Toml::file(DEFAULT_FILE));
+            }
+            None => {}
+        }
+        figment = figment.merge(
+            Env::prefixed("YICI_")
+                // `YICI_LOG` is the log filter, read by the subscriber.
+                .ignore(&["log"])
+                .map(|key| {
+                    let key = key.as_str().to_ascii_lowercase();
+                    ENV_ALIASES
+                        .iter()
+                        .find(|(alias, _)| key == *alias)
+                        .map_or_else(|| key.replace("__", ".").into(), |(_, full)| (*full).into())
+                }),
+        );
+        let mut config: Config = figment.extract().map_err(|error| {
+            error
+                .into_iter()
+                .map(|e| config_error(&e))
+                .collect::<Vec<_>>()
+        })?;
         if let Some(addr) = overrides.addr {
             config.addr = addr;
         }
@@ -243,11 +320,11 @@ impl Config {
         if let Some(dir) = &overrides.policies_dir {
             config.policies_dir = dir.clone();
         }
-        errors.extend(config.problems());
-        if errors.is_empty() {
+        let problems = config.problems();
+        if problems.is_empty() {
             Ok(config)
         } else {
-            Err(errors)
+            Err(problems)
         }
     }
 
@@ -255,173 +332,6 @@ impl Config {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read the configuration `{}`: {e}", path.display()))?;
         toml::from_str(&text).map_err(|e| format!("in `{}`: {e}", path.display()))
-    }
-
-    fn apply_env(&mut self, env: &impl Fn(&str) -> Option<String>, errors: &mut Vec<String>) {
-        fn parsed<T: std::str::FromStr>(
-            name: &str,
-            value: &str,
-            what: &str,
-            errors: &mut Vec<String>,
-        ) -> Option<T> {
-            match value.trim().parse() {
-                Ok(parsed) => Some(parsed),
-                Err(_) => {
-                    errors.push(format!("`{name}`: `{value}` is not {what}"));
-                    None
-                }
-            }
-        }
-        if let Some(value) = env("YICI_ADDR")
-            && let Some(addr) = parsed(
-                "YICI_ADDR",
-                &value,
-                "an address like `127.0.0.1:8080`",
-                errors,
-            )
-        {
-            self.addr = addr;
-        }
-        if let Some(value) = env("YICI_DATA_DIR") {
-            self.data_dir = PathBuf::from(value);
-        }
-        if let Some(value) = env("YICI_POLICIES_DIR") {
-            self.policies_dir = PathBuf::from(value);
-        }
-        if let Some(value) = env("YICI_BODY_LIMIT_BYTES")
-            && let Some(limit) = parsed("YICI_BODY_LIMIT_BYTES", &value, "a byte count", errors)
-        {
-            self.body_limit_bytes = limit;
-        }
-        if let Some(value) = env("YICI_BATCH_LIMIT")
-            && let Some(limit) = parsed("YICI_BATCH_LIMIT", &value, "a count", errors)
-        {
-            self.batch_limit = limit;
-        }
-        if let Some(value) = env("YICI_KEEP_FACTS")
-            && let Some(keep) = parsed("YICI_KEEP_FACTS", &value, "`true` or `false`", errors)
-        {
-            self.decision_log.keep_facts = keep;
-        }
-        macro_rules! number {
-            ($name:literal, $field:expr, $what:literal) => {
-                if let Some(value) = env($name)
-                    && let Some(parsed) = parsed($name, &value, $what, errors)
-                {
-                    $field = parsed;
-                }
-            };
-        }
-        number!(
-            "YICI_QUEUE_CAPACITY",
-            self.decision_log.queue_capacity,
-            "a count"
-        );
-        number!(
-            "YICI_LOG_BATCH_SIZE",
-            self.decision_log.batch_size,
-            "a count"
-        );
-        number!(
-            "YICI_FLUSH_INTERVAL_MS",
-            self.decision_log.flush_interval_ms,
-            "milliseconds"
-        );
-        number!(
-            "YICI_RETAIN_DAYS",
-            self.decision_log.retain_days,
-            "a number of days"
-        );
-        number!(
-            "YICI_KEEP_FACTS_DAYS",
-            self.decision_log.keep_facts_days,
-            "a number of days"
-        );
-        number!(
-            "YICI_HEADER_READ_TIMEOUT_MS",
-            self.http.header_read_timeout_ms,
-            "milliseconds"
-        );
-        number!(
-            "YICI_BODY_READ_TIMEOUT_MS",
-            self.http.body_read_timeout_ms,
-            "milliseconds"
-        );
-        number!(
-            "YICI_REQUEST_TIMEOUT_MS",
-            self.http.request_timeout_ms,
-            "milliseconds"
-        );
-        number!(
-            "YICI_IDLE_TIMEOUT_MS",
-            self.http.idle_timeout_ms,
-            "milliseconds"
-        );
-        number!("YICI_MAX_CONNECTIONS", self.http.max_connections, "a count");
-        number!(
-            "YICI_SHUTDOWN_GRACE_MS",
-            self.http.shutdown_grace_ms,
-            "milliseconds"
-        );
-        number!("YICI_HEAVY_WORKERS", self.limits.heavy_workers, "a count");
-        number!("YICI_HEAVY_QUEUE", self.limits.heavy_queue, "a count");
-        number!(
-            "YICI_BATCH_RESPONSE_LIMIT_BYTES",
-            self.limits.batch_response_limit_bytes,
-            "a byte count"
-        );
-        number!(
-            "YICI_EVALUATION_DEADLINE_MS",
-            self.limits.evaluation_deadline_ms,
-            "milliseconds"
-        );
-        number!(
-            "YICI_MAX_MEMORY_BYTES",
-            self.limits.max_memory_bytes,
-            "a byte count"
-        );
-        number!("YICI_MAX_LIST_LEN", self.limits.max_list_len, "a count");
-        if let Some(value) = env("YICI_DURABILITY") {
-            match value.trim() {
-                "durable" => self.decision_log.durability = Durability::Durable,
-                "async" => self.decision_log.durability = Durability::Async,
-                other => errors.push(format!(
-                    "`YICI_DURABILITY`: `{other}` is not `durable` or `async`"
-                )),
-            }
-        }
-        if let Some(value) = env("YICI_TOKENS") {
-            // `[{name = "…", sha256 = "…", platform = true}, …]`, as in the file.
-            #[derive(Deserialize)]
-            struct Tokens {
-                tokens: Vec<TokenConfig>,
-            }
-            match toml::from_str::<Tokens>(&format!("tokens = {value}")) {
-                Ok(tokens) => self.tokens = tokens.tokens,
-                Err(error) => errors.push(format!(
-                    "`YICI_TOKENS`: not a list of tokens like                      `[{{name = \"platform\", sha256 = \"…\", platform = true}}]`: {error}"
-                )),
-            }
-        }
-        if let Some(value) = env("YICI_LOG_FORMAT") {
-            match value.as_str() {
-                "text" => self.log_format = LogFormat::Text,
-                "json" => self.log_format = LogFormat::Json,
-                other => errors.push(format!(
-                    "`YICI_LOG_FORMAT`: `{other}` is not `text` or `json`"
-                )),
-            }
-        }
-        if let Some(value) = env("YICI_EXPOSE_PARSE_FLOOR")
-            && let Some(expose) = parsed(
-                "YICI_EXPOSE_PARSE_FLOOR",
-                &value,
-                "`true` or `false`",
-                errors,
-            )
-        {
-            self.expose_parse_floor = expose;
-        }
     }
 
     /// Every inconsistency, each naming its key.
@@ -526,28 +436,71 @@ mod tests {
     use super::*;
 
     #[test]
+    #[expect(
+        clippy::result_large_err,
+        reason = "figment's Jail closure returns figment's own error"
+    )]
     fn layers_override_in_order_and_report_every_mistake() {
-        let env = |name: &str| match name {
-            "YICI_ADDR" => Some("127.0.0.1:9999".to_string()),
-            "YICI_BATCH_LIMIT" => Some("many".to_string()),
-            "YICI_LOG_FORMAT" => Some("xml".to_string()),
-            _ => None,
-        };
-        let errors = Config::load(&Overrides::default(), env).unwrap_err();
-        assert_eq!(
-            errors,
-            vec![
-                "`YICI_BATCH_LIMIT`: `many` is not a count".to_string(),
-                "`YICI_LOG_FORMAT`: `xml` is not `text` or `json`".to_string(),
-            ]
-        );
-        let overrides = Overrides {
-            addr: Some(SocketAddr::from(([127, 0, 0, 1], 1))),
-            ..Overrides::default()
-        };
-        let env = |name: &str| (name == "YICI_ADDR").then(|| "127.0.0.1:9999".to_string());
-        let config = Config::load(&overrides, env).unwrap();
-        assert_eq!(config.addr.port(), 1);
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "yici.toml",
+                "batch_limit = 5\n[decision_log]\nretain_days = 400\n",
+            )?;
+            jail.set_env("YICI_ADDR", "127.0.0.1:9999");
+            jail.set_env("YICI_BATCH_LIMIT", "many");
+            jail.set_env("YICI_LOG_FORMAT", "xml");
+            jail.set_env("YICI_LOG", "debug");
+            // A value of the wrong type stops the reading at that key.
+            let errors = Config::load(&Overrides::default()).unwrap_err();
+            assert!(
+                errors[0].starts_with(
+                    "`batch_limit` (from the environment variable `YICI_BATCH_LIMIT`)"
+                ),
+                "{errors:?}"
+            );
+            jail.set_env("YICI_BATCH_LIMIT", "7");
+            let errors = Config::load(&Overrides::default()).unwrap_err();
+            assert!(
+                errors[0]
+                    .starts_with("`log_format` (from the environment variable `YICI_LOG_FORMAT`)"),
+                "{errors:?}"
+            );
+            // Values of the right type that do not fit are all listed at once.
+            jail.set_env("YICI_LOG_FORMAT", "text");
+            jail.set_env("YICI_BATCH_LIMIT", "0");
+            jail.set_env("YICI_MAX_CONNECTIONS", "0");
+            let errors = Config::load(&Overrides::default()).unwrap_err();
+            assert_eq!(errors.len(), 2, "{errors:?}");
+            jail.set_env("YICI_MAX_CONNECTIONS", "12");
+            jail.set_env("YICI_BATCH_LIMIT", "7");
+            // Nested keys, the short aliases, and tokens: every key from the environment.
+            jail.set_env("YICI_DECISION_LOG__KEEP_FACTS_DAYS", "9");
+            jail.set_env("YICI_DURABILITY", "async");
+            jail.set_env("YICI_HTTP__IDLE_TIMEOUT_MS", "1234");
+            jail.set_env(
+                "YICI_TOKENS",
+                "[{name=\"p\",sha256=\"0000000000000000000000000000000000000000000000000000000000000000\",platform=true}]",
+            );
+            let overrides = Overrides {
+                addr: Some(SocketAddr::from(([127, 0, 0, 1], 1))),
+                ..Overrides::default()
+            };
+            let config = Config::load(&overrides).unwrap();
+            assert_eq!(config.addr.port(), 1, "the flag wins");
+            assert_eq!(config.batch_limit, 7, "the environment over the file");
+            assert_eq!(config.decision_log.retain_days, 400, "the file");
+            assert_eq!(config.decision_log.keep_facts_days, 9);
+            assert_eq!(config.decision_log.durability, Durability::Async);
+            assert_eq!(config.http.max_connections, 12);
+            assert_eq!(config.http.idle_timeout_ms, 1234);
+            assert_eq!(config.tokens.len(), 1);
+            assert_eq!(config.log_format, LogFormat::Text);
+            // A misspelt variable is a mistake, not silence.
+            jail.set_env("YICI_BATCH_LIMTI", "3");
+            let errors = Config::load(&Overrides::default()).unwrap_err();
+            assert!(errors[0].contains("batch_limti"), "{errors:?}");
+            Ok(())
+        });
     }
 
     #[test]

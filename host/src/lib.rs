@@ -4,6 +4,7 @@
 //! configuration, the store, the service layer and its HTTP layer.
 
 pub mod config;
+pub mod files;
 pub mod http;
 pub mod project;
 pub mod scenario;

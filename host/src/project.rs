@@ -174,21 +174,7 @@ fn canonical(path: &Path) -> PathBuf {
 
 /// Every `.rules` file under `dir` with its text, sorted.
 pub fn read_rules(dir: &Path) -> Result<Vec<(PathBuf, String)>, String> {
-    let mut paths = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(current) = stack.pop() {
-        let entries = std::fs::read_dir(&current)
-            .map_err(|e| format!("cannot read folder `{}`: {e}", current.display()))?;
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "rules") {
-                paths.push(path);
-            }
-        }
-    }
-    paths.sort();
+    let paths = crate::files::walk(dir, |p| crate::files::has_extension(p, "rules"))?;
     paths
         .into_iter()
         .map(|p| {
@@ -204,30 +190,15 @@ pub fn find_scenarios(root: &Path) -> Result<Vec<PathBuf>, String> {
     if root.is_file() {
         return Ok(vec![root.to_path_buf()]);
     }
-    let mut found = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let entries = std::fs::read_dir(&dir)
-            .map_err(|e| format!("cannot read folder `{}`: {e}", dir.display()))?;
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "toml")
-                && path
-                    .parent()
-                    .and_then(Path::file_name)
-                    .is_some_and(|n| n == "scenarios")
-            {
-                found.push(path);
-            }
-        }
-    }
-    found.sort();
-    Ok(found)
+    crate::files::walk(root, |path| {
+        crate::files::has_extension(path, "toml")
+            && path
+                .parent()
+                .and_then(Path::file_name)
+                .is_some_and(|n| n == "scenarios")
+    })
 }
 
-/// `policies/x/scenarios/a.toml` → `policies/x`.
 pub fn scenario_folder(scenario: &Path) -> Option<PathBuf> {
     let scenarios = scenario.parent()?;
     if scenarios.file_name()? != "scenarios" {

@@ -14,7 +14,7 @@ pub fn run(args: &ServeArgs) -> ExitCode {
         data_dir: args.data_dir.clone(),
         policies_dir: args.policies.clone(),
     };
-    let config = match Config::load(&overrides, |name| std::env::var(name).ok()) {
+    let config = match Config::load(&overrides) {
         Ok(config) => config,
         Err(problems) => {
             eprintln!("error: the configuration is not valid:");
