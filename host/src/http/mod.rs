@@ -45,7 +45,7 @@ pub fn app(state: AppState) -> Router {
     let body_limit = state.config.body_limit_bytes;
     let request_timeout = Duration::from_millis(state.config.http.request_timeout_ms);
     let body_timeout = Duration::from_millis(state.config.http.body_read_timeout_ms);
-    Router::new()
+    let router = Router::new()
         .merge(routes::evaluate::router())
         .merge(routes::policies::router())
         .merge(routes::decisions::router())
@@ -57,9 +57,21 @@ pub fn app(state: AppState) -> Router {
                 "there is no such route; `GET /openapi.json` lists them all",
             )
         })
-        .layer(DefaultBodyLimit::max(body_limit))
-        .layer(axum::middleware::from_fn(json_content_type))
-        .layer(axum::middleware::from_fn(move |request, next| {
+        .layer(DefaultBodyLimit::max(body_limit));
+    protect(router, request_timeout, body_timeout).with_state(state)
+}
+
+/// The layers every route has, outermost last: JSON content type, the
+/// request timeout, the body timeout, panics answered as a 500, the trace
+/// span, and the request id (outermost, so every other layer and the 500 of
+/// a panic see it).
+pub fn protect<S: Clone + Send + Sync + 'static>(
+    router: Router<S>,
+    request_timeout: Duration,
+    body_timeout: Duration,
+) -> Router<S> {
+    router
+        .layer(axum::middleware::from_fn(json_content_type))        .layer(axum::middleware::from_fn(move |request, next| {
             answer_within(request_timeout, request, next)
         }))
         .layer(RequestBodyTimeoutLayer::new(body_timeout))
@@ -72,7 +84,6 @@ pub fn app(state: AppState) -> Router {
             tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path())
         }))
         .layer(axum::middleware::from_fn(request_id::request_id))
-        .with_state(state)
 }
 
 /// A body, when there is one, must be JSON: `application/json` or a
@@ -322,5 +333,53 @@ async fn shutdown_signal() {
     tokio::select! {
         () = interrupt => {}
         () = terminate => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    /// A handler that panics is answered 500 with a body that names the
+    /// request's id (the caller's, here), and the id comes back as a header.
+    #[tokio::test]
+    async fn a_panic_is_a_500_that_names_the_request() {
+        async fn boom() -> &'static str {
+            panic!("a bug in a handler")
+        }
+        let router = protect(
+            Router::new().route("/boom", get(boom)),
+            Duration::from_secs(5),
+            Duration::from_secs(5),
+        );
+        let response = router
+            .oneshot(
+                Request::builder()
+                    .uri("/boom")
+                    .header("x-request-id", "trace-me-42")
+                    .body(Body::empty())
+                    .expect("a request"),
+            )
+            .await
+            .expect("an answer");
+        assert_eq!(response.status(), 500);
+        assert_eq!(
+            response.headers().get("x-request-id").map(|v| v.as_bytes()),
+            Some(&b"trace-me-42"[..])
+        );
+        let body = axum::body::to_bytes(response.into_body(), 4096)
+            .await
+            .expect("a body");
+        let body: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+        assert_eq!(body["code"], "internal");
+        assert!(
+            body["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("`trace-me-42`")),
+            "{body}"
+        );
     }
 }
