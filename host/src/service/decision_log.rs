@@ -325,6 +325,7 @@ async fn write(store: &dyn Store, batch: &mut Vec<Entry>, metrics: &Metrics) {
         match store.append_decisions(&records).await {
             Ok(()) => {
                 metrics.decisions_written.inc_by(records.len() as u64);
+                metrics.decision_commits.inc();
                 stored = true;
                 break;
             }
@@ -357,12 +358,23 @@ fn commit_on_thread(
     batch_size: usize,
     metrics: &Metrics,
 ) {
-    let mut batch: Vec<Entry> = Vec::with_capacity(batch_size);
+    // The records and who waits for each, side by side: the records go to
+    // the store as they are, without a copy.
+    let mut records: Vec<DecisionRecord> = Vec::with_capacity(batch_size);
+    let mut waiting: Vec<Option<oneshot::Sender<bool>>> = Vec::with_capacity(batch_size);
+    fn take(
+        entry: Entry,
+        records: &mut Vec<DecisionRecord>,
+        waiting: &mut Vec<Option<oneshot::Sender<bool>>>,
+    ) {
+        records.push(entry.record);
+        waiting.push(entry.stored);
+    }
     let mut stopping = false;
     loop {
-        if batch.is_empty() {
+        if records.is_empty() {
             match receiver.blocking_recv() {
-                Some(Some(entry)) => batch.push(entry),
+                Some(Some(entry)) => take(entry, &mut records, &mut waiting),
                 Some(None) => stopping = true,
                 None => break,
             }
@@ -376,14 +388,13 @@ fn commit_on_thread(
                 break;
             }
         }
-        while batch.len() < batch_size {
+        while records.len() < batch_size {
             match receiver.try_recv() {
-                Ok(Some(entry)) => batch.push(entry),
+                Ok(Some(entry)) => take(entry, &mut records, &mut waiting),
                 Ok(None) => stopping = true,
                 Err(_) => break,
             }
         }
-        let records: Vec<DecisionRecord> = batch.iter().map(|e| e.record.clone()).collect();
         let mut stored = records.is_empty();
         let mut delay = Duration::from_millis(50);
         for attempt in 1..=6 {
@@ -393,6 +404,7 @@ fn commit_on_thread(
             match writer.append(&records) {
                 Ok(()) => {
                     metrics.decisions_written.inc_by(records.len() as u64);
+                    metrics.decision_commits.inc();
                     stored = true;
                 }
                 Err(error) => {
@@ -408,10 +420,9 @@ fn commit_on_thread(
                 "decision log records could not be stored after 6 attempts"
             );
         }
-        for entry in batch.drain(..) {
-            if let Some(tell) = entry.stored {
-                let _ = tell.send(stored);
-            }
+        records.clear();
+        for tell in waiting.drain(..).flatten() {
+            let _ = tell.send(stored);
         }
         if stopping && receiver.is_empty() {
             break;

@@ -58,6 +58,7 @@ pub struct Metrics {
     pub publishes: Family<OutcomeLabels, Counter>,
     pub withdrawals: Family<PolicyLabels, Counter>,
     pub decisions_written: Counter,
+    pub decision_commits: Counter,
     pub decisions_pruned: Counter,
     pub facts_pruned: Counter,
     pub decision_queue: Gauge,
@@ -166,6 +167,12 @@ impl Default for Metrics {
             "decision log records written to the store",
             decisions_written.clone(),
         );
+        let decision_commits = Counter::default();
+        registry.register(
+            "decision_log_commits",
+            "transactions that stored decision log records (records per commit: written / commits)",
+            decision_commits.clone(),
+        );
         let decisions_pruned = Counter::default();
         registry.register(
             "decisions_pruned",
@@ -193,6 +200,7 @@ impl Default for Metrics {
             publishes,
             withdrawals,
             decisions_written,
+            decision_commits,
             decisions_pruned,
             facts_pruned,
             decision_queue,
