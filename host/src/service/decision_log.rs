@@ -53,6 +53,58 @@ impl std::fmt::Debug for Entry {
     }
 }
 
+/// The records of one commit and who waits for each, side by side: the
+/// records go to the store as they are, without a copy.
+#[derive(Debug, Default)]
+struct Group {
+    records: Vec<DecisionRecord>,
+    waiting: Vec<Option<oneshot::Sender<bool>>>,
+}
+
+/// A failing store is tried this many times, the wait doubling from 50 ms.
+const ATTEMPTS: u32 = 6;
+
+impl Group {
+    fn with_capacity(capacity: usize) -> Group {
+        Group {
+            records: Vec::with_capacity(capacity),
+            waiting: Vec::with_capacity(capacity),
+        }
+    }
+
+    fn push(&mut self, entry: Entry) {
+        self.records.push(entry.record);
+        self.waiting.push(entry.stored);
+    }
+
+    fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// Counts and reports the outcome of the group's commit, tells each
+    /// waiting handler, and empties the group.
+    fn finish(&mut self, stored: bool, metrics: &Metrics) {
+        if stored {
+            metrics.decisions_written.inc_by(self.records.len() as u64);
+            metrics.decision_commits.inc();
+        } else {
+            tracing::error!(
+                records = self.records.len(),
+                attempts = ATTEMPTS,
+                "decision log records could not be stored"
+            );
+        }
+        self.records.clear();
+        for tell in self.waiting.drain(..).flatten() {
+            let _ = tell.send(stored);
+        }
+    }
+}
+
 /// The running writer and retention tasks; await them after [`DecisionLog::close`].
 #[derive(Debug)]
 pub struct Writer {
@@ -220,7 +272,7 @@ async fn write_batches(
     settings: WriterSettings,
     metrics: Arc<Metrics>,
 ) {
-    let mut batch = Vec::with_capacity(settings.batch_size);
+    let mut batch = Group::with_capacity(settings.batch_size);
     if settings.durable {
         // Group commit: wake on the first record, take everything that is
         // queued, commit, answer; what arrived during the commit is the
@@ -287,7 +339,7 @@ async fn write_batches(
 async fn drain(
     store: &dyn Store,
     receiver: &mut mpsc::Receiver<Message>,
-    batch: &mut Vec<Entry>,
+    batch: &mut Group,
     batch_size: usize,
     metrics: &Metrics,
 ) -> bool {
@@ -314,39 +366,26 @@ async fn drain(
 
 /// Writes and empties `batch`, retrying a failing store a few times, then
 /// tells each waiting handler whether its record was stored.
-async fn write(store: &dyn Store, batch: &mut Vec<Entry>, metrics: &Metrics) {
+async fn write(store: &dyn Store, batch: &mut Group, metrics: &Metrics) {
     if batch.is_empty() {
         return;
     }
-    let records: Vec<DecisionRecord> = batch.iter().map(|e| e.record.clone()).collect();
     let mut delay = Duration::from_millis(50);
     let mut stored = false;
-    for attempt in 1..=6 {
-        match store.append_decisions(&records).await {
+    for attempt in 1..=ATTEMPTS {
+        match store.append_decisions(&batch.records).await {
             Ok(()) => {
-                metrics.decisions_written.inc_by(records.len() as u64);
-                metrics.decision_commits.inc();
                 stored = true;
                 break;
             }
             Err(error) => {
-                tracing::warn!(%error, attempt, records = records.len(), "decision log write failed");
+                tracing::warn!(%error, attempt, records = batch.len(), "decision log write failed");
                 tokio::time::sleep(delay).await;
                 delay *= 2;
             }
         }
     }
-    if !stored {
-        tracing::error!(
-            records = records.len(),
-            "decision log records could not be stored after 6 attempts"
-        );
-    }
-    for entry in batch.drain(..) {
-        if let Some(tell) = entry.stored {
-            let _ = tell.send(stored);
-        }
-    }
+    batch.finish(stored, metrics);
 }
 
 /// Durable mode on a thread of its own: wait for a record, gather what is
@@ -358,23 +397,12 @@ fn commit_on_thread(
     batch_size: usize,
     metrics: &Metrics,
 ) {
-    // The records and who waits for each, side by side: the records go to
-    // the store as they are, without a copy.
-    let mut records: Vec<DecisionRecord> = Vec::with_capacity(batch_size);
-    let mut waiting: Vec<Option<oneshot::Sender<bool>>> = Vec::with_capacity(batch_size);
-    fn take(
-        entry: Entry,
-        records: &mut Vec<DecisionRecord>,
-        waiting: &mut Vec<Option<oneshot::Sender<bool>>>,
-    ) {
-        records.push(entry.record);
-        waiting.push(entry.stored);
-    }
+    let mut group = Group::with_capacity(batch_size);
     let mut stopping = false;
     loop {
-        if records.is_empty() {
+        if group.is_empty() {
             match receiver.blocking_recv() {
-                Some(Some(entry)) => take(entry, &mut records, &mut waiting),
+                Some(Some(entry)) => group.push(entry),
                 Some(None) => stopping = true,
                 None => break,
             }
@@ -388,41 +416,30 @@ fn commit_on_thread(
                 break;
             }
         }
-        while records.len() < batch_size {
+        while group.len() < batch_size {
             match receiver.try_recv() {
-                Ok(Some(entry)) => take(entry, &mut records, &mut waiting),
+                Ok(Some(entry)) => group.push(entry),
                 Ok(None) => stopping = true,
                 Err(_) => break,
             }
         }
-        let mut stored = records.is_empty();
-        let mut delay = Duration::from_millis(50);
-        for attempt in 1..=6 {
-            if stored {
-                break;
-            }
-            match writer.append(&records) {
-                Ok(()) => {
-                    metrics.decisions_written.inc_by(records.len() as u64);
-                    metrics.decision_commits.inc();
-                    stored = true;
-                }
-                Err(error) => {
-                    tracing::warn!(%error, attempt, records = records.len(), "decision log write failed");
-                    std::thread::sleep(delay);
-                    delay *= 2;
+        if !group.is_empty() {
+            let mut stored = false;
+            let mut delay = Duration::from_millis(50);
+            for attempt in 1..=ATTEMPTS {
+                match writer.append(&group.records) {
+                    Ok(()) => {
+                        stored = true;
+                        break;
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, attempt, records = group.len(), "decision log write failed");
+                        std::thread::sleep(delay);
+                        delay *= 2;
+                    }
                 }
             }
-        }
-        if !stored {
-            tracing::error!(
-                records = records.len(),
-                "decision log records could not be stored after 6 attempts"
-            );
-        }
-        records.clear();
-        for tell in waiting.drain(..).flatten() {
-            let _ = tell.send(stored);
+            group.finish(stored, metrics);
         }
         if stopping && receiver.is_empty() {
             break;
