@@ -75,7 +75,7 @@ pub struct Outcome {
 }
 
 pub fn decide(request: &Request<'_>) -> Outcome {
-    use rules_dsl::calendar::{add_months, age_on, months_between};
+    use contract::calendar::{add_months, age_on, months_between};
     let today = day(request.application_date);
     let a = &request.facts.applicant;
     let registered = day(a.residence_registered_on);

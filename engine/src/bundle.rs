@@ -5,11 +5,16 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use contract::codec::date_text;
 use serde::Serialize;
+use serde_json::value::RawValue;
 
-use crate::decision::{DayKind, Decision, Eligibility, ProvidedBy};
+use crate::decision::{
+    DayKind, Decision, Eligibility, MissingFacts, Named, ProvidedBy, Schedule,
+};
 use crate::error::EvalError;
 use crate::load::LoadedPolicy;
+use crate::write;
 
 /// What the bundle declares: its members and the links between them.
 #[derive(Debug, Clone)]
@@ -39,29 +44,36 @@ pub struct LoadedBundle {
     members: Vec<Arc<LoadedPolicy>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct BundleDecision<'p> {
-    pub bundle: BundleRef<'p>,
-    #[serde(serialize_with = "crate::decision::serialize_date")]
-    pub application_date: i64,
+/// A bundle's answer: the entry condition, each member's own decision, and
+/// the merged application. Its JSON is written by serde from this type; the
+/// members' decisions are the decision writer's bytes as they are.
+#[derive(Debug, Clone, Serialize)]
+pub struct BundleDecision {
+    pub bundle: BundleRef,
+    pub application_date: String,
     /// Whether the applicant may use the bundle at all (its entry condition).
     pub entry: Option<bool>,
-    /// Eligible when every member is, ineligible when the entry condition or
-    /// any member fails, else undetermined.
-    pub eligibility: Eligibility,
-    /// When undetermined: the missing facts of the entry condition and of
-    /// every undetermined member, once each.
-    pub missing_facts: Vec<&'p str>,
+    /// `eligible` when the entry condition holds and every member is;
+    /// `partial` when it holds, none is undetermined, some are eligible and
+    /// some not; `ineligible` when the entry condition or every member fails;
+    /// else `undetermined`.
+    pub eligibility: BundleEligibility,
+    /// The members that can be applied for now: eligible, with the entry
+    /// condition holding.
+    pub apply_now: Vec<String>,
+    /// The missing facts of the entry condition and of every undetermined
+    /// member, once each.
+    pub missing_facts: MissingFacts,
     /// Each member's own decision; a material another member produces for
     /// it through a link shows as `shared`.
-    pub members: Vec<Decision<'p>>,
-    /// Each material of the members that are not ineligible, once, by catalogue id.
-    /// Empty when the entry condition fails.
-    pub materials: Vec<BundleMaterial<'p>>,
-    /// The planned steps of the members that are not ineligible, as
-    /// `member/step`, with the links' waits.
+    pub members: Vec<Box<RawValue>>,
+    /// Each material of the members taking part (not ineligible), once, by
+    /// catalogue id. Empty when the entry condition fails.
+    pub materials: Vec<BundleMaterial>,
+    /// The planned steps of the members taking part, as `member/step`, with
+    /// the links' waits.
     pub steps: Vec<BundleStep>,
-    pub total_days: u32,
+    pub schedule: Schedule,
     /// In-person visits the applicant still needs: 0 when everything is
     /// shared, electronic or produced inside the bundle; 1 to hand in paper;
     /// one more for each paper a member issues that another member asks of
@@ -70,26 +82,34 @@ pub struct BundleDecision<'p> {
     pub one_visit: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct BundleRef<'p> {
-    pub id: &'p str,
-    pub title: &'p str,
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BundleEligibility {
+    Eligible,
+    Partial,
+    Ineligible,
+    Undetermined,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct BundleMaterial<'p> {
-    pub id: &'p str,
-    pub name: &'p str,
-    pub form: &'p str,
+pub struct BundleRef {
+    pub id: String,
+    pub title: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BundleMaterial {
+    pub id: String,
+    pub name: String,
+    pub form: String,
     pub copies: u32,
     pub provided_by: ProvidedBy,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub dataset: Option<&'p str>,
-    /// The member that produces it, when a link makes it a shared input.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub produced_by: Option<&'p str>,
+    pub dataset: Option<Named>,
+    /// The member that produces it, when links make it a shared input of
+    /// every member that asks for it.
+    pub produced_by: Option<String>,
     /// The members that ask for it.
-    pub members: Vec<&'p str>,
+    pub members: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -97,10 +117,12 @@ pub struct BundleStep {
     pub id: String,
     pub member: String,
     pub title: String,
-    pub department: String,
+    pub department: Named,
     pub after: Vec<String>,
     pub days: u32,
     pub day_kind: DayKind,
+    pub start_date: Option<String>,
+    pub due_date: Option<String>,
 }
 
 impl LoadedBundle {
@@ -140,51 +162,99 @@ impl LoadedBundle {
 
     /// Evaluates a request `{application_date, facts, shared_available}`
     /// whose facts are those of all members.
-    pub fn evaluate(&self, request_json: &[u8]) -> Result<BundleDecision<'_>, EvalError> {
+    pub fn evaluate(&self, request_json: &[u8]) -> Result<BundleDecision, EvalError> {
         // The entry module declares every member's facts, so it also rejects
         // unknown and ill-typed facts for the whole bundle.
         let entry = self.entry.evaluate(request_json)?;
-        let mut members = Vec::with_capacity(self.members.len());
+        let mut sessions = Vec::with_capacity(self.members.len());
+        let mut decisions = Vec::with_capacity(self.members.len());
         for member in &self.members {
-            members.push(member.evaluate_lenient(request_json)?);
+            let mut session = member.session()?;
+            let meta = session.encode_lenient(request_json)?;
+            session.run()?;
+            decisions.push(session.decode(&meta)?);
+            sessions.push((session, meta));
         }
-        Ok(self.merge(entry, members))
+        let application_date = sessions
+            .first()
+            .map_or(0, |(_, meta)| meta.application_date);
+        let mut merged = self.merge(entry, &decisions, application_date);
+        // Each member's decision, with what links deliver to it shown as shared.
+        for (i, (session, meta)) in sessions.iter().enumerate() {
+            let member = self.plan.members[i].as_str();
+            let linked: Vec<&str> = merged
+                .linked
+                .iter()
+                .filter(|(to, _)| *to == member)
+                .map(|(_, material)| material.as_str())
+                .collect();
+            let mut json = Vec::with_capacity(4096);
+            session.write_json_linked(meta, &linked, &mut json);
+            let text = String::from_utf8(json).unwrap_or_default();
+            let raw = RawValue::from_string(text).map_err(|e| EvalError::Trap {
+                policy: member.to_string(),
+                reason: format!("the member's decision is not JSON: {e}"),
+            })?;
+            merged.decision.members.push(raw);
+        }
+        Ok(merged.decision)
     }
 
-    fn merge<'p>(
-        &'p self,
-        entry: Decision<'p>,
-        mut members: Vec<Decision<'p>>,
-    ) -> BundleDecision<'p> {
+    fn merge(&self, entry: Decision, members: &[Decision], application_date: i64) -> Merged {
         let entry_result = match entry.eligibility {
             Eligibility::Eligible => Some(true),
             Eligibility::Ineligible => Some(false),
             Eligibility::Undetermined => None,
         };
-        let eligibility = if entry_result == Some(false)
-            || members
-                .iter()
-                .any(|m| m.eligibility == Eligibility::Ineligible)
-        {
-            Eligibility::Ineligible
-        } else if entry_result == Some(true)
-            && members
-                .iter()
-                .all(|m| m.eligibility == Eligibility::Eligible)
-        {
-            Eligibility::Eligible
+        let count = |e: Eligibility| members.iter().filter(|m| m.eligibility == e).count();
+        let (eligible, ineligible, undetermined) = (
+            count(Eligibility::Eligible),
+            count(Eligibility::Ineligible),
+            count(Eligibility::Undetermined),
+        );
+        let eligibility = if entry_result == Some(false) || ineligible == members.len() {
+            BundleEligibility::Ineligible
+        } else if entry_result.is_none() || undetermined > 0 {
+            BundleEligibility::Undetermined
+        } else if eligible == members.len() {
+            BundleEligibility::Eligible
         } else {
-            Eligibility::Undetermined
+            BundleEligibility::Partial
         };
-        let mut missing_facts: Vec<&'p str> = Vec::new();
-        if eligibility == Eligibility::Undetermined {
-            for fact in entry
-                .missing_facts
+        let apply_now = if entry_result == Some(true) {
+            members
                 .iter()
-                .chain(members.iter().flat_map(|m| m.missing_facts.iter()))
-            {
-                if !missing_facts.contains(fact) {
-                    missing_facts.push(fact);
+                .zip(&self.plan.members)
+                .filter(|(m, _)| m.eligibility == Eligibility::Eligible)
+                .map(|(_, id)| id.clone())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut missing_facts = MissingFacts {
+            applicant: Vec::new(),
+            shared: Vec::new(),
+            department: Vec::new(),
+        };
+        let undetermined_members = members
+            .iter()
+            .filter(|m| m.eligibility == Eligibility::Undetermined);
+        for facts in std::iter::once(&entry.missing_facts)
+            .chain(undetermined_members.map(|m| &m.missing_facts))
+        {
+            for fact in &facts.applicant {
+                if !missing_facts.applicant.contains(fact) {
+                    missing_facts.applicant.push(fact.clone());
+                }
+            }
+            for fact in &facts.shared {
+                if !missing_facts.shared.contains(fact) {
+                    missing_facts.shared.push(fact.clone());
+                }
+            }
+            for fact in &facts.department {
+                if !missing_facts.department.contains(fact) {
+                    missing_facts.department.push(fact.clone());
                 }
             }
         }
@@ -231,76 +301,63 @@ impl LoadedBundle {
                     .extend(issuing);
             }
         }
-        // The receiving member's own decision shows the material as shared.
-        for (i, decision) in members.iter_mut().enumerate() {
-            let member_id = self.plan.members[i].as_str();
-            for need in &mut decision.materials {
-                if produced.contains_key(&(member_id, need.id)) {
-                    need.provided_by = ProvidedBy::Shared;
-                    need.dataset = None;
-                }
-            }
-        }
 
         // Materials, once each. A need that a link fills counts as produced;
         // the merged entry is produced only when every member's need is, so a
         // member's own input of the same material is never hidden.
-        let mut materials: Vec<BundleMaterial<'p>> = Vec::new();
+        let mut materials: Vec<BundleMaterial> = Vec::new();
         let mut index: HashMap<&str, usize> = HashMap::new();
-        // Per merged entry: whether some need is not filled by a link.
-        let mut unfilled: Vec<bool> = Vec::new();
+        // Per merged entry: the members whose need no link fills.
+        let mut unfilled: Vec<Vec<&str>> = Vec::new();
         for (member_index, decision) in members.iter().enumerate() {
             if !taking_part[member_index] {
                 continue;
             }
             let member_id = self.plan.members[member_index].as_str();
             for need in &decision.materials {
-                let produced_by = produced.get(&(member_id, need.id)).copied();
+                let produced_by = produced.get(&(member_id, need.id.as_str())).copied();
                 let (provided_by, dataset) = match produced_by {
                     Some(_) => (ProvidedBy::Shared, None),
-                    None => (need.provided_by, need.dataset),
+                    None => (need.provided_by, need.dataset.clone()),
                 };
-                match index.get(need.id) {
+                match index.get(need.id.as_str()) {
                     Some(&at) => {
                         let merged = &mut materials[at];
                         merged.copies = merged.copies.max(need.copies);
-                        merged.members.push(member_id);
-                        if strength(need.form) > strength(merged.form) {
-                            merged.form = need.form;
+                        merged.members.push(member_id.to_string());
+                        if strength(&need.form) > strength(&merged.form) {
+                            merged.form = need.form.clone();
                         }
-                        match (produced_by, unfilled[at]) {
-                            // Still only produced needs: keep the producer.
-                            (Some(_), false) => {}
-                            // A produced need beside an unfilled one: the unfilled one rules.
-                            (Some(_), true) => {}
-                            // The first unfilled need replaces the produced entry.
-                            (None, false) => {
-                                unfilled[at] = true;
+                        if produced_by.is_none() {
+                            if unfilled[at].is_empty() {
+                                // The first unfilled need replaces the produced entry.
                                 merged.provided_by = provided_by;
                                 merged.dataset = dataset;
                                 merged.produced_by = None;
+                            } else if burden(provided_by) < burden(merged.provided_by) {
+                                // Unfilled needs: the lightest burden wins (shared, then commitment).
+                                merged.provided_by = provided_by;
+                                merged.dataset = dataset;
                             }
-                            // Unfilled needs: the lightest burden wins (shared, then commitment).
-                            (None, true) => {
-                                if burden(provided_by) < burden(merged.provided_by) {
-                                    merged.provided_by = provided_by;
-                                    merged.dataset = dataset;
-                                }
-                            }
+                            unfilled[at].push(member_id);
                         }
                     }
                     None => {
-                        index.insert(need.id, materials.len());
-                        unfilled.push(produced_by.is_none());
+                        index.insert(need.id.as_str(), materials.len());
+                        unfilled.push(if produced_by.is_none() {
+                            vec![member_id]
+                        } else {
+                            Vec::new()
+                        });
                         materials.push(BundleMaterial {
-                            id: need.id,
-                            name: need.name,
-                            form: need.form,
+                            id: need.id.clone(),
+                            name: need.name.clone(),
+                            form: need.form.clone(),
                             copies: need.copies,
                             provided_by,
                             dataset,
-                            produced_by,
-                            members: vec![member_id],
+                            produced_by: produced_by.map(str::to_string),
+                            members: vec![member_id.to_string()],
                         });
                     }
                 }
@@ -338,21 +395,55 @@ impl LoadedBundle {
                 steps.push(BundleStep {
                     id: format!("{member_id}/{}", step.id),
                     member: member_id.clone(),
-                    title: step.title.to_string(),
-                    department: step.department.to_string(),
+                    title: step.title.clone(),
+                    department: step.department.clone(),
                     after,
                     days: step.days,
                     day_kind: step.day_kind,
+                    start_date: None,
+                    due_date: None,
                 });
             }
         }
         // A wait on a step that is not planned is dropped.
-        let planned: std::collections::HashSet<String> =
-            steps.iter().map(|s| s.id.clone()).collect();
+        let position: HashMap<String, usize> = steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id.clone(), i))
+            .collect();
         for step in &mut steps {
-            step.after.retain(|a| planned.contains(a));
+            step.after.retain(|a| position.contains_key(a));
         }
-        let total_days = critical_path(&steps);
+        let calendar = self
+            .members
+            .first()
+            .map(|m| m.manifest().calendar.clone())
+            .unwrap_or_default();
+        let planned = vec![true; steps.len()];
+        let waits: Vec<Vec<usize>> = steps
+            .iter()
+            .map(|s| s.after.iter().filter_map(|a| position.get(a).copied()).collect())
+            .collect();
+        let timing = write::Schedule::new(
+            &calendar,
+            application_date,
+            &write::StepsView {
+                planned: &planned,
+                waits: &waits,
+                days: &|i| steps[i].days,
+                working: &|i| steps[i].day_kind == DayKind::Working,
+            },
+        );
+        for (i, step) in steps.iter_mut().enumerate() {
+            step.start_date = timing.start[i].map(date_text);
+            step.due_date = timing.due[i].map(date_text);
+        }
+        let schedule = Schedule {
+            working_days: timing.working_days,
+            natural_days: timing.natural_days,
+            completion_date: timing.completion.map(date_text),
+            calendar_note: timing.beyond.map(|day| write::beyond_note(&calendar, day)),
+        };
 
         // Visits: one to hand in paper, plus one per paper a member issues
         // that another member asks of the applicant without a link.
@@ -369,51 +460,54 @@ impl LoadedBundle {
                 manifest
                     .steps
                     .iter()
-                    .zip(decision_step_tris(decision, manifest))
-                    .filter(|(_, planned)| *planned)
-                    .filter_map(move |(s, _)| s.produces.as_deref().map(|m| (m, member)))
+                    .filter(move |s| decision.steps.iter().any(|p| p.id == s.name))
+                    .filter_map(move |s| s.produces.as_deref().map(|m| (m, member)))
             })
             .collect();
         let round_trips = materials
             .iter()
-            .filter(|m| m.provided_by == ProvidedBy::Applicant && m.produced_by.is_none())
-            .filter(|m| {
+            .zip(&unfilled)
+            .filter(|(m, _)| m.provided_by == ProvidedBy::Applicant)
+            .filter(|(m, askers)| {
                 issued_inside
-                    .get(m.id)
-                    .is_some_and(|issuer| m.members.iter().any(|asker| asker != issuer))
+                    .get(m.id.as_str())
+                    .is_some_and(|issuer| askers.iter().any(|asker| asker != issuer))
             })
             .count();
         let visits =
             u32::from(paper_from_applicant) + u32::try_from(round_trips).unwrap_or(u32::MAX);
-
-        BundleDecision {
-            bundle: BundleRef {
-                id: &self.plan.id,
-                title: &self.plan.title,
+        let linked = produced
+            .keys()
+            .map(|(to, material)| (to.to_string(), material.to_string()))
+            .collect();
+        Merged {
+            decision: BundleDecision {
+                bundle: BundleRef {
+                    id: self.plan.id.clone(),
+                    title: self.plan.title.clone(),
+                },
+                application_date: entry.application_date.clone(),
+                entry: entry_result,
+                eligibility,
+                apply_now,
+                missing_facts,
+                members: Vec::with_capacity(members.len()),
+                materials,
+                steps,
+                schedule,
+                visits,
+                one_visit: visits <= 1,
             },
-            application_date: entry.application_date,
-            entry: entry_result,
-            eligibility,
-            missing_facts,
-            members,
-            materials,
-            steps,
-            total_days,
-            visits,
-            one_visit: visits <= 1,
+            linked,
         }
     }
 }
 
-/// Which of a member's steps its decision planned.
-fn decision_step_tris<'a>(
-    decision: &'a Decision<'_>,
-    manifest: &'a rules_dsl::manifest::Manifest,
-) -> impl Iterator<Item = bool> + 'a {
-    manifest
-        .steps
-        .iter()
-        .map(move |s| decision.steps.iter().any(|p| p.id == s.name))
+/// A merged bundle decision before its members' decisions are written, and
+/// the materials links deliver, as (receiving member, material).
+struct Merged {
+    decision: BundleDecision,
+    linked: Vec<(String, String)>,
 }
 
 fn strength(form: &str) -> u8 {
@@ -430,40 +524,4 @@ fn burden(provided_by: ProvidedBy) -> u8 {
         ProvidedBy::Commitment => 1,
         ProvidedBy::Applicant => 2,
     }
-}
-
-/// The longest path of days through the steps (their waits form a DAG).
-fn critical_path(steps: &[BundleStep]) -> u32 {
-    let position: HashMap<&str, usize> = steps
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.id.as_str(), i))
-        .collect();
-    let mut finish: Vec<Option<u32>> = vec![None; steps.len()];
-    // Iterate to a fixed point; at most `steps.len()` rounds for a DAG.
-    for _ in 0..=steps.len() {
-        let mut changed = false;
-        for (i, step) in steps.iter().enumerate() {
-            let waits: Option<Vec<u32>> = step
-                .after
-                .iter()
-                .map(|a| position.get(a.as_str()).and_then(|&p| finish[p]))
-                .collect();
-            if let Some(waits) = waits {
-                let total = waits
-                    .into_iter()
-                    .max()
-                    .unwrap_or(0)
-                    .saturating_add(step.days);
-                if finish[i] != Some(total) {
-                    finish[i] = Some(total);
-                    changed = true;
-                }
-            }
-        }
-        if !changed {
-            break;
-        }
-    }
-    finish.into_iter().flatten().max().unwrap_or(0)
 }

@@ -13,240 +13,16 @@
 
 use std::borrow::Cow;
 
-use rustc_hash::FxHashMap as HashMap;
 
-use rules_dsl::calendar;
-use rules_dsl::manifest::{FactSlot, Manifest, ValueType};
+use contract::calendar;
+use contract::manifest::{FactSlot, Manifest, ValueType};
 
 use crate::config::Limits;
 use crate::error::EvalError;
+use crate::derived::{InputIndex, Member, REQUEST_FIELDS};
 use crate::names::Names;
+use crate::outcome::RequestMeta;
 use crate::reader::{self, Kind, Number, Reader, SyntaxError};
-
-/// Lookup tables for one manifest, built once when the policy is loaded.
-#[derive(Debug)]
-pub struct InputIndex {
-    /// Object 0 is the facts object; the others are the objects that group
-    /// facts by a dotted prefix (`applicant` of `applicant.birth_date`).
-    objects: Vec<FactsObject>,
-    /// By fact: the names of its record fields and of its enum values.
-    facts: Vec<FactNames>,
-    texts: HashMap<String, i64>,
-    /// The shared datasets the policy's materials name; bit `i` of
-    /// [`RequestMeta::shared`] is dataset `i`.
-    pub datasets: Vec<String>,
-    dataset_names: Names,
-    /// By material: its dataset's bit, if it is shared.
-    pub(crate) material_bits: Vec<Option<u32>>,
-    /// Whether a reported value is a text or a set of texts, which may be
-    /// one of the request's own texts (then kept in [`RequestMeta`]).
-    keeps_fresh_texts: bool,
-    /// The plan when every step is planned (the usual case), made once.
-    pub(crate) all_steps: AllSteps,
-    request_fields: Names,
-    /// Bytes `0..fixed_end` are the fixed input region, cleared on every call.
-    fixed_end: usize,
-    /// All fact names, for "did you mean".
-    names: Vec<String>,
-}
-
-/// The keys an object of facts may have: the rest of a fact's dotted name
-/// after the object's prefix (`birth_date` in `applicant`, and also
-/// `applicant.birth_date` at the top), or a longer prefix.
-#[derive(Debug, Default)]
-struct FactsObject {
-    /// `applicant` (empty for the facts object itself).
-    prefix: String,
-    /// In declaration order (a request usually follows it).
-    keys: Names,
-    /// What each key is.
-    members: Vec<Member>,
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Member {
-    Fact(usize),
-    Object(usize),
-}
-
-/// One fact's names besides its own.
-#[derive(Debug, Default)]
-struct FactNames {
-    /// An enum fact's values.
-    values: Names,
-    /// A list's record fields, and each enum field's values.
-    fields: Names,
-    field_values: Vec<Names>,
-}
-
-/// Every step planned: what each waits for (sorted, without repeats) and
-/// the critical path's length.
-#[derive(Debug, Default)]
-pub(crate) struct AllSteps {
-    pub after: Vec<Vec<usize>>,
-    pub total_days: u32,
-}
-
-fn enum_names(ty: &ValueType) -> Names {
-    match ty {
-        ValueType::Enum { values } => Names::new(values.iter().map(String::as_str)),
-        _ => Names::default(),
-    }
-}
-
-impl AllSteps {
-    fn new(manifest: &Manifest) -> AllSteps {
-        let count = manifest.steps.len();
-        let after: Vec<Vec<usize>> = manifest
-            .steps
-            .iter()
-            .map(|step| {
-                let mut after: Vec<usize> =
-                    step.after.iter().copied().filter(|&b| b < count).collect();
-                after.sort_unstable();
-                after.dedup();
-                after
-            })
-            .collect();
-        let total_days = crate::decode::critical_path(manifest, &after, |_| true);
-        AllSteps { after, total_days }
-    }
-}
-
-impl InputIndex {
-    pub fn new(manifest: &Manifest) -> InputIndex {
-        // Keys in the order they are first met, each object's own.
-        let mut objects: Vec<(String, Vec<(String, Member)>)> = vec![(String::new(), Vec::new())];
-        let mut object_of: HashMap<String, usize> = HashMap::default();
-        object_of.insert(String::new(), 0);
-        let mut fixed_end = 8;
-        for (index, fact) in manifest.input.facts.iter().enumerate() {
-            let segments: Vec<&str> = fact.name.split('.').collect();
-            // Every prefix of the name is an object (the empty one is the
-            // facts object); within each, the rest of the name is a key.
-            for cut in 0..segments.len() {
-                let prefix = segments[..cut].join(".");
-                let object = match object_of.get(&prefix) {
-                    Some(&object) => object,
-                    None => {
-                        objects.push((prefix.clone(), Vec::new()));
-                        object_of.insert(prefix.clone(), objects.len() - 1);
-                        objects.len() - 1
-                    }
-                };
-                objects[object]
-                    .1
-                    .push((segments[cut..].join("."), Member::Fact(index)));
-            }
-            fixed_end = fixed_end
-                .max(fact.offset as usize + 8)
-                .max(fact.presence as usize + 1);
-        }
-        // Each longer prefix is also a key of every shorter one — unless a
-        // fact has that very name (`applicant` beside `applicant.city`): the
-        // fact keeps the key, as it always has (the first of repeated names
-        // is the one found); the other facts are then given with dotted names.
-        for object in 1..objects.len() {
-            let prefix = objects[object].0.clone();
-            let segments: Vec<&str> = prefix.split('.').collect();
-            for cut in 0..segments.len() {
-                if let Some(&outer) = object_of.get(&segments[..cut].join(".")) {
-                    objects[outer]
-                        .1
-                        .push((segments[cut..].join("."), Member::Object(object)));
-                }
-            }
-        }
-        let objects = objects
-            .into_iter()
-            .map(|(prefix, keys)| FactsObject {
-                prefix,
-                keys: Names::new(keys.iter().map(|(key, _)| key.as_str())),
-                members: keys.iter().map(|&(_, member)| member).collect(),
-            })
-            .collect();
-        let facts = manifest
-            .input
-            .facts
-            .iter()
-            .map(|fact| {
-                let fields = fact.elements.as_ref().map_or(&[][..], |e| &e.fields[..]);
-                FactNames {
-                    values: enum_names(&fact.ty),
-                    fields: Names::new(fields.iter().map(|f| f.name.as_str())),
-                    field_values: fields.iter().map(|f| enum_names(&f.ty)).collect(),
-                }
-            })
-            .collect();
-        let texts = manifest
-            .texts
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.clone(), i as i64))
-            .collect();
-        let mut datasets: Vec<String> = Vec::new();
-        let mut material_bits = Vec::new();
-        for material in &manifest.materials {
-            let mut bit = None;
-            if let rules_dsl::manifest::SourceInfo::Shared { dataset, .. } = &material.source {
-                let at = match datasets.iter().position(|d| d == dataset) {
-                    Some(at) => at,
-                    None => {
-                        datasets.push(dataset.clone());
-                        datasets.len() - 1
-                    }
-                };
-                // Only 64 datasets fit the request's bit set.
-                bit = u32::try_from(at).ok().filter(|&b| b < 64);
-            }
-            material_bits.push(bit);
-        }
-        let names = manifest
-            .input
-            .facts
-            .iter()
-            .map(|f| f.name.clone())
-            .collect();
-        InputIndex {
-            objects,
-            facts,
-            texts,
-            dataset_names: Names::new(datasets.iter().map(String::as_str)),
-            datasets,
-            material_bits,
-            all_steps: AllSteps::new(manifest),
-            keeps_fresh_texts: manifest
-                .values
-                .iter()
-                .any(|v| matches!(v.ty, ValueType::Text | ValueType::Set)),
-            request_fields: Names::new(REQUEST_FIELDS),
-            fixed_end,
-            names,
-        }
-    }
-}
-
-const REQUEST_FIELDS: [&str; 3] = ["application_date", "facts", "shared_available"];
-
-/// What the request says besides its facts.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RequestMeta {
-    /// Days since 1970-01-01.
-    pub application_date: i64,
-    /// Bit `i`: the platform can fetch `InputIndex::datasets[i]` for this applicant.
-    pub shared: u64,
-    /// Input texts that are not constants of the policy; text id
-    /// `texts.len() + i` is `fresh_texts[i]`.
-    pub fresh_texts: Vec<String>,
-    /// Where the `facts` value is in a whole request's bytes (the service
-    /// hashes exactly those bytes for its decision log).
-    pub facts: Option<std::ops::Range<usize>>,
-    /// How many `shared_available` ids are not datasets of this policy. They
-    /// change nothing here; the service checks them against the catalogue,
-    /// so that a misspelt id is an error rather than a material silently
-    /// asked of the applicant.
-    pub foreign_datasets: u32,
-}
 
 /// An encoded request in a memory image of its own (for tests and the oracle).
 #[derive(Debug, Clone)]
@@ -584,7 +360,7 @@ fn request<'m>(r: &mut Reader<'m>, ctx: &mut Ctx<'m>) -> Result<(), Fail> {
     while let Some(key) = r.next_key(&mut first)? {
         let Some(field) = ctx.index.request_fields.find(&key, hint) else {
             let key = text_of_key(&key);
-            let suggestion = rules_dsl::diagnostic::did_you_mean(&key, REQUEST_FIELDS);
+            let suggestion = contract::codec::did_you_mean(&key, REQUEST_FIELDS);
             return Err(EvalError::UnknownField {
                 path: key,
                 suggestion,
@@ -694,7 +470,7 @@ fn facts<'m>(r: &mut Reader<'m>, ctx: &mut Ctx<'m>, object: usize) -> Result<(),
                 } else {
                     format!("{}.{key}", this.prefix)
                 };
-                let suggestion = rules_dsl::diagnostic::did_you_mean(
+                let suggestion = contract::codec::did_you_mean(
                     &name,
                     index.names.iter().map(String::as_str),
                 );
@@ -765,7 +541,7 @@ fn expected(ty: &ValueType) -> String {
         ValueType::Money => "an amount of money (a number with at most two decimals)".into(),
         ValueType::Date => "a date `YYYY-MM-DD`".into(),
         ValueType::Text => "text".into(),
-        ValueType::Enum { values } => format!("one of {}", quoted_list(values)),
+        ValueType::Enum { values, .. } => format!("one of {}", quoted_list(values)),
         ValueType::Set => "a list of texts".into(),
         ValueType::List => "a list of records".into(),
     }
@@ -932,7 +708,7 @@ fn text_value<'m>(
             store(ctx, place, id);
             Ok(())
         }
-        ValueType::Enum { values } => {
+        ValueType::Enum { values, .. } => {
             match enum_values(ctx.index, place).find(text.as_bytes(), 0) {
                 Some(index) => {
                     store(ctx, place, index as i64);
@@ -1021,7 +797,7 @@ fn record<'m>(
     r: &mut Reader<'m>,
     ctx: &mut Ctx<'m>,
     item: Place,
-    elements: &rules_dsl::manifest::ElementLayout,
+    elements: &contract::manifest::ElementLayout,
 ) -> Result<(), Fail> {
     let manifest = ctx.manifest;
     let fact = &manifest.input.facts[item.fact];
@@ -1040,7 +816,7 @@ fn record<'m>(
         let Some(field) = field_names.find(&key, hint) else {
             if ctx.limits.reject_unknown_fields {
                 let key = text_of_key(&key);
-                let suggestion = rules_dsl::diagnostic::did_you_mean(
+                let suggestion = contract::codec::did_you_mean(
                     &key,
                     elements.fields.iter().map(|f| f.name.as_str()),
                 );

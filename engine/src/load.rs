@@ -8,7 +8,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use rules_dsl::manifest::{self, Manifest};
+use contract::manifest::{self, Manifest};
 use wasmtime::{
     Config, Instance, Memory, Module, OptLevel, Store, StoreLimits, StoreLimitsBuilder, Trap,
     TypedFunc,
@@ -16,11 +16,12 @@ use wasmtime::{
 
 use crate::config::{Compilation, Limits};
 use crate::decision::{Decision, Eligibility};
-use crate::decode;
-use crate::encode::{self, InputIndex, RequestMeta};
+use crate::derived::{InputIndex, StepPlan};
+use crate::encode;
 use crate::error::{EvalError, LoadError};
-use crate::json::Rendered;
-use crate::outcome::RawOutcome;
+use crate::outcome::{RawOutcome, RequestMeta};
+use crate::outputs;
+use crate::write::{self, Parts};
 
 /// The process's WebAssembly engine, its module cache and its epoch ticker.
 pub struct Engine {
@@ -146,7 +147,8 @@ impl Engine {
             return Err(LoadError::Exports);
         }
         let index = InputIndex::new(&manifest);
-        let rendered = Rendered::new(&manifest, &index.all_steps);
+        let plan = StepPlan::new(&manifest);
+        let parts = Parts::new(&manifest);
         let code = Arc::new(Code {
             engine: engine.clone(),
             module,
@@ -157,7 +159,8 @@ impl Engine {
             limits: self.inner.limits.clone(),
             manifest,
             index,
-            rendered,
+            plan,
+            parts,
             pool: Mutex::new(Pool {
                 code: Arc::clone(&code),
                 ready: Vec::new(),
@@ -332,8 +335,9 @@ pub struct LoadedPolicy {
     limits: Limits,
     manifest: Manifest,
     index: InputIndex,
+    plan: StepPlan,
     /// The constant parts of its decisions' JSON, escaped once.
-    rendered: Rendered,
+    parts: Parts,
     pool: Mutex<Pool>,
     /// Signalled when the optimised code is in place (or failed).
     optimized: Condvar,
@@ -381,13 +385,6 @@ impl LoadedPolicy {
 
     pub fn input_index(&self) -> &InputIndex {
         &self.index
-    }
-
-    /// Appends a decision's JSON to `out`: the bytes of
-    /// [`Decision::write_json`], faster for this policy's decisions (their
-    /// titles, citations and names are copied pre-escaped).
-    pub fn write_json(&self, decision: &Decision<'_>, out: &mut Vec<u8>) {
-        self.rendered.write(decision, out);
     }
 
     /// The code answering now.
@@ -502,21 +499,22 @@ impl LoadedPolicy {
         }
     }
 
-    /// Evaluates a request `{application_date, facts, shared_available}`.
-    pub fn evaluate(&self, request_json: &[u8]) -> Result<Decision<'_>, EvalError> {
+    /// Evaluates a request `{application_date, facts, shared_available}`
+    /// and reads the decision back (tests, the CLI, bundles; the service
+    /// answers [`Session::write_json`]'s bytes).
+    pub fn evaluate(&self, request_json: &[u8]) -> Result<Decision, EvalError> {
         let mut session = self.session()?;
         let meta = session.encode(request_json)?;
         session.run()?;
-        Ok(session.decode(&meta))
+        session.decode(&meta)
     }
 
-    /// Like [`evaluate`](Self::evaluate), but facts this policy does not
-    /// declare are ignored (a bundle's request carries every member's facts).
-    pub fn evaluate_lenient(&self, request_json: &[u8]) -> Result<Decision<'_>, EvalError> {
+    /// Evaluates a request and appends the decision's JSON to `out`.
+    pub fn evaluate_json(&self, request_json: &[u8], out: &mut Vec<u8>) -> Result<Eligibility, EvalError> {
         let mut session = self.session()?;
-        let meta = session.encode_with(request_json, true)?;
+        let meta = session.encode(request_json)?;
         session.run()?;
-        Ok(session.decode(&meta))
+        Ok(session.write_json(&meta, out))
     }
 
     /// Evaluates a facts object with the date and available datasets given apart.
@@ -525,11 +523,11 @@ impl LoadedPolicy {
         facts_json: &[u8],
         application_date: &str,
         shared_available: &[&str],
-    ) -> Result<Decision<'_>, EvalError> {
+    ) -> Result<Decision, EvalError> {
         let mut session = self.session()?;
         let meta = session.encode_facts(facts_json, application_date, shared_available)?;
         session.run()?;
-        Ok(session.decode(&meta))
+        session.decode(&meta)
     }
 
     /// A ready instance held for one evaluation, in its three stages (the
@@ -552,7 +550,7 @@ impl LoadedPolicy {
             memory[..length].copy_from_slice(&image[..length]);
         }
         self.call(&mut ready)?;
-        let raw = decode::read_outcome(&self.manifest, ready.memory.data(&ready.store));
+        let raw = outputs::read_outcome(&self.manifest, ready.memory.data(&ready.store));
         self.release(ready);
         Ok(raw)
     }
@@ -627,6 +625,12 @@ impl<'p> Session<'p> {
         self.encode_with(request_json, false)
     }
 
+    /// Writes a request whose facts this policy need not all declare (a
+    /// bundle's request carries every member's facts).
+    pub fn encode_lenient(&mut self, request_json: &[u8]) -> Result<RequestMeta, EvalError> {
+        self.encode_with(request_json, true)
+    }
+
     fn encode_with(
         &mut self,
         request_json: &[u8],
@@ -690,39 +694,49 @@ impl<'p> Session<'p> {
         result
     }
 
-    /// Reads the answers of the last run.
-    pub fn decode(&self, meta: &RequestMeta) -> Decision<'p> {
-        let policy = self.policy;
-        let memory = match &self.ready {
-            Some(ready) => ready.memory.data(&ready.store),
-            None => &[],
-        };
-        decode::decision(&policy.manifest, &policy.index, memory, meta)
+    /// The decision of the last run, read back from its JSON.
+    pub fn decode(&self, meta: &RequestMeta) -> Result<Decision, EvalError> {
+        let mut json = Vec::with_capacity(4096);
+        self.write_json(meta, &mut json);
+        Decision::from_json(&json).map_err(|e| EvalError::Trap {
+            policy: self.policy.manifest.policy.id.clone(),
+            reason: format!("the decision could not be read back: {e}"),
+        })
     }
 
     /// Appends the decision of the last run as JSON to `out`, straight from
-    /// the instance's memory (no [`Decision`] in between): the bytes of
-    /// [`LoadedPolicy::write_json`] of [`decode`](Self::decode)'s result.
-    /// Returns the eligibility.
+    /// the instance's memory: the decision's one writer. Returns the
+    /// eligibility.
     pub fn write_json(&self, meta: &RequestMeta, out: &mut Vec<u8>) -> Eligibility {
+        self.write_json_linked(meta, &[], out)
+    }
+
+    /// [`write_json`](Self::write_json) for a member of a bundle: the
+    /// materials in `linked` are produced by another member.
+    pub fn write_json_linked(&self, meta: &RequestMeta, linked: &[&str], out: &mut Vec<u8>) -> Eligibility {
         let policy = self.policy;
         let memory = match &self.ready {
             Some(ready) => ready.memory.data(&ready.store),
             None => &[],
         };
-        let outputs = decode::Outputs {
-            manifest: &policy.manifest,
-            memory,
-        };
-        policy
-            .rendered
-            .write_outputs(&outputs, &policy.index, meta, out)
+        write::write_decision(
+            &write::Source {
+                manifest: &policy.manifest,
+                index: &policy.index,
+                plan: &policy.plan,
+                parts: &policy.parts,
+                memory,
+                meta,
+                linked,
+            },
+            out,
+        )
     }
 
     /// Reads the raw answers of the last run.
     pub fn raw(&self) -> Option<RawOutcome> {
         self.ready.as_ref().map(|ready| {
-            decode::read_outcome(&self.policy.manifest, ready.memory.data(&ready.store))
+            outputs::read_outcome(&self.policy.manifest, ready.memory.data(&ready.store))
         })
     }
 }

@@ -67,6 +67,8 @@ pub struct RawOutcome {
     pub rules: Vec<Tri>,
     /// Per material: its condition (`True` when it has none).
     pub materials: Vec<Tri>,
+    /// Per material: its condition's unknown mask (0 unless unknown).
+    pub material_masks: Vec<u64>,
     /// Per step: its condition (`True` when it has none).
     pub steps: Vec<Tri>,
     /// Per reported value (titled lets, then titled tables).
@@ -80,6 +82,11 @@ impl RawOutcome {
             && (self.eligibility != Tri::Unknown || self.mask == other.mask)
             && self.rules == other.rules
             && self.materials == other.materials
+            && self
+                .materials
+                .iter()
+                .zip(self.material_masks.iter().zip(&other.material_masks))
+                .all(|(tri, (a, b))| *tri != Tri::Unknown || a == b)
             && self.steps == other.steps
             && self.values.len() == other.values.len()
             && self
@@ -88,4 +95,24 @@ impl RawOutcome {
                 .zip(&other.values)
                 .all(|(a, b)| a.agrees_with(b))
     }
+}
+
+/// What the request says besides its facts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestMeta {
+    /// Days since 1970-01-01.
+    pub application_date: i64,
+    /// Bit `i`: the platform can fetch `InputIndex::datasets[i]` for this applicant.
+    pub shared: u64,
+    /// Input texts that are not constants of the policy; text id
+    /// `texts.len() + i` is `fresh_texts[i]`.
+    pub fresh_texts: Vec<String>,
+    /// Where the `facts` value is in a whole request's bytes (the service
+    /// hashes exactly those bytes for its decision log).
+    pub facts: Option<std::ops::Range<usize>>,
+    /// How many `shared_available` ids are not datasets of this policy. They
+    /// change nothing here; the service checks them against the catalogue,
+    /// so that a misspelt id is an error rather than a material silently
+    /// asked of the applicant.
+    pub foreign_datasets: u32,
 }

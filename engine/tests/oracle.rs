@@ -1,13 +1,12 @@
 //! The reference interpreter on small policies written out by hand: each
 //! test checks and compiles a policy, fills the input memory per the
-//! manifest's layout, runs `engine::oracle::run` and asserts the result.
+//! manifest's layout, runs `test_support::oracle::run` and asserts the result.
 
 #![expect(clippy::type_complexity, reason = "a table of test cases")]
 
-mod common;
 
-use common::{In, Request, compile, day, image};
-use engine::oracle::{self, NO_VALUE, OracleError};
+use test_support::policy::{In, Request, compile, day, image};
+use test_support::oracle::{self, NO_VALUE, OracleError};
 use engine::{RawOutcome, RawScalar, RawValue, Tri};
 
 const HEADER: &str = "policy t.p \"测试\"\n  department t.dept\n  basis \"测试依据\"\n\n";

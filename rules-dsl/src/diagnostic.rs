@@ -208,23 +208,7 @@ fn severity_word(severity: Severity) -> &'static str {
     }
 }
 
-/// The candidate closest to `wanted`, if it is close enough to be a likely typo.
-pub fn did_you_mean<'a>(
-    wanted: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<String> {
-    let mut best: Option<(f64, &str)> = None;
-    for candidate in candidates {
-        let score = strsim::jaro_winkler(wanted, candidate);
-        if score > best.map_or(0.0, |(s, _)| s) {
-            best = Some((score, candidate));
-        }
-    }
-    match best {
-        Some((score, candidate)) if score >= 0.8 => Some(candidate.to_string()),
-        _ => None,
-    }
-}
+pub use contract::codec::did_you_mean;
 
 /// Every diagnostic code with a one-line summary. docs/diagnostics.md explains
 /// each one; a test keeps the two and the corpus in step.

@@ -292,6 +292,29 @@ impl Printer<'_> {
                     material.text, from.text, to.text
                 )]
             }
+            ItemKind::Calendar(decl) => {
+                let mut lines = vec![format!(
+                    "calendar {} {} {{",
+                    decl.year,
+                    quote(&decl.notice.value)
+                )];
+                for entry in &decl.entries {
+                    let mut line = format!(
+                        "{INDENT}{} {}",
+                        if entry.holiday { "holiday" } else { "workday" },
+                        entry.from.value
+                    );
+                    if let Some(until) = entry.until {
+                        line.push_str(&format!("..{}", until.value));
+                    }
+                    if let Some(note) = &entry.note {
+                        line.push_str(&format!(" {}", quote(&note.value)));
+                    }
+                    lines.push(line);
+                }
+                lines.push("}".into());
+                lines
+            }
             ItemKind::Facts(_) | ItemKind::Param(_) | ItemKind::Table(_) => Vec::new(),
         };
         let trailing = self.take_trailing(item.span.end);
@@ -330,11 +353,19 @@ impl Printer<'_> {
                 }
             }
             self.comment_lines(INDENT, leading, None);
-            let title = fact
+            let mut title = fact
                 .title
                 .as_ref()
                 .map(|t| format!(" {}", quote(&t.value)))
                 .unwrap_or_default();
+            match &fact.source {
+                None => {}
+                Some(FactSource::Applicant) => title.push_str(" from applicant"),
+                Some(FactSource::Shared(dataset)) => {
+                    title.push_str(&format!(" from shared {}", dataset.text))
+                }
+                Some(FactSource::Department) => title.push_str(" from department"),
+            }
             let ty = type_text(&fact.ty);
             let one_line = format!("{}: {}{}", fact.name.text, ty, title);
             let trailing_end = fact.span.end;
@@ -595,20 +626,30 @@ fn type_text(ty: &TypeExpr) -> String {
 }
 
 fn field_text(field: &FieldDecl) -> String {
-    format!(
+    let mut text = format!(
         "{}: {}{}",
         field.name.text,
         scalar_text(&field.ty),
         if field.optional { "?" } else { "" }
-    )
+    );
+    if let Some(title) = &field.title {
+        text.push_str(&format!(" {}", quote(&title.value)));
+    }
+    text
 }
 
 fn scalar_text(ty: &ScalarType) -> String {
     match ty {
         ScalarType::Base(base) => base.as_str().to_string(),
         ScalarType::Enum(variants) => {
-            let names: Vec<&str> = variants.iter().map(|v| v.text.as_str()).collect();
-            format!("enum {{ {} }}", names.join(", "))
+            let values: Vec<String> = variants
+                .iter()
+                .map(|v| match &v.title {
+                    Some(title) => format!("{} {}", v.name.text, quote(&title.value)),
+                    None => v.name.text.clone(),
+                })
+                .collect();
+            format!("enum {{ {} }}", values.join(", "))
         }
     }
 }

@@ -293,12 +293,12 @@ fn describe(scope: &Scope, ty: Type, optional: bool) -> String {
 fn import_type(scope: &mut Scope, policy: &ir::Policy, ty: Type) -> Type {
     match ty {
         Type::Enum(id) => {
-            let variants = policy
+            let (variants, titles) = policy
                 .enums
                 .get(id)
-                .map(|e| e.variants.clone())
+                .map(|e| (e.variants.clone(), e.titles.clone()))
                 .unwrap_or_default();
-            Type::Enum(scope.intern_enum(variants))
+            Type::Enum(scope.intern_enum(variants, titles))
         }
         Type::List(id) => {
             let fields = policy

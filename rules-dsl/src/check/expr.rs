@@ -71,11 +71,22 @@ pub const FUNCTIONS: &[&str] = &["age_on", "months_between", "days_between", "mi
 
 impl Scope {
     /// Interns an enum by its variants, so equal enums share an id.
-    pub fn intern_enum(&mut self, variants: Vec<String>) -> ir::EnumId {
+    /// The enum with these variants (one type however often it is
+    /// declared); a title given here fills in one not given before.
+    pub fn intern_enum(
+        &mut self,
+        variants: Vec<String>,
+        titles: Vec<Option<String>>,
+    ) -> ir::EnumId {
         if let Some(index) = self.enums.iter().position(|e| e.variants == variants) {
+            for (known, title) in self.enums[index].titles.iter_mut().zip(titles) {
+                if known.is_none() {
+                    *known = title;
+                }
+            }
             return index;
         }
-        self.enums.push(ir::EnumType { variants });
+        self.enums.push(ir::EnumType { variants, titles });
         self.enums.len() - 1
     }
 

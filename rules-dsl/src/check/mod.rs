@@ -223,6 +223,7 @@ fn classify(file: FileId, source: &ast::SourceFile, diagnostics: &mut Vec<Diagno
                     ast::ItemKind::Department { name: Some(_), .. }
                         | ast::ItemKind::Dataset { .. }
                         | ast::ItemKind::Material(ast::MaterialDecl { name: Some(_), .. })
+                        | ast::ItemKind::Calendar(_)
                 )
             });
             if catalogue_like {
@@ -323,12 +324,18 @@ fn build_catalogue(
                         None
                     }
                 },
+                ast::ItemKind::Calendar(decl) => {
+                    if let Some(year) = calendar_year(decl, &mut errors) {
+                        catalogue.calendar.years.push(year);
+                    }
+                    None
+                }
                 other => {
                     errors.push(CheckError::NotAllowedHere {
                         keyword: other.keyword().into(),
                         file_kind: "the catalogue",
                         span: item.span,
-                        help: "the catalogue declares only `department`, `dataset` and `material`; put rules in a policy file that starts with `policy`".into(),
+                        help: "the catalogue declares only `department`, `dataset`, `material` and `calendar`; put rules in a policy file that starts with `policy`".into(),
                     });
                     None
                 }
@@ -369,6 +376,27 @@ fn build_catalogue(
             per_file[file].push(error.to_diagnostic(file));
         }
     }
+    // One arrangement per year: a second one is an error, the first is kept.
+    catalogue.calendar.years.sort_by_key(|y| y.year);
+    let mut years_seen = std::collections::HashSet::new();
+    for (file, p) in parsed.iter().enumerate() {
+        if kinds[file] != FileKind::Catalogue {
+            continue;
+        }
+        for item in &p.file.items {
+            if let ast::ItemKind::Calendar(decl) = &item.kind {
+                if !years_seen.insert(decl.year) {
+                    let error = CheckError::BadClause {
+                        message: format!("the calendar of {} is given twice", decl.year),
+                        span: decl.year_span,
+                        help: Some("keep one `calendar` item per year".into()),
+                    };
+                    per_file[file].push(error.to_diagnostic(file));
+                }
+            }
+        }
+    }
+    catalogue.calendar.years.dedup_by_key(|y| y.year);
     // Keep the first of duplicated ids only, so lookups are unambiguous.
     let mut kept = std::collections::HashSet::new();
     catalogue
@@ -381,6 +409,74 @@ fn build_catalogue(
         .materials
         .retain(|m| kept.insert(("material", m.id.clone())));
     (catalogue, found)
+}
+
+/// One year of the working-day calendar: every day within the year, a
+/// range in order, a `workday` only on a Saturday or Sunday (a weekday is a
+/// working day already), no day both off and worked.
+fn calendar_year(decl: &ast::CalendarDecl, errors: &mut Vec<CheckError>) -> Option<ir::CalendarYear> {
+    use crate::calendar::{days_from_date, weekday};
+    if !(1..=9999).contains(&decl.year) {
+        errors.push(CheckError::BadClause {
+            message: format!("a calendar year is from 1 to 9999, found {}", decl.year),
+            span: decl.year_span,
+            help: None,
+        });
+        return None;
+    }
+    let mut year = ir::CalendarYear {
+        year: decl.year,
+        notice: decl.notice.value.clone(),
+        holidays: Vec::new(),
+        workdays: Vec::new(),
+    };
+    let before = errors.len();
+    for entry in &decl.entries {
+        let until = entry.until.unwrap_or(entry.from);
+        for date in [entry.from, until] {
+            if i64::from(date.value.year()) != decl.year {
+                errors.push(CheckError::BadClause {
+                    message: format!("{} is not in {}", date.value, decl.year),
+                    span: date.span,
+                    help: Some(format!("the `calendar {}` item lists days of {} only", decl.year, decl.year)),
+                });
+            }
+        }
+        let (first, last) = (days_from_date(entry.from.value), days_from_date(until.value));
+        if last < first {
+            errors.push(CheckError::BadClause {
+                message: format!("the range ends ({}) before it starts ({})", until.value, entry.from.value),
+                span: entry.span,
+                help: Some("write the earlier day first: `holiday 2025-10-01..2025-10-08`".into()),
+            });
+            continue;
+        }
+        for day in first..=last {
+            if entry.holiday {
+                year.holidays.push(day);
+            } else if weekday(day) < 5 {
+                errors.push(CheckError::BadClause {
+                    message: format!("{} is a weekday, a working day already", crate::calendar::date_from_days(day).map(|d| d.to_string()).unwrap_or_default()),
+                    span: entry.span,
+                    help: Some("`workday` lists the Saturdays and Sundays worked instead of a holiday (调休)".into()),
+                });
+            } else {
+                year.workdays.push(day);
+            }
+        }
+    }
+    year.holidays.sort_unstable();
+    year.holidays.dedup();
+    year.workdays.sort_unstable();
+    year.workdays.dedup();
+    if let Some(&both) = year.workdays.iter().find(|d| year.holidays.binary_search(d).is_ok()) {
+        errors.push(CheckError::BadClause {
+            message: format!("{} is both a holiday and a workday", crate::calendar::date_from_days(both).map(|d| d.to_string()).unwrap_or_default()),
+            span: decl.year_span,
+            help: None,
+        });
+    }
+    (errors.len() == before).then_some(year)
 }
 
 /// Looks up a catalogue id of `kind`; reports an unknown one with a suggestion.

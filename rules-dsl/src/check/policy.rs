@@ -97,10 +97,14 @@ pub fn check_policy(
             ItemKind::Dataset { .. }
             | ItemKind::Member(_)
             | ItemKind::Entry(_)
-            | ItemKind::Link { .. } => {
+            | ItemKind::Link { .. }
+            | ItemKind::Calendar(_) => {
                 let help = match &item.kind {
                     ItemKind::Dataset { .. } => {
                         "declare datasets in the catalogue (policies/catalogue.rules)"
+                    }
+                    ItemKind::Calendar(_) => {
+                        "the working-day calendar is one for every service: declare it in the catalogue (policies/catalogue.rules)"
                     }
                     _ => {
                         "members, entry conditions and links belong in a bundle file that starts with `bundle`"
@@ -173,6 +177,7 @@ pub fn check_policy(
         if let ItemKind::Facts(facts) = &item.kind {
             for fact in facts {
                 declare_fact(&mut scope, fact, &mut fact_spans);
+                check_fact_source(&mut scope, fact, catalogue, catalogue_found);
             }
         }
     }
@@ -478,8 +483,12 @@ pub fn check_policy(
             materials: materials?,
             steps: steps?,
             var_count: scope.var_count,
+            departments: Vec::new(),
+            datasets: Vec::new(),
+            calendar: catalogue.calendar.clone(),
         })
-    })();
+    })()
+    .map(|policy| with_catalogue_names(policy, catalogue));
     PolicyOutcome {
         id,
         policy,
@@ -561,6 +570,84 @@ fn define(scope: &mut Scope, name: &ast::Name, symbol: Symbol) {
     }
 }
 
+/// The source a fact declares: a shared dataset must be in the catalogue;
+/// a fact the department determines must be optional, since nobody can
+/// give it when the application is made.
+fn check_fact_source(
+    scope: &mut Scope,
+    fact: &ast::FactDecl,
+    catalogue: &ir::Catalogue,
+    catalogue_found: bool,
+) {
+    let Some(id) = scope.facts.iter().position(|f| f.name == fact.name.text) else {
+        return;
+    };
+    let source = match &fact.source {
+        None | Some(ast::FactSource::Applicant) => ir::FactSource::Applicant,
+        Some(ast::FactSource::Shared(dataset)) => {
+            if !catalogue_ref(catalogue, catalogue_found, "dataset", dataset, &mut scope.errors) {
+                return;
+            }
+            ir::FactSource::Shared(dataset.text.clone())
+        }
+        Some(ast::FactSource::Department) => {
+            if !scope.facts[id].optional {
+                scope.errors.push(CheckError::BadClause {
+                    message: format!(
+                        "`{}` is determined by the department, so it is unknown when the application is made",
+                        fact.name.text
+                    ),
+                    span: fact.span,
+                    help: Some(format!(
+                        "make it optional: `{}: {}? … from department`",
+                        fact.name.text,
+                        scope.type_name(scope.facts[id].ty)
+                    )),
+                });
+                return;
+            }
+            ir::FactSource::Department
+        }
+    };
+    scope.facts[id].source = source;
+}
+
+/// Copies the names of the departments and datasets the policy refers to
+/// (its own department, its steps', its datasets and their owners) from the
+/// catalogue into the policy.
+fn with_catalogue_names(mut policy: ir::Policy, catalogue: &ir::Catalogue) -> ir::Policy {
+    let mut datasets: Vec<&str> = policy
+        .materials
+        .iter()
+        .filter_map(|m| match &m.source {
+            ir::Source::Shared { dataset, .. } => Some(dataset.as_str()),
+            _ => None,
+        })
+        .chain(policy.facts.iter().filter_map(|f| match &f.source {
+            ir::FactSource::Shared(dataset) => Some(dataset.as_str()),
+            _ => None,
+        }))
+        .collect();
+    datasets.sort_unstable();
+    datasets.dedup();
+    let datasets: Vec<ir::Dataset> = datasets
+        .into_iter()
+        .filter_map(|id| catalogue.dataset(id).cloned())
+        .collect();
+    let mut departments: Vec<&str> = std::iter::once(policy.department.as_str())
+        .chain(policy.steps.iter().map(|s| s.department.as_str()))
+        .chain(datasets.iter().map(|d| d.department.as_str()))
+        .collect();
+    departments.sort_unstable();
+    departments.dedup();
+    policy.departments = departments
+        .into_iter()
+        .filter_map(|id| catalogue.department(id).cloned())
+        .collect();
+    policy.datasets = datasets;
+    policy
+}
+
 /// Declares a fact or a bundle's imported fact; used by `bundle` too.
 pub(super) fn declare_fact(scope: &mut Scope, fact: &ast::FactDecl, spans: &mut Vec<Span>) {
     if RESERVED.contains(&fact.name.text.as_str()) {
@@ -589,6 +676,7 @@ pub(super) fn declare_fact(scope: &mut Scope, fact: &ast::FactDecl, spans: &mut 
         title: fact.title.as_ref().map(|t| t.value.clone()),
         ty,
         optional,
+        source: ir::FactSource::Applicant,
     });
     spans.push(fact.name.span);
     scope
@@ -630,6 +718,7 @@ fn fact_type(scope: &mut Scope, ty: &ast::TypeExpr) -> Option<(Type, bool)> {
                 match scalar_type(scope, &field.ty) {
                     Some(ty) => record.fields.push(ir::Field {
                         name: field.name.text.clone(),
+                        title: field.title.as_ref().map(|t| t.value.clone()),
                         ty,
                         optional: field.optional,
                     }),
@@ -651,19 +740,24 @@ fn scalar_type(scope: &mut Scope, ty: &ast::ScalarType) -> Option<Type> {
         ast::ScalarType::Enum(variants) => {
             let mut seen: HashMap<&str, Span> = HashMap::new();
             for variant in variants {
-                if let Some(&first) = seen.get(variant.text.as_str()) {
+                let name = &variant.name;
+                if let Some(&first) = seen.get(name.text.as_str()) {
                     scope.errors.push(CheckError::DuplicateMember {
                         what: "enum value",
-                        name: variant.text.clone(),
-                        span: variant.span,
+                        name: name.text.clone(),
+                        span: name.span,
                         first,
                     });
                     return None;
                 }
-                seen.insert(&variant.text, variant.span);
+                seen.insert(&name.text, name.span);
             }
             Some(Type::Enum(scope.intern_enum(
-                variants.iter().map(|v| v.text.clone()).collect(),
+                variants.iter().map(|v| v.name.text.clone()).collect(),
+                variants
+                    .iter()
+                    .map(|v| v.title.as_ref().map(|t| t.value.clone()))
+                    .collect(),
             )))
         }
     }

@@ -137,8 +137,14 @@ impl<'a> Emitter<'a> {
             self.split_when_full(&mut fx, &mut functions);
         }
         for (index, material) in self.policy.materials.iter().enumerate() {
-            let tri = fx.condition_tri(material.condition.as_ref());
+            let value = match material.condition.as_ref() {
+                Some(condition) => fx.expr(condition),
+                None => fx.constant(1),
+            };
+            let tri = fx.tri(value);
             fx.store_byte(out.materials + index as u32, tri);
+            let mask = fx.mask_or_zero(value);
+            fx.a.store_at(out.material_masks + 8 * index as u32, mask);
             self.split_when_full(&mut fx, &mut functions);
         }
         for (index, step) in self.policy.steps.iter().enumerate() {

@@ -61,7 +61,8 @@ impl Layout {
         let materials_out = rules_out + policy.rules.len() as u64;
         let steps_out = materials_out + policy.materials.len() as u64;
         let values_out = align8(steps_out + policy.steps.len() as u64);
-        offset = values_out + 16 * policy.reported_values().len() as u64;
+        let material_masks = values_out + 16 * policy.reported_values().len() as u64;
+        offset = material_masks + 8 * policy.materials.len() as u64;
         let output = OutputLayout {
             eligibility: to_u32(eligibility),
             mask: to_u32(mask),
@@ -69,6 +70,7 @@ impl Layout {
             materials: to_u32(materials_out),
             steps: to_u32(steps_out),
             values: to_u32(values_out),
+            material_masks: to_u32(material_masks),
         };
 
         let slots = |count: usize, offset: &mut u64| -> Vec<u32> {
@@ -113,6 +115,7 @@ impl Layout {
                         .enumerate()
                         .map(|(i, f)| FieldSlot {
                             name: f.name.clone(),
+                            title: f.title.clone().unwrap_or_else(|| f.name.clone()),
                             ty: super::value_type(policy, f.ty),
                             optional: f.optional,
                             presence: to_u32(i as u64),
@@ -184,6 +187,8 @@ impl Layout {
                 .enumerate()
                 .map(|(i, f)| FactSlot {
                     name: f.name.clone(),
+                    title: f.title.clone().unwrap_or_else(|| f.name.clone()),
+                    supplied_by: super::describe::supplier(&f.source),
                     ty: super::value_type(policy, f.ty),
                     optional: f.optional,
                     presence: self.fact_presence[i],

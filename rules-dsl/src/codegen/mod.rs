@@ -8,6 +8,7 @@
 //! function per definition, `runtime.rs` the helpers every module shares.
 
 mod asm;
+mod describe;
 mod expr;
 mod layout;
 mod runtime;
@@ -158,7 +159,7 @@ pub fn compile(policy: &ir::Policy, options: &CompileOptions) -> Result<Artifact
     exports.export("memory", ExportKind::Memory, 0);
     exports.export("evaluate", ExportKind::Func, evaluate_index);
 
-    let manifest = build_manifest(policy, &layout, &texts, options, pages);
+    let manifest = describe::manifest(policy, &layout, &texts, options, pages);
     let manifest_json = manifest.to_json();
 
     module.section(&types);
@@ -273,7 +274,7 @@ impl Texts {
 }
 
 /// Calls `f` on each direct sub-expression.
-pub fn ir_children(expr: &ir::Expr, f: &mut dyn FnMut(&ir::Expr)) {
+pub fn ir_children<'e>(expr: &'e ir::Expr, f: &mut dyn FnMut(&'e ir::Expr)) {
     match &expr.kind {
         ExprKind::Literal(_)
         | ExprKind::Fact(_)
@@ -342,110 +343,22 @@ pub(crate) fn value_type(policy: &ir::Policy, ty: Type) -> manifest::ValueType {
         Type::Text => manifest::ValueType::Text,
         Type::Set => manifest::ValueType::Set,
         Type::List(_) => manifest::ValueType::List,
-        Type::Enum(id) => manifest::ValueType::Enum {
-            values: policy
+        Type::Enum(id) => {
+            let (values, titles) = policy
                 .enums
                 .get(id)
-                .map(|e| e.variants.clone())
-                .unwrap_or_default(),
-        },
-    }
-}
-
-fn build_manifest(
-    policy: &ir::Policy,
-    layout: &Layout,
-    texts: &Texts,
-    options: &CompileOptions,
-    pages: u32,
-) -> Manifest {
-    let rules = policy
-        .rules
-        .iter()
-        .map(|r| manifest::RuleInfo {
-            name: r.name.clone(),
-            title: r.title.clone(),
-            cite: r.cite.clone(),
-            overrides: r.overrides.map(|o| policy.rules[o.rule].name.clone()),
-        })
-        .collect();
-    let materials = policy
-        .materials
-        .iter()
-        .map(|m| manifest::MaterialInfo {
-            id: m.id.clone(),
-            name: m.name.clone(),
-            form: m.form.as_str().to_string(),
-            copies: m.copies,
-            source: match &m.source {
-                ir::Source::Applicant => manifest::SourceInfo::Applicant,
-                ir::Source::Commitment => manifest::SourceInfo::Commitment,
-                ir::Source::Shared { dataset, fallback } => manifest::SourceInfo::Shared {
-                    dataset: dataset.clone(),
-                    fallback: match fallback {
-                        ir::Fallback::Applicant => "applicant".into(),
-                        ir::Fallback::Commitment => "commitment".into(),
-                    },
-                },
-            },
-        })
-        .collect();
-    let steps = policy
-        .steps
-        .iter()
-        .map(|s| manifest::StepInfo {
-            name: s.name.clone(),
-            title: s.title.clone(),
-            department: s.department.clone(),
-            after: s.after.clone(),
-            days: s.days,
-            working_days: s.working_days,
-            produces: s.produces.clone(),
-        })
-        .collect();
-    let values = policy
-        .reported_values()
-        .into_iter()
-        .map(|reported| match reported {
-            ir::Reported::Let(i) => {
-                let l = &policy.lets[i];
-                manifest::ValueInfo {
-                    name: l.name.clone(),
-                    title: l.title.clone().unwrap_or_default(),
-                    ty: value_type(policy, l.value.ty),
-                }
-            }
-            ir::Reported::Table(i) => {
-                let t = &policy.tables[i];
-                manifest::ValueInfo {
-                    name: t.name.clone(),
-                    title: t.title.clone().unwrap_or_default(),
-                    ty: value_type(policy, t.ty),
-                }
-            }
-        })
-        .collect();
-    Manifest {
-        abi_version: manifest::ABI_VERSION,
-        policy: manifest::PolicyInfo {
-            id: policy.id.clone(),
-            title: policy.title.clone(),
-            department: policy.department.clone(),
-            version: policy.version,
-            effective_from: policy.effective_from.map(|d| d.to_string()),
-            effective_until: policy.effective_until.map(|d| d.to_string()),
-            basis: policy.basis.clone(),
-        },
-        source_hash: options.source_hash.clone(),
-        memory_pages: pages,
-        input: layout.input_layout(policy),
-        output: layout.output.clone(),
-        texts: texts.list.clone(),
-        missing_slots: policy.missing_slots(),
-        rules,
-        materials,
-        steps,
-        values,
+                .map(|e| {
+                    let titles = e
+                        .variants
+                        .iter()
+                        .zip(&e.titles)
+                        .map(|(v, t)| t.clone().unwrap_or_else(|| v.clone()))
+                        .collect();
+                    (e.variants.clone(), titles)
+                })
+                .unwrap_or_default();
+            manifest::ValueType::Enum { values, titles }
+        }
     }
 }
 
@@ -481,6 +394,9 @@ pub fn compile_bundle_entry(
         materials: Vec::new(),
         steps: Vec::new(),
         var_count: bundle.var_count,
+        departments: Vec::new(),
+        datasets: Vec::new(),
+        calendar: ir::WorkCalendar::default(),
     };
     compile(&policy, options)
 }

@@ -9,8 +9,11 @@
 //! meaning-preservation test relies on this).
 
 mod dump;
+pub mod words;
 
 use jiff::civil::Date;
+
+pub use contract::calendar::{CalendarYear, WorkCalendar};
 
 pub use crate::syntax::ast::{
     AggregateKind, CollectOp, CompareOp, Fallback, Form, Rounding, TimeUnit,
@@ -39,6 +42,8 @@ pub struct Catalogue {
     pub departments: Vec<Department>,
     pub datasets: Vec<Dataset>,
     pub materials: Vec<CatalogueMaterial>,
+    /// The working-day calendar, by year.
+    pub calendar: WorkCalendar,
 }
 
 impl Catalogue {
@@ -112,6 +117,12 @@ pub struct Policy {
     pub steps: Vec<Step>,
     /// How many aggregate variables the expressions bind (`VarId < var_count`).
     pub var_count: usize,
+    /// The catalogue's departments and datasets this policy names, and the
+    /// working-day calendar, copied so that the compiled artifact carries
+    /// their names and the due dates need nothing else.
+    pub departments: Vec<Department>,
+    pub datasets: Vec<Dataset>,
+    pub calendar: WorkCalendar,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -124,6 +135,9 @@ pub enum Definition {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnumType {
     pub variants: Vec<String>,
+    /// Per variant, its title when one was written (the first declaration
+    /// that gives one).
+    pub titles: Vec<Option<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,6 +148,7 @@ pub struct RecordType {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Field {
     pub name: String,
+    pub title: Option<String>,
     pub ty: Type,
     pub optional: bool,
 }
@@ -160,6 +175,18 @@ pub struct Fact {
     pub ty: Type,
     /// An optional fact may be absent (unknown); a required one may not.
     pub optional: bool,
+    pub source: FactSource,
+}
+
+/// Who answers a fact.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum FactSource {
+    #[default]
+    Applicant,
+    /// A catalogue dataset the platform can fill the fact in from.
+    Shared(String),
+    /// The department, while processing (never asked of the applicant).
+    Department,
 }
 
 /// A value chosen by the application date (and, if keyed, by a text key).

@@ -78,6 +78,28 @@ pub enum ItemKind {
         from: Name,
         to: Name,
     },
+    Calendar(CalendarDecl),
+}
+
+/// One year of the working-day calendar (catalogue only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalendarDecl {
+    pub year: i64,
+    pub year_span: Span,
+    /// The notice that published the arrangement.
+    pub notice: Text,
+    pub entries: Vec<CalendarEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalendarEntry {
+    /// `holiday` (days off) or `workday` (weekend days worked).
+    pub holiday: bool,
+    pub from: DateLit,
+    /// The last day of a range `from..until`, inclusive.
+    pub until: Option<DateLit>,
+    pub note: Option<Text>,
+    pub span: Span,
 }
 
 impl ItemKind {
@@ -103,6 +125,7 @@ impl ItemKind {
             ItemKind::Member(_) => "member",
             ItemKind::Entry(_) => "entry",
             ItemKind::Link { .. } => "link",
+            ItemKind::Calendar(_) => "calendar",
         }
     }
 }
@@ -229,7 +252,16 @@ pub struct FactDecl {
     pub name: Name,
     pub ty: TypeExpr,
     pub title: Option<Text>,
+    pub source: Option<FactSource>,
     pub span: Span,
+}
+
+/// `from applicant`, `from shared DATASET` or `from department`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FactSource {
+    Applicant,
+    Shared(Name),
+    Department,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -252,7 +284,13 @@ pub enum TypeExpr {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ScalarType {
     Base(BaseType),
-    Enum(Vec<Name>),
+    Enum(Vec<EnumValueDecl>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnumValueDecl {
+    pub name: Name,
+    pub title: Option<Text>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -281,6 +319,7 @@ pub struct FieldDecl {
     pub name: Name,
     pub ty: ScalarType,
     pub optional: bool,
+    pub title: Option<Text>,
     pub span: Span,
 }
 

@@ -187,6 +187,7 @@ fn is_declaration(rule: Rule) -> bool {
             | Rule::member_decl
             | Rule::entry_decl
             | Rule::link_decl
+            | Rule::calendar_decl
     )
 }
 
@@ -284,6 +285,13 @@ fn describe(rule: Rule) -> &'static str {
         Rule::field_decl => "a field `name: type`",
         Rule::optional => "`?`",
         Rule::fact_decl => "a fact `name: type`",
+        Rule::enum_value => "an enum value",
+        Rule::fact_source | Rule::fact_source_shared | Rule::fact_source_word => {
+            "a source (`from applicant`, `from shared DATASET` or `from department`)"
+        }
+        Rule::calendar_entry | Rule::calendar_kind => {
+            "`holiday DATE` or `workday DATE` (a range `DATE..DATE` for several days)"
+        }
         Rule::param_entry => "a parameter entry `from YYYY-MM-DD = value`",
         Rule::param_key => "`[text]`",
         Rule::cite => "`cite \"…\"`",
@@ -551,6 +559,38 @@ impl Builder<'_> {
                 let to = self.name(inner.take()?);
                 ItemKind::Link { material, from, to }
             }
+            Rule::calendar_decl => {
+                inner.skip(Rule::kw_calendar);
+                let year_pair = inner.take()?;
+                let year_span = self.span(&year_pair);
+                let year = year_pair.as_str().parse().unwrap_or(0);
+                let notice = self.text(inner.take()?);
+                let mut entries = Vec::new();
+                for entry in inner.rest() {
+                    let span = self.span(&entry);
+                    let mut parts = Inner::new(entry);
+                    let holiday = parts.take()?.as_str() == "holiday";
+                    let from = self.date(parts.take()?)?;
+                    let until = match parts.take_if(Rule::date_lit) {
+                        Some(pair) => Some(self.date(pair)?),
+                        None => None,
+                    };
+                    let note = parts.take_if(Rule::string).map(|p| self.text(p));
+                    entries.push(CalendarEntry {
+                        holiday,
+                        from,
+                        until,
+                        note,
+                        span,
+                    });
+                }
+                ItemKind::Calendar(CalendarDecl {
+                    year,
+                    year_span,
+                    notice,
+                    entries,
+                })
+            }
             _ => return None,
         };
         Some(Item { kind, span })
@@ -638,10 +678,27 @@ impl Builder<'_> {
         let name = self.name(inner.take()?);
         let ty = self.type_expr(inner.take()?)?;
         let title = inner.take_if(Rule::string).map(|p| self.text(p));
+        let source = match inner.take_if(Rule::fact_source) {
+            Some(pair) => {
+                let mut parts = Inner::new(pair);
+                parts.skip(Rule::kw_from);
+                let which = parts.take()?;
+                Some(match which.as_rule() {
+                    Rule::fact_source_shared => {
+                        let dataset = which.into_inner().next()?;
+                        FactSource::Shared(self.name(dataset))
+                    }
+                    _ if which.as_str() == "department" => FactSource::Department,
+                    _ => FactSource::Applicant,
+                })
+            }
+            None => None,
+        };
         Some(FactDecl {
             name,
             ty,
             title,
+            source,
             span,
         })
     }
@@ -662,10 +719,12 @@ impl Builder<'_> {
                     let name = self.name(parts.take()?);
                     let ty = self.scalar_type(parts.take()?)?;
                     let optional = parts.take_if(Rule::optional).is_some();
+                    let title = parts.take_if(Rule::string).map(|p| self.text(p));
                     fields.push(FieldDecl {
                         name,
                         ty,
                         optional,
+                        title,
                         span: field_span,
                     });
                 }
@@ -689,7 +748,17 @@ impl Builder<'_> {
     fn scalar_type(&mut self, pair: P<'_>) -> Option<ScalarType> {
         let inner = pair.into_inner().next()?;
         Some(match inner.as_rule() {
-            Rule::enum_type => ScalarType::Enum(inner.into_inner().map(|p| self.name(p)).collect()),
+            Rule::enum_type => ScalarType::Enum(
+                inner
+                    .into_inner()
+                    .filter_map(|value| {
+                        let mut parts = Inner::new(value);
+                        let name = self.name(parts.take()?);
+                        let title = parts.take_if(Rule::string).map(|p| self.text(p));
+                        Some(EnumValueDecl { name, title })
+                    })
+                    .collect(),
+            ),
             _ => ScalarType::Base(base_type(inner.as_str())),
         })
     }

@@ -16,6 +16,7 @@ pub const MAX_NESTING: usize = 64;
 /// Words that start an item when they begin a line in column 0.
 pub const ITEM_KEYWORDS: &[&str] = &[
     "policy",
+    "calendar",
     "bundle",
     "department",
     "dataset",

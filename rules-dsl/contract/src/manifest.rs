@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Raised whenever the layout or the meaning of a field changes.
-pub const ABI_VERSION: u32 = 1;
+pub const ABI_VERSION: u32 = 2;
 
 /// The custom section that holds the manifest.
 pub const SECTION: &str = "yici.manifest";
@@ -27,11 +27,67 @@ pub struct Manifest {
     pub texts: Vec<String>,
     /// The facts that may be missing, in bit order of the unknown masks
     /// (slot `i` is bit `min(i, 62)`; bit 63 means "no value").
-    pub missing_slots: Vec<String>,
+    pub missing_slots: Vec<MissingSlot>,
     pub rules: Vec<RuleInfo>,
+    /// The eligibility over the rules, for the reasons of a decision.
+    pub eligibility: Condition,
     pub materials: Vec<MaterialInfo>,
     pub steps: Vec<StepInfo>,
     pub values: Vec<ValueInfo>,
+    /// The catalogue's departments the policy names (its own, its steps',
+    /// its datasets' owners), with their names.
+    pub departments: Vec<Named>,
+    /// The catalogue's datasets the policy names (materials, facts).
+    pub datasets: Vec<Named>,
+    /// The working-day calendar the steps' due dates are counted on.
+    pub calendar: crate::calendar::WorkCalendar,
+}
+
+/// An id with its name in Chinese.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Named {
+    pub id: String,
+    pub name: String,
+}
+
+/// A fact (or a list's field) that may be missing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MissingSlot {
+    /// `applicant.income`, or for a list's field `household.members.income`.
+    pub path: String,
+    pub title: String,
+    /// The fact in `input.facts`.
+    pub fact: u32,
+    /// For a list's field: the field in the fact's element layout.
+    pub field: Option<u32>,
+    pub supplied_by: Supplier,
+}
+
+/// Who answers a fact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Supplier {
+    /// The applicant (the default).
+    Applicant,
+    /// A shared dataset: the platform can fill it in before asking.
+    Shared { dataset: String },
+    /// The department determines it while processing (an assessment, an
+    /// inspection): never asked of the applicant.
+    Department,
+}
+
+/// The eligibility expression as far as it is made of rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Condition {
+    /// Rule `rule` of `rules` (its effective result).
+    Rule { rule: u32 },
+    And { all: Vec<Condition> },
+    Or { any: Vec<Condition> },
+    Not { of: Box<Condition> },
+    /// Anything else (a comparison written straight into `eligible when`),
+    /// in words.
+    Other { text: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,6 +113,9 @@ pub struct InputLayout {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FactSlot {
     pub name: String,
+    /// The fact's title, or its name when it has none.
+    pub title: String,
+    pub supplied_by: Supplier,
     pub ty: ValueType,
     pub optional: bool,
     /// Byte that is 1 when the fact is present, 0 when it is unknown.
@@ -79,6 +138,8 @@ pub struct ElementLayout {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldSlot {
     pub name: String,
+    /// The field's title, or its name when it has none.
+    pub title: String,
     pub ty: ValueType,
     pub optional: bool,
     /// Presence byte, relative to the element.
@@ -100,9 +161,11 @@ pub enum ValueType {
     Date,
     /// A text id.
     Text,
-    /// The index of the value in `values`.
+    /// The index of the value in `values`; `titles` are their titles in the
+    /// same order (the value itself when it has none).
     Enum {
         values: Vec<String>,
+        titles: Vec<String>,
     },
     /// A set of text: `(offset << 32) | count` of an array of i64 text ids.
     Set,
@@ -121,6 +184,9 @@ pub struct OutputLayout {
     pub materials: u32,
     /// One byte per step: its condition, 0 / 1 / 2.
     pub steps: u32,
+    /// One i64 per material: the unknown mask of its condition (0 unless
+    /// the condition is unknown).
+    pub material_masks: u32,
     /// 16 bytes per reported value: the i64 value, then its i64 unknown mask.
     pub values: u32,
 }
@@ -132,6 +198,9 @@ pub struct RuleInfo {
     pub cite: Option<String>,
     /// For an exception: the rule it overrides.
     pub overrides: Option<String>,
+    /// For a rule: its exceptions (indices in `rules`), in the order written;
+    /// the first that holds decides.
+    pub exceptions: Vec<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -141,6 +210,15 @@ pub struct MaterialInfo {
     pub form: String,
     pub copies: u32,
     pub source: SourceInfo,
+    /// `None`: always asked for.
+    pub condition: Option<ConditionText>,
+}
+
+/// A condition in words, for the applicant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConditionText {
+    /// In Chinese, from the titles of the facts, values and rules it reads.
+    pub text: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -173,9 +251,46 @@ pub struct ValueInfo {
     pub name: String,
     pub title: String,
     pub ty: ValueType,
+    /// The keyed parameters the value reads, to say which key has no entry
+    /// when it has no value.
+    pub keyed_params: Vec<KeyedParamUse>,
+}
+
+/// A keyed parameter as a reported value reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyedParamUse {
+    pub name: String,
+    pub title: String,
+    /// The fact (in `input.facts`) the key is read from, when the key is a
+    /// fact as it stands (`standard[applicant.county]`).
+    pub key_fact: Option<u32>,
+    /// Every entry: its key and the first day it is in force.
+    pub entries: Vec<KeyedEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyedEntry {
+    pub key: String,
+    pub from: i64,
 }
 
 impl Manifest {
+    /// The name of department or dataset `id` (the id itself when the
+    /// manifest does not hold it).
+    pub fn department_name<'m>(&'m self, id: &'m str) -> &'m str {
+        self.departments
+            .iter()
+            .find(|d| d.id == id)
+            .map_or(id, |d| d.name.as_str())
+    }
+
+    pub fn dataset_name<'m>(&'m self, id: &'m str) -> &'m str {
+        self.datasets
+            .iter()
+            .find(|d| d.id == id)
+            .map_or(id, |d| d.name.as_str())
+    }
+
     pub fn to_json(&self) -> String {
         // Serialising plain data with string keys cannot fail.
         serde_json::to_string(self).unwrap_or_default()

@@ -2,14 +2,10 @@
 //! policy from source, describe a request's facts, and turn them into a
 //! memory image (by hand, per the manifest's input layout) or request JSON.
 
-#![allow(
-    clippy::expect_used,
-    reason = "test helpers stop the test with their message"
-)]
-#![allow(dead_code, reason = "each test binary uses a different part")]
 
 use std::collections::HashMap;
 
+pub use contract::codec::{date_text, money_text};
 use rules_dsl::SourceSet;
 use rules_dsl::calendar;
 use rules_dsl::codegen::{self, CompileOptions};
@@ -106,17 +102,6 @@ impl Request {
 pub fn day(text: &str) -> i64 {
     let parts: Vec<i64> = text.split('-').map(|p| p.parse().unwrap_or(0)).collect();
     calendar::days_from_civil(parts[0], parts[1], parts[2])
-}
-
-pub fn date_text(days: i64) -> String {
-    let (y, m, d) = calendar::civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-pub fn money_text(fen: i64) -> String {
-    let sign = if fen < 0 { "-" } else { "" };
-    let abs = fen.unsigned_abs();
-    format!("{sign}{}.{:02}", abs / 100, abs % 100)
 }
 
 /// Text ids as the host assigns them: the policy's constants first, then

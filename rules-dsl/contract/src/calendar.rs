@@ -16,7 +16,7 @@ pub fn days_from_date(date: Date) -> i64 {
     )
 }
 
-/// The date of a day number, if it lies within years -9999..=9999.
+/// The date of a day number, if it lies within years 0001..=9999.
 pub fn date_from_days(days: i64) -> Option<Date> {
     let (year, month, day) = civil_from_days(days);
     let year = i16::try_from(year).ok()?;
@@ -110,10 +110,14 @@ pub fn age_on(birth: i64, on: i64) -> i64 {
     age
 }
 
-/// The first and last day a date may take: years -9999 to 9999. Date
-/// arithmetic that leaves this range is an evaluation error.
-pub const MIN_DAY: i64 = -4_371_587; // -9999-01-01
+/// The first and last day a date may take: years 0001 to 9999, the dates
+/// `YYYY-MM-DD` can write and a request may give. Date arithmetic that
+/// leaves this range is an evaluation error.
+pub const MIN_DAY: i64 = -719_162; // 0001-01-01
 pub const MAX_DAY: i64 = 2_932_896; // 9999-12-31
+/// The first and last year of that range.
+pub const MIN_YEAR: i64 = 1;
+pub const MAX_YEAR: i64 = 9999;
 
 /// `date + n days`, or `None` outside the supported range.
 pub fn checked_add_days(days: i64, n: i64) -> Option<i64> {
@@ -129,7 +133,7 @@ pub fn checked_add_months(days: i64, months: i64) -> Option<i64> {
     let (year, month, _) = civil_from_days(days);
     let total = (year * 12 + (month - 1)).checked_add(months)?;
     let new_year = total.div_euclid(12);
-    if !(-9999..=9999).contains(&new_year) {
+    if !(MIN_YEAR..=MAX_YEAR).contains(&new_year) {
         return None;
     }
     Some(add_months(days, months))
@@ -157,6 +161,97 @@ pub fn div_round(a: i64, b: i64, mode: u8) -> Option<i64> {
     Some(if away { q + sign } else { q })
 }
 
+// ---------------------------------------------------------------- working days
+
+/// The working-day calendar: which dates are 法定节假日 (days off on what
+/// would be a working day, and the weekend days folded into them) and which
+/// weekend dates are 调休 make-up working days, per year as the State
+/// Council's General Office publishes them. Outside the years it holds
+/// nothing is known: a deadline there is refused, never guessed.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct WorkCalendar {
+    /// Ascending by year, no year twice.
+    pub years: Vec<CalendarYear>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CalendarYear {
+    pub year: i64,
+    /// The notice that published the year's arrangement.
+    pub notice: String,
+    /// Day numbers off, sorted.
+    pub holidays: Vec<i64>,
+    /// Day numbers of weekend days that are worked, sorted.
+    pub workdays: Vec<i64>,
+}
+
+/// A deadline that needs a day the calendar does not hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BeyondCalendar {
+    /// The first day that was needed and is not covered.
+    pub day: i64,
+}
+
+/// Monday 0 … Sunday 6 (1970-01-01 was a Thursday).
+pub fn weekday(days: i64) -> i64 {
+    (days + 3).rem_euclid(7)
+}
+
+impl WorkCalendar {
+    fn year(&self, days: i64) -> Option<&CalendarYear> {
+        let (year, _, _) = civil_from_days(days);
+        self.years.iter().find(|y| y.year == year)
+    }
+
+    /// The last year the calendar holds.
+    pub fn last_year(&self) -> Option<i64> {
+        self.years.last().map(|y| y.year)
+    }
+
+    /// Whether `days` is a working day; `None` outside the calendar's years.
+    pub fn is_working_day(&self, days: i64) -> Option<bool> {
+        let year = self.year(days)?;
+        if year.holidays.binary_search(&days).is_ok() {
+            return Some(false);
+        }
+        if year.workdays.binary_search(&days).is_ok() {
+            return Some(true);
+        }
+        Some(weekday(days) < 5)
+    }
+
+    /// The day `n` working days after `start`: counting starts the day after
+    /// (the day of acceptance is not counted), so `n = 0` is `start` itself.
+    pub fn add_working_days(&self, start: i64, n: u32) -> Result<i64, BeyondCalendar> {
+        let mut day = start;
+        let mut counted = 0;
+        while counted < n {
+            day += 1;
+            match self.is_working_day(day) {
+                Some(true) => counted += 1,
+                Some(false) => {}
+                None => return Err(BeyondCalendar { day }),
+            }
+        }
+        Ok(day)
+    }
+
+    /// The last day of a period of `n` natural days from `start`: `start +
+    /// n`, moved to the next working day when it falls on a day off
+    /// (《民法典》第二百零三条: a period ending on a statutory holiday ends
+    /// on the day after the holiday).
+    pub fn add_natural_days(&self, start: i64, n: u32) -> Result<i64, BeyondCalendar> {
+        let mut day = start + i64::from(n);
+        loop {
+            match self.is_working_day(day) {
+                Some(true) => return Ok(day),
+                Some(false) => day += 1,
+                None => return Err(BeyondCalendar { day }),
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,7 +262,9 @@ mod tests {
 
     #[test]
     fn range_constants_are_the_first_and_last_day() {
-        assert_eq!(days_from_civil(-9999, 1, 1), MIN_DAY);
+        assert_eq!(days_from_civil(1, 1, 1), MIN_DAY);
+        assert_eq!(checked_add_days(MIN_DAY, -1), None);
+        assert_eq!(checked_add_months(MIN_DAY, -1), None);
         assert_eq!(days_from_civil(9999, 12, 31), MAX_DAY);
         assert_eq!(checked_add_days(MAX_DAY, 1), None);
         assert_eq!(checked_add_months(days_from_civil(9999, 12, 1), 1), None);
@@ -226,5 +323,67 @@ mod tests {
         assert_eq!(months_between(d(2026, 3, 1), d(2026, 1, 1)), -2);
         assert_eq!(add_months(d(2024, 1, 31), 1), d(2024, 2, 29));
         assert_eq!(add_months(d(2024, 3, 31), -1), d(2024, 2, 29));
+    }
+
+    /// The State Council's arrangements for October 2025 and Spring Festival
+    /// 2026 (国办发明电〔2024〕12号, 国办发明电〔2025〕7号), as far as these
+    /// tests need them.
+    fn calendar() -> WorkCalendar {
+        let range = |a: i64, b: i64| (a..=b).collect::<Vec<_>>();
+        WorkCalendar {
+            years: vec![
+                CalendarYear {
+                    year: 2025,
+                    notice: "国办发明电〔2024〕12号".into(),
+                    holidays: range(d(2025, 10, 1), d(2025, 10, 8)),
+                    workdays: vec![d(2025, 9, 28), d(2025, 10, 11)],
+                },
+                CalendarYear {
+                    year: 2026,
+                    notice: "国办发明电〔2025〕7号".into(),
+                    holidays: range(d(2026, 2, 15), d(2026, 2, 23)),
+                    workdays: vec![d(2026, 2, 14), d(2026, 2, 28)],
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn working_days_skip_holidays_and_count_make_up_days() {
+        let cal = calendar();
+        assert_eq!(weekday(d(2025, 9, 28)), 6, "a Sunday");
+        assert_eq!(cal.is_working_day(d(2025, 9, 28)), Some(true));
+        assert_eq!(cal.is_working_day(d(2025, 10, 3)), Some(false));
+        assert_eq!(cal.is_working_day(d(2025, 10, 11)), Some(true));
+        // Accepted Friday 26 September: 27 off, 28 worked (1), 29, 30 (3),
+        // 1–8 October off, 9 (4), 10 (5).
+        assert_eq!(cal.add_working_days(d(2025, 9, 26), 5), Ok(d(2025, 10, 10)));
+        assert_eq!(cal.add_working_days(d(2025, 9, 26), 6), Ok(d(2025, 10, 11)));
+        assert_eq!(cal.add_working_days(d(2025, 9, 26), 0), Ok(d(2025, 9, 26)));
+        // Spring Festival 2026: Friday 13 February + 2 working days is
+        // Saturday 14 (worked) then Tuesday 24.
+        assert_eq!(cal.add_working_days(d(2026, 2, 13), 2), Ok(d(2026, 2, 24)));
+    }
+
+    #[test]
+    fn natural_periods_ending_on_a_day_off_move_to_the_next_working_day() {
+        let cal = calendar();
+        assert_eq!(cal.add_natural_days(d(2025, 9, 21), 10), Ok(d(2025, 10, 9)));
+        assert_eq!(cal.add_natural_days(d(2025, 9, 18), 10), Ok(d(2025, 9, 28)));
+        assert_eq!(cal.add_natural_days(d(2025, 9, 1), 7), Ok(d(2025, 9, 8)));
+    }
+
+    #[test]
+    fn deadlines_beyond_the_calendar_are_refused() {
+        let cal = calendar();
+        assert_eq!(
+            cal.add_working_days(d(2026, 12, 28), 5),
+            Err(BeyondCalendar { day: d(2027, 1, 1) })
+        );
+        assert_eq!(cal.is_working_day(d(2024, 6, 3)), None);
+        assert_eq!(
+            cal.add_natural_days(d(2024, 12, 20), 3),
+            Err(BeyondCalendar { day: d(2024, 12, 23) })
+        );
     }
 }

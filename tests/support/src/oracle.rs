@@ -16,15 +16,15 @@
 
 use std::collections::HashMap;
 
-use rules_dsl::calendar;
+use contract::calendar;
 use rules_dsl::ir::{
     self, AggregateKind, ArithOp, Cell, CollectOp, CompareOp, Definition, Expr, ExprKind,
     HitPolicy, Literal, Policy, Rounding, SetOperand, TimeUnit, Type,
 };
-use rules_dsl::manifest::Manifest;
+use contract::manifest::Manifest;
 use thiserror::Error;
 
-use crate::outcome::{RawOutcome, RawScalar, RawValue, Tri};
+use engine::{RawOutcome, RawScalar, RawValue, Tri};
 
 /// The mask of a value that does not exist (bit 63).
 pub const NO_VALUE: u64 = 1 << ir::NO_VALUE_BIT;

@@ -1,0 +1,898 @@
+//! The decision's one writer: an instance's output region (and its input
+//! region, for which member of a list a missing fact belongs to) → the
+//! decision's JSON bytes. Everything that answers a decision — the service,
+//! the CLI, the scenario runner, bundles — goes through [`write_decision`];
+//! [`crate::Decision`] is the type of what it writes (a test parses every
+//! shipped scenario's decision with it, unknown and missing fields refused).
+//!
+//! The constant parts of a policy's decisions (each rule whole for each
+//! result, each material's and step's head, each value's name and title,
+//! the policy's head) are escaped once at load ([`Parts`], by index); a
+//! decision is then mostly copies. A text that needs no escaping — nearly
+//! all of them: Chinese titles and citations — is copied in one go instead
+//! of serde_json's byte-by-byte escape loop, which was the largest part of
+//! serialising a decision.
+
+use contract::calendar::{self, BeyondCalendar, WorkCalendar};
+use contract::codec::date_text;
+use contract::manifest::{Condition, Manifest, MissingSlot, SourceInfo, Supplier, ValueType};
+
+use crate::decision::Eligibility;
+use crate::derived::{InputIndex, StepPlan};
+use crate::outcome::{RawScalar, RequestMeta, Tri};
+use crate::outputs::{Outputs, read_i64};
+
+/// A JSON string. Texts without `"`, `\` or control characters are copied
+/// whole; the rest go through serde_json, so escapes are identical.
+fn string(out: &mut Vec<u8>, text: &str) {
+    if !needs_escape(text.as_bytes()) {
+        out.reserve(text.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+    } else {
+        // Writing a `str` into a `Vec` cannot fail.
+        let _ = serde_json::to_writer(&mut *out, text);
+    }
+}
+
+/// Whether any byte is a control character, `"` or `\`, eight bytes at a
+/// time (the classic "has a zero / a smaller byte" word tricks). A word
+/// trick may also flag a clean word after a real hit in it; that only sends
+/// the text down the exact path.
+fn needs_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+    let mut words = bytes.chunks_exact(8);
+    let mut found = 0;
+    for word in &mut words {
+        let mut eight = [0u8; 8];
+        eight.copy_from_slice(word);
+        let v = u64::from_le_bytes(eight);
+        found |= v.wrapping_sub(ONES * 0x20) & !v & HIGHS // a byte below 0x20
+            | has_zero(v ^ (ONES * u64::from(b'"')))
+            | has_zero(v ^ (ONES * u64::from(b'\\')));
+    }
+    found != 0
+        || words
+            .remainder()
+            .iter()
+            .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
+fn integer(out: &mut Vec<u8>, value: impl itoa::Integer) {
+    let mut buffer = itoa::Buffer::new();
+    out.extend_from_slice(buffer.format(value).as_bytes());
+}
+
+/// A day number as a quoted `YYYY-MM-DD`, without formatting machinery
+/// (every decision has one).
+fn date(out: &mut Vec<u8>, days: i64) {
+    let (y, m, d) = contract::calendar::civil_from_days(days);
+    match (u16::try_from(y), u8::try_from(m), u8::try_from(d)) {
+        (Ok(y @ 0..=9999), Ok(m), Ok(d)) => {
+            let digit = |n: u16| b'0' + (n % 10) as u8;
+            out.extend_from_slice(&[
+                b'"',
+                digit(y / 1000),
+                digit(y / 100),
+                digit(y / 10),
+                digit(y),
+                b'-',
+                b'0' + m / 10,
+                b'0' + m % 10,
+                b'-',
+                b'0' + d / 10,
+                b'0' + d % 10,
+                b'"',
+            ]);
+        }
+        _ => string(out, &date_text(days)),
+    }
+}
+
+/// Fen as a quoted amount with two decimals (`"-12.05"`).
+fn money(out: &mut Vec<u8>, fen: i64) {
+    out.push(b'"');
+    if fen < 0 {
+        out.push(b'-');
+    }
+    let (yuan, cents) = (fen.unsigned_abs() / 100, (fen.unsigned_abs() % 100) as u8);
+    integer(out, yuan);
+    out.extend_from_slice(&[b'.', b'0' + cents / 10, b'0' + cents % 10, b'"']);
+}
+
+fn null_or_string(out: &mut Vec<u8>, text: Option<&str>) {
+    match text {
+        Some(text) => string(out, text),
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
+fn null_or_date(out: &mut Vec<u8>, days: Option<i64>) {
+    match days {
+        Some(days) => date(out, days),
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
+/// `{"id":…,"name":…}`
+fn named(out: &mut Vec<u8>, id: &str, name: &str) {
+    out.extend_from_slice(b"{\"id\":");
+    string(out, id);
+    out.extend_from_slice(b",\"name\":");
+    string(out, name);
+    out.push(b'}');
+}
+
+/// Separates the items of a JSON array as they are written.
+struct Comma(bool);
+
+impl Comma {
+    fn new() -> Comma {
+        Comma(true)
+    }
+
+    fn next(&mut self, out: &mut Vec<u8>) {
+        if !std::mem::take(&mut self.0) {
+            out.push(b',');
+        }
+    }
+}
+
+// ---------------------------------------------------------------- the parts rendered at load
+
+/// The constant parts of one policy's decisions, escaped once when the
+/// policy is loaded, by index in the manifest.
+#[derive(Debug)]
+pub struct Parts {
+    /// `{"policy":{…},"application_date":`
+    policy_head: Vec<u8>,
+    /// Each rule whole for a result of `true`, `false` and `null`.
+    rules: Vec<[Vec<u8>; 3]>,
+    /// Each material's `{"id":…,"name":…,"form":…,"copies":…`
+    materials: Vec<Vec<u8>>,
+    /// Each material's `,"status":"conditional","condition":…,"depends_on":[`
+    conditional: Vec<Vec<u8>>,
+    /// Each step's `{"id":…,"title":…,"department":{…},"after":`
+    step_heads: Vec<Vec<u8>>,
+    /// Each step's `"name"`, for the `after` lists of others.
+    step_names: Vec<Vec<u8>>,
+    /// Each step's `,"days":…,"day_kind":…,"start_date":`
+    step_tails: Vec<Vec<u8>>,
+    /// Each value's `{"name":…,"title":…,"value":`
+    values: Vec<Vec<u8>>,
+}
+
+fn rendered(write: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+    let mut out = Vec::new();
+    write(&mut out);
+    out
+}
+
+fn rule_whole(out: &mut Vec<u8>, id: Option<&str>, title: &str, cite: Option<&str>, result: Tri) {
+    out.extend_from_slice(b"{\"id\":");
+    null_or_string(out, id);
+    out.extend_from_slice(b",\"title\":");
+    string(out, title);
+    out.extend_from_slice(b",\"cite\":");
+    null_or_string(out, cite);
+    out.extend_from_slice(match result {
+        Tri::True => b",\"result\":true}",
+        Tri::False => b",\"result\":false}",
+        Tri::Unknown => b",\"result\":null}",
+    });
+}
+
+impl Parts {
+    pub fn new(manifest: &Manifest) -> Parts {
+        let policy = &manifest.policy;
+        let policy_head = rendered(|out| {
+            out.extend_from_slice(b"{\"policy\":{\"id\":");
+            string(out, &policy.id);
+            out.extend_from_slice(b",\"title\":");
+            string(out, &policy.title);
+            out.extend_from_slice(b",\"version\":");
+            integer(out, policy.version);
+            out.extend_from_slice(b",\"hash\":");
+            string(out, &manifest.source_hash);
+            out.extend_from_slice(b",\"department\":");
+            named(out, &policy.department, manifest.department_name(&policy.department));
+            out.extend_from_slice(b"},\"application_date\":");
+        });
+        let rules = manifest
+            .rules
+            .iter()
+            .map(|rule| {
+                [Tri::True, Tri::False, Tri::Unknown].map(|result| {
+                    rendered(|out| {
+                        rule_whole(out, Some(&rule.name), &rule.title, rule.cite.as_deref(), result)
+                    })
+                })
+            })
+            .collect();
+        let materials = manifest
+            .materials
+            .iter()
+            .map(|m| {
+                rendered(|out| {
+                    out.extend_from_slice(b"{\"id\":");
+                    string(out, &m.id);
+                    out.extend_from_slice(b",\"name\":");
+                    string(out, &m.name);
+                    out.extend_from_slice(b",\"form\":");
+                    string(out, &m.form);
+                    out.extend_from_slice(b",\"copies\":");
+                    integer(out, m.copies);
+                })
+            })
+            .collect();
+        let conditional = manifest
+            .materials
+            .iter()
+            .map(|m| {
+                rendered(|out| {
+                    out.extend_from_slice(b",\"status\":\"conditional\",\"condition\":");
+                    null_or_string(out, m.condition.as_ref().map(|c| c.text.as_str()));
+                    out.extend_from_slice(b",\"depends_on\":[");
+                })
+            })
+            .collect();
+        let step_heads = manifest
+            .steps
+            .iter()
+            .map(|s| {
+                rendered(|out| {
+                    out.extend_from_slice(b"{\"id\":");
+                    string(out, &s.name);
+                    out.extend_from_slice(b",\"title\":");
+                    string(out, &s.title);
+                    out.extend_from_slice(b",\"department\":");
+                    named(out, &s.department, manifest.department_name(&s.department));
+                    out.extend_from_slice(b",\"after\":");
+                })
+            })
+            .collect();
+        let step_names = manifest
+            .steps
+            .iter()
+            .map(|s| rendered(|out| string(out, &s.name)))
+            .collect();
+        let step_tails = manifest
+            .steps
+            .iter()
+            .map(|s| {
+                rendered(|out| {
+                    out.extend_from_slice(b",\"days\":");
+                    integer(out, s.days);
+                    out.extend_from_slice(if s.working_days {
+                        b",\"day_kind\":\"working\",\"start_date\":"
+                    } else {
+                        b",\"day_kind\":\"natural\",\"start_date\":"
+                    });
+                })
+            })
+            .collect();
+        let values = manifest
+            .values
+            .iter()
+            .map(|v| {
+                rendered(|out| {
+                    out.extend_from_slice(b"{\"name\":");
+                    string(out, &v.name);
+                    out.extend_from_slice(b",\"title\":");
+                    string(out, &v.title);
+                    out.extend_from_slice(b",\"value\":");
+                })
+            })
+            .collect();
+        Parts {
+            policy_head,
+            rules,
+            materials,
+            conditional,
+            step_heads,
+            step_names,
+            step_tails,
+            values,
+        }
+    }
+}
+
+// ---------------------------------------------------------------- the writer
+
+/// Everything the writer reads.
+pub(crate) struct Source<'a> {
+    pub manifest: &'a Manifest,
+    pub index: &'a InputIndex,
+    pub plan: &'a StepPlan,
+    pub parts: &'a Parts,
+    /// The instance's memory after `evaluate`.
+    pub memory: &'a [u8],
+    pub meta: &'a RequestMeta,
+    /// Materials another member of a bundle produces for this one through a
+    /// link: shown as shared, never asked of the applicant.
+    pub linked: &'a [&'a str],
+}
+
+/// Appends the decision's JSON to `out`; returns its eligibility.
+pub(crate) fn write_decision(source: &Source<'_>, out: &mut Vec<u8>) -> Eligibility {
+    let manifest = source.manifest;
+    let outputs = Outputs {
+        manifest,
+        memory: source.memory,
+    };
+    let eligibility = match outputs.eligibility() {
+        Tri::True => Eligibility::Eligible,
+        Tri::False => Eligibility::Ineligible,
+        Tri::Unknown => Eligibility::Undetermined,
+    };
+    let parts = source.parts;
+    out.extend_from_slice(&parts.policy_head);
+    date(out, source.meta.application_date);
+    out.extend_from_slice(b",\"eligibility\":\"");
+    out.extend_from_slice(eligibility.as_str().as_bytes());
+    out.extend_from_slice(b"\",\"reasons\":[");
+    if eligibility != Eligibility::Eligible {
+        let want = if eligibility == Eligibility::Ineligible {
+            Tri::False
+        } else {
+            Tri::Unknown
+        };
+        let mut comma = Comma::new();
+        reasons(&outputs, &manifest.eligibility, want, &mut |reason| {
+            comma.next(out);
+            match reason {
+                Reason::Rule(rule, result) => out.extend_from_slice(&parts.rules[rule][tri_index(result)]),
+                Reason::Words(text, result) => rule_whole(out, None, text, None, result),
+            }
+        });
+    }
+    out.extend_from_slice(b"],\"rules\":[");
+    for (i, wholes) in parts.rules.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(&wholes[tri_index(outputs.rule(i))]);
+    }
+    out.extend_from_slice(b"],\"missing_facts\":");
+    let mask = if eligibility == Eligibility::Undetermined {
+        outputs.mask()
+    } else {
+        0
+    };
+    missing_facts(source, mask, out);
+    out.extend_from_slice(b",\"materials\":[");
+    if eligibility != Eligibility::Ineligible {
+        materials(source, &outputs, out);
+    }
+    out.extend_from_slice(b"],\"steps\":[");
+    let planned: Vec<bool> = if eligibility == Eligibility::Ineligible {
+        vec![false; manifest.steps.len()]
+    } else {
+        (0..manifest.steps.len())
+            .map(|i| outputs.step(i) != Tri::False)
+            .collect()
+    };
+    let waits = source.plan.waits(&planned);
+    let schedule = Schedule::new(
+        &manifest.calendar,
+        source.meta.application_date,
+        &StepsView {
+            planned: &planned,
+            waits: &waits,
+            days: &|i| manifest.steps[i].days,
+            working: &|i| manifest.steps[i].working_days,
+        },
+    );
+    let mut comma = Comma::new();
+    for i in (0..manifest.steps.len()).filter(|&i| planned[i]) {
+        comma.next(out);
+        out.extend_from_slice(&parts.step_heads[i]);
+        out.push(b'[');
+        for (j, &before) in waits[i].iter().enumerate() {
+            if j > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(&parts.step_names[before]);
+        }
+        out.push(b']');
+        out.extend_from_slice(&parts.step_tails[i]);
+        null_or_date(out, schedule.start.get(i).copied().flatten());
+        out.extend_from_slice(b",\"due_date\":");
+        null_or_date(out, schedule.due.get(i).copied().flatten());
+        out.push(b'}');
+    }
+    out.extend_from_slice(b"],\"schedule\":");
+    schedule.write(&manifest.calendar, out);
+    out.extend_from_slice(b",\"values\":[");
+    values(source, &outputs, out);
+    out.extend_from_slice(b"]}");
+    eligibility
+}
+
+fn tri_index(tri: Tri) -> usize {
+    match tri {
+        Tri::True => 0,
+        Tri::False => 1,
+        Tri::Unknown => 2,
+    }
+}
+
+// ---------------------------------------------------------------- reasons
+
+enum Reason<'m> {
+    Rule(usize, Tri),
+    Words(&'m str, Tri),
+}
+
+/// A rule's result; for a part of the eligibility that is not a rule, the
+/// decision does not hold its value (`None`).
+fn value_of(outputs: &Outputs<'_>, condition: &Condition) -> Option<Tri> {
+    Some(match condition {
+        Condition::Rule { rule } => outputs.rule(*rule as usize),
+        Condition::Not { of } => match value_of(outputs, of)? {
+            Tri::True => Tri::False,
+            Tri::False => Tri::True,
+            Tri::Unknown => Tri::Unknown,
+        },
+        Condition::And { all } => {
+            let values: Vec<Option<Tri>> = all.iter().map(|c| value_of(outputs, c)).collect();
+            if values.contains(&Some(Tri::False)) {
+                Tri::False
+            } else if values.iter().all(|v| *v == Some(Tri::True)) {
+                Tri::True
+            } else if values.contains(&None) {
+                return None;
+            } else {
+                Tri::Unknown
+            }
+        }
+        Condition::Or { any } => {
+            let values: Vec<Option<Tri>> = any.iter().map(|c| value_of(outputs, c)).collect();
+            if values.contains(&Some(Tri::True)) {
+                Tri::True
+            } else if values.iter().all(|v| *v == Some(Tri::False)) {
+                Tri::False
+            } else if values.contains(&None) {
+                return None;
+            } else {
+                Tri::Unknown
+            }
+        }
+        Condition::Other { .. } => return None,
+    })
+}
+
+/// The parts of `condition` that make it `want` (false, or unknown), in
+/// reading order: of an `and` that fails, every part that fails; of an `or`
+/// that fails, every part; of one that is unknown, the unknown parts. A
+/// rule decided by an exception brings the exception along.
+fn reasons<'m>(
+    outputs: &Outputs<'_>,
+    condition: &'m Condition,
+    want: Tri,
+    emit: &mut dyn FnMut(Reason<'m>),
+) {
+    match condition {
+        Condition::Rule { rule } => {
+            let rule = *rule as usize;
+            let result = outputs.rule(rule);
+            emit(Reason::Rule(rule, result));
+            if let Some(info) = outputs.manifest.rules.get(rule) {
+                if let Some(&exception) = info
+                    .exceptions
+                    .iter()
+                    .find(|&&e| outputs.rule(e as usize) == Tri::True)
+                {
+                    emit(Reason::Rule(exception as usize, Tri::True));
+                }
+            }
+        }
+        Condition::Not { of } => {
+            let inverse = match want {
+                Tri::True => Tri::False,
+                Tri::False => Tri::True,
+                Tri::Unknown => Tri::Unknown,
+            };
+            reasons(outputs, of, inverse, emit);
+        }
+        Condition::And { all: parts } | Condition::Or { any: parts } => {
+            let every = matches!(condition, Condition::Or { .. }) && want == Tri::False
+                || matches!(condition, Condition::And { .. }) && want == Tri::True;
+            for part in parts {
+                match value_of(outputs, part) {
+                    Some(value) if value == want || every => reasons(outputs, part, want, emit),
+                    Some(_) => {}
+                    // Its value is not in the decision: it may be the cause.
+                    None => reasons(outputs, part, want, emit),
+                }
+            }
+        }
+        Condition::Other { text } => emit(Reason::Words(text, want)),
+    }
+}
+
+// ---------------------------------------------------------------- facts
+
+/// The fact (or list field) of missing slot `slot` as the request names it:
+/// a list's field once per member without it, with the member's index.
+fn slot_entries(source: &Source<'_>, slot: &MissingSlot, emit: &mut dyn FnMut(&str, &str)) {
+    let memory = source.memory;
+    let Some(fact) = source.manifest.input.facts.get(slot.fact as usize) else {
+        return;
+    };
+    match (slot.field, &fact.elements) {
+        (Some(field), Some(elements)) => {
+            let Some(field_slot) = elements.fields.get(field as usize) else {
+                return;
+            };
+            let count = usize::try_from(read_i64(memory, fact.offset as usize))
+                .unwrap_or(0)
+                .min(source.manifest.input.max_list_len as usize);
+            for i in 0..count {
+                let at = elements.area as usize + i * elements.size as usize;
+                if memory.get(at + field_slot.presence as usize) == Some(&0) {
+                    let path = format!("{}[{i}].{}", fact.name, field_slot.name);
+                    let title = format!("{}第{}项的{}", fact.title, i + 1, slot.title);
+                    emit(&path, &title);
+                }
+            }
+        }
+        _ => {
+            if memory.get(fact.presence as usize) != Some(&1) {
+                emit(&slot.path, &slot.title);
+            }
+        }
+    }
+}
+
+fn fact_ref(out: &mut Vec<u8>, path: &str, title: &str) {
+    out.extend_from_slice(b"{\"path\":");
+    string(out, path);
+    out.extend_from_slice(b",\"title\":");
+    string(out, title);
+}
+
+/// Whether missing slot `slot` is set in an unknown mask (bit 62 stands
+/// for every slot from 62 on).
+fn is_missing(mask: u64, slot: usize) -> bool {
+    mask & (1u64 << slot.min(62)) != 0
+}
+
+/// `{"applicant":[…],"shared":[…],"department":[…]}`
+fn missing_facts(source: &Source<'_>, mask: u64, out: &mut Vec<u8>) {
+    let slots = &source.manifest.missing_slots;
+    let group = |out: &mut Vec<u8>, which: fn(&Supplier) -> bool| {
+        out.push(b'[');
+        let mut comma = Comma::new();
+        for (i, slot) in slots.iter().enumerate() {
+            if mask == 0 || !is_missing(mask, i) || !which(&slot.supplied_by) {
+                continue;
+            }
+            slot_entries(source, slot, &mut |path, title| {
+                comma.next(out);
+                fact_ref(out, path, title);
+                if let Supplier::Shared { dataset } = &slot.supplied_by {
+                    out.extend_from_slice(b",\"dataset\":");
+                    named(out, dataset, source.manifest.dataset_name(dataset));
+                }
+                out.push(b'}');
+            });
+        }
+        out.push(b']');
+    };
+    out.extend_from_slice(b"{\"applicant\":");
+    group(out, |s| matches!(s, Supplier::Applicant));
+    out.extend_from_slice(b",\"shared\":");
+    group(out, |s| matches!(s, Supplier::Shared { .. }));
+    out.extend_from_slice(b",\"department\":");
+    group(out, |s| matches!(s, Supplier::Department));
+    out.push(b'}');
+}
+
+// ---------------------------------------------------------------- materials
+
+fn materials(source: &Source<'_>, outputs: &Outputs<'_>, out: &mut Vec<u8>) {
+    let manifest = source.manifest;
+    let mut comma = Comma::new();
+    for (i, info) in manifest.materials.iter().enumerate() {
+        let condition = outputs.material(i);
+        if condition == Tri::False {
+            continue;
+        }
+        comma.next(out);
+        out.extend_from_slice(&source.parts.materials[i]);
+        if condition == Tri::True {
+            out.extend_from_slice(b",\"status\":\"required\",\"condition\":null,\"depends_on\":[]");
+        } else {
+            // The pre-rendered part ends in `"depends_on":[`.
+            out.extend_from_slice(&source.parts.conditional[i]);
+            out.pop();
+            fact_refs(source, outputs.material_mask(i), out);
+        }
+        let linked = source.linked.contains(&info.id.as_str());
+        let dataset = match &info.source {
+            _ if linked => {
+                out.extend_from_slice(b",\"provided_by\":\"shared\"");
+                None
+            }
+            SourceInfo::Applicant => {
+                out.extend_from_slice(b",\"provided_by\":\"applicant\"");
+                None
+            }
+            SourceInfo::Commitment => {
+                out.extend_from_slice(b",\"provided_by\":\"commitment\"");
+                None
+            }
+            SourceInfo::Shared { dataset, fallback } => {
+                let bit = source.index.material_bits.get(i).copied().flatten();
+                if bit.is_some_and(|b| source.meta.shared & (1 << b) != 0) {
+                    out.extend_from_slice(b",\"provided_by\":\"shared\"");
+                    Some(dataset.as_str())
+                } else if fallback == "commitment" {
+                    out.extend_from_slice(b",\"provided_by\":\"commitment\"");
+                    None
+                } else {
+                    out.extend_from_slice(b",\"provided_by\":\"applicant\"");
+                    None
+                }
+            }
+        };
+        out.extend_from_slice(b",\"dataset\":");
+        match dataset {
+            Some(dataset) => named(out, dataset, manifest.dataset_name(dataset)),
+            None => out.extend_from_slice(b"null"),
+        }
+        out.push(b'}');
+    }
+}
+
+// ---------------------------------------------------------------- steps and the schedule
+
+/// The steps as the schedule needs them.
+pub(crate) struct StepsView<'a> {
+    pub planned: &'a [bool],
+    /// What each planned step waits for (planned steps only).
+    pub waits: &'a [Vec<usize>],
+    pub days: &'a dyn Fn(usize) -> u32,
+    pub working: &'a dyn Fn(usize) -> bool,
+}
+
+/// Each planned step's start and due date on the working-day calendar,
+/// and the critical path: the chain of waits that ends last.
+#[derive(Debug, Default)]
+pub(crate) struct Schedule {
+    pub start: Vec<Option<i64>>,
+    pub due: Vec<Option<i64>>,
+    pub working_days: u32,
+    pub natural_days: u32,
+    pub completion: Option<i64>,
+    /// The first day a deadline needed that the calendar does not hold.
+    pub beyond: Option<i64>,
+}
+
+impl Schedule {
+    pub(crate) fn new(calendar: &WorkCalendar, application_date: i64, steps: &StepsView<'_>) -> Schedule {
+        let count = steps.planned.len();
+        // Days from the start, as written (the order of the chain when
+        // dates cannot be had), and dates.
+        let mut finish: Vec<Option<u32>> = vec![None; count];
+        let mut due: Vec<Option<Result<i64, BeyondCalendar>>> = vec![None; count];
+        let mut start: Vec<Option<Result<i64, BeyondCalendar>>> = vec![None; count];
+        // Steps are checked to form a DAG: settle them in rounds (at most `count`).
+        for _ in 0..=count {
+            let mut changed = false;
+            for i in 0..count {
+                if !steps.planned[i] || finish[i].is_some() {
+                    continue;
+                }
+                let waits = &steps.waits[i];
+                if waits.iter().any(|&b| finish.get(b).copied().flatten().is_none()) {
+                    continue;
+                }
+                let begin_days = waits.iter().filter_map(|&b| finish[b]).max().unwrap_or(0);
+                finish[i] = Some(begin_days.saturating_add((steps.days)(i)));
+                let mut begin: Result<i64, BeyondCalendar> = Ok(application_date);
+                for &b in waits {
+                    begin = match (begin, due[b].unwrap_or(Ok(application_date))) {
+                        (Ok(a), Ok(d)) => Ok(a.max(d)),
+                        (Err(e), _) | (_, Err(e)) => Err(e),
+                    };
+                }
+                let end = begin.and_then(|b| {
+                    if (steps.working)(i) {
+                        calendar.add_working_days(b, (steps.days)(i))
+                    } else {
+                        calendar.add_natural_days(b, (steps.days)(i))
+                    }
+                });
+                start[i] = Some(begin);
+                due[i] = Some(end);
+                changed = true;
+            }
+            if !changed {
+                break;
+            }
+        }
+        let beyond = due
+            .iter()
+            .flatten()
+            .filter_map(|d| d.err())
+            .map(|e| e.day)
+            .min();
+        let dated = beyond.is_none();
+        // The last step: the latest due date (or the most days when there are no dates).
+        let key = |i: usize| -> (i64, u32) {
+            let date = match due[i] {
+                Some(Ok(d)) if dated => d,
+                _ => 0,
+            };
+            (date, finish[i].unwrap_or(0))
+        };
+        let mut last = (0..count).filter(|&i| finish[i].is_some()).max_by_key(|&i| key(i));
+        let completion = last.and_then(|i| due[i].and_then(Result::ok)).filter(|_| dated);
+        let (mut working_days, mut natural_days) = (0u32, 0u32);
+        let mut guard = 0;
+        while let Some(i) = last {
+            if (steps.working)(i) {
+                working_days = working_days.saturating_add((steps.days)(i));
+            } else {
+                natural_days = natural_days.saturating_add((steps.days)(i));
+            }
+            last = steps.waits[i].iter().copied().max_by_key(|&b| key(b));
+            guard += 1;
+            if guard > count {
+                break;
+            }
+        }
+        let date = |d: &Option<Result<i64, BeyondCalendar>>| match d {
+            Some(Ok(d)) if dated => Some(*d),
+            _ => None,
+        };
+        Schedule {
+            start: start.iter().map(date).collect(),
+            due: due.iter().map(date).collect(),
+            working_days,
+            natural_days,
+            completion,
+            beyond,
+        }
+    }
+
+    /// `{"working_days":…,"natural_days":…,"completion_date":…,"calendar_note":…}`
+    pub(crate) fn write(&self, calendar: &WorkCalendar, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"working_days\":");
+        integer(out, self.working_days);
+        out.extend_from_slice(b",\"natural_days\":");
+        integer(out, self.natural_days);
+        out.extend_from_slice(b",\"completion_date\":");
+        null_or_date(out, self.completion);
+        out.extend_from_slice(b",\"calendar_note\":");
+        match self.beyond {
+            Some(day) => string(out, &beyond_note(calendar, day)),
+            None => out.extend_from_slice(b"null"),
+        }
+        out.push(b'}');
+    }
+}
+
+/// Why there are no due dates, for the applicant.
+pub(crate) fn beyond_note(calendar: &WorkCalendar, day: i64) -> String {
+    let (year, _, _) = calendar::civil_from_days(day);
+    match calendar.last_year() {
+        Some(last) => format!(
+            "办理期限需要推算到{year}年，节假日安排只公布到{last}年：到期日暂无法确定，按工作日计的天数以公布后的安排为准"
+        ),
+        None => "尚无节假日安排数据：到期日暂无法确定".to_string(),
+    }
+}
+
+// ---------------------------------------------------------------- values
+
+fn values(source: &Source<'_>, outputs: &Outputs<'_>, out: &mut Vec<u8>) {
+    let manifest = source.manifest;
+    for (i, info) in manifest.values.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(&source.parts.values[i]);
+        let raw = outputs.value(i);
+        if raw.mask == 0 {
+            match (&raw.value, &info.ty) {
+                (RawScalar::Set(ids), _) => {
+                    out.push(b'[');
+                    for (j, &id) in ids.iter().enumerate() {
+                        if j > 0 {
+                            out.push(b',');
+                        }
+                        string(out, text_of(source, id));
+                    }
+                    out.push(b']');
+                }
+                (RawScalar::I64(v), ValueType::Bool) => {
+                    out.extend_from_slice(if *v != 0 { b"true" } else { b"false" })
+                }
+                (RawScalar::I64(v), ValueType::Money) => money(out, *v),
+                (RawScalar::I64(v), ValueType::Date) => date(out, *v),
+                (RawScalar::I64(v), ValueType::Text) => string(out, text_of(source, *v)),
+                (RawScalar::I64(v), ValueType::Enum { values, .. }) => {
+                    match values.get(usize::try_from(*v).unwrap_or(usize::MAX)) {
+                        Some(value) => string(out, value),
+                        None => out.extend_from_slice(b"null"),
+                    }
+                }
+                (RawScalar::I64(v), _) => integer(out, *v),
+            }
+            out.extend_from_slice(b",\"waits_for\":[],\"no_entry\":[]}");
+            continue;
+        }
+        out.extend_from_slice(b"null,\"waits_for\":");
+        fact_refs(source, raw.mask, out);
+        out.extend_from_slice(b",\"no_entry\":[");
+        if raw.mask & (1 << 63) != 0 {
+            let mut comma = Comma::new();
+            for used in &info.keyed_params {
+                let Some(key) = used.key_fact.and_then(|f| fact_text(source, f as usize)) else {
+                    continue;
+                };
+                let in_force = used
+                    .entries
+                    .iter()
+                    .any(|e| e.key == key && e.from <= source.meta.application_date);
+                if !in_force {
+                    comma.next(out);
+                    out.extend_from_slice(b"{\"parameter\":");
+                    string(out, &used.name);
+                    out.extend_from_slice(b",\"title\":");
+                    string(out, &used.title);
+                    out.extend_from_slice(b",\"key\":");
+                    string(out, key);
+                    out.push(b'}');
+                }
+            }
+        }
+        out.extend_from_slice(b"]}");
+    }
+}
+
+/// `[{"path":…,"title":…},…]` for the slots whose bits `mask` sets.
+fn fact_refs(source: &Source<'_>, mask: u64, out: &mut Vec<u8>) {
+    out.push(b'[');
+    let mut comma = Comma::new();
+    for (i, slot) in source.manifest.missing_slots.iter().enumerate() {
+        if is_missing(mask, i) {
+            slot_entries(source, slot, &mut |path, title| {
+                comma.next(out);
+                fact_ref(out, path, title);
+                out.push(b'}');
+            });
+        }
+    }
+    out.push(b']');
+}
+
+/// A text id as text: a constant of the policy, or one of the request's own.
+fn text_of<'a>(source: &'a Source<'_>, id: i64) -> &'a str {
+    let index = usize::try_from(id).unwrap_or(usize::MAX);
+    let texts = &source.manifest.texts;
+    texts
+        .get(index)
+        .or_else(|| source.meta.fresh_texts.get(index.wrapping_sub(texts.len())))
+        .map_or("", String::as_str)
+}
+
+/// A present text or enum fact as text (a parameter's key).
+fn fact_text<'a>(source: &'a Source<'_>, fact: usize) -> Option<&'a str> {
+    let slot = source.manifest.input.facts.get(fact)?;
+    if source.memory.get(slot.presence as usize) != Some(&1) {
+        return None;
+    }
+    let raw = read_i64(source.memory, slot.offset as usize);
+    match &slot.ty {
+        ValueType::Text => Some(text_of(source, raw)),
+        ValueType::Enum { values, .. } => values.get(usize::try_from(raw).ok()?).map(String::as_str),
+        _ => None,
+    }
+}
