@@ -19,8 +19,11 @@ fn main() {
     let started = std::time::Instant::now();
     if whole {
         for _ in 0..rounds {
-            let decision = loaded.evaluate(black_box(request)).expect("evaluates");
-            black_box(decision.total_days);
+            let mut json = Vec::with_capacity(4096);
+            let eligibility = loaded
+                .evaluate_json(black_box(request), &mut json)
+                .expect("evaluates");
+            black_box((eligibility, json));
         }
         println!("evaluate: {:?} per request", started.elapsed() / rounds);
     } else {

@@ -9,9 +9,7 @@ use contract::codec::date_text;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use crate::decision::{
-    DayKind, Decision, Eligibility, MissingFacts, Named, ProvidedBy, Schedule,
-};
+use crate::decision::{DayKind, Decision, Eligibility, MissingFacts, Named, ProvidedBy, Schedule};
 use crate::error::EvalError;
 use crate::load::LoadedPolicy;
 use crate::write;
@@ -422,7 +420,12 @@ impl LoadedBundle {
         let planned = vec![true; steps.len()];
         let waits: Vec<Vec<usize>> = steps
             .iter()
-            .map(|s| s.after.iter().filter_map(|a| position.get(a).copied()).collect())
+            .map(|s| {
+                s.after
+                    .iter()
+                    .filter_map(|a| position.get(a).copied())
+                    .collect()
+            })
             .collect();
         let timing = write::Schedule::new(
             &calendar,

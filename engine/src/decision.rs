@@ -43,7 +43,10 @@ impl Decision {
 
     /// A reported value by name (`null` when unknown).
     pub fn value(&self, name: &str) -> Option<&serde_json::Value> {
-        self.values.iter().find(|v| v.name == name).map(|v| &v.value)
+        self.values
+            .iter()
+            .find(|v| v.name == name)
+            .map(|v| &v.value)
     }
 }
 

@@ -185,7 +185,6 @@ impl InputIndex {
 
 pub(crate) const REQUEST_FIELDS: [&str; 3] = ["application_date", "facts", "shared_available"];
 
-
 /// The waits between steps: as written (every step planned, the usual
 /// case, made once) and, when some step is left out, through it.
 #[derive(Debug, Default)]
@@ -253,7 +252,13 @@ impl StepPlan {
             resolved
                 .into_iter()
                 .enumerate()
-                .map(|(i, w)| if planned.get(i).copied().unwrap_or(false) { w.unwrap_or_default() } else { Vec::new() })
+                .map(|(i, w)| {
+                    if planned.get(i).copied().unwrap_or(false) {
+                        w.unwrap_or_default()
+                    } else {
+                        Vec::new()
+                    }
+                })
                 .collect(),
         )
     }

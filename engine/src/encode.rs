@@ -13,13 +13,12 @@
 
 use std::borrow::Cow;
 
-
 use contract::calendar;
 use contract::manifest::{FactSlot, Manifest, ValueType};
 
 use crate::config::Limits;
-use crate::error::EvalError;
 use crate::derived::{InputIndex, Member, REQUEST_FIELDS};
+use crate::error::EvalError;
 use crate::names::Names;
 use crate::outcome::RequestMeta;
 use crate::reader::{self, Kind, Number, Reader, SyntaxError};
@@ -470,10 +469,8 @@ fn facts<'m>(r: &mut Reader<'m>, ctx: &mut Ctx<'m>, object: usize) -> Result<(),
                 } else {
                     format!("{}.{key}", this.prefix)
                 };
-                let suggestion = contract::codec::did_you_mean(
-                    &name,
-                    index.names.iter().map(String::as_str),
-                );
+                let suggestion =
+                    contract::codec::did_you_mean(&name, index.names.iter().map(String::as_str));
                 return Err(EvalError::UnknownField {
                     path: format!("facts.{name}"),
                     suggestion,

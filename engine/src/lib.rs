@@ -23,8 +23,10 @@ pub mod outputs;
 mod reader;
 mod write;
 
-pub use bundle::{BundleDecision, BundlePlan, LoadedBundle};
+pub use bundle::{BundleDecision, BundleEligibility, BundlePlan, LoadedBundle};
 pub use config::{Compilation, Limits};
+/// How values are written as text (the contract's codecs).
+pub use contract::codec;
 pub use decision::{
     DayKind, Decision, Eligibility, FactRef, MaterialNeed, MaterialStatus, MissingFacts, Named,
     NoEntry, PlannedStep, PolicyRef, ProvidedBy, ReportedValue, RuleResult, Schedule,

@@ -510,7 +510,11 @@ impl LoadedPolicy {
     }
 
     /// Evaluates a request and appends the decision's JSON to `out`.
-    pub fn evaluate_json(&self, request_json: &[u8], out: &mut Vec<u8>) -> Result<Eligibility, EvalError> {
+    pub fn evaluate_json(
+        &self,
+        request_json: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<Eligibility, EvalError> {
         let mut session = self.session()?;
         let meta = session.encode(request_json)?;
         session.run()?;
@@ -528,6 +532,20 @@ impl LoadedPolicy {
         let meta = session.encode_facts(facts_json, application_date, shared_available)?;
         session.run()?;
         session.decode(&meta)
+    }
+
+    /// [`evaluate_facts`](Self::evaluate_facts), the decision's JSON appended to `out`.
+    pub fn evaluate_facts_json(
+        &self,
+        facts_json: &[u8],
+        application_date: &str,
+        shared_available: &[&str],
+        out: &mut Vec<u8>,
+    ) -> Result<Eligibility, EvalError> {
+        let mut session = self.session()?;
+        let meta = session.encode_facts(facts_json, application_date, shared_available)?;
+        session.run()?;
+        Ok(session.write_json(&meta, out))
     }
 
     /// A ready instance held for one evaluation, in its three stages (the
@@ -713,7 +731,12 @@ impl<'p> Session<'p> {
 
     /// [`write_json`](Self::write_json) for a member of a bundle: the
     /// materials in `linked` are produced by another member.
-    pub fn write_json_linked(&self, meta: &RequestMeta, linked: &[&str], out: &mut Vec<u8>) -> Eligibility {
+    pub fn write_json_linked(
+        &self,
+        meta: &RequestMeta,
+        linked: &[&str],
+        out: &mut Vec<u8>,
+    ) -> Eligibility {
         let policy = self.policy;
         let memory = match &self.ready {
             Some(ready) => ready.memory.data(&ready.store),

@@ -103,4 +103,3 @@ pub fn read_set(memory: &[u8], packed: i64) -> Vec<i64> {
     ids.dedup();
     ids
 }
-

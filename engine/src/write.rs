@@ -198,7 +198,11 @@ impl Parts {
             out.extend_from_slice(b",\"hash\":");
             string(out, &manifest.source_hash);
             out.extend_from_slice(b",\"department\":");
-            named(out, &policy.department, manifest.department_name(&policy.department));
+            named(
+                out,
+                &policy.department,
+                manifest.department_name(&policy.department),
+            );
             out.extend_from_slice(b"},\"application_date\":");
         });
         let rules = manifest
@@ -207,7 +211,13 @@ impl Parts {
             .map(|rule| {
                 [Tri::True, Tri::False, Tri::Unknown].map(|result| {
                     rendered(|out| {
-                        rule_whole(out, Some(&rule.name), &rule.title, rule.cite.as_deref(), result)
+                        rule_whole(
+                            out,
+                            Some(&rule.name),
+                            &rule.title,
+                            rule.cite.as_deref(),
+                            result,
+                        )
                     })
                 })
             })
@@ -344,7 +354,9 @@ pub(crate) fn write_decision(source: &Source<'_>, out: &mut Vec<u8>) -> Eligibil
         reasons(&outputs, &manifest.eligibility, want, &mut |reason| {
             comma.next(out);
             match reason {
-                Reason::Rule(rule, result) => out.extend_from_slice(&parts.rules[rule][tri_index(result)]),
+                Reason::Rule(rule, result) => {
+                    out.extend_from_slice(&parts.rules[rule][tri_index(result)])
+                }
                 Reason::Words(text, result) => rule_whole(out, None, text, None, result),
             }
         });
@@ -674,7 +686,11 @@ pub(crate) struct Schedule {
 }
 
 impl Schedule {
-    pub(crate) fn new(calendar: &WorkCalendar, application_date: i64, steps: &StepsView<'_>) -> Schedule {
+    pub(crate) fn new(
+        calendar: &WorkCalendar,
+        application_date: i64,
+        steps: &StepsView<'_>,
+    ) -> Schedule {
         let count = steps.planned.len();
         // Days from the start, as written (the order of the chain when
         // dates cannot be had), and dates.
@@ -689,7 +705,10 @@ impl Schedule {
                     continue;
                 }
                 let waits = &steps.waits[i];
-                if waits.iter().any(|&b| finish.get(b).copied().flatten().is_none()) {
+                if waits
+                    .iter()
+                    .any(|&b| finish.get(b).copied().flatten().is_none())
+                {
                     continue;
                 }
                 let begin_days = waits.iter().filter_map(|&b| finish[b]).max().unwrap_or(0);
@@ -731,8 +750,12 @@ impl Schedule {
             };
             (date, finish[i].unwrap_or(0))
         };
-        let mut last = (0..count).filter(|&i| finish[i].is_some()).max_by_key(|&i| key(i));
-        let completion = last.and_then(|i| due[i].and_then(Result::ok)).filter(|_| dated);
+        let mut last = (0..count)
+            .filter(|&i| finish[i].is_some())
+            .max_by_key(|&i| key(i));
+        let completion = last
+            .and_then(|i| due[i].and_then(Result::ok))
+            .filter(|_| dated);
         let (mut working_days, mut natural_days) = (0u32, 0u32);
         let mut guard = 0;
         while let Some(i) = last {
@@ -892,7 +915,72 @@ fn fact_text<'a>(source: &'a Source<'_>, fact: usize) -> Option<&'a str> {
     let raw = read_i64(source.memory, slot.offset as usize);
     match &slot.ty {
         ValueType::Text => Some(text_of(source, raw)),
-        ValueType::Enum { values, .. } => values.get(usize::try_from(raw).ok()?).map(String::as_str),
+        ValueType::Enum { values, .. } => {
+            values.get(usize::try_from(raw).ok()?).map(String::as_str)
+        }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn needs_escape_finds_every_escape_at_every_position() {
+        for length in 0..24 {
+            for position in 0..length {
+                for special in [b'"', b'\\', 0x00, 0x1f, b'\n'] {
+                    let mut bytes = vec![b'a'; length];
+                    bytes[position] = special;
+                    assert!(needs_escape(&bytes), "{bytes:?}");
+                }
+            }
+            assert!(!needs_escape(&vec![b'a'; length]));
+            assert!(!needs_escape(
+                "中文标题，《条例》第二条".repeat(length).as_bytes()
+            ));
+            assert!(!needs_escape(&vec![0x20; length]));
+            assert!(!needs_escape(&vec![0x7f; length]));
+            assert!(!needs_escape(&vec![0xff; length]));
+        }
+    }
+
+    #[test]
+    fn texts_numbers_and_dates_are_written_as_serde_json_and_the_codecs_write_them() {
+        let texts = [
+            "",
+            "plain",
+            "中文标题（第二条）",
+            "quote \" and backslash \\",
+            "control \u{0} \u{1f} \n \r \t \u{8} \u{c} end",
+            "del \u{7f} and emoji 😀 and \u{2028}",
+        ];
+        for text in texts {
+            let mut ours = Vec::new();
+            string(&mut ours, text);
+            let theirs = serde_json::to_vec(text).expect("serialises");
+            assert_eq!(
+                String::from_utf8_lossy(&ours),
+                String::from_utf8_lossy(&theirs)
+            );
+        }
+        for fen in [0, 5, -5, -1234, 100, i64::MIN, i64::MAX] {
+            let mut ours = Vec::new();
+            money(&mut ours, fen);
+            let theirs = serde_json::to_vec(&contract::codec::money_text(fen)).expect("money");
+            assert_eq!(ours, theirs, "{fen}");
+        }
+        for days in [calendar::MIN_DAY, -1, 0, 20_000, calendar::MAX_DAY] {
+            let mut ours = Vec::new();
+            date(&mut ours, days);
+            let theirs = serde_json::to_vec(&date_text(days)).expect("date");
+            assert_eq!(ours, theirs, "{days}");
+        }
+        for n in [i64::MIN, -1, 0, 7, i64::MAX] {
+            let mut ours = Vec::new();
+            integer(&mut ours, n);
+            assert_eq!(ours, serde_json::to_vec(&n).expect("int"));
+        }
     }
 }

@@ -19,13 +19,13 @@
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use test_support::generate::{Choices, generate, request};
-use test_support::oracle::{self, OracleError};
-use test_support::policy::{compile, request_json, try_check};
 use engine::encode::encode_request;
 use engine::{Compilation, Engine, EvalError, Limits, RawOutcome, Tri};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use test_support::generate::{Choices, generate, request};
+use test_support::oracle::{self, OracleError};
+use test_support::policy::{compile, request_json, try_check};
 
 // ---------------------------------------------------------------- the property
 

@@ -4,10 +4,9 @@
 
 #![expect(clippy::type_complexity, reason = "a table of test cases")]
 
-
-use test_support::policy::{In, Request, compile, day, image};
-use test_support::oracle::{self, NO_VALUE, OracleError};
 use engine::{RawOutcome, RawScalar, RawValue, Tri};
+use test_support::oracle::{self, NO_VALUE, OracleError};
+use test_support::policy::{In, Request, compile, day, image};
 
 const HEADER: &str = "policy t.p \"测试\"\n  department t.dept\n  basis \"测试依据\"\n\n";
 

@@ -8,12 +8,17 @@
 //! [expect]
 //! eligibility = "eligible"                 # or "ineligible", "undetermined"
 //! missing_facts = []                        # optional, checked when given
-//! materials = ["id_card", { id = "lease_contract", provided_by = "applicant" }]
+//! reasons = ["half_year"]                   # the rules that decided a refusal
+//! materials = ["id_card", { id = "lease_contract", provided_by = "applicant", status = "conditional" }]
 //! steps = ["accept", "approve"]
-//! total_days = 6
+//! working_days = 6                          # along the critical path
+//! natural_days = 0
+//! completion_date = 2026-01-23              # the last step's due date
+//! due_dates = { accept = 2026-01-16 }
 //! rules = { half_year = true, stable_job = "unknown" }
 //! values = { fee = "20.00", months_resident = 7 }
-//! # bundles also: entry = true, visits = 0, members = { "zj.birth_hukou" = "eligible" }
+//! # bundles also: entry = true, visits = 0, apply_now = [...],
+//! # members = { "zj.birth_hukou" = "eligible" } (eligibility may be "partial")
 //!
 //! [facts.applicant]
 //! birth_date = 1990-02-28
@@ -44,10 +49,19 @@ pub struct Scenario {
 #[serde(deny_unknown_fields)]
 pub struct Expect {
     pub eligibility: String,
+    /// Every missing fact's path, whoever answers it (applicant's, shared,
+    /// department's), as the decision lists them.
     pub missing_facts: Option<Vec<String>>,
+    /// The ids of the reasons (a part of the eligibility that is not a rule
+    /// by its words).
+    pub reasons: Option<Vec<String>>,
     pub materials: Option<Vec<ExpectedMaterial>>,
     pub steps: Option<Vec<String>>,
-    pub total_days: Option<u32>,
+    pub working_days: Option<u32>,
+    pub natural_days: Option<u32>,
+    pub completion_date: Option<toml::value::Datetime>,
+    /// Due dates by step id.
+    pub due_dates: Option<toml::Table>,
     pub rules: Option<toml::Table>,
     pub values: Option<toml::Table>,
     /// Bundles only: the entry condition's result (true, false or "unknown").
@@ -56,6 +70,8 @@ pub struct Expect {
     pub visits: Option<u32>,
     /// Bundles only: each member's eligibility, by member id.
     pub members: Option<toml::Table>,
+    /// Bundles only: the members that can be applied for now.
+    pub apply_now: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -74,6 +90,8 @@ pub struct MaterialDetail {
     pub copies: Option<u32>,
     pub form: Option<String>,
     pub dataset: Option<String>,
+    /// `required` or `conditional`.
+    pub status: Option<String>,
     /// Bundles only: the member that produces it through a link.
     pub produced_by: Option<String>,
 }
@@ -139,10 +157,35 @@ impl Scenario {
             &decision["eligibility"],
         );
         if let Some(missing) = &expect.missing_facts {
+            let missing_facts = &decision["missing_facts"];
+            let actual: Vec<&serde_json::Value> = ["applicant", "shared", "department"]
+                .iter()
+                .flat_map(|who| missing_facts[who].as_array().into_iter().flatten())
+                .map(|fact| &fact["path"])
+                .collect();
             check(
                 "missing_facts",
                 serde_json::json!(missing),
-                &decision["missing_facts"],
+                &serde_json::json!(actual),
+            );
+        }
+        if let Some(reasons) = &expect.reasons {
+            let actual: Vec<&serde_json::Value> = decision["reasons"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|r| {
+                    if r["id"].is_null() {
+                        &r["title"]
+                    } else {
+                        &r["id"]
+                    }
+                })
+                .collect();
+            check(
+                "reasons",
+                serde_json::json!(reasons),
+                &serde_json::json!(actual),
             );
         }
         if let Some(materials) = &expect.materials {
@@ -164,6 +207,7 @@ impl Scenario {
                     copies,
                     form,
                     dataset,
+                    status,
                     produced_by,
                 }) = material
                 else {
@@ -179,7 +223,7 @@ impl Scenario {
                     ),
                     ("copies", copies.map(|v| serde_json::json!(v))),
                     ("form", form.as_ref().map(|v| serde_json::json!(v))),
-                    ("dataset", dataset.as_ref().map(|v| serde_json::json!(v))),
+                    ("status", status.as_ref().map(|v| serde_json::json!(v))),
                     (
                         "produced_by",
                         produced_by.as_ref().map(|v| serde_json::json!(v)),
@@ -189,6 +233,18 @@ impl Scenario {
                     if let Some(wanted) = wanted {
                         check(&format!("materials.{id}.{name}"), wanted, &found[name]);
                     }
+                }
+                if let Some(dataset) = dataset {
+                    // A dataset by its id (the decision names it too).
+                    let actual = match &found["dataset"] {
+                        serde_json::Value::Object(named) => named["id"].clone(),
+                        other => other.clone(),
+                    };
+                    check(
+                        &format!("materials.{id}.dataset"),
+                        serde_json::json!(dataset),
+                        &actual,
+                    );
                 }
             }
         }
@@ -203,12 +259,38 @@ impl Scenario {
                 &serde_json::json!(actual),
             );
         }
-        if let Some(total) = expect.total_days {
+        let schedule = &decision["schedule"];
+        if let Some(days) = expect.working_days {
             check(
-                "total_days",
-                serde_json::json!(total),
-                &decision["total_days"],
+                "working_days",
+                serde_json::json!(days),
+                &schedule["working_days"],
             );
+        }
+        if let Some(days) = expect.natural_days {
+            check(
+                "natural_days",
+                serde_json::json!(days),
+                &schedule["natural_days"],
+            );
+        }
+        if let Some(date) = &expect.completion_date {
+            check(
+                "completion_date",
+                serde_json::json!(date.to_string()),
+                &schedule["completion_date"],
+            );
+        }
+        if let Some(due_dates) = &expect.due_dates {
+            for (id, wanted) in due_dates {
+                let actual = decision["steps"]
+                    .as_array()
+                    .and_then(|steps| steps.iter().find(|s| s["id"] == id.as_str()))
+                    .map_or(serde_json::Value::String("(no such step)".into()), |s| {
+                        s["due_date"].clone()
+                    });
+                check(&format!("due_dates.{id}"), to_json(wanted), &actual);
+            }
         }
         if let Some(rules) = &expect.rules {
             for (id, wanted) in rules {
@@ -232,6 +314,13 @@ impl Scenario {
             };
             check("entry", wanted, &decision["entry"]);
         }
+        if let Some(apply_now) = &expect.apply_now {
+            check(
+                "apply_now",
+                serde_json::json!(apply_now),
+                &decision["apply_now"],
+            );
+        }
         if let Some(visits) = expect.visits {
             check("visits", serde_json::json!(visits), &decision["visits"]);
         }
@@ -253,9 +342,11 @@ impl Scenario {
                     other => to_json(other),
                 };
                 let actual = decision["values"]
-                    .get(name)
-                    .cloned()
-                    .unwrap_or(serde_json::Value::String("(no such value)".into()));
+                    .as_array()
+                    .and_then(|values| values.iter().find(|v| v["name"] == name.as_str()))
+                    .map_or(serde_json::Value::String("(no such value)".into()), |v| {
+                        v["value"].clone()
+                    });
                 check(&format!("values.{name}"), wanted, &actual);
             }
         }

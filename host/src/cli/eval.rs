@@ -42,8 +42,12 @@ pub fn run(args: &EvalArgs, color: bool) -> ExitCode {
     };
     let date = args.date.clone().unwrap_or_else(today);
     let shared: Vec<&str> = args.shared.iter().map(String::as_str).collect();
-    match policy.evaluate_facts(&facts, &date, &shared) {
-        Ok(decision) => match serde_json::to_string_pretty(&decision) {
+    let mut json = Vec::new();
+    match policy.evaluate_facts_json(&facts, &date, &shared, &mut json) {
+        // Indented for a person: the writer's JSON, re-laid out.
+        Ok(_) => match serde_json::from_slice::<serde_json::Value>(&json)
+            .and_then(|decision| serde_json::to_string_pretty(&decision))
+        {
             Ok(json) => {
                 println!("{json}");
                 ExitCode::SUCCESS
@@ -66,7 +70,7 @@ fn today() -> String {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let days = i64::try_from((seconds + 8 * 3600) / 86_400).unwrap_or(0);
-    engine::decode::date_text(days)
+    engine::codec::date_text(days)
 }
 
 /// Whether a `.rules` file declares a bundle (its first declaration is `bundle`).

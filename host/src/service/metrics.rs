@@ -79,17 +79,20 @@ pub struct PolicyMetrics {
     eligible: Counter,
     ineligible: Counter,
     undetermined: Counter,
+    /// Bundles only: some members eligible, the others not.
+    partial: Counter,
     error: Counter,
 }
 
 impl PolicyMetrics {
     /// Counts one evaluation's outcome: `eligible`, `ineligible`,
-    /// `undetermined` or `error`.
+    /// `undetermined`, `partial` (bundles) or `error`.
     pub fn count(&self, outcome: Outcome) {
         match outcome {
             Outcome::Eligible => &self.eligible,
             Outcome::Ineligible => &self.ineligible,
             Outcome::Undetermined => &self.undetermined,
+            Outcome::Partial => &self.partial,
             Outcome::Error => &self.error,
         }
         .inc();
@@ -102,6 +105,7 @@ pub enum Outcome {
     Eligible,
     Ineligible,
     Undetermined,
+    Partial,
     Error,
 }
 
@@ -111,6 +115,7 @@ impl Outcome {
             Outcome::Eligible => "eligible",
             Outcome::Ineligible => "ineligible",
             Outcome::Undetermined => "undetermined",
+            Outcome::Partial => "partial",
             Outcome::Error => "error",
         }
     }
@@ -257,6 +262,7 @@ impl Metrics {
             eligible: outcome(Outcome::Eligible),
             ineligible: outcome(Outcome::Ineligible),
             undetermined: outcome(Outcome::Undetermined),
+            partial: outcome(Outcome::Partial),
             error: outcome(Outcome::Error),
             label: Arc::clone(&label),
         });

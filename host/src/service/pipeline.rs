@@ -190,8 +190,9 @@ pub fn run_scenarios(
             continue;
         }
         run += 1;
-        let problems = match policy.evaluate(parsed.request_json().as_bytes()) {
-            Ok(decision) => match serde_json::to_value(&decision) {
+        let mut json = Vec::new();
+        let problems = match policy.evaluate_json(parsed.request_json().as_bytes(), &mut json) {
+            Ok(_) => match serde_json::from_slice::<serde_json::Value>(&json) {
                 Ok(actual) => parsed
                     .mismatches(&actual)
                     .iter()

@@ -92,8 +92,14 @@ fn compare(
     proposed: &engine::LoadedPolicy,
 ) -> Comparison {
     let mut errors = Vec::new();
-    let mut run = |policy: &engine::LoadedPolicy| match policy.evaluate(request) {
-        Ok(decision) => serde_json::to_value(&decision).ok().map(|v| outline(&v)),
+    let run = |policy: &engine::LoadedPolicy| {
+        let mut json = Vec::new();
+        policy
+            .evaluate_json(request, &mut json)
+            .map(|_| serde_json::from_slice::<serde_json::Value>(&json))
+    };
+    let mut run = |policy: &engine::LoadedPolicy| match run(policy) {
+        Ok(decision) => decision.ok().map(|v| outline(&v)),
         Err(error) => {
             errors.push(error.to_string());
             None

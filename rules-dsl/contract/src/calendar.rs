@@ -383,7 +383,9 @@ mod tests {
         assert_eq!(cal.is_working_day(d(2024, 6, 3)), None);
         assert_eq!(
             cal.add_natural_days(d(2024, 12, 20), 3),
-            Err(BeyondCalendar { day: d(2024, 12, 23) })
+            Err(BeyondCalendar {
+                day: d(2024, 12, 23)
+            })
         );
     }
 }

@@ -81,13 +81,23 @@ pub enum Supplier {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Condition {
     /// Rule `rule` of `rules` (its effective result).
-    Rule { rule: u32 },
-    And { all: Vec<Condition> },
-    Or { any: Vec<Condition> },
-    Not { of: Box<Condition> },
+    Rule {
+        rule: u32,
+    },
+    And {
+        all: Vec<Condition>,
+    },
+    Or {
+        any: Vec<Condition>,
+    },
+    Not {
+        of: Box<Condition>,
+    },
     /// Anything else (a comparison written straight into `eligible when`),
     /// in words.
-    Other { text: String },
+    Other {
+        text: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

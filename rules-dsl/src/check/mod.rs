@@ -414,7 +414,10 @@ fn build_catalogue(
 /// One year of the working-day calendar: every day within the year, a
 /// range in order, a `workday` only on a Saturday or Sunday (a weekday is a
 /// working day already), no day both off and worked.
-fn calendar_year(decl: &ast::CalendarDecl, errors: &mut Vec<CheckError>) -> Option<ir::CalendarYear> {
+fn calendar_year(
+    decl: &ast::CalendarDecl,
+    errors: &mut Vec<CheckError>,
+) -> Option<ir::CalendarYear> {
     use crate::calendar::{days_from_date, weekday};
     if !(1..=9999).contains(&decl.year) {
         errors.push(CheckError::BadClause {
@@ -438,14 +441,23 @@ fn calendar_year(decl: &ast::CalendarDecl, errors: &mut Vec<CheckError>) -> Opti
                 errors.push(CheckError::BadClause {
                     message: format!("{} is not in {}", date.value, decl.year),
                     span: date.span,
-                    help: Some(format!("the `calendar {}` item lists days of {} only", decl.year, decl.year)),
+                    help: Some(format!(
+                        "the `calendar {}` item lists days of {} only",
+                        decl.year, decl.year
+                    )),
                 });
             }
         }
-        let (first, last) = (days_from_date(entry.from.value), days_from_date(until.value));
+        let (first, last) = (
+            days_from_date(entry.from.value),
+            days_from_date(until.value),
+        );
         if last < first {
             errors.push(CheckError::BadClause {
-                message: format!("the range ends ({}) before it starts ({})", until.value, entry.from.value),
+                message: format!(
+                    "the range ends ({}) before it starts ({})",
+                    until.value, entry.from.value
+                ),
                 span: entry.span,
                 help: Some("write the earlier day first: `holiday 2025-10-01..2025-10-08`".into()),
             });
@@ -469,9 +481,18 @@ fn calendar_year(decl: &ast::CalendarDecl, errors: &mut Vec<CheckError>) -> Opti
     year.holidays.dedup();
     year.workdays.sort_unstable();
     year.workdays.dedup();
-    if let Some(&both) = year.workdays.iter().find(|d| year.holidays.binary_search(d).is_ok()) {
+    if let Some(&both) = year
+        .workdays
+        .iter()
+        .find(|d| year.holidays.binary_search(d).is_ok())
+    {
         errors.push(CheckError::BadClause {
-            message: format!("{} is both a holiday and a workday", crate::calendar::date_from_days(both).map(|d| d.to_string()).unwrap_or_default()),
+            message: format!(
+                "{} is both a holiday and a workday",
+                crate::calendar::date_from_days(both)
+                    .map(|d| d.to_string())
+                    .unwrap_or_default()
+            ),
             span: decl.year_span,
             help: None,
         });

@@ -585,7 +585,13 @@ fn check_fact_source(
     let source = match &fact.source {
         None | Some(ast::FactSource::Applicant) => ir::FactSource::Applicant,
         Some(ast::FactSource::Shared(dataset)) => {
-            if !catalogue_ref(catalogue, catalogue_found, "dataset", dataset, &mut scope.errors) {
+            if !catalogue_ref(
+                catalogue,
+                catalogue_found,
+                "dataset",
+                dataset,
+                &mut scope.errors,
+            ) {
                 return;
             }
             ir::FactSource::Shared(dataset.text.clone())
@@ -752,13 +758,15 @@ fn scalar_type(scope: &mut Scope, ty: &ast::ScalarType) -> Option<Type> {
                 }
                 seen.insert(&name.text, name.span);
             }
-            Some(Type::Enum(scope.intern_enum(
-                variants.iter().map(|v| v.name.text.clone()).collect(),
-                variants
-                    .iter()
-                    .map(|v| v.title.as_ref().map(|t| t.value.clone()))
-                    .collect(),
-            )))
+            Some(Type::Enum(
+                scope.intern_enum(
+                    variants.iter().map(|v| v.name.text.clone()).collect(),
+                    variants
+                        .iter()
+                        .map(|v| v.title.as_ref().map(|t| t.value.clone()))
+                        .collect(),
+                ),
+            ))
         }
     }
 }

@@ -74,11 +74,21 @@ pub(super) fn manifest(
             let (name, title, ty, uses) = match reported {
                 ir::Reported::Let(i) => {
                     let l = &policy.lets[i];
-                    (&l.name, &l.title, l.value.ty, keyed_params(policy, ir::Definition::Let(i)))
+                    (
+                        &l.name,
+                        &l.title,
+                        l.value.ty,
+                        keyed_params(policy, ir::Definition::Let(i)),
+                    )
                 }
                 ir::Reported::Table(i) => {
                     let t = &policy.tables[i];
-                    (&t.name, &t.title, t.ty, keyed_params(policy, ir::Definition::Table(i)))
+                    (
+                        &t.name,
+                        &t.title,
+                        t.ty,
+                        keyed_params(policy, ir::Definition::Table(i)),
+                    )
                 }
             };
             manifest::ValueInfo {

@@ -6,7 +6,7 @@
 use wasm_encoder::{Function, Instruction as I, ValType};
 
 use super::asm::Asm;
-use crate::calendar::{MAX_DAY, MIN_DAY};
+use crate::calendar::{MAX_DAY, MAX_YEAR, MIN_DAY, MIN_YEAR};
 
 /// Function indices of the helpers; they come first in every module.
 pub const CHECKED_ADD: u32 = 0;
@@ -385,10 +385,10 @@ fn add_months() -> Function {
     floor_div(&mut a, total, 12);
     a.set(ny);
     a.get(ny)
-        .i64_const(-9999)
+        .i64_const(MIN_YEAR)
         .op(I::I64LtS)
         .get(ny)
-        .i64_const(9999)
+        .i64_const(MAX_YEAR)
         .op(I::I64GtS)
         .op(I::I32Or);
     trap_if(&mut a);
@@ -510,7 +510,7 @@ fn age_on() -> Function {
 }
 
 fn check_day() -> Function {
-    // param: days; traps outside years -9999..=9999, else returns it.
+    // param: days; traps outside years 0001..=9999, else returns it.
     let mut a = Asm::new(1);
     a.get(0)
         .i64_const(MIN_DAY)

@@ -14,6 +14,7 @@ use crate::policy::{In, Request, date_text, day, money_text};
 
 /// The generator's source of decisions; 0 (also once exhausted) is always
 /// the simplest choice.
+#[derive(Debug)]
 pub struct Choices<'a> {
     pub data: &'a [u32],
     pub position: usize,
@@ -157,12 +158,14 @@ fn cell_literal(c: &mut Choices, t: T) -> String {
 
 // ---------------------------------------------------------------- facts
 
+#[derive(Debug)]
 struct FactDecl {
     name: &'static str,
     t: T,
     optional: bool,
 }
 
+#[derive(Debug)]
 struct FieldDecl {
     name: &'static str,
     t: T,
@@ -830,6 +833,7 @@ fn order_key(t: T, literal: &str) -> i64 {
 }
 
 /// A whole policy: its source, and the facts a request has to give.
+#[derive(Debug)]
 pub struct Generated {
     pub source: String,
     facts: Vec<FactDecl>,
@@ -1040,4 +1044,3 @@ pub fn request(c: &mut Choices, generated: &Generated) -> Request {
         .push(("f.l1".to_string(), Some(In::List(list))));
     request
 }
-

@@ -17,11 +17,11 @@
 use std::collections::HashMap;
 
 use contract::calendar;
+use contract::manifest::Manifest;
 use rules_dsl::ir::{
     self, AggregateKind, ArithOp, Cell, CollectOp, CompareOp, Definition, Expr, ExprKind,
     HitPolicy, Literal, Policy, Rounding, SetOperand, TimeUnit, Type,
 };
-use contract::manifest::Manifest;
 use thiserror::Error;
 
 use engine::{RawOutcome, RawScalar, RawValue, Tri};
@@ -275,11 +275,21 @@ impl<'a> Interpreter<'a> {
         let rules = (0..policy.rules.len())
             .map(|i| self.definition(Definition::Rule(i)).map(|v| v.tri()))
             .collect::<Result<Vec<_>, _>>()?;
-        let materials = policy
-            .materials
-            .iter()
-            .map(|m| self.condition(m.condition.as_ref()))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut materials = Vec::with_capacity(policy.materials.len());
+        let mut material_masks = Vec::with_capacity(policy.materials.len());
+        for material in &policy.materials {
+            match &material.condition {
+                Some(condition) => {
+                    let value = self.expr(condition)?;
+                    materials.push(value.tri());
+                    material_masks.push(value.m);
+                }
+                None => {
+                    materials.push(Tri::True);
+                    material_masks.push(0);
+                }
+            }
+        }
         let steps = policy
             .steps
             .iter()
@@ -301,6 +311,7 @@ impl<'a> Interpreter<'a> {
             mask: eligibility.m,
             rules,
             materials,
+            material_masks,
             steps,
             values,
         })

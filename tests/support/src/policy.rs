@@ -2,7 +2,6 @@
 //! policy from source, describe a request's facts, and turn them into a
 //! memory image (by hand, per the manifest's input layout) or request JSON.
 
-
 use std::collections::HashMap;
 
 pub use contract::codec::{date_text, money_text};
@@ -146,7 +145,7 @@ fn scalar(value: &In, ty: &ValueType, texts: &mut TextIds) -> i64 {
         (In::Bool(b), _) => i64::from(*b),
         (In::Int(n), _) | (In::Money(n), _) | (In::Date(n), _) => *n,
         (In::Text(t), _) => texts.id(t),
-        (In::Enum(v), ValueType::Enum { values }) => values
+        (In::Enum(v), ValueType::Enum { values, .. }) => values
             .iter()
             .position(|x| x == v)
             .unwrap_or_else(|| panic!("`{v}` is not a variant"))

@@ -255,7 +255,7 @@ fn evaluate_one(
 /// The decision of a run, as JSON straight from the instance's memory.
 fn written(
     session: &engine::Session<'_>,
-    meta: &engine::encode::RequestMeta,
+    meta: &engine::RequestMeta,
 ) -> (engine::Eligibility, Vec<u8>) {
     let mut body = Vec::with_capacity(DECISION_CAPACITY);
     let eligibility = session.write_json(meta, &mut body);
@@ -578,9 +578,15 @@ pub async fn evaluate_bundle(
     let decision = bundle
         .evaluate(&body)
         .map_err(|error| ApiError::from_eval(&error, ""))?;
-    let eligibility = eligibility_text(decision.eligibility);
+    let bundle_outcome = match decision.eligibility {
+        engine::BundleEligibility::Eligible => Outcome::Eligible,
+        engine::BundleEligibility::Ineligible => Outcome::Ineligible,
+        engine::BundleEligibility::Undetermined => Outcome::Undetermined,
+        engine::BundleEligibility::Partial => Outcome::Partial,
+    };
+    let eligibility = bundle_outcome.as_str();
     let metrics = state.metrics.policy(&id);
-    metrics.count(outcome(decision.eligibility));
+    metrics.count(bundle_outcome);
     let json = serde_json::to_vec(&decision).map_err(ApiError::internal)?;
     let record = log_record(
         &state,
