@@ -485,6 +485,60 @@ fn aggregates_with_unknown_fields_and_filters() {
     assert_value(&outcome.values[1], &known(100));
 }
 
+const DECIDED_UNDER_UNKNOWNS: &str = r#"
+facts {
+  x.flag: bool?
+  h.members: list of { age: int, income: money?, dis: bool? }
+}
+
+let same "相同分支" = if x.flag then 5 else 5
+let differ "不同分支" = if x.flag then 5 else 6
+let guarded "可能出错的分支" = if x.flag then 5 + 0 else 5
+
+rule at_least_one "至少一人残疾" cite "c":
+  count(m in h.members where m.dis) >= 1
+rule none "无人残疾" cite "c":
+  count(m in h.members where m.dis) == 0
+rule fewer_than_three "残疾少于三人" cite "c":
+  3 > count(m in h.members where m.dis)
+rule at_least_two "至少二人残疾" cite "c":
+  count(m in h.members where m.dis) >= 2
+
+eligible when at_least_one
+"#;
+
+#[test]
+fn equal_branches_and_counts_in_range_are_decided_under_unknowns() {
+    let bit_flag = 1u64;
+    let members = vec![member(30, None, Some(true)), member(40, None, None)];
+    let request = Request::new("2026-01-01")
+        .absent("x.flag")
+        .with("h.members", In::List(members));
+    let outcome = ok(DECIDED_UNDER_UNKNOWNS, &request);
+    let [same, differ, guarded] = &outcome.values[..] else {
+        panic!("three values")
+    };
+    assert_value(same, &known(5));
+    assert_value(differ, &unknown(bit_flag));
+    // A branch that could fail is not worked out: the condition decides.
+    assert_value(guarded, &unknown(bit_flag));
+    // One member is disabled, one may be: the count is 1 or 2.
+    assert_eq!(
+        outcome.rules,
+        vec![Tri::True, Tri::False, Tri::True, Tri::Unknown]
+    );
+    assert_eq!(outcome.eligibility, Tri::True);
+    // The compiled module agrees.
+    let source = format!("{HEADER}{DECIDED_UNDER_UNKNOWNS}");
+    let (_, artifact) = compile(&source, 16);
+    let engine = engine::Engine::new(engine::Limits::default()).expect("engine");
+    let loaded = engine.load(&artifact.wasm).expect("loads");
+    let module = loaded
+        .run_raw(&image(&artifact.manifest, &request))
+        .expect("runs");
+    assert!(module.agrees_with(&outcome), "{module:#?}\n{outcome:#?}");
+}
+
 const PARAMS: &str = r#"
 facts {
   x.city: text?

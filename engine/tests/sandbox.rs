@@ -332,7 +332,7 @@ fn an_unknown_abi_version_and_a_missing_manifest_are_refused() {
         engine.load(&wasm),
         Err(LoadError::AbiVersion {
             found: 99,
-            supported: 1
+            supported: rules_dsl::manifest::ABI_VERSION
         })
     ));
     assert!(matches!(

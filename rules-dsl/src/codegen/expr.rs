@@ -322,6 +322,11 @@ impl Fx<'_, '_> {
             }
             ExprKind::And(operands) => self.junction(operands, true),
             ExprKind::Or(operands) => self.junction(operands, false),
+            ExprKind::Compare { op, lhs, rhs }
+                if is_filtered_count(lhs) || is_filtered_count(rhs) =>
+            {
+                self.compare_count(*op, lhs, rhs)
+            }
             ExprKind::Compare { op, lhs, rhs } => {
                 let l = self.expr(lhs);
                 let r = self.expr(rhs);
@@ -449,6 +454,61 @@ impl Fx<'_, '_> {
                 condition,
                 then,
                 otherwise,
+            } if Expr::compares_branches(then, otherwise) && condition.nullable => {
+                // Both branches worked out: an unknown condition gives their
+                // common value when they agree (docs/language.md §15.3).
+                let c = self.expr(condition);
+                let t = self.expr(then);
+                let o = self.expr(otherwise);
+                let (v, m) = (self.a.i64(), self.a.i64());
+                let tm = self.mask_or_zero(t);
+                let om = self.mask_or_zero(o);
+                self.a
+                    .val(t.v)
+                    .val(o.v)
+                    .val(c.v)
+                    .op(I::I32WrapI64)
+                    .op(I::Select)
+                    .set(v);
+                self.a
+                    .get(tm)
+                    .get(om)
+                    .val(c.v)
+                    .op(I::I32WrapI64)
+                    .op(I::Select)
+                    .set(m);
+                if let Some(cm) = c.m {
+                    self.a.get(cm).op(I::I64Eqz).op(I::I32Eqz);
+                    self.a.if_();
+                    self.a
+                        .get(tm)
+                        .get(om)
+                        .op(I::I64Or)
+                        .op(I::I64Eqz)
+                        .val(t.v)
+                        .val(o.v)
+                        .op(I::I64Eq)
+                        .op(I::I32And);
+                    self.a.if_();
+                    self.a.val(t.v).set(v);
+                    self.a.set_i64(m, 0);
+                    self.a.else_();
+                    self.a
+                        .get(cm)
+                        .get(tm)
+                        .op(I::I64Or)
+                        .get(om)
+                        .op(I::I64Or)
+                        .set(m);
+                    self.a.end();
+                    self.a.end();
+                }
+                local(v, Some(m))
+            }
+            ExprKind::If {
+                condition,
+                then,
+                otherwise,
             } => {
                 let c = self.expr(condition);
                 let v = self.a.i64();
@@ -484,8 +544,110 @@ impl Fx<'_, '_> {
                 var,
                 filter,
                 value,
-            } => self.aggregate(*kind, *list, *var, filter.as_deref(), value.as_deref()),
+            } => self.aggregate(
+                *kind,
+                *list,
+                *var,
+                filter.as_deref(),
+                value.as_deref(),
+                None,
+            ),
         }
+    }
+
+    /// A comparison one side of which is a `count` with a filter that may be
+    /// unknown: the count lies between the records known to pass (`lo`) and
+    /// those plus the unsure ones (`hi`); the comparison is decided when it
+    /// comes out the same for every count in that range (docs/language.md
+    /// §15.3). The other side must be known for that.
+    fn compare_count(&mut self, op: CompareOp, lhs: &Expr, rhs: &Expr) -> Val {
+        let count_left = is_filtered_count(lhs);
+        let unsure = self.a.i64();
+        self.a.set_i64(unsure, 0);
+        let side = |fx: &mut Self, e: &Expr, counted: bool| match (&e.kind, counted) {
+            (
+                ExprKind::Aggregate {
+                    kind,
+                    list,
+                    var,
+                    filter,
+                    value,
+                },
+                true,
+            ) => fx.aggregate(
+                *kind,
+                *list,
+                *var,
+                filter.as_deref(),
+                value.as_deref(),
+                Some(unsure),
+            ),
+            _ => fx.expr(e),
+        };
+        let l = side(self, lhs, count_left);
+        let r = side(self, rhs, !count_left);
+        let (count, other, op) = if count_left {
+            (l, r, op)
+        } else {
+            (r, l, op.flipped())
+        };
+        let cmp = match op {
+            CompareOp::Eq => I::I64Eq,
+            CompareOp::Ne => I::I64Ne,
+            CompareOp::Lt => I::I64LtS,
+            CompareOp::Le => I::I64LeS,
+            CompareOp::Gt => I::I64GtS,
+            CompareOp::Ge => I::I64GeS,
+        };
+        let (v, hi, decided) = (self.a.i64(), self.a.i64(), self.a.i32());
+        self.a.val(count.v).get(unsure).op(I::I64Add).set(hi);
+        self.a
+            .val(count.v)
+            .val(other.v)
+            .op(cmp.clone())
+            .op(I::I64ExtendI32U)
+            .set(v);
+        match op {
+            CompareOp::Eq | CompareOp::Ne => {
+                // Decided when the other side lies outside the range, or the range is one count.
+                self.a
+                    .val(other.v)
+                    .val(count.v)
+                    .op(I::I64LtS)
+                    .val(other.v)
+                    .get(hi)
+                    .op(I::I64GtS)
+                    .op(I::I32Or)
+                    .get(unsure)
+                    .op(I::I64Eqz)
+                    .op(I::I32Or)
+                    .set(decided);
+            }
+            _ => {
+                // Monotone: decided when both ends of the range agree.
+                self.a
+                    .val(count.v)
+                    .val(other.v)
+                    .op(cmp.clone())
+                    .get(hi)
+                    .val(other.v)
+                    .op(cmp)
+                    .op(I::I32Eq)
+                    .set(decided);
+            }
+        }
+        let m = self.a.i64();
+        let union = self.or_masks(&[count.m, other.m]).unwrap_or(m);
+        if union == m {
+            self.a.set_i64(m, 0);
+        }
+        // Unknown unless decided with the other side known.
+        self.a.i64_const(0).get(union).get(decided);
+        if let Some(om) = other.m {
+            self.a.get(om).op(I::I64Eqz).op(I::I32And);
+        }
+        self.a.op(I::Select).set(m);
+        local(v, Some(m))
     }
 
     /// Computes `v` only when every mask is zero; the mask is their union.
@@ -711,6 +873,7 @@ impl Fx<'_, '_> {
         var: ir::VarId,
         filter: Option<&Expr>,
         value: Option<&Expr>,
+        unsure: Option<u32>,
     ) -> Val {
         let layout = self.e.layout;
         let Some(elements) = layout.elements[list].clone() else {
@@ -765,6 +928,9 @@ impl Fx<'_, '_> {
                     self.a.get(fm).op(I::I64Eqz).op(I::I32Eqz);
                     self.a.if_();
                     self.a.get(m).get(fm).op(I::I64Or).set(m);
+                    if let Some(unsure) = unsure {
+                        self.a.get(unsure).i64_const(1).op(I::I64Add).set(unsure);
+                    }
                     self.a.br(skip);
                     self.a.end();
                 }
@@ -1190,4 +1356,17 @@ impl Fx<'_, '_> {
             }
         }
     }
+}
+
+/// A `count` with a filter: compared, it may be decided while some records
+/// are unsure (see [`Fx::compare_count`]).
+fn is_filtered_count(expr: &Expr) -> bool {
+    matches!(
+        expr.kind,
+        ExprKind::Aggregate {
+            kind: AggregateKind::Count,
+            filter: Some(_),
+            ..
+        }
+    )
 }

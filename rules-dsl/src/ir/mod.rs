@@ -448,6 +448,69 @@ pub enum ExprKind {
     },
 }
 
+impl Expr {
+    /// Whether working the expression out can never be an evaluation error:
+    /// no arithmetic (it may overflow), no division, no date arithmetic (it
+    /// may leave the years 0001–9999), no `sum`. Names of lets, tables and
+    /// rules are values already worked out. `if` with an unknown condition
+    /// works out both branches only when both cannot fail: then, when they
+    /// give the same known value, so does the `if`.
+    pub fn cannot_fail(&self) -> bool {
+        match &self.kind {
+            ExprKind::Literal(_)
+            | ExprKind::Fact(_)
+            | ExprKind::Field { .. }
+            | ExprKind::Let(_)
+            | ExprKind::Rule(_)
+            | ExprKind::Table(_)
+            | ExprKind::ApplicationDate => true,
+            ExprKind::Param { key, .. } => key.as_ref().is_none_or(|k| k.cannot_fail()),
+            ExprKind::Not(e) => e.cannot_fail(),
+            ExprKind::And(es) | ExprKind::Or(es) | ExprKind::Least(es) | ExprKind::Greatest(es) => {
+                es.iter().all(Expr::cannot_fail)
+            }
+            ExprKind::Compare { lhs, rhs, .. } => lhs.cannot_fail() && rhs.cannot_fail(),
+            ExprKind::In { element, set, .. } => {
+                element.cannot_fail()
+                    && match set {
+                        SetOperand::Literals(_) => true,
+                        SetOperand::Value(set) => set.cannot_fail(),
+                    }
+            }
+            ExprKind::Arith { .. }
+            | ExprKind::Div { .. }
+            | ExprKind::Neg(_)
+            | ExprKind::DateAdd { .. } => false,
+            ExprKind::AgeOn { birth: a, on: b }
+            | ExprKind::MonthsBetween { from: a, to: b }
+            | ExprKind::DaysBetween { from: a, to: b } => a.cannot_fail() && b.cannot_fail(),
+            ExprKind::If {
+                condition,
+                then,
+                otherwise,
+            } => condition.cannot_fail() && then.cannot_fail() && otherwise.cannot_fail(),
+            ExprKind::Aggregate {
+                kind,
+                filter,
+                value,
+                ..
+            } => {
+                *kind != AggregateKind::Sum
+                    && filter.as_ref().is_none_or(|f| f.cannot_fail())
+                    && value.as_ref().is_none_or(|v| v.cannot_fail())
+            }
+        }
+    }
+
+    /// Whether an `if` with an unknown condition compares its branches
+    /// (both cannot fail, and the value is a scalar, not a set).
+    pub fn compares_branches(then: &Expr, otherwise: &Expr) -> bool {
+        !matches!(then.ty, Type::Set | Type::List(_))
+            && then.cannot_fail()
+            && otherwise.cannot_fail()
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ArithOp {
     Add,

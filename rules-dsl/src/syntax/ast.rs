@@ -560,6 +560,17 @@ pub enum CompareOp {
 }
 
 impl CompareOp {
+    /// The operator with its sides swapped: `a < b` is `b > a`.
+    pub fn flipped(self) -> CompareOp {
+        match self {
+            CompareOp::Lt => CompareOp::Gt,
+            CompareOp::Le => CompareOp::Ge,
+            CompareOp::Gt => CompareOp::Lt,
+            CompareOp::Ge => CompareOp::Le,
+            other => other,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             CompareOp::Eq => "==",

@@ -352,6 +352,11 @@ impl<'a> Interpreter<'a> {
             }
             ExprKind::And(operands) => self.junction(operands, 0),
             ExprKind::Or(operands) => self.junction(operands, 1),
+            ExprKind::Compare { op, lhs, rhs }
+                if is_filtered_count(lhs) || is_filtered_count(rhs) =>
+            {
+                self.compare_count(*op, lhs, rhs)
+            }
             ExprKind::Compare { op, lhs, rhs } => {
                 let l = self.expr(lhs)?;
                 let r = self.expr(rhs)?;
@@ -482,6 +487,16 @@ impl<'a> Interpreter<'a> {
             } => {
                 let c = self.expr(condition)?;
                 if c.m != 0 {
+                    // Both branches, when neither can fail: the same known
+                    // value decides whatever the condition.
+                    if condition.nullable && Expr::compares_branches(then, otherwise) {
+                        let t = self.expr(then)?;
+                        let o = self.expr(otherwise)?;
+                        if t.m == 0 && o.m == 0 && t.v == o.v {
+                            return Ok(t);
+                        }
+                        return Ok(Val::unknown(c.m | t.m | o.m));
+                    }
                     return Ok(Val::unknown(c.m));
                 }
                 if c.int()? != 0 {
@@ -628,6 +643,90 @@ impl<'a> Interpreter<'a> {
         } else {
             Val::unknown(m)
         })
+    }
+
+    /// A `count` with a filter compared with a value: the comparison is
+    /// decided when it holds for every count the unsure records allow
+    /// (from those known to pass to those plus the unsure), or for none.
+    fn compare_count(&mut self, op: CompareOp, lhs: &Expr, rhs: &Expr) -> Result<Val, OracleError> {
+        let count_left = is_filtered_count(lhs);
+        let mut range = None;
+        let mut side = |this: &mut Self, e: &Expr, counted: bool| -> Result<Val, OracleError> {
+            if counted {
+                let (known, unsure, mask) = this.count_range(e)?;
+                range = Some((known, unsure));
+                return Ok(Val {
+                    v: Scalar::I64(known),
+                    m: mask,
+                });
+            }
+            this.expr(e)
+        };
+        let l = side(self, lhs, count_left)?;
+        let r = side(self, rhs, !count_left)?;
+        let (count, other) = if count_left { (&l, &r) } else { (&r, &l) };
+        let (known, unsure) = range.unwrap_or((0, 0));
+        if other.m == 0 {
+            let b = other.int()?;
+            let results: Vec<bool> = (known..=known + unsure)
+                .map(|x| {
+                    if count_left {
+                        compare(op, x, b)
+                    } else {
+                        compare(op, b, x)
+                    }
+                })
+                .collect();
+            if results.iter().all(|&r| r == results[0]) {
+                return Ok(Val {
+                    v: Scalar::I64(i64::from(results[0])),
+                    m: 0,
+                });
+            }
+        }
+        Ok(Val::unknown(count.m | other.m))
+    }
+
+    /// Of a `count` with a filter: the records known to pass, the unsure
+    /// ones, and the unsure ones' masks.
+    fn count_range(&mut self, expr: &Expr) -> Result<(i64, i64, u64), OracleError> {
+        let ExprKind::Aggregate {
+            list,
+            var,
+            filter: Some(filter),
+            ..
+        } = &expr.kind
+        else {
+            return Err(invalid("not a count with a filter"));
+        };
+        let count = self.element_count(*list)?;
+        let elements = self.manifest.input.facts[*list]
+            .elements
+            .clone()
+            .ok_or_else(|| invalid("an aggregate over a fact that is not a list"))?;
+        if *var >= self.vars.len() {
+            return Err(invalid("variable beyond the policy's"));
+        }
+        let saved = self.vars[*var];
+        let result = (|| {
+            let (mut known, mut unsure, mut mask) = (0i64, 0i64, 0u64);
+            for index in 0..count {
+                self.vars[*var] = Some((
+                    *list,
+                    elements.area as usize + index * elements.size as usize,
+                ));
+                let f = self.expr(filter)?;
+                if f.m != 0 {
+                    unsure += 1;
+                    mask |= f.m;
+                } else if f.int()? != 0 {
+                    known += 1;
+                }
+            }
+            Ok((known, unsure, mask))
+        })();
+        self.vars[*var] = saved;
+        result
     }
 
     fn aggregate(
@@ -923,4 +1022,16 @@ fn compare(op: CompareOp, a: i64, b: i64) -> bool {
         CompareOp::Gt => a > b,
         CompareOp::Ge => a >= b,
     }
+}
+
+/// A `count` with a filter (compared, see `compare_count`).
+fn is_filtered_count(expr: &Expr) -> bool {
+    matches!(
+        expr.kind,
+        ExprKind::Aggregate {
+            kind: AggregateKind::Count,
+            filter: Some(_),
+            ..
+        }
+    )
 }
