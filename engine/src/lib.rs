@@ -27,6 +27,8 @@ pub use bundle::{BundleDecision, BundleEligibility, BundlePlan, LoadedBundle};
 pub use config::{Compilation, Limits};
 /// How values are written as text (the contract's codecs).
 pub use contract::codec;
+/// The artifact's manifest, as the engine reads it.
+pub use contract::manifest as contract_manifest;
 pub use decision::{
     DayKind, Decision, Eligibility, FactRef, MaterialNeed, MaterialStatus, MissingFacts, Named,
     NoEntry, PlannedStep, PolicyRef, ProvidedBy, ReportedValue, RuleResult, Schedule,

@@ -48,6 +48,7 @@ pub fn app(state: AppState) -> Router {
     let router = Router::new()
         .merge(routes::evaluate::router())
         .merge(routes::policies::router())
+        .merge(routes::reference::router())
         .merge(routes::decisions::router())
         .merge(routes::operations::router(state.config.expose_parse_floor))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), observe))

@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod pipeline;
 pub mod preview;
 pub mod publish;
+pub mod reference;
 pub mod registry;
 pub mod rights;
 pub mod startup;

@@ -34,6 +34,8 @@ pub struct Registry {
     /// The shared datasets the catalogue declares: the ids a request's
     /// `shared_available` may name.
     pub datasets: BTreeSet<String>,
+    /// The catalogue with names, for apps (`GET /v1/catalogue`).
+    pub catalogue_view: Arc<super::reference::CatalogueView>,
     /// Each policy's versions, in ascending version order (withdrawn included).
     pub policies: BTreeMap<String, Vec<Arc<PolicyVersion>>>,
     pub bundles: BTreeMap<String, Arc<BundleEntry>>,
@@ -160,15 +162,3 @@ impl Registry {
     }
 }
 
-/// The shared datasets a catalogue source declares.
-pub fn catalogue_datasets(source: &str) -> BTreeSet<String> {
-    rules_dsl::syntax::parse(source)
-        .file
-        .items
-        .iter()
-        .filter_map(|item| match &item.kind {
-            rules_dsl::syntax::ast::ItemKind::Dataset { id, .. } => Some(id.text.clone()),
-            _ => None,
-        })
-        .collect()
-}

@@ -300,11 +300,13 @@ fn load_registry(
             }
         }
     }
-    registry.datasets = registry
+    let view = registry
         .catalogue
         .as_ref()
-        .map(|c| super::registry::catalogue_datasets(&c.source))
+        .map(|c| super::reference::CatalogueView::from_source(&c.source))
         .unwrap_or_default();
+    registry.datasets = view.dataset_ids();
+    registry.catalogue_view = Arc::new(view);
     for versions in registry.policies.values_mut() {
         versions.sort_by_key(|v| v.document.version);
     }

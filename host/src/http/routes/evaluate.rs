@@ -375,7 +375,7 @@ pub(super) fn json_response(body: Vec<u8>, policy: Label) -> Response {
     params(("id" = String, Path, description = "policy id, e.g. `hz.residence_permit`")),
     request_body = EvaluateRequest,
     responses(
-        (status = 200, description = "the decision", body = super::super::openapi::DecisionDoc),
+        (status = 200, description = "the decision", body = engine::Decision),
         (status = 400, description = "malformed JSON, or a field missing or of the wrong type", body = super::super::openapi::ErrorBody),
         (status = 401, description = "no valid token", body = super::super::openapi::ErrorBody),
         (status = 404, description = "unknown policy", body = super::super::openapi::ErrorBody),

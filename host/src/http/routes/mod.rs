@@ -4,6 +4,7 @@ pub mod decisions;
 pub mod evaluate;
 pub mod operations;
 pub mod policies;
+pub mod reference;
 
 /// Set by a handler on its response so the metrics layer can label the
 /// request with the policy it was about.
