@@ -258,6 +258,14 @@ fn load_registry(
 ) -> Result<Registry, StartError> {
     let mut registry = Registry::default();
     let mut bundles = Vec::new();
+    // A version stored by an older build carries an artifact of an older
+    // ABI: it is compiled again from its source with the catalogue.
+    let catalogue_source = documents
+        .iter()
+        .filter(|d| d.kind == Kind::Catalogue)
+        .max_by_key(|d| d.version)
+        .map(|d| d.source.clone())
+        .unwrap_or_default();
     for document in documents {
         match document.kind {
             Kind::Catalogue => {
@@ -280,9 +288,26 @@ fn load_registry(
                     .artifact
                     .as_deref()
                     .ok_or_else(|| load_error("it has no artifact".into()))?;
-                let loaded = engine
-                    .load(artifact)
-                    .map_err(|e| load_error(e.to_string()))?;
+                let loaded = match engine.load(artifact) {
+                    Ok(loaded) => loaded,
+                    Err(engine::LoadError::AbiVersion { found, .. }) => {
+                        tracing::info!(
+                            policy = %document.id,
+                            version = document.version,
+                            abi = found,
+                            "compiling a version stored by an older build again from its source"
+                        );
+                        let compiled = super::pipeline::compile_policy(
+                            engine,
+                            &catalogue_source,
+                            &document.source,
+                            &document.id,
+                        )
+                        .map_err(|e| load_error(format!("compiling it again: {e}")))?;
+                        compiled.loaded
+                    }
+                    Err(e) => return Err(load_error(e.to_string())),
+                };
                 let effective_day = engine::encode::parse_date(&document.effective_from)
                     .ok_or_else(|| load_error(format!("bad date `{}`", document.effective_from)))?;
                 let mut document = document;

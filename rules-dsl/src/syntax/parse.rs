@@ -215,6 +215,7 @@ fn starts_item(rule: Rule) -> bool {
                 | Rule::kw_member
                 | Rule::kw_entry
                 | Rule::kw_link
+                | Rule::kw_calendar
         )
 }
 
@@ -339,6 +340,7 @@ fn describe(rule: Rule) -> &'static str {
         Rule::kw_basis => "`basis`",
         Rule::kw_bundle => "`bundle`",
         Rule::kw_by => "`by`",
+        Rule::kw_calendar => "`calendar`",
         Rule::kw_cite => "`cite`",
         Rule::kw_copies => "`copies`",
         Rule::kw_dataset => "`dataset`",
