@@ -53,12 +53,16 @@ pub struct BundleDecision {
     pub entry: Option<bool>,
     /// `eligible` when the entry condition holds and every member is;
     /// `partial` when it holds, none is undetermined, some are eligible and
-    /// some not; `ineligible` when the entry condition or every member fails;
-    /// else `undetermined`.
+    /// some not (or blocked); `ineligible` when the entry condition or every
+    /// member fails; else `undetermined`.
     pub eligibility: BundleEligibility,
     /// The members that can be applied for now: eligible, with the entry
-    /// condition holding.
+    /// condition holding, and receiving nothing from a member that cannot.
     pub apply_now: Vec<String>,
+    /// Members that cannot go ahead because a member they receive a
+    /// material from through a link does not (it is refused, or itself
+    /// blocked): counted as ineligible here, whatever their own decision.
+    pub blocked: Vec<BlockedMember>,
     /// The missing facts of the entry condition and of every undetermined
     /// member, once each.
     pub missing_facts: MissingFacts,
@@ -78,6 +82,14 @@ pub struct BundleDecision {
     /// the applicant without a link. More than 1 breaks "at most one visit".
     pub visits: u32,
     pub one_visit: bool,
+}
+
+/// `member` waits for `material` from `by`, which does not go ahead.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BlockedMember {
+    pub member: String,
+    pub by: String,
+    pub material: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -204,7 +216,50 @@ impl LoadedBundle {
             Eligibility::Ineligible => Some(false),
             Eligibility::Undetermined => None,
         };
-        let count = |e: Eligibility| members.iter().filter(|m| m.eligibility == e).count();
+        let member_index: HashMap<&str, usize> = self
+            .plan
+            .members
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.as_str(), i))
+            .collect();
+        // Members taking part: not ineligible, the entry condition not
+        // failing, and nothing they receive through a link coming from a
+        // member that does not take part (no licence, no seal).
+        let mut taking_part: Vec<bool> = members
+            .iter()
+            .map(|m| entry_result != Some(false) && m.eligibility != Eligibility::Ineligible)
+            .collect();
+        let mut blocked: Vec<BlockedMember> = Vec::new();
+        for _ in 0..=members.len() {
+            let mut changed = false;
+            for link in &self.plan.links {
+                let (Some(&from), Some(&to)) = (
+                    member_index.get(link.from.as_str()),
+                    member_index.get(link.to.as_str()),
+                ) else {
+                    continue;
+                };
+                if !taking_part[from] && taking_part[to] {
+                    taking_part[to] = false;
+                    blocked.push(BlockedMember {
+                        member: link.to.clone(),
+                        by: link.from.clone(),
+                        material: link.material.clone(),
+                    });
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        let effective: Vec<Eligibility> = members
+            .iter()
+            .zip(&taking_part)
+            .map(|(m, &part)| if part { m.eligibility } else { Eligibility::Ineligible })
+            .collect();
+        let count = |e: Eligibility| effective.iter().filter(|&&m| m == e).count();
         let (eligible, ineligible, undetermined) = (
             count(Eligibility::Eligible),
             count(Eligibility::Ineligible),
@@ -220,10 +275,10 @@ impl LoadedBundle {
             BundleEligibility::Partial
         };
         let apply_now = if entry_result == Some(true) {
-            members
+            effective
                 .iter()
                 .zip(&self.plan.members)
-                .filter(|(m, _)| m.eligibility == Eligibility::Eligible)
+                .filter(|(e, _)| **e == Eligibility::Eligible)
                 .map(|(_, id)| id.clone())
                 .collect()
         } else {
@@ -256,20 +311,7 @@ impl LoadedBundle {
                 }
             }
         }
-        // Members taking part: not ineligible, and only when the entry condition does not fail.
-        let taking_part: Vec<bool> = members
-            .iter()
-            .map(|m| entry_result != Some(false) && m.eligibility != Eligibility::Ineligible)
-            .collect();
-
         // A link delivers only when its producer takes part and plans the producing step.
-        let member_index: HashMap<&str, usize> = self
-            .plan
-            .members
-            .iter()
-            .enumerate()
-            .map(|(i, m)| (m.as_str(), i))
-            .collect();
         let mut produced: HashMap<(&str, &str), &str> = HashMap::new();
         // The planned steps that issue each linked material, by (receiver, material).
         let mut producing_steps: HashMap<(&str, &str), Vec<String>> = HashMap::new();
@@ -493,6 +535,7 @@ impl LoadedBundle {
                 entry: entry_result,
                 eligibility,
                 apply_now,
+                blocked,
                 missing_facts,
                 members: Vec::with_capacity(members.len()),
                 materials,

@@ -72,6 +72,15 @@ fn enum_names(ty: &ValueType) -> Names {
 }
 
 impl InputIndex {
+    /// Whether the request says the platform can fetch `dataset` for this
+    /// applicant.
+    pub fn dataset_available(&self, meta: &crate::outcome::RequestMeta, dataset: &str) -> bool {
+        self.datasets
+            .iter()
+            .position(|d| d == dataset)
+            .is_some_and(|bit| bit < 64 && meta.shared & (1 << bit) != 0)
+    }
+
     pub fn new(manifest: &Manifest) -> InputIndex {
         // Keys in the order they are first met, each object's own.
         let mut objects: Vec<(String, Vec<(String, Member)>)> = vec![(String::new(), Vec::new())];
@@ -158,6 +167,15 @@ impl InputIndex {
                 bit = u32::try_from(at).ok().filter(|&b| b < 64);
             }
             material_bits.push(bit);
+        }
+        // The datasets facts are fetched from (when missing, a fact the
+        // platform cannot fetch for this applicant is asked of them).
+        for fact in &manifest.input.facts {
+            if let contract::manifest::Supplier::Shared { dataset } = &fact.supplied_by {
+                if !datasets.contains(dataset) {
+                    datasets.push(dataset.clone());
+                }
+            }
         }
         let names = manifest
             .input

@@ -576,17 +576,30 @@ fn is_missing(mask: u64, slot: usize) -> bool {
 /// `{"applicant":[…],"shared":[…],"department":[…]}`
 fn missing_facts(source: &Source<'_>, mask: u64, out: &mut Vec<u8>) {
     let slots = &source.manifest.missing_slots;
+    // Who answers: a shared fact the platform cannot fetch for this
+    // applicant is asked of them.
+    fn answered_by<'s>(source: &Source<'_>, supplier: &'s Supplier) -> &'s Supplier {
+        match supplier {
+            Supplier::Shared { dataset }
+                if !source.index.dataset_available(source.meta, dataset) =>
+            {
+                &Supplier::Applicant
+            }
+            other => other,
+        }
+    }
+    let who = |supplier| answered_by(source, supplier);
     let group = |out: &mut Vec<u8>, which: fn(&Supplier) -> bool| {
         out.push(b'[');
         let mut comma = Comma::new();
         for (i, slot) in slots.iter().enumerate() {
-            if mask == 0 || !is_missing(mask, i) || !which(&slot.supplied_by) {
+            if mask == 0 || !is_missing(mask, i) || !which(who(&slot.supplied_by)) {
                 continue;
             }
             slot_entries(source, slot, &mut |path, title| {
                 comma.next(out);
                 fact_ref(out, path, title);
-                if let Supplier::Shared { dataset } = &slot.supplied_by {
+                if let Supplier::Shared { dataset } = who(&slot.supplied_by) {
                     out.extend_from_slice(b",\"dataset\":");
                     named(out, dataset, source.manifest.dataset_name(dataset));
                 }
@@ -770,8 +783,10 @@ impl Schedule {
                 break;
             }
         }
+        // Each date that the calendar reaches is kept; the ones after a
+        // deadline beyond it are not guessed.
         let date = |d: &Option<Result<i64, BeyondCalendar>>| match d {
-            Some(Ok(d)) if dated => Some(*d),
+            Some(Ok(d)) => Some(*d),
             _ => None,
         };
         Schedule {

@@ -110,10 +110,10 @@ pub fn parse(text: &str) -> Result<Scenario, String> {
     let scenario: Scenario = toml::from_str(text).map_err(|e| e.to_string())?;
     if !matches!(
         scenario.expect.eligibility.as_str(),
-        "eligible" | "ineligible" | "undetermined"
+        "eligible" | "ineligible" | "undetermined" | "partial"
     ) {
         return Err(format!(
-            "`expect.eligibility` is `{}`; write `eligible`, `ineligible` or `undetermined`",
+            "`expect.eligibility` is `{}`; write `eligible`, `ineligible`, `undetermined` or (bundles) `partial`",
             scenario.expect.eligibility
         ));
     }

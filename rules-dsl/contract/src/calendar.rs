@@ -221,8 +221,13 @@ impl WorkCalendar {
     }
 
     /// The day `n` working days after `start`: counting starts the day after
-    /// (the day of acceptance is not counted), so `n = 0` is `start` itself.
+    /// (the day of acceptance is not counted). `n = 0` is `start` itself when
+    /// it is a working day, else the next working day (the same as a period
+    /// of 0 natural days).
     pub fn add_working_days(&self, start: i64, n: u32) -> Result<i64, BeyondCalendar> {
+        if n == 0 {
+            return self.add_natural_days(start, 0);
+        }
         let mut day = start;
         let mut counted = 0;
         while counted < n {
@@ -360,6 +365,8 @@ mod tests {
         assert_eq!(cal.add_working_days(d(2025, 9, 26), 5), Ok(d(2025, 10, 10)));
         assert_eq!(cal.add_working_days(d(2025, 9, 26), 6), Ok(d(2025, 10, 11)));
         assert_eq!(cal.add_working_days(d(2025, 9, 26), 0), Ok(d(2025, 9, 26)));
+        assert_eq!(cal.add_working_days(d(2025, 10, 1), 0), Ok(d(2025, 10, 9)));
+        assert_eq!(cal.add_working_days(d(2025, 10, 1), 1), Ok(d(2025, 10, 9)));
         // Spring Festival 2026: Friday 13 February + 2 working days is
         // Saturday 14 (worked) then Tuesday 24.
         assert_eq!(cal.add_working_days(d(2026, 2, 13), 2), Ok(d(2026, 2, 24)));

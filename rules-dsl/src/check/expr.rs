@@ -72,13 +72,22 @@ pub const FUNCTIONS: &[&str] = &["age_on", "months_between", "days_between", "mi
 impl Scope {
     /// Interns an enum by its variants, so equal enums share an id.
     /// The enum with these variants (one type however often it is
-    /// declared); a title given here fills in one not given before.
+    /// declared, as long as no value is given two different titles); a
+    /// title given here fills in one not given before. The same values
+    /// titled differently (`yes "已婚"` beside `yes "是的"`) are another enum.
     pub fn intern_enum(
         &mut self,
         variants: Vec<String>,
         titles: Vec<Option<String>>,
     ) -> ir::EnumId {
-        if let Some(index) = self.enums.iter().position(|e| e.variants == variants) {
+        let compatible = |e: &ir::EnumType| {
+            e.variants == variants
+                && e.titles.iter().zip(&titles).all(|(a, b)| match (a, b) {
+                    (Some(a), Some(b)) => a == b,
+                    _ => true,
+                })
+        };
+        if let Some(index) = self.enums.iter().position(compatible) {
             for (known, title) in self.enums[index].titles.iter_mut().zip(titles) {
                 if known.is_none() {
                     *known = title;

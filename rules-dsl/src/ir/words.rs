@@ -222,11 +222,17 @@ impl Words<'_> {
                     }
                     AggregateKind::Any => {
                         out.push_str("有一项");
-                        self.filter_or_always(out, filter.as_deref());
+                        self.element(out, filter.as_deref(), value.as_deref(), "且");
                     }
                     AggregateKind::All => {
-                        out.push_str("每一项都");
-                        self.filter_or_always(out, filter.as_deref());
+                        if let Some(filter) = filter {
+                            out.push_str("凡");
+                            self.write(out, filter, true);
+                            out.push_str("的项都");
+                        } else {
+                            out.push_str("每一项都");
+                        }
+                        self.element(out, None, value.as_deref(), "");
                     }
                     AggregateKind::Sum | AggregateKind::Min | AggregateKind::Max => {
                         filter_words(out);
@@ -244,10 +250,17 @@ impl Words<'_> {
         }
     }
 
-    fn filter_or_always(&self, out: &mut String, filter: Option<&Expr>) {
-        match filter {
-            Some(filter) => self.write(out, filter, true),
-            None => out.push_str("存在"),
+    /// What an element of `any`/`all` must satisfy: its filter and its
+    /// value, joined by `joint`.
+    fn element(&self, out: &mut String, filter: Option<&Expr>, value: Option<&Expr>, joint: &str) {
+        match (filter, value) {
+            (Some(filter), Some(value)) => {
+                self.write(out, filter, true);
+                out.push_str(joint);
+                self.write(out, value, true);
+            }
+            (Some(only), None) | (None, Some(only)) => self.write(out, only, true),
+            (None, None) => out.push_str("存在"),
         }
     }
 
