@@ -257,7 +257,13 @@ impl LoadedBundle {
         let effective: Vec<Eligibility> = members
             .iter()
             .zip(&taking_part)
-            .map(|(m, &part)| if part { m.eligibility } else { Eligibility::Ineligible })
+            .map(|(m, &part)| {
+                if part {
+                    m.eligibility
+                } else {
+                    Eligibility::Ineligible
+                }
+            })
             .collect();
         let count = |e: Eligibility| effective.iter().filter(|&&m| m == e).count();
         let (eligible, ineligible, undetermined) = (

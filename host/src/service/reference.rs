@@ -230,10 +230,7 @@ impl PolicyForm {
                 .as_ref()
                 .map(|e| e.fields.iter().map(field).collect())
                 .unwrap_or_default(),
-            max_items: slot
-                .elements
-                .as_ref()
-                .map(|_| manifest.input.max_list_len),
+            max_items: slot.elements.as_ref().map(|_| manifest.input.max_list_len),
             supplied_by: match &slot.supplied_by {
                 Supplier::Applicant => SuppliedBy {
                     kind: "applicant",

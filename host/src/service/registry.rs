@@ -161,4 +161,3 @@ impl Registry {
             .find(|v| v.document.version == version)
     }
 }
-

@@ -150,7 +150,7 @@ impl Words<'_> {
                 });
             }
             ExprKind::AgeOn { birth, on } => {
-                out.push_str("按");
+                out.push('按');
                 self.write(out, birth, true);
                 out.push_str("计算到");
                 self.write(out, on, true);
@@ -191,7 +191,7 @@ impl Words<'_> {
                 }
                 out.push('若');
                 self.write(out, condition, true);
-                out.push_str("则");
+                out.push('则');
                 self.write(out, then, true);
                 out.push_str("，否则");
                 self.write(out, otherwise, true);
@@ -226,7 +226,7 @@ impl Words<'_> {
                     }
                     AggregateKind::All => {
                         if let Some(filter) = filter {
-                            out.push_str("凡");
+                            out.push('凡');
                             self.write(out, filter, true);
                             out.push_str("的项都");
                         } else {
