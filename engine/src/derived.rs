@@ -25,8 +25,9 @@ pub struct InputIndex {
     pub(crate) dataset_names: Names,
     /// By material: its dataset's bit, if it is shared.
     pub(crate) material_bits: Vec<Option<u32>>,
-    /// Whether a reported value is a text or a set of texts, which may be
-    /// one of the request's own texts (then kept in [`RequestMeta`]).
+    /// Whether a reported value is a text or a set of texts, or may name a
+    /// parameter's key, which may be one of the request's own texts (then
+    /// kept in [`RequestMeta`]).
     pub(crate) keeps_fresh_texts: bool,
     pub(crate) request_fields: Names,
     /// Bytes `0..fixed_end` are the fixed input region, cleared on every call.
@@ -190,10 +191,11 @@ impl InputIndex {
             dataset_names: Names::new(datasets.iter().map(String::as_str)),
             datasets,
             material_bits,
-            keeps_fresh_texts: manifest
-                .values
-                .iter()
-                .any(|v| matches!(v.ty, ValueType::Text | ValueType::Set)),
+            // A text value, or a key a value's "no entry" names, may be one
+            // of the request's own texts.
+            keeps_fresh_texts: manifest.values.iter().any(|v| {
+                matches!(v.ty, ValueType::Text | ValueType::Set) || !v.keyed_params.is_empty()
+            }),
             request_fields: Names::new(REQUEST_FIELDS),
             fixed_end,
             names,
