@@ -465,6 +465,7 @@ impl LoadedBundle {
             .first()
             .map(|m| m.manifest().calendar.clone())
             .unwrap_or_default();
+        let table = contract::calendar::WorkingDays::new(&calendar);
         let planned = vec![true; steps.len()];
         let waits: Vec<Vec<usize>> = steps
             .iter()
@@ -476,7 +477,7 @@ impl LoadedBundle {
             })
             .collect();
         let timing = write::Schedule::new(
-            &calendar,
+            &table,
             application_date,
             &write::StepsView {
                 planned: &planned,
@@ -485,9 +486,9 @@ impl LoadedBundle {
                 working: &|i| steps[i].day_kind == DayKind::Working,
             },
         );
-        for (i, step) in steps.iter_mut().enumerate() {
-            step.start_date = timing.start[i].map(date_text);
-            step.due_date = timing.due[i].map(date_text);
+        for (step, (start, due)) in steps.iter_mut().zip(&timing.dates) {
+            step.start_date = start.map(date_text);
+            step.due_date = due.map(date_text);
         }
         let schedule = Schedule {
             working_days: timing.working_days,

@@ -205,12 +205,15 @@ impl InputIndex {
 
 pub(crate) const REQUEST_FIELDS: [&str; 3] = ["application_date", "facts", "shared_available"];
 
-/// The waits between steps: as written (every step planned, the usual
-/// case, made once) and, when some step is left out, through it.
+/// The waits between steps — as written (every step planned, the usual
+/// case, made once) and, when some step is left out, through it — and the
+/// working-day calendar they are counted on.
 #[derive(Debug, Default)]
 pub struct StepPlan {
     /// What each step waits for, sorted, without repeats.
     after: Vec<Vec<usize>>,
+    /// The manifest's working-day calendar as a table.
+    pub calendar: contract::calendar::WorkingDays,
 }
 
 impl StepPlan {
@@ -227,7 +230,10 @@ impl StepPlan {
                 after
             })
             .collect();
-        StepPlan { after }
+        StepPlan {
+            after,
+            calendar: contract::calendar::WorkingDays::new(&manifest.calendar),
+        }
     }
 
     /// What each planned step waits for among the planned steps: a wait on

@@ -13,7 +13,7 @@
 //! of serde_json's byte-by-byte escape loop, which was the largest part of
 //! serialising a decision.
 
-use contract::calendar::{self, BeyondCalendar, WorkCalendar};
+use contract::calendar::{self, BeyondCalendar, WorkCalendar, WorkingDays};
 use contract::codec::date_text;
 use contract::manifest::{Condition, Manifest, MissingSlot, SourceInfo, Supplier, ValueType};
 
@@ -155,6 +155,10 @@ pub struct Parts {
     materials: Vec<Vec<u8>>,
     /// Each material's `,"status":"conditional","condition":…,"depends_on":[`
     conditional: Vec<Vec<u8>>,
+    /// Each material's tail when fetched from its dataset:
+    /// `,"provided_by":"shared","dataset":{"id":…,"name":…}}` (empty when
+    /// it names no dataset).
+    shared_tails: Vec<Vec<u8>>,
     /// Each step's `{"id":…,"title":…,"department":{…},"after":`
     step_heads: Vec<Vec<u8>>,
     /// Each step's `"name"`, for the `after` lists of others.
@@ -249,6 +253,18 @@ impl Parts {
                 })
             })
             .collect();
+        let shared_tails = manifest
+            .materials
+            .iter()
+            .map(|m| match &m.source {
+                SourceInfo::Shared { dataset, .. } => rendered(|out| {
+                    out.extend_from_slice(b",\"provided_by\":\"shared\",\"dataset\":");
+                    named(out, dataset, manifest.dataset_name(dataset));
+                    out.push(b'}');
+                }),
+                _ => Vec::new(),
+            })
+            .collect();
         let step_heads = manifest
             .steps
             .iter()
@@ -302,6 +318,7 @@ impl Parts {
             rules,
             materials,
             conditional,
+            shared_tails,
             step_heads,
             step_names,
             step_tails,
@@ -389,7 +406,7 @@ pub(crate) fn write_decision(source: &Source<'_>, out: &mut Vec<u8>) -> Eligibil
     };
     let waits = source.plan.waits(&planned);
     let schedule = Schedule::new(
-        &manifest.calendar,
+        &source.plan.calendar,
         source.meta.application_date,
         &StepsView {
             planned: &planned,
@@ -411,9 +428,10 @@ pub(crate) fn write_decision(source: &Source<'_>, out: &mut Vec<u8>) -> Eligibil
         }
         out.push(b']');
         out.extend_from_slice(&parts.step_tails[i]);
-        null_or_date(out, schedule.start.get(i).copied().flatten());
+        let (start, due) = schedule.dates.get(i).copied().unwrap_or_default();
+        null_or_date(out, start);
         out.extend_from_slice(b",\"due_date\":");
-        null_or_date(out, schedule.due.get(i).copied().flatten());
+        null_or_date(out, due);
         out.push(b'}');
     }
     out.extend_from_slice(b"],\"schedule\":");
@@ -637,38 +655,28 @@ fn materials(source: &Source<'_>, outputs: &Outputs<'_>, out: &mut Vec<u8>) {
             out.pop();
             fact_refs(source, outputs.material_mask(i), out);
         }
-        let linked = source.linked.contains(&info.id.as_str());
-        let dataset = match &info.source {
-            _ if linked => {
-                out.extend_from_slice(b",\"provided_by\":\"shared\"");
-                None
-            }
-            SourceInfo::Applicant => {
-                out.extend_from_slice(b",\"provided_by\":\"applicant\"");
-                None
-            }
-            SourceInfo::Commitment => {
-                out.extend_from_slice(b",\"provided_by\":\"commitment\"");
-                None
-            }
-            SourceInfo::Shared { dataset, fallback } => {
-                let bit = source.index.material_bits.get(i).copied().flatten();
-                if bit.is_some_and(|b| source.meta.shared & (1 << b) != 0) {
-                    out.extend_from_slice(b",\"provided_by\":\"shared\"");
-                    Some(dataset.as_str())
-                } else if fallback == "commitment" {
-                    out.extend_from_slice(b",\"provided_by\":\"commitment\"");
-                    None
-                } else {
-                    out.extend_from_slice(b",\"provided_by\":\"applicant\"");
-                    None
+        const APPLICANT: &[u8] = b",\"provided_by\":\"applicant\",\"dataset\":null";
+        const COMMITMENT: &[u8] = b",\"provided_by\":\"commitment\",\"dataset\":null";
+        const LINKED: &[u8] = b",\"provided_by\":\"shared\",\"dataset\":null";
+        if !source.linked.is_empty() && source.linked.contains(&info.id.as_str()) {
+            out.extend_from_slice(LINKED);
+        } else {
+            match &info.source {
+                SourceInfo::Applicant => out.extend_from_slice(APPLICANT),
+                SourceInfo::Commitment => out.extend_from_slice(COMMITMENT),
+                SourceInfo::Shared { fallback, .. } => {
+                    let bit = source.index.material_bits.get(i).copied().flatten();
+                    if bit.is_some_and(|b| source.meta.shared & (1 << b) != 0) {
+                        // The whole tail, closing brace included.
+                        out.extend_from_slice(&source.parts.shared_tails[i]);
+                        continue;
+                    } else if fallback == "commitment" {
+                        out.extend_from_slice(COMMITMENT);
+                    } else {
+                        out.extend_from_slice(APPLICANT);
+                    }
                 }
             }
-        };
-        out.extend_from_slice(b",\"dataset\":");
-        match dataset {
-            Some(dataset) => named(out, dataset, manifest.dataset_name(dataset)),
-            None => out.extend_from_slice(b"null"),
         }
         out.push(b'}');
     }
@@ -689,8 +697,9 @@ pub(crate) struct StepsView<'a> {
 /// and the critical path: the chain of waits that ends last.
 #[derive(Debug, Default)]
 pub(crate) struct Schedule {
-    pub start: Vec<Option<i64>>,
-    pub due: Vec<Option<i64>>,
+    /// Per step: its start and due date (`None` when not planned, or when
+    /// the calendar does not reach).
+    pub dates: Vec<(Option<i64>, Option<i64>)>,
     pub working_days: u32,
     pub natural_days: u32,
     pub completion: Option<i64>,
@@ -698,76 +707,87 @@ pub(crate) struct Schedule {
     pub beyond: Option<i64>,
 }
 
+/// One step while the schedule is made.
+#[derive(Clone, Copy, Default)]
+struct Timing {
+    /// Days from the start as written (orders the chain when there are no dates).
+    finish: Option<u32>,
+    start: Option<Result<i64, BeyondCalendar>>,
+    due: Option<Result<i64, BeyondCalendar>>,
+}
+
 impl Schedule {
     pub(crate) fn new(
-        calendar: &WorkCalendar,
+        calendar: &WorkingDays,
         application_date: i64,
         steps: &StepsView<'_>,
     ) -> Schedule {
         let count = steps.planned.len();
-        // Days from the start, as written (the order of the chain when
-        // dates cannot be had), and dates.
-        let mut finish: Vec<Option<u32>> = vec![None; count];
-        let mut due: Vec<Option<Result<i64, BeyondCalendar>>> = vec![None; count];
-        let mut start: Vec<Option<Result<i64, BeyondCalendar>>> = vec![None; count];
+        let mut timing = vec![Timing::default(); count];
         // Steps are checked to form a DAG: settle them in rounds (at most `count`).
         for _ in 0..=count {
             let mut changed = false;
             for i in 0..count {
-                if !steps.planned[i] || finish[i].is_some() {
+                if !steps.planned[i] || timing[i].finish.is_some() {
                     continue;
                 }
                 let waits = &steps.waits[i];
                 if waits
                     .iter()
-                    .any(|&b| finish.get(b).copied().flatten().is_none())
+                    .any(|&b| timing.get(b).and_then(|t| t.finish).is_none())
                 {
                     continue;
                 }
-                let begin_days = waits.iter().filter_map(|&b| finish[b]).max().unwrap_or(0);
-                finish[i] = Some(begin_days.saturating_add((steps.days)(i)));
+                let begin_days = waits
+                    .iter()
+                    .filter_map(|&b| timing[b].finish)
+                    .max()
+                    .unwrap_or(0);
                 let mut begin: Result<i64, BeyondCalendar> = Ok(application_date);
                 for &b in waits {
-                    begin = match (begin, due[b].unwrap_or(Ok(application_date))) {
+                    begin = match (begin, timing[b].due.unwrap_or(Ok(application_date))) {
                         (Ok(a), Ok(d)) => Ok(a.max(d)),
                         (Err(e), _) | (_, Err(e)) => Err(e),
                     };
                 }
+                let days = (steps.days)(i);
                 let end = begin.and_then(|b| {
                     if (steps.working)(i) {
-                        calendar.add_working_days(b, (steps.days)(i))
+                        calendar.add_working_days(b, days)
                     } else {
-                        calendar.add_natural_days(b, (steps.days)(i))
+                        calendar.add_natural_days(b, days)
                     }
                 });
-                start[i] = Some(begin);
-                due[i] = Some(end);
+                timing[i] = Timing {
+                    finish: Some(begin_days.saturating_add(days)),
+                    start: Some(begin),
+                    due: Some(end),
+                };
                 changed = true;
             }
             if !changed {
                 break;
             }
         }
-        let beyond = due
+        let beyond = timing
             .iter()
-            .flatten()
-            .filter_map(|d| d.err())
+            .filter_map(|t| t.due.and_then(Result::err))
             .map(|e| e.day)
             .min();
         let dated = beyond.is_none();
         // The last step: the latest due date (or the most days when there are no dates).
         let key = |i: usize| -> (i64, u32) {
-            let date = match due[i] {
+            let date = match timing[i].due {
                 Some(Ok(d)) if dated => d,
                 _ => 0,
             };
-            (date, finish[i].unwrap_or(0))
+            (date, timing[i].finish.unwrap_or(0))
         };
         let mut last = (0..count)
-            .filter(|&i| finish[i].is_some())
+            .filter(|&i| timing[i].finish.is_some())
             .max_by_key(|&i| key(i));
         let completion = last
-            .and_then(|i| due[i].and_then(Result::ok))
+            .and_then(|i| timing[i].due.and_then(Result::ok))
             .filter(|_| dated);
         let (mut working_days, mut natural_days) = (0u32, 0u32);
         let mut guard = 0;
@@ -785,13 +805,11 @@ impl Schedule {
         }
         // Each date that the calendar reaches is kept; the ones after a
         // deadline beyond it are not guessed.
-        let date = |d: &Option<Result<i64, BeyondCalendar>>| match d {
-            Some(Ok(d)) => Some(*d),
-            _ => None,
-        };
         Schedule {
-            start: start.iter().map(date).collect(),
-            due: due.iter().map(date).collect(),
+            dates: timing
+                .iter()
+                .map(|t| (t.start.and_then(Result::ok), t.due.and_then(Result::ok)))
+                .collect(),
             working_days,
             natural_days,
             completion,

@@ -257,6 +257,93 @@ impl WorkCalendar {
     }
 }
 
+/// [`WorkCalendar`] as a table, for answering many deadlines fast: a flag
+/// per day over the years it holds (from the first year on, as long as they
+/// follow each other) and the number of working days before each. Same
+/// answers as [`WorkCalendar`]'s (a test compares them for every day); the
+/// engine builds one per policy at load because the day-by-day walk was
+/// half of writing a decision (docs/benchmarks.md, issue 13).
+#[derive(Debug, Clone, Default)]
+pub struct WorkingDays {
+    /// The first day covered.
+    first: i64,
+    /// Per day from `first`: whether it is a working day.
+    working: Vec<bool>,
+    /// `before[i]`: working days in `first .. first + i`.
+    before: Vec<u32>,
+}
+
+impl WorkingDays {
+    pub fn new(calendar: &WorkCalendar) -> WorkingDays {
+        let Some(start) = calendar.years.first() else {
+            return WorkingDays::default();
+        };
+        let first = days_from_civil(start.year, 1, 1);
+        let mut year = start.year;
+        while calendar.years.iter().any(|y| y.year == year + 1) {
+            year += 1;
+        }
+        let end = days_from_civil(year + 1, 1, 1);
+        let working: Vec<bool> = (first..end)
+            .map(|day| calendar.is_working_day(day).unwrap_or(false))
+            .collect();
+        let mut before = Vec::with_capacity(working.len() + 1);
+        let mut count = 0u32;
+        before.push(0);
+        for &w in &working {
+            count += u32::from(w);
+            before.push(count);
+        }
+        WorkingDays {
+            first,
+            working,
+            before,
+        }
+    }
+
+    fn index(&self, day: i64) -> Option<usize> {
+        usize::try_from(day - self.first)
+            .ok()
+            .filter(|&i| i < self.working.len())
+    }
+
+    /// As [`WorkCalendar::add_working_days`].
+    pub fn add_working_days(&self, start: i64, n: u32) -> Result<i64, BeyondCalendar> {
+        if n == 0 {
+            return self.add_natural_days(start, 0);
+        }
+        // Working days up to and including `start` (the count starts the
+        // day after, which must be covered).
+        let through_start = match self.index(start) {
+            Some(at) => self.before[at + 1],
+            None if start + 1 == self.first && !self.working.is_empty() => 0,
+            None => return Err(BeyondCalendar { day: start + 1 }),
+        };
+        // The n-th working day after `start`: the first day whose count of
+        // working days up to and including it reaches `through_start + n`.
+        let wanted = through_start + n;
+        let found = self.before.partition_point(|&c| c < wanted);
+        if found > self.working.len() {
+            return Err(BeyondCalendar {
+                day: self.first + self.working.len() as i64,
+            });
+        }
+        Ok(self.first + found as i64 - 1)
+    }
+
+    /// As [`WorkCalendar::add_natural_days`].
+    pub fn add_natural_days(&self, start: i64, n: u32) -> Result<i64, BeyondCalendar> {
+        let mut day = start + i64::from(n);
+        loop {
+            match self.index(day).map(|i| self.working[i]) {
+                Some(true) => return Ok(day),
+                Some(false) => day += 1,
+                None => return Err(BeyondCalendar { day }),
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -393,6 +480,31 @@ mod tests {
             Err(BeyondCalendar {
                 day: d(2024, 12, 23)
             })
+        );
+    }
+
+    #[test]
+    fn the_table_answers_as_the_calendar_for_every_day() {
+        let cal = calendar();
+        let table = WorkingDays::new(&cal);
+        for start in d(2024, 12, 25)..d(2027, 1, 5) {
+            for n in [0, 1, 2, 5, 15, 30, 400] {
+                assert_eq!(
+                    table.add_working_days(start, n),
+                    cal.add_working_days(start, n),
+                    "{start} + {n} working"
+                );
+                assert_eq!(
+                    table.add_natural_days(start, n),
+                    cal.add_natural_days(start, n),
+                    "{start} + {n} natural"
+                );
+            }
+        }
+        let empty = WorkingDays::new(&WorkCalendar::default());
+        assert_eq!(
+            empty.add_working_days(d(2025, 1, 1), 1),
+            WorkCalendar::default().add_working_days(d(2025, 1, 1), 1)
         );
     }
 }
