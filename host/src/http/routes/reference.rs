@@ -39,6 +39,7 @@ pub async fn catalogue(State(state): State<AppState>, _caller: Caller) -> Respon
 pub struct FormParams {
     /// The application date (`YYYY-MM-DD`) whose version in force is
     /// described; today (China Standard Time) when left out.
+    #[param(value_type = Option<String>, format = Date, example = "2026-03-01")]
     pub date: Option<String>,
 }
 
