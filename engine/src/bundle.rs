@@ -486,7 +486,8 @@ impl LoadedBundle {
                 working: &|i| steps[i].day_kind == DayKind::Working,
             },
         );
-        for (step, (start, due)) in steps.iter_mut().zip(&timing.dates) {
+        for (i, step) in steps.iter_mut().enumerate() {
+            let (start, due) = timing.dates(i);
             step.start_date = start.map(date_text);
             step.due_date = due.map(date_text);
         }

@@ -214,6 +214,41 @@ pub struct StepPlan {
     after: Vec<Vec<usize>>,
     /// The manifest's working-day calendar as a table.
     pub calendar: contract::calendar::WorkingDays,
+    /// Each day the calendar covers as `"YYYY-MM-DD"`, quoted: the dates a
+    /// decision writes (application, start and due dates) are copied, not
+    /// worked out from day numbers each time (that was a fifth of writing a
+    /// decision; docs/benchmarks.md, issue 13).
+    pub date_texts: DateTexts,
+}
+
+/// Quoted `YYYY-MM-DD` texts for a run of days.
+#[derive(Debug, Default)]
+pub struct DateTexts {
+    first: i64,
+    texts: Vec<[u8; 12]>,
+}
+
+impl DateTexts {
+    /// The years `first_year ..= last_year`.
+    fn new(first_year: i64, last_year: i64) -> DateTexts {
+        let first = contract::calendar::days_from_civil(first_year, 1, 1);
+        let end = contract::calendar::days_from_civil(last_year + 1, 1, 1);
+        let texts = (first..end)
+            .map(|day| {
+                let mut text = [b'"'; 12];
+                text[1..11].copy_from_slice(contract::codec::date_text(day).as_bytes());
+                text
+            })
+            .collect();
+        DateTexts { first, texts }
+    }
+
+    /// `"YYYY-MM-DD"` of `day`, if it is in the run.
+    pub fn get(&self, day: i64) -> Option<&[u8; 12]> {
+        usize::try_from(day - self.first)
+            .ok()
+            .and_then(|i| self.texts.get(i))
+    }
 }
 
 impl StepPlan {
@@ -230,9 +265,17 @@ impl StepPlan {
                 after
             })
             .collect();
+        // The calendar's years and the year before (applications made late
+        // in a year have their first steps due early in the next).
+        let years = &manifest.calendar.years;
+        let date_texts = match (years.first(), years.last()) {
+            (Some(first), Some(last)) => DateTexts::new(first.year - 1, last.year),
+            _ => DateTexts::default(),
+        };
         StepPlan {
             after,
             calendar: contract::calendar::WorkingDays::new(&manifest.calendar),
+            date_texts,
         }
     }
 

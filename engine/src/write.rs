@@ -17,8 +17,10 @@ use contract::calendar::{self, BeyondCalendar, WorkCalendar, WorkingDays};
 use contract::codec::date_text;
 use contract::manifest::{Condition, Manifest, MissingSlot, SourceInfo, Supplier, ValueType};
 
+use smallvec::SmallVec;
+
 use crate::decision::Eligibility;
-use crate::derived::{InputIndex, StepPlan};
+use crate::derived::{DateTexts, InputIndex, StepPlan};
 use crate::outcome::{RawScalar, RequestMeta, Tri};
 use crate::outputs::{Outputs, read_i64};
 
@@ -92,6 +94,21 @@ fn date(out: &mut Vec<u8>, days: i64) {
     }
 }
 
+/// A date, copied from the policy's table when it has it.
+fn date_from(out: &mut Vec<u8>, days: i64, texts: &DateTexts) {
+    match texts.get(days) {
+        Some(text) => out.extend_from_slice(text),
+        None => date(out, days),
+    }
+}
+
+fn null_or_date_from(out: &mut Vec<u8>, days: Option<i64>, texts: &DateTexts) {
+    match days {
+        Some(days) => date_from(out, days, texts),
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
 /// Fen as a quoted amount with two decimals (`"-12.05"`).
 fn money(out: &mut Vec<u8>, fen: i64) {
     out.push(b'"');
@@ -106,13 +123,6 @@ fn money(out: &mut Vec<u8>, fen: i64) {
 fn null_or_string(out: &mut Vec<u8>, text: Option<&str>) {
     match text {
         Some(text) => string(out, text),
-        None => out.extend_from_slice(b"null"),
-    }
-}
-
-fn null_or_date(out: &mut Vec<u8>, days: Option<i64>) {
-    match days {
-        Some(days) => date(out, days),
         None => out.extend_from_slice(b"null"),
     }
 }
@@ -153,6 +163,8 @@ pub struct Parts {
     rules: Vec<[Vec<u8>; 3]>,
     /// Each material's `{"id":…,"name":…,"form":…,"copies":…`
     materials: Vec<Vec<u8>>,
+    /// Each material's head with `,"status":"required","condition":null,"depends_on":[]`.
+    required: Vec<Vec<u8>>,
     /// Each material's `,"status":"conditional","condition":…,"depends_on":[`
     conditional: Vec<Vec<u8>>,
     /// Each material's tail when fetched from its dataset:
@@ -165,8 +177,14 @@ pub struct Parts {
     step_names: Vec<Vec<u8>>,
     /// Each step's `,"days":…,"day_kind":…,"start_date":`
     step_tails: Vec<Vec<u8>>,
+    /// Each step up to its `"start_date":` as it is when every step is
+    /// planned (the usual case): one copy.
+    step_wholes: Vec<Vec<u8>>,
     /// Each value's `{"name":…,"title":…,"value":`
     values: Vec<Vec<u8>>,
+    /// Room for a decision with every rule, material and step (reserved
+    /// once, so the writer's copies never grow the buffer).
+    typical_len: usize,
 }
 
 fn rendered(write: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
@@ -209,7 +227,7 @@ impl Parts {
             );
             out.extend_from_slice(b"},\"application_date\":");
         });
-        let rules = manifest
+        let rules: Vec<[Vec<u8>; 3]> = manifest
             .rules
             .iter()
             .map(|rule| {
@@ -226,7 +244,7 @@ impl Parts {
                 })
             })
             .collect();
-        let materials = manifest
+        let materials: Vec<Vec<u8>> = manifest
             .materials
             .iter()
             .map(|m| {
@@ -240,6 +258,16 @@ impl Parts {
                     out.extend_from_slice(b",\"copies\":");
                     integer(out, m.copies);
                 })
+            })
+            .collect();
+        let required: Vec<Vec<u8>> = materials
+            .iter()
+            .map(|head| {
+                let mut whole = head.clone();
+                whole.extend_from_slice(
+                    b",\"status\":\"required\",\"condition\":null,\"depends_on\":[]",
+                );
+                whole
             })
             .collect();
         let conditional = manifest
@@ -265,7 +293,7 @@ impl Parts {
                 _ => Vec::new(),
             })
             .collect();
-        let step_heads = manifest
+        let step_heads: Vec<Vec<u8>> = manifest
             .steps
             .iter()
             .map(|s| {
@@ -280,12 +308,12 @@ impl Parts {
                 })
             })
             .collect();
-        let step_names = manifest
+        let step_names: Vec<Vec<u8>> = manifest
             .steps
             .iter()
             .map(|s| rendered(|out| string(out, &s.name)))
             .collect();
-        let step_tails = manifest
+        let step_tails: Vec<Vec<u8>> = manifest
             .steps
             .iter()
             .map(|s| {
@@ -300,7 +328,26 @@ impl Parts {
                 })
             })
             .collect();
-        let values = manifest
+        let plan = StepPlan::new(manifest);
+        let all_planned = vec![true; manifest.steps.len()];
+        let waits = plan.waits(&all_planned);
+        let step_wholes: Vec<Vec<u8>> = (0..manifest.steps.len())
+            .map(|i| {
+                rendered(|out| {
+                    out.extend_from_slice(&step_heads[i]);
+                    out.push(b'[');
+                    for (j, &before) in waits[i].iter().enumerate() {
+                        if j > 0 {
+                            out.push(b',');
+                        }
+                        out.extend_from_slice(&step_names[before]);
+                    }
+                    out.push(b']');
+                    out.extend_from_slice(&step_tails[i]);
+                })
+            })
+            .collect();
+        let values: Vec<Vec<u8>> = manifest
             .values
             .iter()
             .map(|v| {
@@ -313,15 +360,33 @@ impl Parts {
                 })
             })
             .collect();
+        let typical_len = 1024
+            + policy_head.len()
+            + rules
+                .iter()
+                .map(|r: &[Vec<u8>; 3]| r[0].len())
+                .sum::<usize>()
+            + step_wholes
+                .iter()
+                .map(|w: &Vec<u8>| w.len() + 64)
+                .sum::<usize>()
+            + required
+                .iter()
+                .map(|m: &Vec<u8>| m.len() + 96)
+                .sum::<usize>()
+            + values.iter().map(|v: &Vec<u8>| v.len() + 64).sum::<usize>();
         Parts {
             policy_head,
             rules,
             materials,
+            required,
             conditional,
             shared_tails,
             step_heads,
             step_names,
             step_tails,
+            typical_len,
+            step_wholes,
             values,
         }
     }
@@ -356,8 +421,10 @@ pub(crate) fn write_decision(source: &Source<'_>, out: &mut Vec<u8>) -> Eligibil
         Tri::Unknown => Eligibility::Undetermined,
     };
     let parts = source.parts;
+    let texts = &source.plan.date_texts;
+    out.reserve(parts.typical_len);
     out.extend_from_slice(&parts.policy_head);
-    date(out, source.meta.application_date);
+    date_from(out, source.meta.application_date, texts);
     out.extend_from_slice(b",\"eligibility\":\"");
     out.extend_from_slice(eligibility.as_str().as_bytes());
     out.extend_from_slice(b"\",\"reasons\":[");
@@ -397,8 +464,8 @@ pub(crate) fn write_decision(source: &Source<'_>, out: &mut Vec<u8>) -> Eligibil
         materials(source, &outputs, out);
     }
     out.extend_from_slice(b"],\"steps\":[");
-    let planned: Vec<bool> = if eligibility == Eligibility::Ineligible {
-        vec![false; manifest.steps.len()]
+    let planned: SmallVec<[bool; 32]> = if eligibility == Eligibility::Ineligible {
+        smallvec::smallvec![false; manifest.steps.len()]
     } else {
         (0..manifest.steps.len())
             .map(|i| outputs.step(i) != Tri::False)
@@ -418,24 +485,28 @@ pub(crate) fn write_decision(source: &Source<'_>, out: &mut Vec<u8>) -> Eligibil
     let mut comma = Comma::new();
     for i in (0..manifest.steps.len()).filter(|&i| planned[i]) {
         comma.next(out);
-        out.extend_from_slice(&parts.step_heads[i]);
-        out.push(b'[');
-        for (j, &before) in waits[i].iter().enumerate() {
-            if j > 0 {
-                out.push(b',');
+        if matches!(waits, std::borrow::Cow::Borrowed(_)) {
+            out.extend_from_slice(&parts.step_wholes[i]);
+        } else {
+            out.extend_from_slice(&parts.step_heads[i]);
+            out.push(b'[');
+            for (j, &before) in waits[i].iter().enumerate() {
+                if j > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(&parts.step_names[before]);
             }
-            out.extend_from_slice(&parts.step_names[before]);
+            out.push(b']');
+            out.extend_from_slice(&parts.step_tails[i]);
         }
-        out.push(b']');
-        out.extend_from_slice(&parts.step_tails[i]);
-        let (start, due) = schedule.dates.get(i).copied().unwrap_or_default();
-        null_or_date(out, start);
+        let (start, due) = schedule.dates(i);
+        null_or_date_from(out, start, texts);
         out.extend_from_slice(b",\"due_date\":");
-        null_or_date(out, due);
+        null_or_date_from(out, due, texts);
         out.push(b'}');
     }
     out.extend_from_slice(b"],\"schedule\":");
-    schedule.write(&manifest.calendar, out);
+    schedule.write(&manifest.calendar, texts, out);
     out.extend_from_slice(b",\"values\":[");
     values(source, &outputs, out);
     out.extend_from_slice(b"]}");
@@ -646,10 +717,10 @@ fn materials(source: &Source<'_>, outputs: &Outputs<'_>, out: &mut Vec<u8>) {
             continue;
         }
         comma.next(out);
-        out.extend_from_slice(&source.parts.materials[i]);
         if condition == Tri::True {
-            out.extend_from_slice(b",\"status\":\"required\",\"condition\":null,\"depends_on\":[]");
+            out.extend_from_slice(&source.parts.required[i]);
         } else {
+            out.extend_from_slice(&source.parts.materials[i]);
             // The pre-rendered part ends in `"depends_on":[`.
             out.extend_from_slice(&source.parts.conditional[i]);
             out.pop();
@@ -697,9 +768,9 @@ pub(crate) struct StepsView<'a> {
 /// and the critical path: the chain of waits that ends last.
 #[derive(Debug, Default)]
 pub(crate) struct Schedule {
-    /// Per step: its start and due date (`None` when not planned, or when
-    /// the calendar does not reach).
-    pub dates: Vec<(Option<i64>, Option<i64>)>,
+    /// Per step, inline for up to 16 steps (a decision allocated five
+    /// vectors for its schedule before; issue 13).
+    timing: SmallVec<[Timing; 16]>,
     pub working_days: u32,
     pub natural_days: u32,
     pub completion: Option<i64>,
@@ -708,7 +779,7 @@ pub(crate) struct Schedule {
 }
 
 /// One step while the schedule is made.
-#[derive(Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default)]
 struct Timing {
     /// Days from the start as written (orders the chain when there are no dates).
     finish: Option<u32>,
@@ -717,13 +788,22 @@ struct Timing {
 }
 
 impl Schedule {
+    /// Step `i`'s start and due date: `None` when not planned, or when the
+    /// calendar does not reach (dates after a deadline beyond it are not
+    /// guessed; the ones before are kept).
+    pub(crate) fn dates(&self, i: usize) -> (Option<i64>, Option<i64>) {
+        self.timing.get(i).map_or((None, None), |t| {
+            (t.start.and_then(Result::ok), t.due.and_then(Result::ok))
+        })
+    }
+
     pub(crate) fn new(
         calendar: &WorkingDays,
         application_date: i64,
         steps: &StepsView<'_>,
     ) -> Schedule {
         let count = steps.planned.len();
-        let mut timing = vec![Timing::default(); count];
+        let mut timing: SmallVec<[Timing; 16]> = smallvec::smallvec![Timing::default(); count];
         // Steps are checked to form a DAG: settle them in rounds (at most `count`).
         for _ in 0..=count {
             let mut changed = false;
@@ -803,13 +883,8 @@ impl Schedule {
                 break;
             }
         }
-        // Each date that the calendar reaches is kept; the ones after a
-        // deadline beyond it are not guessed.
         Schedule {
-            dates: timing
-                .iter()
-                .map(|t| (t.start.and_then(Result::ok), t.due.and_then(Result::ok)))
-                .collect(),
+            timing,
             working_days,
             natural_days,
             completion,
@@ -818,13 +893,13 @@ impl Schedule {
     }
 
     /// `{"working_days":…,"natural_days":…,"completion_date":…,"calendar_note":…}`
-    pub(crate) fn write(&self, calendar: &WorkCalendar, out: &mut Vec<u8>) {
+    pub(crate) fn write(&self, calendar: &WorkCalendar, texts: &DateTexts, out: &mut Vec<u8>) {
         out.extend_from_slice(b"{\"working_days\":");
         integer(out, self.working_days);
         out.extend_from_slice(b",\"natural_days\":");
         integer(out, self.natural_days);
         out.extend_from_slice(b",\"completion_date\":");
-        null_or_date(out, self.completion);
+        null_or_date_from(out, self.completion, texts);
         out.extend_from_slice(b",\"calendar_note\":");
         match self.beyond {
             Some(day) => string(out, &beyond_note(calendar, day)),

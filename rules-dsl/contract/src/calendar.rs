@@ -322,7 +322,19 @@ impl WorkingDays {
         // The n-th working day after `start`: the first day whose count of
         // working days up to and including it reaches `through_start + n`.
         let wanted = through_start + n;
-        let found = self.before.partition_point(|&c| c < wanted);
+        // At most one working day a day: the day is at least `n` days on.
+        // Short periods walk from there (a few weekends and holidays);
+        // long ones search.
+        let lowest = usize::try_from(start + i64::from(n) - self.first + 1).unwrap_or(0);
+        let found = if n <= 64 {
+            let mut j = lowest.min(self.before.len());
+            while j < self.before.len() && self.before[j] < wanted {
+                j += 1;
+            }
+            j
+        } else {
+            self.before.partition_point(|&c| c < wanted)
+        };
         if found > self.working.len() {
             return Err(BeyondCalendar {
                 day: self.first + self.working.len() as i64,
