@@ -13,7 +13,7 @@
 //! of serde_json's byte-by-byte escape loop, which was the largest part of
 //! serialising a decision.
 
-use contract::calendar::{self, BeyondCalendar, WorkCalendar, WorkingDays};
+use contract::calendar::{self, WorkCalendar, WorkingDays};
 use contract::codec::date_text;
 use contract::manifest::{Condition, Manifest, MissingSlot, SourceInfo, Supplier, ValueType};
 
@@ -768,9 +768,10 @@ pub(crate) struct StepsView<'a> {
 /// and the critical path: the chain of waits that ends last.
 #[derive(Debug, Default)]
 pub(crate) struct Schedule {
-    /// Per step, inline for up to 16 steps (a decision allocated five
-    /// vectors for its schedule before; issue 13).
-    timing: SmallVec<[Timing; 16]>,
+    /// Per step, inline for up to 8 steps, 24 bytes each (a decision
+    /// allocated five vectors of larger records for its schedule before,
+    /// a quarter of writing it; issue 13).
+    timing: SmallVec<[Timing; 8]>,
     pub working_days: u32,
     pub natural_days: u32,
     pub completion: Option<i64>,
@@ -778,13 +779,33 @@ pub(crate) struct Schedule {
     pub beyond: Option<i64>,
 }
 
+/// No date: the step is not planned, or the calendar does not reach.
+const NO_DATE: i64 = i64::MIN;
+/// Not settled yet.
+const UNSET: u32 = u32::MAX;
+
 /// One step while the schedule is made.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 struct Timing {
-    /// Days from the start as written (orders the chain when there are no dates).
-    finish: Option<u32>,
-    start: Option<Result<i64, BeyondCalendar>>,
-    due: Option<Result<i64, BeyondCalendar>>,
+    /// Days from the start as written (orders the chain when there are no
+    /// dates); [`UNSET`] until settled.
+    finish: u32,
+    start: i64,
+    due: i64,
+}
+
+impl Default for Timing {
+    fn default() -> Timing {
+        Timing {
+            finish: UNSET,
+            start: NO_DATE,
+            due: NO_DATE,
+        }
+    }
+}
+
+fn date_or_none(day: i64) -> Option<i64> {
+    (day != NO_DATE).then_some(day)
 }
 
 impl Schedule {
@@ -793,7 +814,7 @@ impl Schedule {
     /// guessed; the ones before are kept).
     pub(crate) fn dates(&self, i: usize) -> (Option<i64>, Option<i64>) {
         self.timing.get(i).map_or((None, None), |t| {
-            (t.start.and_then(Result::ok), t.due.and_then(Result::ok))
+            (date_or_none(t.start), date_or_none(t.due))
         })
     }
 
@@ -803,45 +824,51 @@ impl Schedule {
         steps: &StepsView<'_>,
     ) -> Schedule {
         let count = steps.planned.len();
-        let mut timing: SmallVec<[Timing; 16]> = smallvec::smallvec![Timing::default(); count];
+        let mut timing: SmallVec<[Timing; 8]> = SmallVec::from_elem(Timing::default(), count);
+        let mut beyond: Option<i64> = None;
         // Steps are checked to form a DAG: settle them in rounds (at most `count`).
         for _ in 0..=count {
             let mut changed = false;
             for i in 0..count {
-                if !steps.planned[i] || timing[i].finish.is_some() {
+                if !steps.planned[i] || timing[i].finish != UNSET {
                     continue;
                 }
                 let waits = &steps.waits[i];
                 if waits
                     .iter()
-                    .any(|&b| timing.get(b).and_then(|t| t.finish).is_none())
+                    .any(|&b| timing.get(b).is_none_or(|t| t.finish == UNSET))
                 {
                     continue;
                 }
-                let begin_days = waits
-                    .iter()
-                    .filter_map(|&b| timing[b].finish)
-                    .max()
-                    .unwrap_or(0);
-                let mut begin: Result<i64, BeyondCalendar> = Ok(application_date);
+                let mut begin_days = 0;
+                let mut begin = application_date;
                 for &b in waits {
-                    begin = match (begin, timing[b].due.unwrap_or(Ok(application_date))) {
-                        (Ok(a), Ok(d)) => Ok(a.max(d)),
-                        (Err(e), _) | (_, Err(e)) => Err(e),
+                    begin_days = begin_days.max(timing[b].finish);
+                    // A wait without a date leaves this step without one.
+                    begin = if begin == NO_DATE || timing[b].due == NO_DATE {
+                        NO_DATE
+                    } else {
+                        begin.max(timing[b].due)
                     };
                 }
                 let days = (steps.days)(i);
-                let end = begin.and_then(|b| {
-                    if (steps.working)(i) {
-                        calendar.add_working_days(b, days)
+                let due = if begin == NO_DATE {
+                    NO_DATE
+                } else {
+                    let end = if (steps.working)(i) {
+                        calendar.add_working_days(begin, days)
                     } else {
-                        calendar.add_natural_days(b, days)
-                    }
-                });
+                        calendar.add_natural_days(begin, days)
+                    };
+                    end.unwrap_or_else(|e| {
+                        beyond = Some(beyond.map_or(e.day, |b| b.min(e.day)));
+                        NO_DATE
+                    })
+                };
                 timing[i] = Timing {
-                    finish: Some(begin_days.saturating_add(days)),
-                    start: Some(begin),
-                    due: Some(end),
+                    finish: begin_days.saturating_add(days),
+                    start: begin,
+                    due,
                 };
                 changed = true;
             }
@@ -849,25 +876,17 @@ impl Schedule {
                 break;
             }
         }
-        let beyond = timing
-            .iter()
-            .filter_map(|t| t.due.and_then(Result::err))
-            .map(|e| e.day)
-            .min();
         let dated = beyond.is_none();
         // The last step: the latest due date (or the most days when there are no dates).
         let key = |i: usize| -> (i64, u32) {
-            let date = match timing[i].due {
-                Some(Ok(d)) if dated => d,
-                _ => 0,
-            };
-            (date, timing[i].finish.unwrap_or(0))
+            let t = &timing[i];
+            (if dated { t.due } else { 0 }, t.finish)
         };
         let mut last = (0..count)
-            .filter(|&i| timing[i].finish.is_some())
+            .filter(|&i| timing[i].finish != UNSET)
             .max_by_key(|&i| key(i));
         let completion = last
-            .and_then(|i| timing[i].due.and_then(Result::ok))
+            .and_then(|i| date_or_none(timing[i].due))
             .filter(|_| dated);
         let (mut working_days, mut natural_days) = (0u32, 0u32);
         let mut guard = 0;
