@@ -67,6 +67,35 @@ pub fn build(engine: &Engine, files: &[(PathBuf, String)]) -> Result<Project, Pr
             checked: Box::new(checked),
         });
     }
+    build_checked(engine, files, &checked)
+}
+
+/// What of a project builds: every policy and bundle whose files have no
+/// errors (a broken draft in one folder does not stop the others), and the
+/// errors, when there are any, to show. `yici test` runs on it.
+pub fn build_what_checks(
+    engine: &Engine,
+    files: &[(PathBuf, String)],
+) -> Result<(Project, Option<ProjectError>), ProjectError> {
+    let mut sources = SourceSet::new();
+    for (path, text) in files {
+        sources.add(path.display().to_string(), text.clone());
+    }
+    let checked = rules_dsl::check(&sources);
+    let project = build_checked(engine, files, &checked)?;
+    let errors = (checked.error_count() > 0).then(|| ProjectError::Check {
+        sources,
+        checked: Box::new(checked),
+    });
+    Ok((project, errors))
+}
+
+/// Compiles and loads what `checked` holds the IR of (the files without errors).
+fn build_checked(
+    engine: &Engine,
+    files: &[(PathBuf, String)],
+    checked: &Checked,
+) -> Result<Project, ProjectError> {
     let mut policies = HashMap::new();
     let mut artifacts = HashMap::new();
     let mut folders = HashMap::new();
@@ -164,7 +193,9 @@ impl Project {
             let decision = bundle.evaluate(request_json).map_err(|e| e.to_string())?;
             return serde_json::to_value(&decision).map_err(|e| e.to_string());
         }
-        Err(format!("no policy or bundle `{id}`"))
+        Err(format!(
+            "`{id}` did not build: its file has errors (shown above); its scenarios cannot run"
+        ))
     }
 }
 

@@ -127,6 +127,12 @@ fn fmt_check_and_write() {
     let check = yici(&["fmt", "--check", "messy.rules"], &dir);
     assert_eq!(check.status.code(), Some(1));
     assert!(stdout(&check).contains("would reformat messy.rules"));
+    // The diff shows what would change.
+    assert!(
+        stdout(&check).contains("-      applicant.age>=18\n+  applicant.age >= 18"),
+        "{}",
+        stdout(&check)
+    );
     assert_eq!(
         std::fs::read_to_string(dir.join("messy.rules")).expect("read"),
         messy,
@@ -247,5 +253,60 @@ fn compile_then_eval() {
         stderr(&not_json).contains("not valid JSON"),
         "{}",
         stderr(&not_json)
+    );
+}
+
+#[test]
+fn test_runs_past_a_broken_sibling_and_shows_each_rule_of_a_failed_scenario() {
+    let dir = scratch("test");
+    for (folder, source) in [
+        ("good", GOOD),
+        // A draft with an error, beside the good policy.
+        (
+            "draft",
+            "policy t.draft \"草稿\"\n  department hz.public_security\n  basis \"《测试》\"\n\nfacts {\n  applicant.age: int\n}\n\nrule adult \"成年\" cite \"第一条\":\n  applicant.agee >= 18\n\neligible when adult\n",
+        ),
+    ] {
+        std::fs::create_dir_all(dir.join(folder).join("scenarios")).expect("folder");
+        std::fs::write(dir.join(folder).join("policy.rules"), source).expect("write");
+    }
+    let scenario = |eligibility: &str| {
+        format!(
+            "name = \"三十岁\"\napplication_date = 2026-01-01\n\n[expect]\neligibility = \"{eligibility}\"\n\n[facts.applicant]\nage = 30\n"
+        )
+    };
+    std::fs::write(dir.join("good/scenarios/adult.toml"), scenario("eligible")).expect("write");
+    std::fs::write(
+        dir.join("good/scenarios/wrong_expectation.toml"),
+        scenario("ineligible"),
+    )
+    .expect("write");
+    std::fs::write(dir.join("draft/scenarios/adult.toml"), scenario("eligible")).expect("write");
+
+    // The good folder alone: its scenarios run although the draft is broken.
+    let good = yici(&["test", "good"], &dir);
+    assert_eq!(good.status.code(), Some(1), "{}", stdout(&good));
+    assert!(
+        stderr(&good).contains("applicant.agee"),
+        "{}",
+        stderr(&good)
+    );
+    assert!(
+        stderr(&good).contains("the others are run"),
+        "{}",
+        stderr(&good)
+    );
+    let out = stdout(&good);
+    assert!(out.contains("1 passed, 1 failed"), "{out}");
+    // The failed scenario says which rule went which way.
+    assert!(out.contains("rules: adult = true"), "{out}");
+
+    // The draft's own scenario fails, naming why.
+    let draft = yici(&["test", "draft"], &dir);
+    assert_eq!(draft.status.code(), Some(1));
+    assert!(
+        stdout(&draft).contains("did not build"),
+        "{}",
+        stdout(&draft)
     );
 }

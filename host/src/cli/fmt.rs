@@ -46,6 +46,15 @@ pub fn run(args: &FmtArgs, color: bool) -> ExitCode {
                 unformatted += 1;
                 if args.check {
                     println!("would reformat {}", files::display(path));
+                    // What would change, as a unified diff.
+                    let name = files::display(path);
+                    let diff = similar::TextDiff::from_lines(&text, &formatted);
+                    print!(
+                        "{}",
+                        diff.unified_diff()
+                            .context_radius(2)
+                            .header(&name, &format!("{name} (formatted)"))
+                    );
                 } else if let Err(e) = write_atomically(path, &formatted) {
                     return io_failure(&format!("cannot write `{}`: {e}", path.display()));
                 } else {

@@ -36,11 +36,20 @@ pub fn run(args: &TestArgs, color: bool) -> ExitCode {
         Ok(engine) => engine,
         Err(e) => return io_failure(&e.to_string()),
     };
-    let project = match project::build(&engine, &rules) {
-        Ok(project) => project,
+    // What builds is tested: a broken draft in another folder is shown,
+    // not a reason to stop; the scenarios of a broken policy fail.
+    let project = match project::build_what_checks(&engine, &rules) {
+        Ok((project, errors)) => {
+            if let Some(ProjectError::Check { sources, checked }) = errors {
+                eprint!("{}", sources.render(&checked.diagnostics, color));
+                eprintln!(
+                    "some files have errors (above): their scenarios fail, the others are run"
+                );
+            }
+            project
+        }
         Err(ProjectError::Check { sources, checked }) => {
             eprint!("{}", sources.render(&checked.diagnostics, color));
-            eprintln!("the policies have errors; fix them before running scenarios");
             return ExitCode::from(1);
         }
         Err(ProjectError::Compile(message)) => {
@@ -85,5 +94,20 @@ fn run_one(path: &Path, project: &Project) -> Result<(), Vec<String>> {
     }
     let mut problems = vec![scenario.name.clone()];
     problems.extend(mismatches.iter().map(ToString::to_string));
+    // Which rule went which way, to see why.
+    if let Some(rules) = actual["rules"].as_array() {
+        let results: Vec<String> = rules
+            .iter()
+            .map(|rule| {
+                let result = match rule["result"].as_bool() {
+                    Some(true) => "true",
+                    Some(false) => "false",
+                    None => "unknown",
+                };
+                format!("{} = {result}", rule["id"].as_str().unwrap_or("?"))
+            })
+            .collect();
+        problems.push(format!("rules: {}", results.join(", ")));
+    }
     Err(problems)
 }
