@@ -53,6 +53,14 @@ fn convert_error(error: &pest::error::Error<Rule>, source: &str, offset: usize) 
         ErrorVariant::ParsingError { positives, .. } => describe_expected(positives),
         ErrorVariant::CustomError { message } => message.clone(),
     };
+    // Where a name (of a fact, a rule, a `let` …) is due and nothing else
+    // may stand, a Chinese word is a name written in Chinese, not text.
+    let only_a_name = matches!(
+        &error.variant,
+        ErrorVariant::ParsingError { positives, .. }
+            if !positives.is_empty()
+                && positives.iter().all(|r| matches!(r, Rule::name | Rule::path))
+    );
     // Nothing but blanks and comments is left: the item ended too early.
     // Point just after its last token, not at the start of the next item.
     let at_end = source
@@ -69,12 +77,13 @@ fn convert_error(error: &pest::error::Error<Rule>, source: &str, offset: usize) 
         expected,
         found,
         span: Span::new(offset + position, offset + position + length),
-        help: slip_help(source.get(position..).unwrap_or("")),
+        help: slip_help(source.get(position..).unwrap_or(""), only_a_name),
     }
 }
 
-/// A help line for slips that other languages or habits make likely.
-fn slip_help(rest: &str) -> Option<String> {
+/// A help line for slips that other languages or habits make likely;
+/// `name_due`: only a name may stand here.
+fn slip_help(rest: &str, name_due: bool) -> Option<String> {
     let word_end = rest
         .find(|c: char| !(c.is_alphanumeric() || c == '_'))
         .unwrap_or(rest.len());
@@ -84,6 +93,12 @@ fn slip_help(rest: &str) -> Option<String> {
         .next()
         .is_some_and(|c| c.is_alphabetic() && !c.is_ascii())
     {
+        if name_due {
+            return Some(format!(
+                "names are ASCII letters, digits and `_` (the request uses them as keys); the \
+                 Chinese goes in the title after the name: `monthly_income \"{word}\"`"
+            ));
+        }
         return Some(format!("write text in quotes: `\"{word}\"`"));
     }
     Some(
