@@ -112,6 +112,11 @@ fn slip_help(rest: &str, name_due: bool) -> Option<String> {
             "write `not` to negate a condition; `!=` compares"
         } else if rest.starts_with('=') && !rest.starts_with("==") && !rest.starts_with("=>") {
             "use `==` to compare"
+        } else if rest.starts_with('?') {
+            // `?` stands only after a single value's type.
+            "only a single value can be optional (`int?`, `date?`, `enum { … }?`); a `list of` or \
+             `set of` is never unknown: the request gives `[]` when there is nothing, and a \
+             record's fields may be optional"
         } else {
             return None;
         }
