@@ -148,7 +148,7 @@ impl Engine {
         }
         let index = InputIndex::new(&manifest);
         let plan = StepPlan::new(&manifest);
-        let parts = Parts::new(&manifest);
+        let parts = Parts::new(&manifest, &plan);
         let code = Arc::new(Code {
             engine: engine.clone(),
             module,

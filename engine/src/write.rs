@@ -208,7 +208,8 @@ fn rule_whole(out: &mut Vec<u8>, id: Option<&str>, title: &str, cite: Option<&st
 }
 
 impl Parts {
-    pub fn new(manifest: &Manifest) -> Parts {
+    /// `plan`: the policy's step plan, made at load beside these parts.
+    pub fn new(manifest: &Manifest, plan: &StepPlan) -> Parts {
         let policy = &manifest.policy;
         let policy_head = rendered(|out| {
             out.extend_from_slice(b"{\"policy\":{\"id\":");
@@ -328,7 +329,6 @@ impl Parts {
                 })
             })
             .collect();
-        let plan = StepPlan::new(manifest);
         let all_planned = vec![true; manifest.steps.len()];
         let waits = plan.waits(&all_planned);
         let step_wholes: Vec<Vec<u8>> = (0..manifest.steps.len())

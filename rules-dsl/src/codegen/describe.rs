@@ -7,7 +7,7 @@
 use std::collections::HashSet;
 
 use super::layout::Layout;
-use super::{CompileOptions, Texts, ir_children, value_type};
+use super::{CompileOptions, Texts, value_type};
 use crate::calendar::days_from_date;
 use crate::ir::{self, ExprKind, Type, words};
 use crate::manifest::{self, Manifest};
@@ -247,7 +247,7 @@ fn keyed_params(policy: &ir::Policy, start: ir::Definition) -> Vec<manifest::Key
                 }
                 _ => {}
             }
-            ir_children(expr, &mut |child| exprs.push(child));
+            expr.for_each_child(&mut |child| exprs.push(child));
         }
     }
     uses.into_iter()

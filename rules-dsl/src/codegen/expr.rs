@@ -323,7 +323,7 @@ impl Fx<'_, '_> {
             ExprKind::And(operands) => self.junction(operands, true),
             ExprKind::Or(operands) => self.junction(operands, false),
             ExprKind::Compare { op, lhs, rhs }
-                if is_filtered_count(lhs) || is_filtered_count(rhs) =>
+                if lhs.is_filtered_count() || rhs.is_filtered_count() =>
             {
                 self.compare_count(*op, lhs, rhs)
             }
@@ -561,7 +561,7 @@ impl Fx<'_, '_> {
     /// comes out the same for every count in that range (docs/language.md
     /// §15.3). The other side must be known for that.
     fn compare_count(&mut self, op: CompareOp, lhs: &Expr, rhs: &Expr) -> Val {
-        let count_left = is_filtered_count(lhs);
+        let count_left = lhs.is_filtered_count();
         let unsure = self.a.i64();
         self.a.set_i64(unsure, 0);
         let side = |fx: &mut Self, e: &Expr, counted: bool| match (&e.kind, counted) {
@@ -1356,17 +1356,4 @@ impl Fx<'_, '_> {
             }
         }
     }
-}
-
-/// A `count` with a filter: compared, it may be decided while some records
-/// are unsure (see [`Fx::compare_count`]).
-fn is_filtered_count(expr: &Expr) -> bool {
-    matches!(
-        expr.kind,
-        ExprKind::Aggregate {
-            kind: AggregateKind::Count,
-            filter: Some(_),
-            ..
-        }
-    )
 }

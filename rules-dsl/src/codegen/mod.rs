@@ -261,7 +261,7 @@ impl Texts {
     }
 
     fn expr(&mut self, expr: &ir::Expr) {
-        ir_children(expr, &mut |child| self.expr(child));
+        expr.for_each_child(&mut |child| self.expr(child));
         match &expr.kind {
             ExprKind::Literal(literal) => self.literal(literal),
             ExprKind::In {
@@ -269,67 +269,6 @@ impl Texts {
                 ..
             } => ls.iter().for_each(|l| self.literal(l)),
             _ => {}
-        }
-    }
-}
-
-/// Calls `f` on each direct sub-expression.
-pub fn ir_children<'e>(expr: &'e ir::Expr, f: &mut dyn FnMut(&'e ir::Expr)) {
-    match &expr.kind {
-        ExprKind::Literal(_)
-        | ExprKind::Fact(_)
-        | ExprKind::Field { .. }
-        | ExprKind::Let(_)
-        | ExprKind::Rule(_)
-        | ExprKind::Table(_)
-        | ExprKind::ApplicationDate => {}
-        ExprKind::Param { key, .. } => {
-            if let Some(key) = key {
-                f(key);
-            }
-        }
-        ExprKind::Not(e) | ExprKind::Neg(e) => f(e),
-        ExprKind::And(es) | ExprKind::Or(es) | ExprKind::Least(es) | ExprKind::Greatest(es) => {
-            es.iter().for_each(f)
-        }
-        ExprKind::Compare { lhs, rhs, .. }
-        | ExprKind::Arith { lhs, rhs, .. }
-        | ExprKind::Div { lhs, rhs, .. } => {
-            f(lhs);
-            f(rhs);
-        }
-        ExprKind::In { element, set, .. } => {
-            f(element);
-            if let SetOperand::Value(set) = set {
-                f(set);
-            }
-        }
-        ExprKind::DateAdd { date, amount, .. } => {
-            f(date);
-            f(amount);
-        }
-        ExprKind::AgeOn { birth: a, on: b }
-        | ExprKind::MonthsBetween { from: a, to: b }
-        | ExprKind::DaysBetween { from: a, to: b } => {
-            f(a);
-            f(b);
-        }
-        ExprKind::If {
-            condition,
-            then,
-            otherwise,
-        } => {
-            f(condition);
-            f(then);
-            f(otherwise);
-        }
-        ExprKind::Aggregate { filter, value, .. } => {
-            if let Some(filter) = filter {
-                f(filter);
-            }
-            if let Some(value) = value {
-                f(value);
-            }
         }
     }
 }

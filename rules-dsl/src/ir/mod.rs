@@ -449,13 +449,8 @@ pub enum ExprKind {
 }
 
 impl Expr {
-    /// Whether working the expression out can never be an evaluation error:
-    /// no arithmetic (it may overflow), no division, no date arithmetic (it
-    /// may leave the years 0001–9999), no `sum`. Names of lets, tables and
-    /// rules are values already worked out. `if` with an unknown condition
-    /// works out both branches only when both cannot fail: then, when they
-    /// give the same known value, so does the `if`.
-    pub fn cannot_fail(&self) -> bool {
+    /// Calls `f` on each direct sub-expression.
+    pub fn for_each_child<'e>(&'e self, f: &mut dyn FnMut(&'e Expr)) {
         match &self.kind {
             ExprKind::Literal(_)
             | ExprKind::Fact(_)
@@ -463,43 +458,89 @@ impl Expr {
             | ExprKind::Let(_)
             | ExprKind::Rule(_)
             | ExprKind::Table(_)
-            | ExprKind::ApplicationDate => true,
-            ExprKind::Param { key, .. } => key.as_ref().is_none_or(|k| k.cannot_fail()),
-            ExprKind::Not(e) => e.cannot_fail(),
+            | ExprKind::ApplicationDate => {}
+            ExprKind::Param { key, .. } => {
+                if let Some(key) = key {
+                    f(key);
+                }
+            }
+            ExprKind::Not(e) | ExprKind::Neg(e) => f(e),
             ExprKind::And(es) | ExprKind::Or(es) | ExprKind::Least(es) | ExprKind::Greatest(es) => {
-                es.iter().all(Expr::cannot_fail)
+                es.iter().for_each(f)
             }
-            ExprKind::Compare { lhs, rhs, .. } => lhs.cannot_fail() && rhs.cannot_fail(),
+            ExprKind::Compare { lhs, rhs, .. }
+            | ExprKind::Arith { lhs, rhs, .. }
+            | ExprKind::Div { lhs, rhs, .. } => {
+                f(lhs);
+                f(rhs);
+            }
             ExprKind::In { element, set, .. } => {
-                element.cannot_fail()
-                    && match set {
-                        SetOperand::Literals(_) => true,
-                        SetOperand::Value(set) => set.cannot_fail(),
-                    }
+                f(element);
+                if let SetOperand::Value(set) = set {
+                    f(set);
+                }
             }
-            ExprKind::Arith { .. }
-            | ExprKind::Div { .. }
-            | ExprKind::Neg(_)
-            | ExprKind::DateAdd { .. } => false,
+            ExprKind::DateAdd { date, amount, .. } => {
+                f(date);
+                f(amount);
+            }
             ExprKind::AgeOn { birth: a, on: b }
             | ExprKind::MonthsBetween { from: a, to: b }
-            | ExprKind::DaysBetween { from: a, to: b } => a.cannot_fail() && b.cannot_fail(),
+            | ExprKind::DaysBetween { from: a, to: b } => {
+                f(a);
+                f(b);
+            }
             ExprKind::If {
                 condition,
                 then,
                 otherwise,
-            } => condition.cannot_fail() && then.cannot_fail() && otherwise.cannot_fail(),
-            ExprKind::Aggregate {
-                kind,
-                filter,
-                value,
-                ..
             } => {
-                *kind != AggregateKind::Sum
-                    && filter.as_ref().is_none_or(|f| f.cannot_fail())
-                    && value.as_ref().is_none_or(|v| v.cannot_fail())
+                f(condition);
+                f(then);
+                f(otherwise);
+            }
+            ExprKind::Aggregate { filter, value, .. } => {
+                if let Some(filter) = filter {
+                    f(filter);
+                }
+                if let Some(value) = value {
+                    f(value);
+                }
             }
         }
+    }
+
+    /// Whether working the expression out can never be an evaluation error:
+    /// no arithmetic (it may overflow), no division, no date arithmetic (it
+    /// may leave the years 0001–9999), no `sum`. Names of lets, tables and
+    /// rules are values already worked out. `if` with an unknown condition
+    /// works out both branches only when both cannot fail: then, when they
+    /// give the same known value, so does the `if`.
+    pub fn cannot_fail(&self) -> bool {
+        let fails_itself = match &self.kind {
+            ExprKind::Arith { .. }
+            | ExprKind::Div { .. }
+            | ExprKind::Neg(_)
+            | ExprKind::DateAdd { .. } => true,
+            ExprKind::Aggregate { kind, .. } => *kind == AggregateKind::Sum,
+            _ => false,
+        };
+        let mut children_cannot = true;
+        self.for_each_child(&mut |child| children_cannot &= child.cannot_fail());
+        !fails_itself && children_cannot
+    }
+
+    /// A `count` with a filter: compared with a value, it is decided over
+    /// the range the unsure records allow (docs/language.md §15.3).
+    pub fn is_filtered_count(&self) -> bool {
+        matches!(
+            self.kind,
+            ExprKind::Aggregate {
+                kind: AggregateKind::Count,
+                filter: Some(_),
+                ..
+            }
+        )
     }
 
     /// Whether an `if` with an unknown condition compares its branches

@@ -353,7 +353,7 @@ impl<'a> Interpreter<'a> {
             ExprKind::And(operands) => self.junction(operands, 0),
             ExprKind::Or(operands) => self.junction(operands, 1),
             ExprKind::Compare { op, lhs, rhs }
-                if is_filtered_count(lhs) || is_filtered_count(rhs) =>
+                if lhs.is_filtered_count() || rhs.is_filtered_count() =>
             {
                 self.compare_count(*op, lhs, rhs)
             }
@@ -649,7 +649,7 @@ impl<'a> Interpreter<'a> {
     /// decided when it holds for every count the unsure records allow
     /// (from those known to pass to those plus the unsure), or for none.
     fn compare_count(&mut self, op: CompareOp, lhs: &Expr, rhs: &Expr) -> Result<Val, OracleError> {
-        let count_left = is_filtered_count(lhs);
+        let count_left = lhs.is_filtered_count();
         let mut range = None;
         let mut side = |this: &mut Self, e: &Expr, counted: bool| -> Result<Val, OracleError> {
             if counted {
@@ -1022,16 +1022,4 @@ fn compare(op: CompareOp, a: i64, b: i64) -> bool {
         CompareOp::Gt => a > b,
         CompareOp::Ge => a >= b,
     }
-}
-
-/// A `count` with a filter (compared, see `compare_count`).
-fn is_filtered_count(expr: &Expr) -> bool {
-    matches!(
-        expr.kind,
-        ExprKind::Aggregate {
-            kind: AggregateKind::Count,
-            filter: Some(_),
-            ..
-        }
-    )
 }
