@@ -36,19 +36,152 @@ pub fn check_policy(
 ) -> PolicyOutcome {
     let mut scope = Scope::new(quiet);
     let mut warnings = Vec::new();
+    let header = read_header(file, &mut scope);
+    let department_id = header.department_in(catalogue, catalogue_found, &mut scope);
+    if !catalogue_found {
+        scope.errors.push(CheckError::NoCatalogue {
+            what: "policy",
+            span: header.span(),
+        });
+    }
+    if header.basis.is_empty() {
+        warnings.push(Warning::MissingBasis {
+            span: header.span(),
+        });
+    }
+    let fact_spans = declare_facts(file, catalogue, catalogue_found, &mut scope);
+    let definitions = Definitions::collect(file, &mut scope);
+    let ir_params: Vec<ir::Param> = definitions
+        .params
+        .iter()
+        .map(|p| check_param(&mut scope, p))
+        .collect();
+    scope.params = ir_params.iter().map(|p| (p.ty, p.keyed)).collect();
+    let exceptions = Exceptions::link(&definitions.rules, &mut scope);
+    let (order, broken) = definitions.order(&exceptions, &mut scope);
+    let checked =
+        definitions.check_in_order(&order, &broken, &exceptions, &mut scope, &mut warnings);
+    let eligibility = match header.eligibility {
+        Some((expr, _)) => scope.condition(expr, "`eligible when`"),
+        None => {
+            if !quiet {
+                scope.errors.push(CheckError::MissingEligibility {
+                    span: header.span(),
+                });
+            }
+            None
+        }
+    };
+    let materials = check_materials(&mut scope, file, catalogue, catalogue_found);
+    let steps = check_steps(&mut scope, file, catalogue, catalogue_found);
+    // "Unused" is only true of a clean file: with errors, the use may sit in
+    // a definition that failed to parse or check.
+    let clean = !quiet && scope.errors.is_empty();
+    warnings.extend(definitions.unused_and_uncited(&scope, &fact_spans, clean));
 
-    // ------------------------------------------------------------ header
-    let mut header: Option<(&ast::Name, &ast::Text, Span)> = None;
-    let mut department: Option<(&ast::Name, Span)> = None;
-    let mut basis = Vec::new();
-    let mut version: Option<(i64, Span)> = None;
-    let mut effective: Option<(&ast::DateLit, Option<&ast::DateLit>, Span)> = None;
-    let mut eligibility: Option<(&ast::Expr, Span)> = None;
+    let id = header.id.map(|(id, _, _)| (id.text.clone(), id.span));
+    let policy = (|| {
+        if !scope.errors.is_empty() || quiet {
+            return None;
+        }
+        let (id, title, _) = header.id?;
+        Some(ir::Policy {
+            id: id.text.clone(),
+            title: title.value.clone(),
+            department: department_id?,
+            basis: header.basis,
+            version: header.version.map_or(1, |(v, _)| v),
+            effective_from: header.effective.map(|(from, _, _)| from.value),
+            effective_until: header
+                .effective
+                .and_then(|(_, until, _)| until.map(|u| u.value)),
+            enums: scope.enums.clone(),
+            records: scope.records.clone(),
+            facts: scope.facts.clone(),
+            params: ir_params,
+            lets: checked.lets.into_iter().collect::<Option<_>>()?,
+            tables: checked.tables.into_iter().collect::<Option<_>>()?,
+            rules: checked.rules.into_iter().collect::<Option<_>>()?,
+            order: order
+                .iter()
+                .map(|node| match *node {
+                    Node::Let(i) => ir::Definition::Let(i),
+                    Node::Table(i) => ir::Definition::Table(i),
+                    Node::Rule(i) => ir::Definition::Rule(i),
+                })
+                .collect(),
+            eligibility: eligibility?,
+            materials: materials?,
+            steps: steps?,
+            var_count: scope.var_count,
+            departments: Vec::new(),
+            datasets: Vec::new(),
+            calendar: catalogue.calendar.clone(),
+        })
+    })()
+    .map(|policy| with_catalogue_names(policy, catalogue));
+    PolicyOutcome {
+        id,
+        policy,
+        errors: std::mem::take(&mut scope.errors),
+        warnings,
+    }
+}
+
+/// The policy's header lines, each found at most once.
+#[derive(Default)]
+struct Header<'a> {
+    id: Option<(&'a ast::Name, &'a ast::Text, Span)>,
+    department: Option<(&'a ast::Name, Span)>,
+    basis: Vec<String>,
+    version: Option<(i64, Span)>,
+    effective: Option<(&'a ast::DateLit, Option<&'a ast::DateLit>, Span)>,
+    eligibility: Option<(&'a ast::Expr, Span)>,
+}
+
+impl Header<'_> {
+    /// Where header-wide errors point: the `policy` line, or the file's start.
+    fn span(&self) -> Span {
+        self.id.map_or(Span::default(), |(_, _, span)| span)
+    }
+
+    /// The department's id, when it is declared and in the catalogue.
+    fn department_in(
+        &self,
+        catalogue: &ir::Catalogue,
+        catalogue_found: bool,
+        scope: &mut Scope,
+    ) -> Option<String> {
+        match self.department {
+            Some((id, _)) => catalogue_ref(
+                catalogue,
+                catalogue_found,
+                "department",
+                id,
+                &mut scope.errors,
+            )
+            .then(|| id.text.clone()),
+            None => {
+                if !scope.quiet_unknown_names {
+                    scope.errors.push(CheckError::MissingDepartment {
+                        what: "policy",
+                        span: self.span(),
+                    });
+                }
+                None
+            }
+        }
+    }
+}
+
+/// Reads the header lines and refuses what does not belong in a policy.
+fn read_header<'a>(file: &'a ast::SourceFile, scope: &mut Scope) -> Header<'a> {
+    let mut header = Header::default();
     for item in &file.items {
         match &item.kind {
-            ItemKind::Policy { id, title } => match header {
+            ItemKind::Policy { id, title } => match header.id {
                 Some((_, _, first)) => scope.errors.push(twice("policy", item.span, first)),
-                None => header = Some((id, title, item.span)),
+                None => header.id = Some((id, title, item.span)),
             },
             ItemKind::Department { id, name } => {
                 if name.is_some() {
@@ -56,13 +189,13 @@ pub fn check_policy(
                         .errors
                         .push(department_with_name("policy", id, item.span));
                 }
-                match department {
+                match header.department {
                     Some((_, first)) => scope.errors.push(twice("department", item.span, first)),
-                    None => department = Some((id, item.span)),
+                    None => header.department = Some((id, item.span)),
                 }
             }
-            ItemKind::Basis(text) => basis.push(text.value.clone()),
-            ItemKind::Version { value, span } => match version {
+            ItemKind::Basis(text) => header.basis.push(text.value.clone()),
+            ItemKind::Version { value, span } => match header.version {
                 Some((_, first)) => scope.errors.push(twice("version", item.span, first)),
                 None => {
                     if *value < 1 {
@@ -72,10 +205,10 @@ pub fn check_policy(
                             help: None,
                         });
                     }
-                    version = Some((*value, item.span));
+                    header.version = Some((*value, item.span));
                 }
             },
-            ItemKind::Effective { from, until } => match effective {
+            ItemKind::Effective { from, until } => match header.effective {
                 Some((_, _, first)) => scope.errors.push(twice("effective", item.span, first)),
                 None => {
                     if let Some(until) = until {
@@ -87,12 +220,12 @@ pub fn check_policy(
                             });
                         }
                     }
-                    effective = Some((from, until.as_ref(), item.span));
+                    header.effective = Some((from, until.as_ref(), item.span));
                 }
             },
-            ItemKind::Eligible(expr) => match eligibility {
+            ItemKind::Eligible(expr) => match header.eligibility {
                 Some((_, first)) => scope.errors.push(twice("eligible when", item.span, first)),
-                None => eligibility = Some((expr, item.span)),
+                None => header.eligibility = Some((expr, item.span)),
             },
             ItemKind::Dataset { .. }
             | ItemKind::Member(_)
@@ -135,366 +268,327 @@ pub fn check_policy(
             _ => {}
         }
     }
-    let id = header.map(|(id, _, _)| (id.text.clone(), id.span));
-    let header_span = header.map_or(Span::default(), |(_, _, span)| span);
-    let department_id = match department {
-        Some((id, _)) => {
-            if catalogue_ref(
-                catalogue,
-                catalogue_found,
-                "department",
-                id,
-                &mut scope.errors,
-            ) {
-                Some(id.text.clone())
-            } else {
-                None
-            }
-        }
-        None => {
-            if !quiet {
-                scope.errors.push(CheckError::MissingDepartment {
-                    what: "policy",
-                    span: header_span,
-                });
-            }
-            None
-        }
-    };
-    if !catalogue_found {
-        scope.errors.push(CheckError::NoCatalogue {
-            what: "policy",
-            span: header_span,
-        });
-    }
-    if basis.is_empty() {
-        warnings.push(Warning::MissingBasis { span: header_span });
-    }
+    header
+}
 
-    // ------------------------------------------------------------ facts
+/// Declares every fact of the `facts` blocks; returns each fact's span.
+fn declare_facts(
+    file: &ast::SourceFile,
+    catalogue: &ir::Catalogue,
+    catalogue_found: bool,
+    scope: &mut Scope,
+) -> Vec<Span> {
     let mut fact_spans = Vec::new();
     for item in &file.items {
         if let ItemKind::Facts(facts) = &item.kind {
             for fact in facts {
-                declare_fact(&mut scope, fact, &mut fact_spans);
-                check_fact_source(&mut scope, fact, catalogue, catalogue_found);
+                declare_fact(scope, fact, &mut fact_spans);
+                check_fact_source(scope, fact, catalogue, catalogue_found);
             }
         }
     }
+    fact_spans
+}
 
-    // ------------------------------------------------------------ definitions
-    let mut lets: Vec<&ast::LetDecl> = Vec::new();
-    let mut tables: Vec<&ast::TableDecl> = Vec::new();
-    let mut rules: Vec<RuleSource<'_>> = Vec::new();
-    let mut params: Vec<&ast::ParamDecl> = Vec::new();
-    for item in &file.items {
-        let (name, symbol) = match &item.kind {
-            ItemKind::Let(decl) => {
-                lets.push(decl);
-                (&decl.name, Symbol::Let(lets.len() - 1))
-            }
-            ItemKind::Table(decl) => {
-                tables.push(decl);
-                (&decl.name, Symbol::Table(tables.len() - 1))
-            }
-            ItemKind::Rule(decl) => {
-                rules.push(RuleSource::Rule(decl));
-                (&decl.name, Symbol::Rule(rules.len() - 1))
-            }
-            ItemKind::Exception(decl) => {
-                rules.push(RuleSource::Exception(decl));
-                (&decl.name, Symbol::Rule(rules.len() - 1))
-            }
-            ItemKind::Param(decl) => {
-                params.push(decl);
-                (&decl.name, Symbol::Param(params.len() - 1))
-            }
-            _ => continue,
-        };
-        define(&mut scope, name, symbol);
-    }
-    scope.lets = vec![None; lets.len()];
-    scope.tables = vec![None; tables.len()];
-    scope.rules = vec![None; rules.len()];
+/// The named definitions, in file order within each kind.
+struct Definitions<'a> {
+    lets: Vec<&'a ast::LetDecl>,
+    tables: Vec<&'a ast::TableDecl>,
+    rules: Vec<RuleSource<'a>>,
+    params: Vec<&'a ast::ParamDecl>,
+}
 
-    let ir_params: Vec<ir::Param> = params.iter().map(|p| check_param(&mut scope, p)).collect();
-    scope.params = ir_params.iter().map(|p| (p.ty, p.keyed)).collect();
+/// The checked definitions; `None` where one failed.
+struct CheckedDefinitions {
+    lets: Vec<Option<ir::Let>>,
+    tables: Vec<Option<ir::Table>>,
+    rules: Vec<Option<ir::Rule>>,
+}
 
-    // Exceptions: find their targets before ordering, since a rule's value depends on them.
-    let mut exceptions_of: Vec<Vec<usize>> = vec![Vec::new(); rules.len()];
-    let mut overrides: Vec<Option<ir::Override>> = vec![None; rules.len()];
-    for (index, rule) in rules.iter().enumerate() {
-        let RuleSource::Exception(decl) = rule else {
-            continue;
-        };
-        match scope.symbols.get(decl.target.text.as_str()) {
-            Some(&(Symbol::Rule(target), _)) if matches!(rules[target], RuleSource::Rule(_)) => {
-                exceptions_of[target].push(index);
-                overrides[index] = Some(ir::Override {
-                    rule: target,
-                    value: decl.value,
-                });
-            }
-            _ => {
-                let candidates: Vec<&str> = rules
-                    .iter()
-                    .filter_map(|r| match r {
-                        RuleSource::Rule(d) => Some(d.name.text.as_str()),
-                        RuleSource::Exception(_) => None,
-                    })
-                    .collect();
-                let suggestion = did_you_mean(&decl.target.text, candidates);
-                scope.errors.push(CheckError::ExceptionTarget {
-                    name: decl.target.text.clone(),
-                    span: decl.target.span,
-                    suggestion,
-                });
-            }
-        }
-    }
+/// Which exceptions override each rule, found before ordering, since a
+/// rule's value depends on its exceptions.
+struct Exceptions {
+    of_rule: Vec<Vec<usize>>,
+    overrides: Vec<Option<ir::Override>>,
+}
 
-    // ------------------------------------------------------------ order
-    let mut edges: HashMap<Node, Vec<Node>> = HashMap::new();
-    let mut node_names: HashMap<Node, (String, Span)> = HashMap::new();
-    let nodes: Vec<Node> = (0..lets.len())
-        .map(Node::Let)
-        .chain((0..tables.len()).map(Node::Table))
-        .chain((0..rules.len()).map(Node::Rule))
-        .collect();
-    for &node in &nodes {
-        let mut refs = Vec::new();
-        let name = match node {
-            Node::Let(i) => {
-                super::expr::references(&lets[i].value, &mut refs);
-                &lets[i].name
-            }
-            Node::Table(i) => {
-                for input in &tables[i].inputs {
-                    super::expr::references(input, &mut refs);
-                }
-                &tables[i].name
-            }
-            Node::Rule(i) => {
-                super::expr::references(rules[i].body(), &mut refs);
-                rules[i].name()
-            }
-        };
-        node_names.insert(node, (name.text.clone(), name.span));
-        let mut targets: Vec<Node> = refs
-            .iter()
-            .filter_map(|(r, _)| match scope.symbols.get(r.as_str()).map(|s| s.0) {
-                Some(Symbol::Let(i)) => Some(Node::Let(i)),
-                Some(Symbol::Table(i)) => Some(Node::Table(i)),
-                Some(Symbol::Rule(i)) => Some(Node::Rule(i)),
-                _ => None,
-            })
-            .collect();
-        if let Node::Rule(i) = node {
-            targets.extend(exceptions_of[i].iter().map(|&e| Node::Rule(e)));
-        }
-        edges.insert(node, targets);
-    }
-    let (order, broken) = topological_order(&nodes, &edges, &node_names, &mut scope.errors);
-
-    // ------------------------------------------------------------ types
-    let mut ir_lets: Vec<Option<ir::Let>> = vec![None; lets.len()];
-    let mut ir_tables: Vec<Option<ir::Table>> = vec![None; tables.len()];
-    let mut ir_rules: Vec<Option<ir::Rule>> = vec![None; rules.len()];
-    let mut unreachable_rows = Vec::new();
-    for &node in &order {
-        if broken.contains(&node) {
-            continue;
-        }
-        match node {
-            Node::Let(i) => {
-                let decl = lets[i];
-                if let Some(value) = scope.expr(&decl.value, None) {
-                    if let Type::List(_) = value.ty {
-                        scope.errors.push(CheckError::TypeMismatch {
-                            expected: "a single value".into(),
-                            found: scope.type_name(value.ty),
-                            span: decl.value.span,
-                            help: Some(
-                                "aggregate the list instead: `count(…)`, `sum(…)`, `any(…)`".into(),
-                            ),
-                        });
-                        continue;
-                    }
-                    scope.lets[i] = Some(Typed {
-                        ty: value.ty,
-                        nullable: value.nullable,
-                    });
-                    ir_lets[i] = Some(ir::Let {
-                        name: decl.name.text.clone(),
-                        title: decl.title.as_ref().map(|t| t.value.clone()),
-                        value,
-                    });
-                }
-            }
-            Node::Table(i) => {
-                if let Some((checked, unreachable)) =
-                    table::check_table(&mut scope, tables[i], &mut warnings)
+impl Exceptions {
+    fn link(rules: &[RuleSource<'_>], scope: &mut Scope) -> Exceptions {
+        let mut of_rule: Vec<Vec<usize>> = vec![Vec::new(); rules.len()];
+        let mut overrides: Vec<Option<ir::Override>> = vec![None; rules.len()];
+        for (index, rule) in rules.iter().enumerate() {
+            let RuleSource::Exception(decl) = rule else {
+                continue;
+            };
+            match scope.symbols.get(decl.target.text.as_str()) {
+                Some(&(Symbol::Rule(target), _))
+                    if matches!(rules[target], RuleSource::Rule(_)) =>
                 {
-                    scope.tables[i] = Some(Typed {
-                        ty: checked.ty,
-                        nullable: table::nullable(&scope, &checked),
+                    of_rule[target].push(index);
+                    overrides[index] = Some(ir::Override {
+                        rule: target,
+                        value: decl.value,
                     });
-                    unreachable_rows.extend(unreachable);
-                    ir_tables[i] = Some(checked);
                 }
-            }
-            Node::Rule(i) => {
-                let what = match rules[i] {
-                    RuleSource::Rule(_) => {
-                        format!("the condition of rule `{}`", rules[i].name().text)
-                    }
-                    RuleSource::Exception(_) => {
-                        format!("the condition of exception `{}`", rules[i].name().text)
-                    }
-                };
-                if let Some(body) = scope.condition(rules[i].body(), &what) {
-                    let exceptions_nullable = exceptions_of[i].iter().any(|&e| {
-                        scope
-                            .rules
-                            .get(e)
-                            .copied()
-                            .flatten()
-                            .is_none_or(|t| t.nullable)
-                    });
-                    scope.rules[i] = Some(Typed {
-                        ty: Type::Bool,
-                        nullable: body.nullable || exceptions_nullable,
-                    });
-                    ir_rules[i] = Some(ir::Rule {
-                        name: rules[i].name().text.clone(),
-                        title: rules[i].title().value.clone(),
-                        cite: rules[i].cite().map(|c| c.value.clone()),
-                        body,
-                        overrides: overrides[i],
-                        exceptions: exceptions_of[i].clone(),
+                _ => {
+                    let candidates: Vec<&str> = rules
+                        .iter()
+                        .filter_map(|r| match r {
+                            RuleSource::Rule(d) => Some(d.name.text.as_str()),
+                            RuleSource::Exception(_) => None,
+                        })
+                        .collect();
+                    let suggestion = did_you_mean(&decl.target.text, candidates);
+                    scope.errors.push(CheckError::ExceptionTarget {
+                        name: decl.target.text.clone(),
+                        span: decl.target.span,
+                        suggestion,
                     });
                 }
             }
         }
+        Exceptions { of_rule, overrides }
     }
-    warnings.extend(unreachable_rows);
+}
 
-    let eligibility_ir = match eligibility {
-        Some((expr, _)) => scope.condition(expr, "`eligible when`"),
-        None => {
-            if !quiet {
-                scope
-                    .errors
-                    .push(CheckError::MissingEligibility { span: header_span });
+impl<'a> Definitions<'a> {
+    /// Collects the definitions and defines their names in the scope.
+    fn collect(file: &'a ast::SourceFile, scope: &mut Scope) -> Definitions<'a> {
+        let mut defs = Definitions {
+            lets: Vec::new(),
+            tables: Vec::new(),
+            rules: Vec::new(),
+            params: Vec::new(),
+        };
+        for item in &file.items {
+            let (name, symbol) = match &item.kind {
+                ItemKind::Let(decl) => {
+                    defs.lets.push(decl);
+                    (&decl.name, Symbol::Let(defs.lets.len() - 1))
+                }
+                ItemKind::Table(decl) => {
+                    defs.tables.push(decl);
+                    (&decl.name, Symbol::Table(defs.tables.len() - 1))
+                }
+                ItemKind::Rule(decl) => {
+                    defs.rules.push(RuleSource::Rule(decl));
+                    (&decl.name, Symbol::Rule(defs.rules.len() - 1))
+                }
+                ItemKind::Exception(decl) => {
+                    defs.rules.push(RuleSource::Exception(decl));
+                    (&decl.name, Symbol::Rule(defs.rules.len() - 1))
+                }
+                ItemKind::Param(decl) => {
+                    defs.params.push(decl);
+                    (&decl.name, Symbol::Param(defs.params.len() - 1))
+                }
+                _ => continue,
+            };
+            define(scope, name, symbol);
+        }
+        scope.lets = vec![None; defs.lets.len()];
+        scope.tables = vec![None; defs.tables.len()];
+        scope.rules = vec![None; defs.rules.len()];
+        defs
+    }
+
+    /// Lets, tables and rules in dependency order, and those on a cycle.
+    fn order(&self, exceptions: &Exceptions, scope: &mut Scope) -> (Vec<Node>, HashSet<Node>) {
+        let mut edges: HashMap<Node, Vec<Node>> = HashMap::new();
+        let mut node_names: HashMap<Node, (String, Span)> = HashMap::new();
+        let nodes: Vec<Node> = (0..self.lets.len())
+            .map(Node::Let)
+            .chain((0..self.tables.len()).map(Node::Table))
+            .chain((0..self.rules.len()).map(Node::Rule))
+            .collect();
+        for &node in &nodes {
+            let mut refs = Vec::new();
+            let name = match node {
+                Node::Let(i) => {
+                    super::expr::references(&self.lets[i].value, &mut refs);
+                    &self.lets[i].name
+                }
+                Node::Table(i) => {
+                    for input in &self.tables[i].inputs {
+                        super::expr::references(input, &mut refs);
+                    }
+                    &self.tables[i].name
+                }
+                Node::Rule(i) => {
+                    super::expr::references(self.rules[i].body(), &mut refs);
+                    self.rules[i].name()
+                }
+            };
+            node_names.insert(node, (name.text.clone(), name.span));
+            let mut targets: Vec<Node> = refs
+                .iter()
+                .filter_map(|(r, _)| match scope.symbols.get(r.as_str()).map(|s| s.0) {
+                    Some(Symbol::Let(i)) => Some(Node::Let(i)),
+                    Some(Symbol::Table(i)) => Some(Node::Table(i)),
+                    Some(Symbol::Rule(i)) => Some(Node::Rule(i)),
+                    _ => None,
+                })
+                .collect();
+            if let Node::Rule(i) = node {
+                targets.extend(exceptions.of_rule[i].iter().map(|&e| Node::Rule(e)));
             }
-            None
+            edges.insert(node, targets);
         }
-    };
+        topological_order(&nodes, &edges, &node_names, &mut scope.errors)
+    }
 
-    let materials = check_materials(&mut scope, file, catalogue, catalogue_found);
-    let steps = check_steps(&mut scope, file, catalogue, catalogue_found);
+    /// Types each definition after those it reads; a definition on a cycle
+    /// or reading a failed one stays `None`.
+    fn check_in_order(
+        &self,
+        order: &[Node],
+        broken: &HashSet<Node>,
+        exceptions: &Exceptions,
+        scope: &mut Scope,
+        warnings: &mut Vec<Warning>,
+    ) -> CheckedDefinitions {
+        let mut checked = CheckedDefinitions {
+            lets: vec![None; self.lets.len()],
+            tables: vec![None; self.tables.len()],
+            rules: vec![None; self.rules.len()],
+        };
+        let mut unreachable_rows = Vec::new();
+        for &node in order {
+            if broken.contains(&node) {
+                continue;
+            }
+            match node {
+                Node::Let(i) => checked.lets[i] = check_let(scope, i, self.lets[i]),
+                Node::Table(i) => {
+                    if let Some((table, unreachable)) =
+                        table::check_table(scope, self.tables[i], warnings)
+                    {
+                        scope.tables[i] = Some(Typed {
+                            ty: table.ty,
+                            nullable: table::nullable(scope, &table),
+                        });
+                        unreachable_rows.extend(unreachable);
+                        checked.tables[i] = Some(table);
+                    }
+                }
+                Node::Rule(i) => {
+                    checked.rules[i] = check_rule(scope, i, &self.rules[i], exceptions)
+                }
+            }
+        }
+        warnings.extend(unreachable_rows);
+        checked
+    }
 
-    // ------------------------------------------------------------ warnings
-    // "Unused" is only true of a clean file: with errors, the use may sit in
-    // a definition that failed to parse or check.
-    let clean = !quiet && scope.errors.is_empty();
-    for (index, fact) in scope.facts.iter().enumerate() {
-        if clean && !scope.used.contains(&Symbol::Fact(index)) {
-            warnings.push(Warning::UnusedFact {
-                name: fact.name.clone(),
-                span: fact_spans[index],
-            });
-        }
-    }
-    for (index, decl) in lets.iter().enumerate() {
-        if clean && decl.title.is_none() && !scope.used.contains(&Symbol::Let(index)) {
-            warnings.push(Warning::UnusedDefinition {
-                kind: DefinitionKind::Let,
-                name: decl.name.text.clone(),
-                span: decl.name.span,
-            });
-        }
-    }
-    for (index, decl) in params.iter().enumerate() {
-        if clean && !scope.used.contains(&Symbol::Param(index)) {
-            warnings.push(Warning::UnusedDefinition {
-                kind: DefinitionKind::Param,
-                name: decl.name.text.clone(),
-                span: decl.name.span,
-            });
-        }
-    }
-    for (index, decl) in tables.iter().enumerate() {
-        if clean && decl.title.is_none() && !scope.used.contains(&Symbol::Table(index)) {
-            warnings.push(Warning::UnusedDefinition {
-                kind: DefinitionKind::Table,
-                name: decl.name.text.clone(),
-                span: decl.name.span,
-            });
-        }
-    }
-    for (index, rule) in rules.iter().enumerate() {
-        if let RuleSource::Rule(decl) = rule {
-            if clean && !scope.used.contains(&Symbol::Rule(index)) {
-                warnings.push(Warning::UnreferencedRule {
-                    name: decl.name.text.clone(),
-                    span: decl.name.span,
+    /// Facts, lets, parameters, tables and rules that nothing reads (only
+    /// said of a `clean` file), and rules without a `cite`.
+    fn unused_and_uncited(&self, scope: &Scope, fact_spans: &[Span], clean: bool) -> Vec<Warning> {
+        let mut warnings = Vec::new();
+        let unused = |symbol| clean && !scope.used.contains(&symbol);
+        for (index, fact) in scope.facts.iter().enumerate() {
+            if unused(Symbol::Fact(index)) {
+                warnings.push(Warning::UnusedFact {
+                    name: fact.name.clone(),
+                    span: fact_spans[index],
                 });
             }
         }
-        if rule.cite().is_none() {
-            warnings.push(Warning::MissingCitation {
-                name: rule.name().text.clone(),
-                span: rule.name().span,
-            });
+        let unused_definition = |kind, name: &ast::Name| Warning::UnusedDefinition {
+            kind,
+            name: name.text.clone(),
+            span: name.span,
+        };
+        for (index, decl) in self.lets.iter().enumerate() {
+            if decl.title.is_none() && unused(Symbol::Let(index)) {
+                warnings.push(unused_definition(DefinitionKind::Let, &decl.name));
+            }
         }
+        for (index, decl) in self.params.iter().enumerate() {
+            if unused(Symbol::Param(index)) {
+                warnings.push(unused_definition(DefinitionKind::Param, &decl.name));
+            }
+        }
+        for (index, decl) in self.tables.iter().enumerate() {
+            if decl.title.is_none() && unused(Symbol::Table(index)) {
+                warnings.push(unused_definition(DefinitionKind::Table, &decl.name));
+            }
+        }
+        for (index, rule) in self.rules.iter().enumerate() {
+            if let RuleSource::Rule(decl) = rule {
+                if unused(Symbol::Rule(index)) {
+                    warnings.push(Warning::UnreferencedRule {
+                        name: decl.name.text.clone(),
+                        span: decl.name.span,
+                    });
+                }
+            }
+            if rule.cite().is_none() {
+                warnings.push(Warning::MissingCitation {
+                    name: rule.name().text.clone(),
+                    span: rule.name().span,
+                });
+            }
+        }
+        warnings
     }
+}
 
-    // ------------------------------------------------------------ IR
-    let policy = (|| {
-        if !scope.errors.is_empty() || quiet {
-            return None;
-        }
-        let (id, title, _) = header?;
-        Some(ir::Policy {
-            id: id.text.clone(),
-            title: title.value.clone(),
-            department: department_id?,
-            basis,
-            version: version.map_or(1, |(v, _)| v),
-            effective_from: effective.map(|(from, _, _)| from.value),
-            effective_until: effective.and_then(|(_, until, _)| until.map(|u| u.value)),
-            enums: scope.enums.clone(),
-            records: scope.records.clone(),
-            facts: scope.facts.clone(),
-            params: ir_params,
-            lets: ir_lets.into_iter().collect::<Option<_>>()?,
-            tables: ir_tables.into_iter().collect::<Option<_>>()?,
-            rules: ir_rules.into_iter().collect::<Option<_>>()?,
-            order: order
-                .iter()
-                .map(|node| match *node {
-                    Node::Let(i) => ir::Definition::Let(i),
-                    Node::Table(i) => ir::Definition::Table(i),
-                    Node::Rule(i) => ir::Definition::Rule(i),
-                })
-                .collect(),
-            eligibility: eligibility_ir?,
-            materials: materials?,
-            steps: steps?,
-            var_count: scope.var_count,
-            departments: Vec::new(),
-            datasets: Vec::new(),
-            calendar: catalogue.calendar.clone(),
-        })
-    })()
-    .map(|policy| with_catalogue_names(policy, catalogue));
-    PolicyOutcome {
-        id,
-        policy,
-        errors: std::mem::take(&mut scope.errors),
-        warnings,
+/// A `let`: a single value (a list must be aggregated first).
+fn check_let(scope: &mut Scope, index: usize, decl: &ast::LetDecl) -> Option<ir::Let> {
+    let value = scope.expr(&decl.value, None)?;
+    if let Type::List(_) = value.ty {
+        scope.errors.push(CheckError::TypeMismatch {
+            expected: "a single value".into(),
+            found: scope.type_name(value.ty),
+            span: decl.value.span,
+            help: Some("aggregate the list instead: `count(…)`, `sum(…)`, `any(…)`".into()),
+        });
+        return None;
     }
+    scope.lets[index] = Some(Typed {
+        ty: value.ty,
+        nullable: value.nullable,
+    });
+    Some(ir::Let {
+        name: decl.name.text.clone(),
+        title: decl.title.as_ref().map(|t| t.value.clone()),
+        value,
+    })
+}
+
+/// A rule or an exception: a condition, unknown when its body or any of its
+/// exceptions may be.
+fn check_rule(
+    scope: &mut Scope,
+    index: usize,
+    rule: &RuleSource<'_>,
+    exceptions: &Exceptions,
+) -> Option<ir::Rule> {
+    let what = match rule {
+        RuleSource::Rule(_) => format!("the condition of rule `{}`", rule.name().text),
+        RuleSource::Exception(_) => format!("the condition of exception `{}`", rule.name().text),
+    };
+    let body = scope.condition(rule.body(), &what)?;
+    let exceptions_nullable = exceptions.of_rule[index].iter().any(|&e| {
+        scope
+            .rules
+            .get(e)
+            .copied()
+            .flatten()
+            .is_none_or(|t| t.nullable)
+    });
+    scope.rules[index] = Some(Typed {
+        ty: Type::Bool,
+        nullable: body.nullable || exceptions_nullable,
+    });
+    Some(ir::Rule {
+        name: rule.name().text.clone(),
+        title: rule.title().value.clone(),
+        cite: rule.cite().map(|c| c.value.clone()),
+        body,
+        overrides: exceptions.overrides[index],
+        exceptions: exceptions.of_rule[index].clone(),
+    })
 }
 
 enum RuleSource<'a> {
