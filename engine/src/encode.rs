@@ -14,6 +14,9 @@
 use std::borrow::Cow;
 
 use contract::calendar;
+use contract::codec::{
+    DecimalProblem, canonical_number, decimal_text, number_text_id, parse_decimal,
+};
 use contract::manifest::{FactSlot, Manifest, ValueType};
 
 use crate::config::Limits;
@@ -321,6 +324,17 @@ impl<'m> Ctx<'m> {
         if let Some(&id) = self.index.texts.get(text.as_ref()) {
             return id;
         }
+        // A whole number's digits have one id wherever they come from, so
+        // a text fact "3" equals `text(3)` in the policy.
+        if text
+            .as_bytes()
+            .first()
+            .is_some_and(|b| b.is_ascii_digit() || *b == b'-')
+        {
+            if let Some(id) = canonical_number(&text).and_then(number_text_id) {
+                return id;
+            }
+        }
         (self.manifest.texts.len() + self.fresh.index(text)) as i64
     }
 }
@@ -536,6 +550,7 @@ fn expected(ty: &ValueType) -> String {
         ValueType::Bool => "true or false".into(),
         ValueType::Int => "a whole number".into(),
         ValueType::Money => "an amount of money (a number with at most two decimals)".into(),
+        ValueType::Decimal { scale } => format!("a number with at most {scale} decimals"),
         ValueType::Date => "a date `YYYY-MM-DD`".into(),
         ValueType::Text => "text".into(),
         ValueType::Enum { values, .. } => format!("one of {}", quoted_list(values)),
@@ -608,80 +623,99 @@ fn value<'m>(
     }
 }
 
-fn out_of_range(ctx: &Ctx<'_>, place: Place, value: &str) -> Fail {
-    Fail::Request(EvalError::OutOfRange {
-        path: place.path(ctx.manifest),
-        value: value.into(),
-    })
-}
-
 fn number_value(
     ctx: &mut Ctx<'_>,
     place: Place,
     ty: &ValueType,
     number: Number<'_>,
 ) -> Result<(), Fail> {
-    match ty {
-        ValueType::Int if number.integer => match number.text.parse::<i64>() {
-            Ok(v) => {
-                store(ctx, place, v);
-                Ok(())
-            }
-            Err(_) => Err(out_of_range(ctx, place, number.text)),
-        },
-        ValueType::Int => Err(mismatch(ctx, place, ty, "a number with decimals")),
-        ValueType::Money if number.integer => {
-            match number
-                .text
-                .parse::<i64>()
-                .ok()
-                .and_then(|v| v.checked_mul(100))
-            {
-                Some(fen) => {
-                    store(ctx, place, fen);
-                    Ok(())
-                }
-                None => Err(out_of_range(ctx, place, number.text)),
-            }
+    let scale = match ty {
+        ValueType::Int if number.integer => 0,
+        ValueType::Int => return Err(mismatch(ctx, place, ty, "a number with decimals")),
+        ValueType::Money => 2,
+        ValueType::Decimal { scale } => *scale,
+        _ => return Err(mismatch(ctx, place, ty, "a number")),
+    };
+    if number.text.contains(['e', 'E']) {
+        // An exponent: the decimal it stands for must fit the scale.
+        let v: f64 = number.text.parse().unwrap_or(f64::NAN);
+        let factor = 10_f64.powi(i32::from(scale));
+        let scaled = (v * factor).round();
+        if v.is_finite() && scaled.abs() < 9.0e15 && scaled / factor == v {
+            return store_number(ctx, place, scaled as i64, number.text);
         }
-        ValueType::Money if number.text.contains(['e', 'E']) => {
-            // An exponent: the decimal it stands for must have at most two places.
-            let v: f64 = number.text.parse().unwrap_or(f64::NAN);
-            let scaled = (v * 100.0).round();
-            if v.is_finite() && scaled.abs() < 9.0e15 && scaled / 100.0 == v {
-                store(ctx, place, scaled as i64);
-                return Ok(());
-            }
-            money_text(ctx, place, &v.to_string())
-        }
-        ValueType::Money => {
-            // A JSON number's trailing zeros say nothing: 12.500 is 12.5.
-            money_text(ctx, place, number.text.trim_end_matches('0'))
-        }
-        _ => Err(mismatch(ctx, place, ty, "a number")),
+        return scaled_text(ctx, place, ty, scale, &v.to_string());
     }
+    if number.integer || scale == 0 {
+        return scaled_text(ctx, place, ty, scale, number.text);
+    }
+    // A JSON number's trailing zeros say nothing: 12.500 is 12.5.
+    let trimmed = number.text.trim_end_matches('0').trim_end_matches('.');
+    scaled_text(ctx, place, ty, scale, trimmed)
 }
 
-fn money_text(ctx: &mut Ctx<'_>, place: Place, text: &str) -> Result<(), Fail> {
-    match parse_decimal(text) {
-        Ok(fen) => {
-            store(ctx, place, fen);
-            Ok(())
-        }
+/// A number written as text (in JSON, a string or a number's digits) at
+/// `scale` decimals, then checked against the fact's range.
+fn scaled_text(
+    ctx: &mut Ctx<'_>,
+    place: Place,
+    ty: &ValueType,
+    scale: u8,
+    text: &str,
+) -> Result<(), Fail> {
+    match parse_decimal(text, scale) {
+        Ok(units) => store_number(ctx, place, units, text),
         Err(problem) => {
             let path = place.path(ctx.manifest);
             let value = text.to_string();
             Err(Fail::Request(match problem {
-                Decimal::Precision => EvalError::MoneyPrecision { path, value },
-                Decimal::Range => EvalError::OutOfRange { path, value },
-                Decimal::Invalid => EvalError::WrongType {
+                DecimalProblem::Precision => EvalError::Precision {
                     path,
-                    expected: "an amount of money (a number with at most two decimals)".into(),
+                    value,
+                    decimals: scale,
+                },
+                DecimalProblem::Range => EvalError::OutOfRange { path, value },
+                DecimalProblem::Invalid => EvalError::WrongType {
+                    path,
+                    expected: expected(ty),
                     found: format!("`{value}`"),
                 },
             }))
         }
     }
+}
+
+/// Stores a number after checking it against the range the policy declares
+/// for it (money is never negative unless declared otherwise).
+fn store_number(ctx: &mut Ctx<'_>, place: Place, units: i64, text: &str) -> Result<(), Fail> {
+    let fact = &ctx.manifest.input.facts[place.fact];
+    let (bounds, ty) = match place.within {
+        Some((_, field)) if field != usize::MAX => {
+            match fact.elements.as_ref().and_then(|e| e.fields.get(field)) {
+                Some(slot) => (slot.bounds, &slot.ty),
+                None => (None, &fact.ty),
+            }
+        }
+        _ => (fact.bounds, &fact.ty),
+    };
+    if let Some(bounds) = bounds {
+        if !bounds.contains(units) {
+            let scale = match ty {
+                ValueType::Money => 2,
+                ValueType::Decimal { scale } => *scale,
+                _ => 0,
+            };
+            let bound = |b: Option<i64>| b.map(|b| decimal_text(b, scale));
+            return Err(Fail::Request(EvalError::OutOfBounds {
+                path: place.path(ctx.manifest),
+                value: text.to_string(),
+                min: bound(bounds.min),
+                max: bound(bounds.max),
+            }));
+        }
+    }
+    store(ctx, place, units);
+    Ok(())
 }
 
 /// The enum values of the fact or record field at `place`.
@@ -728,7 +762,8 @@ fn text_value<'m>(
                 value: text.into_owned(),
             })),
         },
-        ValueType::Money => money_text(ctx, place, &text),
+        ValueType::Money => scaled_text(ctx, place, ty, 2, &text),
+        ValueType::Decimal { scale } => scaled_text(ctx, place, ty, *scale, &text),
         _ => Err(mismatch(ctx, place, ty, "text")),
     }
 }
@@ -878,41 +913,6 @@ pub fn parse_date(text: &str) -> Option<i64> {
         return None;
     }
     Some(calendar::days_from_civil(year, month, day))
-}
-
-enum Decimal {
-    Invalid,
-    Precision,
-    Range,
-}
-
-/// `-12.5` → -1250 fen; at most two decimals.
-fn parse_decimal(text: &str) -> Result<i64, Decimal> {
-    let (negative, digits) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text),
-    };
-    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
-    if whole.is_empty()
-        || !whole.bytes().all(|b| b.is_ascii_digit())
-        || !fraction.bytes().all(|b| b.is_ascii_digit())
-    {
-        return Err(Decimal::Invalid);
-    }
-    if fraction.len() > 2 {
-        return Err(Decimal::Precision);
-    }
-    let whole: i64 = whole.parse().map_err(|_| Decimal::Range)?;
-    let fen = match fraction.len() {
-        0 => 0,
-        1 => fraction.parse::<i64>().map_err(|_| Decimal::Invalid)? * 10,
-        _ => fraction.parse::<i64>().map_err(|_| Decimal::Invalid)?,
-    };
-    let total = whole
-        .checked_mul(100)
-        .and_then(|w| w.checked_add(fen))
-        .ok_or(Decimal::Range)?;
-    Ok(if negative { -total } else { total })
 }
 
 #[cfg(test)]

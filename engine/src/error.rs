@@ -64,8 +64,19 @@ pub enum EvalError {
         "`{path}`: `{value}` is not a date; write `YYYY-MM-DD` between the years 0001 and 9999"
     )]
     BadDate { path: String, value: String },
-    #[error("`{path}`: `{value}` has more than two decimals; money is counted in whole fen")]
-    MoneyPrecision { path: String, value: String },
+    #[error("`{path}`: `{value}` has more than the {decimals} decimals this fact holds")]
+    Precision {
+        path: String,
+        value: String,
+        decimals: u8,
+    },
+    #[error("`{path}`: `{value}` is outside the values this fact may take ({})", allowed_range(min.as_deref(), max.as_deref()))]
+    OutOfBounds {
+        path: String,
+        value: String,
+        min: Option<String>,
+        max: Option<String>,
+    },
     #[error("`{path}`: `{value}` is out of range")]
     OutOfRange { path: String, value: String },
     #[error("`{path}` has {len} entries; the limit is {limit}")]
@@ -98,7 +109,8 @@ impl EvalError {
             EvalError::WrongType { path, .. }
             | EvalError::UnknownEnumValue { path, .. }
             | EvalError::BadDate { path, .. }
-            | EvalError::MoneyPrecision { path, .. }
+            | EvalError::Precision { path, .. }
+            | EvalError::OutOfBounds { path, .. }
             | EvalError::OutOfRange { path, .. }
             | EvalError::ListTooLong { path, .. }
             | EvalError::UnknownField { path, .. }
@@ -114,5 +126,15 @@ impl EvalError {
             self,
             EvalError::Timeout { .. } | EvalError::OutOfMemory { .. } | EvalError::Trap { .. }
         )
+    }
+}
+
+/// `1 to 4`, `at least 0.00`, `at most 100`.
+fn allowed_range(min: Option<&str>, max: Option<&str>) -> String {
+    match (min, max) {
+        (Some(min), Some(max)) => format!("{min} to {max}"),
+        (Some(min), None) => format!("at least {min}"),
+        (None, Some(max)) => format!("at most {max}"),
+        (None, None) => "any".into(),
     }
 }

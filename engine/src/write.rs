@@ -13,8 +13,10 @@
 //! of serde_json's byte-by-byte escape loop, which was the largest part of
 //! serialising a decision.
 
+use std::borrow::Cow;
+
 use contract::calendar::{self, WorkCalendar, WorkingDays};
-use contract::codec::date_text;
+use contract::codec::{date_text, decimal_text, number_of_text_id};
 use contract::manifest::{Condition, Manifest, MissingSlot, SourceInfo, Supplier, ValueType};
 
 use smallvec::SmallVec;
@@ -118,6 +120,17 @@ fn money(out: &mut Vec<u8>, fen: i64) {
     let (yuan, cents) = (fen.unsigned_abs() / 100, (fen.unsigned_abs() % 100) as u8);
     integer(out, yuan);
     out.extend_from_slice(&[b'.', b'0' + cents / 10, b'0' + cents % 10, b'"']);
+}
+
+/// A money or decimal value as a JSON string with all its decimals
+/// (`"89.57"`), so no reader turns it into a float.
+fn decimal(out: &mut Vec<u8>, units: i64, scale: u8) {
+    if scale == 2 {
+        return money(out, units);
+    }
+    out.push(b'"');
+    out.extend_from_slice(decimal_text(units, scale).as_bytes());
+    out.push(b'"');
 }
 
 fn null_or_string(out: &mut Vec<u8>, text: Option<&str>) {
@@ -957,16 +970,17 @@ fn values(source: &Source<'_>, outputs: &Outputs<'_>, out: &mut Vec<u8>) {
                         if j > 0 {
                             out.push(b',');
                         }
-                        string(out, text_of(source, id));
+                        string(out, &text_of(source, id));
                     }
                     out.push(b']');
                 }
                 (RawScalar::I64(v), ValueType::Bool) => {
                     out.extend_from_slice(if *v != 0 { b"true" } else { b"false" })
                 }
-                (RawScalar::I64(v), ValueType::Money) => money(out, *v),
                 (RawScalar::I64(v), ValueType::Date) => date(out, *v),
-                (RawScalar::I64(v), ValueType::Text) => string(out, text_of(source, *v)),
+                (RawScalar::I64(v), ValueType::Money) => decimal(out, *v, 2),
+                (RawScalar::I64(v), ValueType::Decimal { scale }) => decimal(out, *v, *scale),
+                (RawScalar::I64(v), ValueType::Text) => string(out, &text_of(source, *v)),
                 (RawScalar::I64(v), ValueType::Enum { values, .. }) => {
                     match values.get(usize::try_from(*v).unwrap_or(usize::MAX)) {
                         Some(value) => string(out, value),
@@ -998,7 +1012,7 @@ fn values(source: &Source<'_>, outputs: &Outputs<'_>, out: &mut Vec<u8>) {
                     out.extend_from_slice(b",\"title\":");
                     string(out, &used.title);
                     out.extend_from_slice(b",\"key\":");
-                    string(out, key);
+                    string(out, &key);
                     out.push(b'}');
                 }
             }
@@ -1023,18 +1037,24 @@ fn fact_refs(source: &Source<'_>, mask: u64, out: &mut Vec<u8>) {
     out.push(b']');
 }
 
-/// A text id as text: a constant of the policy, or one of the request's own.
-fn text_of<'a>(source: &'a Source<'_>, id: i64) -> &'a str {
+/// A text id as text: a constant of the policy, one of the request's own,
+/// or a whole number's digits.
+fn text_of<'a>(source: &'a Source<'_>, id: i64) -> Cow<'a, str> {
+    if let Some(number) = number_of_text_id(id) {
+        return Cow::Owned(number.to_string());
+    }
     let index = usize::try_from(id).unwrap_or(usize::MAX);
     let texts = &source.manifest.texts;
-    texts
-        .get(index)
-        .or_else(|| source.meta.fresh_texts.get(index.wrapping_sub(texts.len())))
-        .map_or("", String::as_str)
+    Cow::Borrowed(
+        texts
+            .get(index)
+            .or_else(|| source.meta.fresh_texts.get(index.wrapping_sub(texts.len())))
+            .map_or("", String::as_str),
+    )
 }
 
 /// A present text or enum fact as text (a parameter's key).
-fn fact_text<'a>(source: &'a Source<'_>, fact: usize) -> Option<&'a str> {
+fn fact_text<'a>(source: &'a Source<'_>, fact: usize) -> Option<Cow<'a, str>> {
     let slot = source.manifest.input.facts.get(fact)?;
     if source.memory.get(slot.presence as usize) != Some(&1) {
         return None;
@@ -1042,9 +1062,9 @@ fn fact_text<'a>(source: &'a Source<'_>, fact: usize) -> Option<&'a str> {
     let raw = read_i64(source.memory, slot.offset as usize);
     match &slot.ty {
         ValueType::Text => Some(text_of(source, raw)),
-        ValueType::Enum { values, .. } => {
-            values.get(usize::try_from(raw).ok()?).map(String::as_str)
-        }
+        ValueType::Enum { values, .. } => values
+            .get(usize::try_from(raw).ok()?)
+            .map(|v| Cow::Borrowed(v.as_str())),
         _ => None,
     }
 }

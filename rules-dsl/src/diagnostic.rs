@@ -227,7 +227,7 @@ pub const CODES: &[(&str, &str)] = &[
         "a bracket is not closed, or closed without being opened",
     ),
     ("E0107", "a date literal that is not a real date"),
-    ("E0108", "money with more than two decimals"),
+    ("E0108", "a number with more than six decimals"),
     ("E0109", "a number too large"),
     ("E0110", "an unknown escape in a string"),
     ("E0111", "an expression nested too deeply"),
@@ -281,6 +281,10 @@ pub const CODES: &[(&str, &str)] = &[
     ("E0309", "money mixed with a plain number"),
     ("E0310", "`in` with something that is not a set"),
     ("E0311", "the branches of `if` have different types"),
+    (
+        "E0312",
+        "a range on a fact that is not a number, has bounds of another type, or is empty",
+    ),
     (
         "E0350",
         "parameter entries out of date order, or the same date twice",

@@ -614,9 +614,17 @@ fn when_text(when: &When) -> String {
 
 fn type_text(ty: &TypeExpr) -> String {
     match ty {
-        TypeExpr::Scalar { ty, optional, .. } => {
-            format!("{}{}", scalar_text(ty), if *optional { "?" } else { "" })
-        }
+        TypeExpr::Scalar {
+            ty,
+            optional,
+            range,
+            ..
+        } => format!(
+            "{}{}{}",
+            scalar_text(ty),
+            if *optional { "?" } else { "" },
+            range_text(range.as_ref())
+        ),
         TypeExpr::Set { element, .. } => format!("set of {}", element.as_str()),
         TypeExpr::List { fields, .. } => {
             let fields: Vec<String> = fields.iter().map(field_text).collect();
@@ -627,15 +635,31 @@ fn type_text(ty: &TypeExpr) -> String {
 
 fn field_text(field: &FieldDecl) -> String {
     let mut text = format!(
-        "{}: {}{}",
+        "{}: {}{}{}",
         field.name.text,
         scalar_text(&field.ty),
-        if field.optional { "?" } else { "" }
+        if field.optional { "?" } else { "" },
+        range_text(field.range.as_ref())
     );
     if let Some(title) = &field.title {
         text.push_str(&format!(" {}", quote(&title.value)));
     }
     text
+}
+
+/// ` 1..4`, ` >= 0.00`, ` <= 100`, or nothing.
+fn range_text(range: Option<&ValueRange>) -> String {
+    let Some(range) = range else {
+        return String::new();
+    };
+    match (&range.min, &range.max) {
+        (Some(min), Some(max)) => {
+            format!(" {}..{}", literal_text(&min.kind), literal_text(&max.kind))
+        }
+        (Some(min), None) => format!(" >= {}", literal_text(&min.kind)),
+        (None, Some(max)) => format!(" <= {}", literal_text(&max.kind)),
+        (None, None) => String::new(),
+    }
 }
 
 fn scalar_text(ty: &ScalarType) -> String {
@@ -682,11 +706,20 @@ pub(crate) fn literal_text(literal: &LiteralKind) -> String {
     match literal {
         LiteralKind::Bool(b) => b.to_string(),
         LiteralKind::Int(n) => n.to_string(),
-        LiteralKind::Money(fen) => {
-            let sign = if *fen < 0 { "-" } else { "" };
-            let abs = fen.unsigned_abs();
-            format!("{sign}{}.{:02}", abs / 100, abs % 100)
-        }
+        LiteralKind::Money(fen) => crate::codec::money_text(*fen),
+        LiteralKind::Decimal {
+            units,
+            scale,
+            percent: false,
+        } => crate::codec::decimal_text(*units, *scale),
+        LiteralKind::Decimal {
+            units,
+            scale,
+            percent: true,
+        } => format!(
+            "{}%",
+            crate::codec::decimal_text(*units, scale.saturating_sub(2))
+        ),
         LiteralKind::Date(date) => date.to_string(),
         LiteralKind::Text(text) => quote(text),
     }

@@ -8,8 +8,8 @@
 
 use std::collections::BTreeSet;
 
-use engine::codec::date_text;
-use engine::contract_manifest::{FactSlot, FieldSlot, Manifest, Supplier, ValueType};
+use engine::codec::{date_text, decimal_text};
+use engine::contract_manifest::{Bounds, FactSlot, FieldSlot, Manifest, Supplier, ValueType};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -140,11 +140,14 @@ pub struct FormFact {
     /// The dotted name a request's `facts` uses (`applicant.birth_date`).
     pub path: String,
     pub title: String,
-    /// `bool`, `int`, `money`, `date`, `text`, `enum`, `set` (of text) or `list`.
+    /// `bool`, `int`, `money`, `decimal`, `date`, `text`, `enum`, `set` (of
+    /// text) or `list`.
     #[serde(rename = "type")]
     pub ty: &'static str,
     /// May be left out (then unknown); a required fact may not.
     pub optional: bool,
+    #[serde(flatten)]
+    pub number: NumberDoc,
     /// For an enum: its values with their titles.
     pub values: Vec<EnumValueDoc>,
     /// For a list: the fields of each record.
@@ -161,7 +164,41 @@ pub struct FormField {
     #[serde(rename = "type")]
     pub ty: &'static str,
     pub optional: bool,
+    #[serde(flatten)]
+    pub number: NumberDoc,
     pub values: Vec<EnumValueDoc>,
+}
+
+/// For a number: how many decimals it takes and the values it may take
+/// (a request outside them is refused, naming the fact).
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct NumberDoc {
+    /// 2 for money, N for `decimal(N)`, 0 for a whole number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decimals: Option<u8>,
+    /// The least value allowed, written with its decimals (`"0.00"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min: Option<String>,
+    /// The greatest value allowed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max: Option<String>,
+}
+
+impl NumberDoc {
+    fn of(ty: &ValueType, bounds: Option<Bounds>) -> NumberDoc {
+        let decimals = match ty {
+            ValueType::Int => 0,
+            ValueType::Money => 2,
+            ValueType::Decimal { scale } => *scale,
+            _ => return NumberDoc::default(),
+        };
+        let text = |b: Option<i64>| b.map(|b| decimal_text(b, decimals));
+        NumberDoc {
+            decimals: Some(decimals),
+            min: text(bounds.and_then(|b| b.min)),
+            max: text(bounds.and_then(|b| b.max)),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -185,6 +222,7 @@ fn type_name(ty: &ValueType) -> &'static str {
         ValueType::Bool => "bool",
         ValueType::Int => "int",
         ValueType::Money => "money",
+        ValueType::Decimal { .. } => "decimal",
         ValueType::Date => "date",
         ValueType::Text => "text",
         ValueType::Enum { .. } => "enum",
@@ -213,6 +251,7 @@ fn field(slot: &FieldSlot) -> FormField {
         title: slot.title.clone(),
         ty: type_name(&slot.ty),
         optional: slot.optional,
+        number: NumberDoc::of(&slot.ty, slot.bounds),
         values: enum_values(&slot.ty),
     }
 }
@@ -224,6 +263,7 @@ impl PolicyForm {
             title: slot.title.clone(),
             ty: type_name(&slot.ty),
             optional: slot.optional,
+            number: NumberDoc::of(&slot.ty, slot.bounds),
             values: enum_values(&slot.ty),
             fields: slot
                 .elements

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Raised whenever the layout or the meaning of a field changes.
-pub const ABI_VERSION: u32 = 2;
+pub const ABI_VERSION: u32 = 3;
 
 /// The custom section that holds the manifest.
 pub const SECTION: &str = "yici.manifest";
@@ -128,6 +128,9 @@ pub struct FactSlot {
     pub supplied_by: Supplier,
     pub ty: ValueType,
     pub optional: bool,
+    /// For a number: the values it may take (a request outside is refused).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bounds: Option<Bounds>,
     /// Byte that is 1 when the fact is present, 0 when it is unknown.
     pub presence: u32,
     /// The i64 slot: the value, or for a list or set the element count.
@@ -152,10 +155,29 @@ pub struct FieldSlot {
     pub title: String,
     pub ty: ValueType,
     pub optional: bool,
+    /// For a number: the values it may take (a request outside is refused).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bounds: Option<Bounds>,
     /// Presence byte, relative to the element.
     pub presence: u32,
     /// i64 slot, relative to the element.
     pub offset: u32,
+}
+
+/// The values a number may take, inclusive, in the units of its slot (fen
+/// for money, 10^-scale for a decimal).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Bounds {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<i64>,
+}
+
+impl Bounds {
+    pub fn contains(&self, value: i64) -> bool {
+        self.min.is_none_or(|min| value >= min) && self.max.is_none_or(|max| value <= max)
+    }
 }
 
 /// How a value is encoded in its i64 slot.
@@ -167,6 +189,10 @@ pub enum ValueType {
     Int,
     /// Whole fen.
     Money,
+    /// Whole units of 10^-scale (`decimal(2)`: hundredths).
+    Decimal {
+        scale: u8,
+    },
     /// Days since 1970-01-01.
     Date,
     /// A text id.

@@ -116,6 +116,12 @@ pub enum CheckError {
         span: Span,
         help: Option<String>,
     },
+    #[error("{message}")]
+    BadRange {
+        message: String,
+        span: Span,
+        help: Option<String>,
+    },
     #[error("division needs a rounding mode")]
     DivisionWithoutRounding { span: Span },
     #[error("{message}")]
@@ -293,6 +299,7 @@ impl CheckError {
             MoneyAndInt { .. } => "E0309",
             NotASet { .. } => "E0310",
             IfBranches { .. } => "E0311",
+            BadRange { .. } => "E0312",
             ParamOrder { .. } => "E0350",
             TableOverlap { .. } => "E0400",
             CellCount { .. } => "E0401",
@@ -459,6 +466,9 @@ impl CheckError {
                 *span
             }
             BadOperator {
+                span, help: text, ..
+            }
+            | BadRange {
                 span, help: text, ..
             } => {
                 help = text.clone();

@@ -7,7 +7,8 @@ use std::collections::{HashMap, HashSet};
 
 use super::error::CheckError;
 use crate::diagnostic::{Span, did_you_mean};
-use crate::ir::{self, ArithOp, ExprKind, Literal, SetOperand, Type};
+use crate::ir::{self, ArithOp, ExprKind, Literal, Rounding, SetOperand, Type};
+use crate::syntax::MAX_DECIMALS;
 use crate::syntax::ast::{self, AggregateKind, CompareOp, LiteralKind, TimeUnit};
 
 /// What a name in an expression refers to.
@@ -67,7 +68,14 @@ impl Scope {
     }
 }
 
-pub const FUNCTIONS: &[&str] = &["age_on", "months_between", "days_between", "min", "max"];
+pub const FUNCTIONS: &[&str] = &[
+    "age_on",
+    "months_between",
+    "days_between",
+    "min",
+    "max",
+    "text",
+];
 
 impl Scope {
     /// Interns an enum by its variants, so equal enums share an id.
@@ -104,6 +112,7 @@ impl Scope {
             Type::Bool => "bool".into(),
             Type::Int => "int".into(),
             Type::Money => "money".into(),
+            Type::Decimal(scale) => format!("decimal({scale})"),
             Type::Date => "date".into(),
             Type::Text => "text".into(),
             Type::Set => "set of text".into(),
@@ -151,7 +160,7 @@ impl Scope {
         match &expr.kind {
             A::Error => None,
             A::Literal(literal) => {
-                let literal = literal_ir(literal);
+                let literal = literal_ir_as(literal, hint);
                 let ty = literal_type(&literal);
                 Some(self.expr_at(ExprKind::Literal(literal), ty, false))
             }
@@ -201,7 +210,7 @@ impl Scope {
             } => self.arith(*op, lhs, rhs, *rounding, span),
             A::Neg(inner) => {
                 let inner = self.expr(inner, hint)?;
-                if !matches!(inner.ty, Type::Int | Type::Money) {
+                if !matches!(inner.ty, Type::Int | Type::Money | Type::Decimal(_)) {
                     self.errors.push(CheckError::BadOperator {
                         message: format!("`-` cannot negate {}", self.type_name(inner.ty)),
                         span,
@@ -230,6 +239,7 @@ impl Scope {
                 let then = self.expr(then, hint);
                 let otherwise = self.expr(otherwise, then.as_ref().map(|t| t.ty).or(hint));
                 let (condition, then, otherwise) = (condition?, then?, otherwise?);
+                let (then, otherwise) = same_scale(then, otherwise);
                 if then.ty != otherwise.ty {
                     self.errors.push(CheckError::IfBranches {
                         then: self.type_name(then.ty),
@@ -521,17 +531,21 @@ impl Scope {
         }
     }
 
-    /// True when `expr` is a bare name that resolves to nothing, so it may be
-    /// an enum value waiting for the other side's type.
-    fn is_unresolved_bare_name(&self, expr: &ast::Expr) -> bool {
+    /// True when `expr` takes its type from the other side: a bare name that
+    /// resolves to nothing (an enum value), or a number literal (`90` or
+    /// `89.5` beside a decimal).
+    fn takes_type_from_context(&self, expr: &ast::Expr) -> bool {
         match &expr.kind {
+            ast::ExprKind::Literal(
+                LiteralKind::Int(_) | LiteralKind::Money(_) | LiteralKind::Decimal { .. },
+            ) => true,
             ast::ExprKind::Path(path) => {
                 !path.contains('.')
                     && !self.symbols.contains_key(path.as_str())
                     && path != "application_date"
                     && !self.vars.iter().any(|v| &v.name == path)
             }
-            ast::ExprKind::Paren(inner) => self.is_unresolved_bare_name(inner),
+            ast::ExprKind::Paren(inner) => self.takes_type_from_context(inner),
             _ => false,
         }
     }
@@ -542,7 +556,7 @@ impl Scope {
         // A bare name may be an enum value that needs the other side's type;
         // when that side has an error of its own, the name is left unchecked
         // rather than reported as unknown.
-        if self.is_unresolved_bare_name(lhs) && !self.is_unresolved_bare_name(rhs) {
+        if self.takes_type_from_context(lhs) && !self.takes_type_from_context(rhs) {
             let r = self.expr(rhs, None);
             let l = match &r {
                 Some(r) => self.expr(lhs, Some(r.ty)),
@@ -552,7 +566,7 @@ impl Scope {
         } else {
             let l = self.expr(lhs, None);
             let r = match &l {
-                None if self.is_unresolved_bare_name(rhs) => None,
+                None if self.takes_type_from_context(rhs) => None,
                 _ => self.expr(rhs, l.as_ref().map(|l| l.ty)),
             };
             (l, r)
@@ -567,7 +581,7 @@ impl Scope {
         span: Span,
     ) -> Option<ir::Expr> {
         let (l, r) = self.pair(lhs, rhs);
-        let (l, r) = (l?, r?);
+        let (l, r) = same_scale(l?, r?);
         if l.ty != r.ty {
             if matches!(
                 (l.ty, r.ty),
@@ -585,9 +599,15 @@ impl Scope {
                     help: None,
                 });
             } else {
+                let literal_side = match (&strip_parens(rhs).kind, &strip_parens(lhs).kind) {
+                    (ast::ExprKind::Literal(literal), _) => Some((literal, l.ty)),
+                    (_, ast::ExprKind::Literal(literal)) => Some((literal, r.ty)),
+                    _ => None,
+                };
                 let help = self
                     .quoted_variant(l.ty, rhs)
                     .map(|variant| format!("an enum value is written without quotes: `{variant}`"))
+                    .or_else(|| literal_side.and_then(|(literal, ty)| literal_help(literal, ty)))
                     .unwrap_or_else(|| {
                         format!("both sides of `{}` must have the same type", op.as_str())
                     });
@@ -794,16 +814,19 @@ impl Scope {
                 return self.date_add(op, lhs, amount, *unit);
             }
         }
-        let l = self.expr(lhs, None);
-        let r = self.expr(rhs, None);
+        let (l, r) = match op {
+            ast::ArithOp::Add | ast::ArithOp::Sub => self.pair(lhs, rhs),
+            ast::ArithOp::Mul => self.factors(lhs, rhs),
+            ast::ArithOp::Div => (self.expr(lhs, None), self.expr(rhs, None)),
+        };
         let (l, r) = (l?, r?);
-        let nullable = l.nullable || r.nullable;
         let op_text = op.as_str();
+        let (l_ty, r_ty) = (l.ty, r.ty);
         let mismatch = |scope: &mut Scope, help: Option<String>| {
             let message = format!(
                 "`{op_text}` does not apply to {} and {}",
-                scope.type_name(l.ty),
-                scope.type_name(r.ty)
+                scope.type_name(l_ty),
+                scope.type_name(r_ty)
             );
             scope.errors.push(CheckError::BadOperator {
                 message,
@@ -811,40 +834,65 @@ impl Scope {
                 help,
             });
         };
-        if rounding.is_some() && op != ast::ArithOp::Div {
+        let by_decimal = matches!(l.ty, Type::Decimal(_)) || matches!(r.ty, Type::Decimal(_));
+        if rounding.is_some() && op != ast::ArithOp::Div && !(op == ast::ArithOp::Mul && by_decimal)
+        {
             self.errors.push(CheckError::BadOperator {
-                message: "only a division is rounded".into(),
+                message: "only a division, or a product with a decimal or a percent, is rounded"
+                    .into(),
                 span,
-                help: Some("remove `round …`".into()),
+                help: Some("remove `round …`: this result is exact".into()),
             });
             return None;
         }
-        let (kind, ty) = match op {
+        let arith = |op: ArithOp, lhs: ir::Expr, rhs: ir::Expr, ty: Type| {
+            let nullable = lhs.nullable || rhs.nullable;
+            ir::Expr {
+                kind: ExprKind::Arith {
+                    op,
+                    lhs: Box::new(lhs),
+                    rhs: Box::new(rhs),
+                },
+                ty,
+                nullable,
+            }
+        };
+        let divided = |lhs: ir::Expr, rhs: ir::Expr, rounding: Rounding, ty: Type| {
+            let nullable = lhs.nullable || rhs.nullable;
+            ir::Expr {
+                kind: ExprKind::Div {
+                    lhs: Box::new(lhs),
+                    rhs: Box::new(rhs),
+                    rounding,
+                },
+                ty,
+                nullable,
+            }
+        };
+        let power = |scale: u8| ir::Expr {
+            kind: ExprKind::Literal(Literal::Int(10_i64.pow(u32::from(scale)))),
+            ty: Type::Int,
+            nullable: false,
+        };
+        match op {
             ast::ArithOp::Add | ast::ArithOp::Sub => {
                 let ir_op = if op == ast::ArithOp::Add {
                     ArithOp::Add
                 } else {
                     ArithOp::Sub
                 };
+                let (l, r) = same_scale(l, r);
                 match (l.ty, r.ty) {
-                    (Type::Int, Type::Int) | (Type::Money, Type::Money) => {
-                        let ty = l.ty;
-                        (
-                            ExprKind::Arith {
-                                op: ir_op,
-                                lhs: Box::new(l),
-                                rhs: Box::new(r),
-                            },
-                            ty,
-                        )
+                    (a, b) if a == b && matches!(a, Type::Int | Type::Money | Type::Decimal(_)) => {
+                        Some(arith(ir_op, l, r, a))
                     }
                     (Type::Int, Type::Money) | (Type::Money, Type::Int) => {
                         self.money_and_int(op_text, lhs, rhs, &l, span);
-                        return None;
+                        None
                     }
                     (Type::Date, Type::Date) if op == ast::ArithOp::Sub => {
                         mismatch(self, Some("count the time between dates with `days_between(a, b)` or `months_between(a, b)`".into()));
-                        return None;
+                        None
                     }
                     (Type::Date, Type::Int) => {
                         mismatch(
@@ -853,51 +901,94 @@ impl Scope {
                                 "say the unit: `some_date + 30 days` (or `months`, `years`)".into(),
                             ),
                         );
-                        return None;
+                        None
+                    }
+                    (Type::Money, Type::Decimal(_)) | (Type::Decimal(_), Type::Money) => {
+                        mismatch(
+                            self,
+                            Some("money and a decimal measure different things; write the amount as money (`12.50`)".into()),
+                        );
+                        None
                     }
                     _ => {
                         mismatch(self, None);
-                        return None;
+                        None
                     }
                 }
             }
-            ast::ArithOp::Mul => match (l.ty, r.ty) {
-                (Type::Int, Type::Int) | (Type::Money, Type::Int) => {
-                    let ty = l.ty;
+            ast::ArithOp::Mul => {
+                // The decimal (the factor) goes on the right, money or a whole number on the left.
+                let (l, r) = match (l.ty, r.ty) {
+                    (Type::Decimal(_), Type::Int | Type::Money) | (Type::Int, Type::Money) => {
+                        (r, l)
+                    }
+                    _ => (l, r),
+                };
+                match (l.ty, r.ty, rounding) {
+                    (Type::Int, Type::Int, _) | (Type::Money, Type::Int, _) => {
+                        let ty = l.ty;
+                        Some(arith(ArithOp::Mul, l, r, ty))
+                    }
+                    (Type::Money, Type::Money, _) => {
+                        mismatch(
+                            self,
+                            Some("money can be multiplied by a whole number, a decimal or a percent, not by money".into()),
+                        );
+                        None
+                    }
+                    (Type::Int, Type::Decimal(scale), None) => {
+                        Some(arith(ArithOp::Mul, l, r, Type::Decimal(scale)))
+                    }
+                    (Type::Decimal(a), Type::Decimal(b), None) => {
+                        if a + b > MAX_DECIMALS {
+                            self.errors.push(CheckError::BadOperator {
+                                message: format!(
+                                    "the product has {} decimals, more than the {MAX_DECIMALS} a number holds",
+                                    a + b
+                                ),
+                                span,
+                                help: Some("round it: `a * b round half_up` keeps the decimals of `a`".into()),
+                            });
+                            return None;
+                        }
+                        Some(arith(ArithOp::Mul, l, r, Type::Decimal(a + b)))
+                    }
+                    (Type::Money, Type::Decimal(_), None) => {
+                        self.errors.push(CheckError::BadOperator {
+                            message: "money times a decimal or a percent can leave a fraction of a fen".into(),
+                            span,
+                            help: Some("say how to round it to the fen: `standard * 30% round half_up` (also `down`, `up`, `half_even`)".into()),
+                        });
+                        None
+                    }
+                    // Rounded: the product keeps the type of the left operand.
                     (
-                        ExprKind::Arith {
-                            op: ArithOp::Mul,
-                            lhs: Box::new(l),
-                            rhs: Box::new(r),
-                        },
-                        ty,
-                    )
+                        Type::Money | Type::Int | Type::Decimal(_),
+                        Type::Decimal(b),
+                        Some(rounding),
+                    ) => {
+                        let ty = l.ty;
+                        let product = arith(ArithOp::Mul, l, r, ty);
+                        Some(divided(product, power(b), rounding, ty))
+                    }
+                    _ => {
+                        mismatch(self, None);
+                        None
+                    }
                 }
-                // Money always goes on the left in the IR.
-                (Type::Int, Type::Money) => (
-                    ExprKind::Arith {
-                        op: ArithOp::Mul,
-                        lhs: Box::new(r),
-                        rhs: Box::new(l),
-                    },
-                    Type::Money,
-                ),
-                (Type::Money, Type::Money) => {
-                    mismatch(
-                        self,
-                        Some("money can be multiplied by a whole number, not by money".into()),
-                    );
-                    return None;
-                }
-                _ => {
-                    mismatch(self, None);
-                    return None;
-                }
-            },
+            }
             ast::ArithOp::Div => {
-                let ty = match (l.ty, r.ty) {
-                    (Type::Int, Type::Int) | (Type::Money, Type::Money) => Type::Int,
-                    (Type::Money, Type::Int) => Type::Money,
+                // The left side is first brought to the scale that makes the
+                // quotient, rounded once, land on the result's scale.
+                let (ty, lift) = match (l.ty, r.ty) {
+                    (Type::Int, Type::Int) | (Type::Money, Type::Money) => (Type::Int, 0),
+                    (Type::Money, Type::Int) => (Type::Money, 0),
+                    (Type::Decimal(a), Type::Int) => (Type::Decimal(a), 0),
+                    (Type::Decimal(a), Type::Decimal(b)) => {
+                        (Type::Decimal(a.max(b)), a.max(b) - a + b)
+                    }
+                    (Type::Int, Type::Decimal(b)) => (Type::Decimal(b), 2 * b),
+                    (Type::Money, Type::Decimal(b)) => (Type::Money, b),
                     _ => {
                         mismatch(self, None);
                         return None;
@@ -908,17 +999,58 @@ impl Scope {
                         .push(CheckError::DivisionWithoutRounding { span });
                     return None;
                 };
-                (
-                    ExprKind::Div {
-                        lhs: Box::new(l),
-                        rhs: Box::new(r),
-                        rounding,
-                    },
-                    ty,
-                )
+                if usize::from(lift) > 18 {
+                    mismatch(self, None);
+                    return None;
+                }
+                let l = if lift == 0 {
+                    l
+                } else {
+                    let lty = l.ty;
+                    arith(ArithOp::Mul, l, power(lift), lty)
+                };
+                Some(divided(l, r, rounding, ty))
             }
+        }
+    }
+
+    /// The operands of `*`: a number with a point beside money or a decimal
+    /// value is a factor (`standard * 1.5`, `area * 1.2`); beside a whole
+    /// number or a percent it is money (`count * 12.50`, `1255.00 * 30%`).
+    fn factors(
+        &mut self,
+        lhs: &ast::Expr,
+        rhs: &ast::Expr,
+    ) -> (Option<ir::Expr>, Option<ir::Expr>) {
+        let is_point = |e: &ast::Expr| {
+            matches!(
+                strip_parens(e).kind,
+                ast::ExprKind::Literal(LiteralKind::Money(_))
+            )
         };
-        Some(self.expr_at(kind, ty, nullable))
+        let is_decimal_literal = |e: &ast::Expr| {
+            matches!(
+                strip_parens(e).kind,
+                ast::ExprKind::Literal(LiteralKind::Decimal { .. })
+            )
+        };
+        let factor_hint =
+            |other: &Option<ir::Expr>, other_ast: &ast::Expr| match other.as_ref().map(|o| o.ty) {
+                Some(Type::Money) => Some(Type::Decimal(2)),
+                Some(Type::Decimal(_)) if !is_decimal_literal(other_ast) => Some(Type::Decimal(2)),
+                _ => None,
+            };
+        if is_point(rhs) && !is_point(lhs) {
+            let l = self.expr(lhs, None);
+            let r = self.expr(rhs, factor_hint(&l, lhs));
+            (l, r)
+        } else if is_point(lhs) && !is_point(rhs) {
+            let r = self.expr(rhs, None);
+            let l = self.expr(lhs, factor_hint(&r, rhs));
+            (l, r)
+        } else {
+            (self.expr(lhs, None), self.expr(rhs, None))
+        }
     }
 
     fn date_add(
@@ -1023,14 +1155,56 @@ impl Scope {
                 };
                 Some(self.expr_at(kind, Type::Int, nullable))
             }
-            "min" | "max" => {
-                let mut checked = Vec::with_capacity(args.len());
-                for arg in args {
-                    checked.push(self.expr(arg, None));
+            "text" => {
+                if args.len() != 1 {
+                    arity(self, "one whole number");
+                    return None;
                 }
-                let checked: Vec<ir::Expr> = checked.into_iter().collect::<Option<_>>()?;
+                let number = self.expr(&args[0], None)?;
+                if number.ty != Type::Int {
+                    self.errors.push(CheckError::TypeMismatch {
+                        expected: "int".into(),
+                        found: self.type_name(number.ty),
+                        span: args[0].span,
+                        help: Some("`text(n)` writes a whole number's digits: `text(applicant.grade)` is \"3\" for 3".into()),
+                    });
+                    return None;
+                }
+                let nullable = number.nullable;
+                Some(self.expr_at(ExprKind::NumberText(Box::new(number)), Type::Text, nullable))
+            }
+            "min" | "max" => {
+                // Arguments that are not number literals first: their type
+                // tells a literal whether it is money or a decimal.
+                let mut checked: Vec<Option<ir::Expr>> = vec![None; args.len()];
+                let mut hint = None;
+                for (slot, arg) in checked.iter_mut().zip(args) {
+                    if !self.takes_type_from_context(arg) {
+                        *slot = self.expr(arg, None);
+                        hint = hint.or(slot.as_ref().map(|c| c.ty));
+                    }
+                }
+                for (slot, arg) in checked.iter_mut().zip(args) {
+                    if self.takes_type_from_context(arg) {
+                        *slot = self.expr(arg, hint);
+                    }
+                }
+                let mut checked: Vec<ir::Expr> = checked.into_iter().collect::<Option<_>>()?;
+                // Whole numbers and decimals meet at the largest scale.
+                let scales: Option<Vec<u8>> = checked.iter().map(|c| scale_of(c.ty)).collect();
+                if let Some(top) = scales.and_then(|s| s.into_iter().max()) {
+                    if checked.iter().any(|c| matches!(c.ty, Type::Decimal(_))) {
+                        checked = checked
+                            .into_iter()
+                            .map(|c| {
+                                let from = scale_of(c.ty).unwrap_or(top);
+                                rescaled(c, top - from, top)
+                            })
+                            .collect();
+                    }
+                }
                 let ty = checked[0].ty;
-                if !matches!(ty, Type::Int | Type::Money | Type::Date) {
+                if !matches!(ty, Type::Int | Type::Money | Type::Decimal(_) | Type::Date) {
                     self.errors.push(CheckError::BadOperator {
                         message: format!("`{name}` does not apply to {}", self.type_name(ty)),
                         span,
@@ -1177,11 +1351,16 @@ impl Scope {
         };
         let (ty, value_nullable) = match (&value_checked, kind) {
             (None, _) => (Type::Int, false),
-            (Some(v), AggregateKind::Sum) if matches!(v.ty, Type::Int | Type::Money) => {
+            (Some(v), AggregateKind::Sum)
+                if matches!(v.ty, Type::Int | Type::Money | Type::Decimal(_)) =>
+            {
                 (v.ty, v.nullable)
             }
             (Some(v), AggregateKind::Min | AggregateKind::Max)
-                if matches!(v.ty, Type::Int | Type::Money | Type::Date) =>
+                if matches!(
+                    v.ty,
+                    Type::Int | Type::Money | Type::Decimal(_) | Type::Date
+                ) =>
             {
                 (v.ty, true)
             }
@@ -1217,6 +1396,53 @@ impl Scope {
     }
 }
 
+/// The number of decimals of a whole number or a decimal; none for others.
+fn scale_of(ty: Type) -> Option<u8> {
+    match ty {
+        Type::Int => Some(0),
+        Type::Decimal(scale) => Some(scale),
+        _ => None,
+    }
+}
+
+/// `expr` × 10^`by`, as a decimal of `scale` (overflow is an evaluation
+/// error, as for every product).
+fn rescaled(expr: ir::Expr, by: u8, scale: u8) -> ir::Expr {
+    if by == 0 {
+        return ir::Expr {
+            ty: Type::Decimal(scale),
+            ..expr
+        };
+    }
+    let nullable = expr.nullable;
+    ir::Expr {
+        kind: ExprKind::Arith {
+            op: ArithOp::Mul,
+            lhs: Box::new(expr),
+            rhs: Box::new(ir::Expr {
+                kind: ExprKind::Literal(Literal::Int(10_i64.pow(u32::from(by)))),
+                ty: Type::Int,
+                nullable: false,
+            }),
+        },
+        ty: Type::Decimal(scale),
+        nullable,
+    }
+}
+
+/// Brings a whole number and a decimal, or two decimals, to the larger
+/// scale, exactly (`90` beside `decimal(2)` is `90.00`); other pairs are
+/// returned as they are.
+fn same_scale(l: ir::Expr, r: ir::Expr) -> (ir::Expr, ir::Expr) {
+    match (scale_of(l.ty), scale_of(r.ty)) {
+        (Some(a), Some(b)) if l.ty != r.ty => {
+            let scale = a.max(b);
+            (rescaled(l, scale - a, scale), rescaled(r, scale - b, scale))
+        }
+        _ => (l, r),
+    }
+}
+
 fn strip_parens(expr: &ast::Expr) -> &ast::Expr {
     match &expr.kind {
         ast::ExprKind::Paren(inner) => strip_parens(inner),
@@ -1224,13 +1450,81 @@ fn strip_parens(expr: &ast::Expr) -> &ast::Expr {
     }
 }
 
-pub fn literal_ir(literal: &LiteralKind) -> Literal {
-    match literal {
-        LiteralKind::Bool(b) => Literal::Bool(*b),
-        LiteralKind::Int(n) => Literal::Int(*n),
-        LiteralKind::Money(n) => Literal::Money(*n),
-        LiteralKind::Date(d) => Literal::Date(*d),
-        LiteralKind::Text(t) => Literal::Text(t.clone()),
+/// How to write `literal` as a value of `ty`, when the mistake is a usual one.
+pub fn literal_help(literal: &LiteralKind, ty: Type) -> Option<String> {
+    match (literal, ty) {
+        (LiteralKind::Int(n), Type::Money) => Some(format!("write money with two decimals: `{n}.00`")),
+        (LiteralKind::Decimal { percent: true, .. }, Type::Money) => {
+            Some("a percent is a share, not an amount: multiply money by it (`standard * 30% round half_up`)".into())
+        }
+        (LiteralKind::Decimal { .. } | LiteralKind::Money(_), Type::Money | Type::Decimal(_)) => {
+            Some(match ty {
+                Type::Decimal(scale) => format!("this value holds at most {scale} decimals"),
+                _ => "money is counted in whole fen: two decimals at most".into(),
+            })
+        }
+        _ => None,
+    }
+}
+
+/// A literal as a value of `expected` when it is one exactly: a number with
+/// a point is money or a decimal of the expected scale, a whole number is a
+/// decimal. Otherwise the literal's own type, which the caller then finds
+/// does not match: `1255.005` is never money, `5` never money, `30%` never
+/// money.
+pub fn literal_ir_as(literal: &LiteralKind, expected: Option<Type>) -> Literal {
+    let at_scale = |units: i64, from: u8, to: u8| -> Option<i64> {
+        if to >= from {
+            units.checked_mul(10_i64.checked_pow(u32::from(to - from))?)
+        } else {
+            let divisor = 10_i64.checked_pow(u32::from(from - to))?;
+            (units % divisor == 0).then_some(units / divisor)
+        }
+    };
+    match (literal, expected) {
+        (LiteralKind::Int(n), Some(Type::Decimal(scale))) => match at_scale(*n, 0, scale) {
+            Some(units) => Literal::Decimal { units, scale },
+            None => Literal::Int(*n),
+        },
+        (LiteralKind::Money(fen), Some(Type::Decimal(scale))) => match at_scale(*fen, 2, scale) {
+            Some(units) => Literal::Decimal { units, scale },
+            None => Literal::Money(*fen),
+        },
+        (
+            LiteralKind::Decimal {
+                units, scale: from, ..
+            },
+            Some(Type::Decimal(to)),
+        ) => match at_scale(*units, *from, to) {
+            Some(units) => Literal::Decimal { units, scale: to },
+            None => Literal::Decimal {
+                units: *units,
+                scale: *from,
+            },
+        },
+        (
+            LiteralKind::Decimal {
+                units,
+                scale,
+                percent: false,
+            },
+            Some(Type::Money),
+        ) => match at_scale(*units, *scale, 2) {
+            Some(fen) => Literal::Money(fen),
+            None => Literal::Decimal {
+                units: *units,
+                scale: *scale,
+            },
+        },
+        (LiteralKind::Bool(b), _) => Literal::Bool(*b),
+        (LiteralKind::Int(n), _) => Literal::Int(*n),
+        (LiteralKind::Money(n), _) => Literal::Money(*n),
+        (LiteralKind::Decimal { units, scale, .. }, _) => Literal::Decimal {
+            units: *units,
+            scale: *scale,
+        },
+        (LiteralKind::Date(d), _) => Literal::Date(*d),
+        (LiteralKind::Text(t), _) => Literal::Text(t.clone()),
     }
 }
 
@@ -1239,6 +1533,7 @@ pub fn literal_type(literal: &Literal) -> Type {
         Literal::Bool(_) => Type::Bool,
         Literal::Int(_) => Type::Int,
         Literal::Money(_) => Type::Money,
+        Literal::Decimal { scale, .. } => Type::Decimal(*scale),
         Literal::Date(_) => Type::Date,
         Literal::Text(_) => Type::Text,
         Literal::Enum { ty, .. } => Type::Enum(*ty),

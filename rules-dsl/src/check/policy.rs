@@ -766,7 +766,7 @@ pub(super) fn declare_fact(scope: &mut Scope, fact: &ast::FactDecl, spans: &mut 
         });
         return;
     }
-    let Some((ty, optional)) = fact_type(scope, &fact.ty) else {
+    let Some((ty, optional, bounds)) = fact_type(scope, &fact.ty) else {
         scope.poisoned.insert(fact.name.text.clone());
         return;
     };
@@ -777,6 +777,7 @@ pub(super) fn declare_fact(scope: &mut Scope, fact: &ast::FactDecl, spans: &mut 
         ty,
         optional,
         source: ir::FactSource::Applicant,
+        bounds,
     });
     spans.push(fact.name.span);
     scope
@@ -784,9 +785,18 @@ pub(super) fn declare_fact(scope: &mut Scope, fact: &ast::FactDecl, spans: &mut 
         .insert(fact.name.text.clone(), (Symbol::Fact(id), fact.name.span));
 }
 
-fn fact_type(scope: &mut Scope, ty: &ast::TypeExpr) -> Option<(Type, bool)> {
+/// A fact's type, whether it is optional, and the values it may take.
+fn fact_type(scope: &mut Scope, ty: &ast::TypeExpr) -> Option<(Type, bool, Option<ir::Bounds>)> {
     match ty {
-        ast::TypeExpr::Scalar { ty, optional, .. } => Some((scalar_type(scope, ty)?, *optional)),
+        ast::TypeExpr::Scalar {
+            ty,
+            optional,
+            range,
+            ..
+        } => {
+            let ty = scalar_type(scope, ty)?;
+            Some((ty, *optional, bounds(scope, ty, range.as_ref())?))
+        }
         ast::TypeExpr::Set { element, span } => {
             if *element != ast::BaseType::Text {
                 scope.errors.push(CheckError::TypeMismatch {
@@ -797,7 +807,7 @@ fn fact_type(scope: &mut Scope, ty: &ast::TypeExpr) -> Option<(Type, bool)> {
                 });
                 return None;
             }
-            Some((Type::Set, false))
+            Some((Type::Set, false, None))
         }
         ast::TypeExpr::List { fields, .. } => {
             let mut record = ir::RecordType { fields: Vec::new() };
@@ -815,12 +825,15 @@ fn fact_type(scope: &mut Scope, ty: &ast::TypeExpr) -> Option<(Type, bool)> {
                     continue;
                 }
                 seen.insert(&field.name.text, field.name.span);
-                match scalar_type(scope, &field.ty) {
-                    Some(ty) => record.fields.push(ir::Field {
+                let checked = scalar_type(scope, &field.ty)
+                    .and_then(|ty| Some((ty, bounds(scope, ty, field.range.as_ref())?)));
+                match checked {
+                    Some((ty, bounds)) => record.fields.push(ir::Field {
                         name: field.name.text.clone(),
                         title: field.title.as_ref().map(|t| t.value.clone()),
                         ty,
                         optional: field.optional,
+                        bounds,
                     }),
                     None => failed = true,
                 }
@@ -829,9 +842,76 @@ fn fact_type(scope: &mut Scope, ty: &ast::TypeExpr) -> Option<(Type, bool)> {
                 return None;
             }
             scope.records.push(record);
-            Some((Type::List(scope.records.len() - 1), false))
+            Some((Type::List(scope.records.len() - 1), false, None))
         }
     }
+}
+
+/// The values a number fact or field may take: its declared range, or for
+/// money without one, no less than 0.00 (an income or a deposit is never
+/// negative unless the policy says so). `None` when the range is wrong.
+fn bounds(
+    scope: &mut Scope,
+    ty: Type,
+    range: Option<&ast::ValueRange>,
+) -> Option<Option<ir::Bounds>> {
+    let Some(range) = range else {
+        return Some((ty == Type::Money).then_some(ir::Bounds {
+            min: Some(0),
+            max: None,
+        }));
+    };
+    if !matches!(ty, Type::Int | Type::Money | Type::Decimal(_)) {
+        scope.errors.push(CheckError::BadRange {
+            message: format!("only a number has a range, not {}", scope.type_name(ty)),
+            span: range.span,
+            help: Some("remove the range; `int`, `money` and `decimal(N)` take one".into()),
+        });
+        return None;
+    }
+    let mut bound = |literal: &Option<ast::Literal>| -> Result<Option<i64>, ()> {
+        let Some(literal) = literal else {
+            return Ok(None);
+        };
+        let value = super::expr::literal_ir_as(&literal.kind, Some(ty));
+        match value {
+            ir::Literal::Int(n) | ir::Literal::Money(n) | ir::Literal::Decimal { units: n, .. }
+                if super::expr::literal_type(&value) == ty =>
+            {
+                Ok(Some(n))
+            }
+            _ => {
+                let help = super::expr::literal_help(&literal.kind, ty).unwrap_or_else(|| {
+                    format!("the bounds of a range are {}", scope.type_name(ty))
+                });
+                scope.errors.push(CheckError::BadRange {
+                    message: format!(
+                        "expected {}, found {}",
+                        scope.type_name(ty),
+                        scope.type_name(super::expr::literal_type(&value))
+                    ),
+                    span: literal.span,
+                    help: Some(help),
+                });
+                Err(())
+            }
+        }
+    };
+    let (min, max) = (bound(&range.min), bound(&range.max));
+    let (Ok(min), Ok(max)) = (min, max) else {
+        return None;
+    };
+    if let (Some(low), Some(high)) = (min, max) {
+        if low > high {
+            scope.errors.push(CheckError::BadRange {
+                message: "the range is empty: its start is above its end".into(),
+                span: range.span,
+                help: Some("write the smaller value first: `1..4`".into()),
+            });
+            return None;
+        }
+    }
+    Some(Some(ir::Bounds { min, max }))
 }
 
 fn scalar_type(scope: &mut Scope, ty: &ast::ScalarType) -> Option<Type> {
@@ -870,6 +950,7 @@ pub(super) fn base_type(base: ast::BaseType) -> Type {
         ast::BaseType::Bool => Type::Bool,
         ast::BaseType::Int => Type::Int,
         ast::BaseType::Money => Type::Money,
+        ast::BaseType::Decimal(scale) => Type::Decimal(scale),
         ast::BaseType::Date => Type::Date,
         ast::BaseType::Text => Type::Text,
     }
@@ -927,15 +1008,10 @@ fn check_param(scope: &mut Scope, decl: &ast::ParamDecl) -> ir::Param {
             }
             _ => {}
         }
-        let value = super::expr::literal_ir(&entry.value.kind);
+        let value = super::expr::literal_ir_as(&entry.value.kind, Some(ty));
         let value_ty = super::expr::literal_type(&value);
         if value_ty != ty {
-            let help = match (&entry.value.kind, ty) {
-                (ast::LiteralKind::Int(n), Type::Money) => {
-                    Some(format!("write money with two decimals: `{n}.00`"))
-                }
-                _ => None,
-            };
+            let help = super::expr::literal_help(&entry.value.kind, ty);
             scope.errors.push(CheckError::TypeMismatch {
                 expected: scope.type_name(ty),
                 found: scope.type_name(value_ty),

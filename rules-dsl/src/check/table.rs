@@ -3,7 +3,7 @@
 //! in `first`).
 
 use super::error::{CheckError, Warning};
-use super::expr::{Scope, literal_ir, literal_type};
+use super::expr::{Scope, literal_ir_as, literal_type};
 use super::policy::base_type;
 use crate::calendar;
 use crate::ir::{self, Cell, HitPolicy, Literal, Type};
@@ -64,10 +64,12 @@ pub fn check_table(
             let ty = match (op, output) {
                 (None, Type::Text) => Some(Type::Set),
                 (Some(ast::CollectOp::Count), _) => Some(Type::Int),
-                (Some(ast::CollectOp::Sum), Type::Int | Type::Money) => Some(output),
+                (Some(ast::CollectOp::Sum), Type::Int | Type::Money | Type::Decimal(_)) => {
+                    Some(output)
+                }
                 (
                     Some(ast::CollectOp::Min | ast::CollectOp::Max),
-                    Type::Int | Type::Money | Type::Date,
+                    Type::Int | Type::Money | Type::Decimal(_) | Type::Date,
                 ) => Some(output),
                 _ => None,
             };
@@ -292,17 +294,13 @@ fn output_value(scope: &mut Scope, value: &ast::Value, ty: Type) -> Option<Liter
 fn value_of_type(scope: &mut Scope, value: &ast::Value, ty: Type, what: &str) -> Option<Literal> {
     match value {
         ast::Value::Literal(literal) => {
-            let ir_literal = literal_ir(&literal.kind);
+            let ir_literal = literal_ir_as(&literal.kind, Some(ty));
             let found = literal_type(&ir_literal);
             if found == ty {
                 return Some(ir_literal);
             }
-            let help = match (&literal.kind, ty) {
-                (ast::LiteralKind::Int(n), Type::Money) => {
-                    Some(format!("write money with two decimals: `{n}.00`"))
-                }
-                _ => Some(format!("{what} is {}", scope.type_name(ty))),
-            };
+            let help = super::expr::literal_help(&literal.kind, ty)
+                .or_else(|| Some(format!("{what} is {}", scope.type_name(ty))));
             scope.errors.push(CheckError::BadCell {
                 message: format!(
                     "expected {}, found {}",
@@ -333,7 +331,10 @@ fn value_of_type(scope: &mut Scope, value: &ast::Value, ty: Type, what: &str) ->
 }
 
 fn check_cell(scope: &mut Scope, cell: &ast::Cell, input: Type) -> Option<Cell> {
-    let ordered = matches!(input, Type::Int | Type::Money | Type::Date);
+    let ordered = matches!(
+        input,
+        Type::Int | Type::Money | Type::Decimal(_) | Type::Date
+    );
     let need_order = |scope: &mut Scope, what: &str| {
         scope.errors.push(CheckError::BadCell {
             message: format!("{what} needs an input with an order, but this input is {}", scope.type_name(input)),
@@ -409,7 +410,7 @@ enum CellSet {
 fn ordinal(literal: &Literal) -> i128 {
     match literal {
         Literal::Bool(b) => i128::from(*b),
-        Literal::Int(n) | Literal::Money(n) => i128::from(*n),
+        Literal::Int(n) | Literal::Money(n) | Literal::Decimal { units: n, .. } => i128::from(*n),
         Literal::Date(d) => i128::from(calendar::days_from_date(*d)),
         Literal::Enum { variant, .. } => *variant as i128,
         Literal::Text(_) => 0,
@@ -566,10 +567,15 @@ fn merge(ranges: &[(i128, i128)]) -> Vec<(i128, i128)> {
 fn ordinal_text(scope: &Scope, value: i128, ty: Type) -> String {
     match ty {
         Type::Bool => (value != 0).to_string(),
-        Type::Money => {
-            let fen = value;
-            let sign = if fen < 0 { "-" } else { "" };
-            format!("{sign}{}.{:02}", fen.abs() / 100, fen.abs() % 100)
+        Type::Money | Type::Decimal(_) => {
+            let scale = match ty {
+                Type::Decimal(scale) => scale,
+                _ => 2,
+            };
+            i64::try_from(value).map_or_else(
+                |_| value.to_string(),
+                |units| crate::codec::decimal_text(units, scale),
+            )
         }
         Type::Date => i64::try_from(value)
             .ok()

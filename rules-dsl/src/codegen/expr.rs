@@ -15,6 +15,7 @@ use super::asm::{Asm, Operand};
 use super::layout::Layout;
 use super::runtime;
 use crate::calendar;
+use crate::codec::{NUMBER_TEXT_BASE, NUMBER_TEXT_LIMIT, canonical_number};
 use crate::ir::{
     self, AggregateKind, ArithOp, Cell, CollectOp, CompareOp, Definition, Expr, ExprKind,
     HitPolicy, Literal, SetOperand, TimeUnit, Type,
@@ -268,7 +269,7 @@ impl Fx<'_, '_> {
     fn literal_value(&self, literal: &Literal) -> i64 {
         match literal {
             Literal::Bool(b) => i64::from(*b),
-            Literal::Int(n) | Literal::Money(n) => *n,
+            Literal::Int(n) | Literal::Money(n) | Literal::Decimal { units: n, .. } => *n,
             Literal::Date(d) => calendar::days_from_date(*d),
             Literal::Text(t) => self.e.texts.id(t),
             Literal::Enum { variant, .. } => *variant as i64,
@@ -376,6 +377,37 @@ impl Fx<'_, '_> {
                         .i64_const(mode)
                         .op(I::Call(runtime::DIV_ROUND))
                         .set(v);
+                })
+            }
+            ExprKind::NumberText(inner) => {
+                let n = self.expr(inner);
+                // The policy's own texts that are a number's digits keep
+                // their ids; any other number gets its digits' id.
+                let numbers: Vec<(i64, i64)> = self
+                    .e
+                    .texts
+                    .list
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(id, text)| Some((canonical_number(text)?, id as i64)))
+                    .collect();
+                self.guarded(&[n.m], |a, v| {
+                    for (op, limit) in [
+                        (I::I64GeS, NUMBER_TEXT_LIMIT),
+                        (I::I64LeS, -NUMBER_TEXT_LIMIT),
+                    ] {
+                        a.val(n.v).i64_const(limit).op(op);
+                        a.if_();
+                        a.op(I::Unreachable);
+                        a.end();
+                    }
+                    a.val(n.v).i64_const(NUMBER_TEXT_BASE).op(I::I64Add).set(v);
+                    for (number, id) in numbers {
+                        a.val(n.v).i64_const(number).op(I::I64Eq);
+                        a.if_();
+                        a.i64_const(id).set(v);
+                        a.end();
+                    }
                 })
             }
             ExprKind::Neg(inner) => {

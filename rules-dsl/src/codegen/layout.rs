@@ -118,6 +118,7 @@ impl Layout {
                             title: f.title.clone().unwrap_or_else(|| f.name.clone()),
                             ty: super::value_type(policy, f.ty),
                             optional: f.optional,
+                            bounds: f.bounds,
                             presence: to_u32(i as u64),
                             offset: to_u32(presence_bytes + 8 * i as u64),
                         })
@@ -191,6 +192,7 @@ impl Layout {
                     supplied_by: super::describe::supplier(&f.source),
                     ty: super::value_type(policy, f.ty),
                     optional: f.optional,
+                    bounds: f.bounds,
                     presence: self.fact_presence[i],
                     offset: self.fact_slot[i],
                     elements: self.elements[i].clone(),

@@ -278,6 +278,7 @@ pub(crate) fn value_type(policy: &ir::Policy, ty: Type) -> manifest::ValueType {
         Type::Bool => manifest::ValueType::Bool,
         Type::Int => manifest::ValueType::Int,
         Type::Money => manifest::ValueType::Money,
+        Type::Decimal(scale) => manifest::ValueType::Decimal { scale },
         Type::Date => manifest::ValueType::Date,
         Type::Text => manifest::ValueType::Text,
         Type::Set => manifest::ValueType::Set,

@@ -39,10 +39,11 @@ impl Policy {
         for (index, fact) in self.facts.iter().enumerate() {
             let _ = writeln!(
                 out,
-                "  f{index} {}: {}{}",
+                "  f{index} {}: {}{}{}",
                 fact.name,
                 p.ty(fact.ty),
-                if fact.optional { "?" } else { "" }
+                if fact.optional { "?" } else { "" },
+                bounds_text(fact.ty, fact.bounds)
             );
         }
         for param in &self.params {
@@ -264,6 +265,7 @@ impl Dumper<'_> {
             Type::Bool => "bool".into(),
             Type::Int => "int".into(),
             Type::Money => "money".into(),
+            Type::Decimal(scale) => format!("decimal({scale})"),
             Type::Date => "date".into(),
             Type::Text => "text".into(),
             Type::Set => "set of text".into(),
@@ -283,10 +285,11 @@ impl Dumper<'_> {
                             .iter()
                             .map(|f| {
                                 format!(
-                                    "{}: {}{}",
+                                    "{}: {}{}{}",
                                     f.name,
                                     self.ty(f.ty),
-                                    if f.optional { "?" } else { "" }
+                                    if f.optional { "?" } else { "" },
+                                    bounds_text(f.ty, f.bounds)
                                 )
                             })
                             .collect::<Vec<_>>()
@@ -310,14 +313,8 @@ impl Dumper<'_> {
         match literal {
             Literal::Bool(b) => b.to_string(),
             Literal::Int(n) => n.to_string(),
-            Literal::Money(fen) => {
-                let sign = if *fen < 0 { "-" } else { "" };
-                format!(
-                    "{sign}{}.{:02}",
-                    fen.unsigned_abs() / 100,
-                    fen.unsigned_abs() % 100
-                )
-            }
+            Literal::Money(fen) => crate::codec::money_text(*fen),
+            Literal::Decimal { units, scale } => crate::codec::decimal_text(*units, *scale),
             Literal::Date(d) => d.to_string(),
             Literal::Text(t) => format!("{t:?}"),
             Literal::Enum { ty, variant } => self
@@ -443,6 +440,7 @@ impl Dumper<'_> {
                 self.list(&format!("/ {}", rounding.as_str()), &[lhs, rhs])
             }
             ExprKind::Neg(e) => self.list("neg", &[e]),
+            ExprKind::NumberText(e) => self.list("text", &[e]),
             ExprKind::DateAdd {
                 date,
                 amount,
@@ -482,4 +480,19 @@ impl Dumper<'_> {
             }
         }
     }
+}
+
+/// ` in [min, max]` in the value's own units, or nothing.
+fn bounds_text(ty: Type, bounds: Option<crate::ir::Bounds>) -> String {
+    let Some(bounds) = bounds else {
+        return String::new();
+    };
+    let scale = match ty {
+        Type::Money => 2,
+        Type::Decimal(scale) => scale,
+        _ => 0,
+    };
+    let show =
+        |b: Option<i64>| b.map_or_else(String::new, |b| crate::codec::decimal_text(b, scale));
+    format!(" in [{}, {}]", show(bounds.min), show(bounds.max))
 }

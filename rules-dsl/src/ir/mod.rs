@@ -14,6 +14,7 @@ pub mod words;
 use jiff::civil::Date;
 
 pub use contract::calendar::{CalendarYear, WorkCalendar};
+pub use contract::manifest::Bounds;
 
 pub use crate::syntax::ast::{
     AggregateKind, CollectOp, CompareOp, Fallback, Form, Rounding, TimeUnit,
@@ -151,6 +152,8 @@ pub struct Field {
     pub title: Option<String>,
     pub ty: Type,
     pub optional: bool,
+    /// For a number: the values it may take; the engine refuses others.
+    pub bounds: Option<Bounds>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -159,6 +162,8 @@ pub enum Type {
     Int,
     /// Whole fen.
     Money,
+    /// Whole units of 10^-scale: `decimal(2)` holds hundredths.
+    Decimal(u8),
     Date,
     Text,
     Enum(EnumId),
@@ -176,6 +181,8 @@ pub struct Fact {
     /// An optional fact may be absent (unknown); a required one may not.
     pub optional: bool,
     pub source: FactSource,
+    /// For a number: the values it may take; the engine refuses others.
+    pub bounds: Option<Bounds>,
 }
 
 /// Who answers a fact.
@@ -344,9 +351,17 @@ pub enum Literal {
     Bool(bool),
     Int(i64),
     Money(i64),
+    /// `units` × 10^-`scale`.
+    Decimal {
+        units: i64,
+        scale: u8,
+    },
     Date(Date),
     Text(String),
-    Enum { ty: EnumId, variant: usize },
+    Enum {
+        ty: EnumId,
+        variant: usize,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -409,6 +424,9 @@ pub enum ExprKind {
         rounding: Rounding,
     },
     Neg(Box<Expr>),
+    /// The decimal digits of a whole number as text (`3` → `"3"`), equal to
+    /// the same text written in the policy or sent in a request.
+    NumberText(Box<Expr>),
     /// `date + n unit` (or minus); month and year steps clamp to the month's end.
     DateAdd {
         date: Box<Expr>,
@@ -464,7 +482,7 @@ impl Expr {
                     f(key);
                 }
             }
-            ExprKind::Not(e) | ExprKind::Neg(e) => f(e),
+            ExprKind::Not(e) | ExprKind::Neg(e) | ExprKind::NumberText(e) => f(e),
             ExprKind::And(es) | ExprKind::Or(es) | ExprKind::Least(es) | ExprKind::Greatest(es) => {
                 es.iter().for_each(f)
             }
@@ -521,6 +539,7 @@ impl Expr {
             ExprKind::Arith { .. }
             | ExprKind::Div { .. }
             | ExprKind::Neg(_)
+            | ExprKind::NumberText(_)
             | ExprKind::DateAdd { .. } => true,
             ExprKind::Aggregate { kind, .. } => *kind == AggregateKind::Sum,
             _ => false,

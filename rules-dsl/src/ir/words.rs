@@ -134,6 +134,7 @@ impl Words<'_> {
                 out.push('负');
                 self.write(out, inner, true);
             }
+            ExprKind::NumberText(inner) => self.write(out, inner, nested),
             ExprKind::DateAdd {
                 date,
                 amount,
@@ -272,6 +273,9 @@ impl Words<'_> {
             Literal::Money(fen) => {
                 out.push_str(&money_text(*fen));
                 out.push('元');
+            }
+            Literal::Decimal { units, scale } => {
+                out.push_str(&crate::codec::decimal_text(*units, *scale))
             }
             Literal::Date(date) => {
                 let days = crate::calendar::days_from_date(*date);

@@ -269,6 +269,7 @@ pub enum TypeExpr {
     Scalar {
         ty: ScalarType,
         optional: bool,
+        range: Option<ValueRange>,
         span: Span,
     },
     List {
@@ -298,20 +299,32 @@ pub enum BaseType {
     Bool,
     Int,
     Money,
+    /// `decimal(N)`: a number with N decimals, exact.
+    Decimal(u8),
     Date,
     Text,
 }
 
 impl BaseType {
-    pub fn as_str(self) -> &'static str {
+    /// The type as it is written.
+    pub fn as_str(self) -> std::borrow::Cow<'static, str> {
         match self {
-            BaseType::Bool => "bool",
-            BaseType::Int => "int",
-            BaseType::Money => "money",
-            BaseType::Date => "date",
-            BaseType::Text => "text",
+            BaseType::Bool => "bool".into(),
+            BaseType::Int => "int".into(),
+            BaseType::Money => "money".into(),
+            BaseType::Decimal(scale) => format!("decimal({scale})").into(),
+            BaseType::Date => "date".into(),
+            BaseType::Text => "text".into(),
         }
     }
+}
+
+/// The values a number fact may take: `1..4`, `>= 0.00`, `<= 100`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValueRange {
+    pub min: Option<Literal>,
+    pub max: Option<Literal>,
+    pub span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -319,6 +332,7 @@ pub struct FieldDecl {
     pub name: Name,
     pub ty: ScalarType,
     pub optional: bool,
+    pub range: Option<ValueRange>,
     pub title: Option<Text>,
     pub span: Span,
 }
@@ -468,8 +482,16 @@ pub struct Literal {
 pub enum LiteralKind {
     Bool(bool),
     Int(i64),
-    /// Whole fen (分).
+    /// A number with a point and at most two decimals (`1255.00`, `0.5`):
+    /// money unless the context is a decimal; in hundredths (fen).
     Money(i64),
+    /// A number with more than two decimals (`0.125`), or a percent (`30%`,
+    /// `12.5%`): `units` at `scale` decimals, so `30%` is 30 at scale 2.
+    Decimal {
+        units: i64,
+        scale: u8,
+        percent: bool,
+    },
     Date(Date),
     Text(String),
 }

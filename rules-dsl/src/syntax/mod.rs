@@ -24,6 +24,11 @@ pub const MAX_EXPR_DEPTH: usize = 200;
 /// real condition, low enough that its code fits WebAssembly's limits.
 pub const MAX_CHAIN_TERMS: usize = 10_000;
 
+/// The most decimals a number may have (`decimal(6)`, `0.000001`, `12.3456%`):
+/// values are whole units at that scale in 64 bits, which leaves more than
+/// nine trillion for the whole part.
+pub const MAX_DECIMALS: u8 = 6;
+
 /// A parsed file: its items, comments and syntax errors.
 #[derive(Debug, Clone, Default)]
 pub struct Parsed {
@@ -136,7 +141,7 @@ pub enum SyntaxError {
     },
     #[error("`{text}` is not a date in the calendar")]
     InvalidDate { text: String, span: Span },
-    #[error("money is counted in whole fen (two decimals at most): `{text}`")]
+    #[error("a number has at most six decimals: `{text}`")]
     MoneyPrecision { text: String, span: Span },
     #[error("the number `{text}` is too large")]
     NumberTooLarge { text: String, span: Span },
@@ -249,7 +254,7 @@ impl SyntaxError {
             SyntaxError::MismatchedClose { .. } => "brackets close in the reverse order they open".into(),
             SyntaxError::InvalidDate { .. } => "dates are written `YYYY-MM-DD`, for example `2026-02-28`".into(),
             SyntaxError::MoneyPrecision { .. } => {
-                "write at most two decimals; to compute a share, divide with a rounding mode: `a / b round half_up`"
+                "values are exact to six decimals at most (`decimal(6)`); round a finer result: `a / b round half_up`"
                     .into()
             }
             SyntaxError::NumberTooLarge { .. } => {

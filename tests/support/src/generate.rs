@@ -54,6 +54,8 @@ enum T {
     Bool,
     Int,
     Money,
+    /// `decimal(3)`.
+    Dec,
     Date,
     Text,
     /// `f.e1`'s enum.
@@ -66,9 +68,12 @@ enum T {
 const COLORS: [&str; 3] = ["red", "green", "blue"];
 const KINDS: [&str; 3] = ["x", "y", "z"];
 /// Text constants the policies use.
-const TEXTS: [&str; 5] = ["杭州", "宁波", "a", "b", "温州"];
-/// Texts inputs use: the constants and some the policies never mention.
-const INPUT_TEXTS: [&str; 7] = ["杭州", "宁波", "a", "b", "温州", "zz", "上海"];
+const TEXTS: [&str; 6] = ["杭州", "宁波", "a", "b", "温州", "3"];
+/// Texts inputs use: the constants and some the policies never mention
+/// (numbers among them, which `text(n)` must equal).
+const INPUT_TEXTS: [&str; 11] = [
+    "杭州", "宁波", "a", "b", "温州", "zz", "上海", "3", "42", "-1", "007",
+];
 const DATES: [&str; 16] = [
     "2024-02-29",
     "2023-02-28",
@@ -119,11 +124,29 @@ fn literal(c: &mut Choices, t: T) -> String {
                 money_text(fen)
             }
         }
+        T::Dec => {
+            // Three decimals, so the literal is a `decimal(3)` in any context.
+            let units = decimal_units(c);
+            let text = contract::codec::decimal_text(units, 3);
+            if units < 0 { format!("({text})") } else { text }
+        }
         T::Date => date_literal(c),
         T::Text => format!("\"{}\"", c.pick(&TEXTS)),
         T::Color => c.pick(&COLORS).to_string(),
         T::Kind => c.pick(&KINDS).to_string(),
         T::Set => "f.s1".to_string(),
+    }
+}
+
+/// A `decimal(3)` value in thousandths.
+fn decimal_units(c: &mut Choices) -> i64 {
+    match c.below(6) {
+        0 => 0,
+        1 => c.range(-2_000, 2_000),
+        2 => c.pick(&[1_500, 89_570, 125, 1_000, 999]),
+        3 => c.range(-1_000_000_000, 1_000_000_000),
+        4 => c.pick(&[i64::MAX / 7, 4_611_686_018_427_387_904]),
+        _ => c.range(0, 100_000),
     }
 }
 
@@ -172,13 +195,15 @@ struct FieldDecl {
     optional: bool,
 }
 
-const SCALAR_FACTS: [(&str, T); 11] = [
+const SCALAR_FACTS: [(&str, T); 13] = [
     ("f.b1", T::Bool),
     ("f.b2", T::Bool),
     ("f.i1", T::Int),
     ("f.i2", T::Int),
     ("f.m1", T::Money),
     ("f.m2", T::Money),
+    ("f.x1", T::Dec),
+    ("f.x2", T::Dec),
     ("f.d1", T::Date),
     ("f.d2", T::Date),
     ("f.t1", T::Text),
@@ -200,11 +225,27 @@ fn type_source(t: T) -> &'static str {
         T::Bool => "bool",
         T::Int => "int",
         T::Money => "money",
+        T::Dec => "decimal(3)",
         T::Date => "date",
         T::Text => "text",
         T::Color => "enum { red, green, blue }",
         T::Kind => "enum { x, y, z }",
         T::Set => "set of text",
+    }
+}
+
+/// `12.50`, `(-3.00)`: a literal the checker types by its context.
+fn is_number_literal(text: &str) -> bool {
+    let inner = text.trim_start_matches('(').trim_start_matches('-');
+    inner.starts_with(|c: char| c.is_ascii_digit())
+}
+
+/// Money facts take negative values too, which the generator's requests
+/// send: declared, as a policy must (money is otherwise at least 0.00).
+fn wide_range(t: T) -> &'static str {
+    match t {
+        T::Money => " >= -92233720368547758.07",
+        _ => "",
     }
 }
 
@@ -243,9 +284,15 @@ impl Gen<'_, '_> {
                     parts.join(op)
                 }
                 3 | 4 => {
-                    let ty = self.c.pick(&[T::Int, T::Money, T::Date, T::Int]);
+                    let ty = self.c.pick(&[T::Int, T::Money, T::Date, T::Int, T::Dec]);
                     let op = self.c.pick(&["<", "<=", ">", ">=", "==", "!="]);
-                    format!("({}) {op} ({})", self.expr(ty, d), self.expr(ty, d))
+                    // A decimal meets a whole number at its scale.
+                    let other = if ty == T::Dec && self.c.flag(30) {
+                        T::Int
+                    } else {
+                        ty
+                    };
+                    format!("({}) {op} ({})", self.expr(ty, d), self.expr(other, d))
                 }
                 5 => {
                     let mut types = vec![T::Text, T::Bool, T::Color, T::Text];
@@ -300,6 +347,14 @@ impl Gen<'_, '_> {
                     )
                 }
                 3 => format!("(- ({}))", self.expr(T::Int, d)),
+                9 => {
+                    let mode = self.c.pick(&ROUNDINGS);
+                    format!(
+                        "(({}) * ({}) round {mode})",
+                        self.expr(T::Int, d),
+                        self.expr(T::Dec, d)
+                    )
+                }
                 4 => {
                     let f = self.c.pick(&["age_on", "months_between", "days_between"]);
                     format!(
@@ -338,10 +393,63 @@ impl Gen<'_, '_> {
                     )
                 }
                 3 => format!("(- ({}))", self.expr(T::Money, d)),
+                8 => {
+                    let mode = self.c.pick(&ROUNDINGS);
+                    let factor = if self.c.flag(50) {
+                        self.expr(T::Dec, d)
+                    } else {
+                        self.c
+                            .pick(&["30%", "12.5%", "100%", "0.5%", "-3%"])
+                            .to_string()
+                    };
+                    // A bare amount beside a decimal value reads as a factor
+                    // (`1.5 * area`), so the money side is never a literal here.
+                    let mut amount = self.expr(T::Money, d);
+                    if is_number_literal(&amount) {
+                        amount = "f.m1".to_string();
+                    }
+                    format!("(({amount}) * ({factor}) round {mode})")
+                }
                 4 | 5 => self.aggregate(T::Money, d),
                 6 => self.extreme(T::Money, d),
                 7 => self.if_expr(T::Money, d),
                 _ => self.leaf(T::Money),
+            },
+            T::Dec => match self.c.below(10) {
+                0 => {
+                    let op = self.c.pick(&["+", "-"]);
+                    let other = if self.c.flag(30) { T::Int } else { T::Dec };
+                    format!("({}) {op} ({})", self.expr(T::Dec, d), self.expr(other, d))
+                }
+                1 => {
+                    if self.c.flag(50) {
+                        format!("({}) * ({})", self.expr(T::Dec, d), self.expr(T::Int, d))
+                    } else {
+                        format!("({}) * ({})", self.expr(T::Int, d), self.expr(T::Dec, d))
+                    }
+                }
+                2 => {
+                    let mode = self.c.pick(&ROUNDINGS);
+                    let factor = if self.c.flag(50) {
+                        self.expr(T::Dec, d)
+                    } else {
+                        self.c.pick(&["30%", "12.5%", "150%"]).to_string()
+                    };
+                    format!("(({}) * ({factor}) round {mode})", self.expr(T::Dec, d))
+                }
+                3 => {
+                    let mode = self.c.pick(&ROUNDINGS);
+                    let divisor = self.c.pick(&[T::Int, T::Dec]);
+                    format!(
+                        "(({}) / ({}) round {mode})",
+                        self.expr(T::Dec, d),
+                        self.expr(divisor, d)
+                    )
+                }
+                4 => format!("(- ({}))", self.expr(T::Dec, d)),
+                5 => self.extreme(T::Dec, d),
+                6 => self.if_expr(T::Dec, d),
+                _ => self.leaf(T::Dec),
             },
             T::Date => match self.c.below(8) {
                 0..=2 => {
@@ -361,6 +469,7 @@ impl Gen<'_, '_> {
                 5 => self.if_expr(T::Date, d),
                 _ => self.leaf(T::Date),
             },
+            T::Text if self.c.flag(20) => format!("text({})", self.expr(T::Int, d)),
             T::Text | T::Color | T::Kind | T::Set => {
                 if self.c.flag(30) {
                     self.if_expr(t, d)
@@ -867,16 +976,22 @@ pub fn generate(c: &mut Choices) -> Generated {
     );
     for fact in &facts {
         let q = if fact.optional { "?" } else { "" };
-        out.push_str(&format!("  {}: {}{q}\n", fact.name, type_source(fact.t)));
+        out.push_str(&format!(
+            "  {}: {}{q}{}\n",
+            fact.name,
+            type_source(fact.t),
+            wide_range(fact.t)
+        ));
     }
     let field_text: Vec<String> = fields
         .iter()
         .map(|f| {
             format!(
-                "{}: {}{}",
+                "{}: {}{}{}",
                 f.name,
                 type_source(f.t),
-                if f.optional { "?" } else { "" }
+                if f.optional { "?" } else { "" },
+                wide_range(f.t)
             )
         })
         .collect();
@@ -983,14 +1098,17 @@ fn input_value(c: &mut Choices, t: T) -> In {
             6 => c.pick(&[i64::MAX, i64::MIN + 1, 4_611_686_018_427_387_904]),
             _ => money_fen(c).clamp(-1_000_000_000_000, 1_000_000_000_000),
         }),
+        T::Dec => In::Decimal(decimal_units(c), 3),
         T::Date => In::Date(day(&date_literal(c))),
         T::Text => In::Text(c.pick(&INPUT_TEXTS).to_string()),
         T::Color => In::Enum(c.pick(&COLORS).to_string()),
         T::Kind => In::Enum(c.pick(&KINDS).to_string()),
         T::Set => {
+            // At most 8: the sets' declared limit.
             let items: Vec<String> = INPUT_TEXTS
                 .iter()
                 .filter(|_| c.flag(30))
+                .take(8)
                 .map(|s| s.to_string())
                 .collect();
             In::Set(items)

@@ -16,8 +16,8 @@
 
 use std::collections::HashMap;
 
-use contract::calendar;
 use contract::manifest::Manifest;
+use contract::{calendar, codec};
 use rules_dsl::ir::{
     self, AggregateKind, ArithOp, Cell, CollectOp, CompareOp, Definition, Expr, ExprKind,
     HitPolicy, Literal, Policy, Rounding, SetOperand, TimeUnit, Type,
@@ -249,6 +249,9 @@ impl<'a> Interpreter<'a> {
         match self.texts.get(text) {
             Some(&id) => id,
             None => {
+                if let Some(id) = codec::canonical_number(text).and_then(codec::number_text_id) {
+                    return id;
+                }
                 let hash = text.bytes().fold(1u64, |h, b| {
                     h.wrapping_mul(1_000_003).wrapping_add(u64::from(b))
                 });
@@ -260,7 +263,7 @@ impl<'a> Interpreter<'a> {
     fn literal(&self, literal: &Literal) -> i64 {
         match literal {
             Literal::Bool(b) => i64::from(*b),
-            Literal::Int(n) | Literal::Money(n) => *n,
+            Literal::Int(n) | Literal::Money(n) | Literal::Decimal { units: n, .. } => *n,
             Literal::Date(d) => calendar::days_from_date(*d),
             Literal::Text(t) => self.text_id(t),
             Literal::Enum { variant, .. } => i64::try_from(*variant).unwrap_or(i64::MAX),
@@ -427,6 +430,19 @@ impl<'a> Interpreter<'a> {
                 calendar::div_round(l.int()?, r.int()?, mode)
                     .map(Val::known)
                     .ok_or_else(|| trap("division by zero or overflow"))
+            }
+            ExprKind::NumberText(inner) => {
+                let x = self.expr(inner)?;
+                if x.m != 0 {
+                    return Ok(Val::unknown(x.m));
+                }
+                let n = x.int()?;
+                let id =
+                    codec::number_text_id(n).ok_or_else(|| trap("number too large for text"))?;
+                let digits = n.to_string();
+                Ok(Val::known(
+                    self.texts.get(digits.as_str()).copied().unwrap_or(id),
+                ))
             }
             ExprKind::Neg(inner) => {
                 let x = self.expr(inner)?;

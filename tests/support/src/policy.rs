@@ -62,6 +62,8 @@ pub enum In {
     Int(i64),
     /// Fen.
     Money(i64),
+    /// Whole units at a scale (`decimal(3)`: thousandths).
+    Decimal(i64, u8),
     /// Days since 1970-01-01.
     Date(i64),
     Text(String),
@@ -129,6 +131,11 @@ impl TextIds {
         if let Some(&id) = self.ids.get(text) {
             return id;
         }
+        if let Some(id) =
+            contract::codec::canonical_number(text).and_then(contract::codec::number_text_id)
+        {
+            return id;
+        }
         let id = self.next;
         self.next += 1;
         self.ids.insert(text.to_string(), id);
@@ -143,7 +150,7 @@ fn put_i64(memory: &mut [u8], address: usize, value: i64) {
 fn scalar(value: &In, ty: &ValueType, texts: &mut TextIds) -> i64 {
     match (value, ty) {
         (In::Bool(b), _) => i64::from(*b),
-        (In::Int(n), _) | (In::Money(n), _) | (In::Date(n), _) => *n,
+        (In::Int(n), _) | (In::Money(n), _) | (In::Date(n), _) | (In::Decimal(n, _), _) => *n,
         (In::Text(t), _) => texts.id(t),
         (In::Enum(v), ValueType::Enum { values, .. }) => values
             .iter()
@@ -215,6 +222,7 @@ fn json_value(value: &In) -> serde_json::Value {
         In::Bool(b) => Value::Bool(*b),
         In::Int(n) => Value::from(*n),
         In::Money(fen) => Value::String(money_text(*fen)),
+        In::Decimal(units, scale) => Value::String(contract::codec::decimal_text(*units, *scale)),
         In::Date(days) => Value::String(date_text(*days)),
         In::Text(t) | In::Enum(t) => Value::String(t.clone()),
         In::Set(items) => Value::Array(items.iter().map(|t| Value::String(t.clone())).collect()),

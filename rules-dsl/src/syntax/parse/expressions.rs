@@ -296,16 +296,18 @@ impl Builder<'_> {
                     "half_up" => Rounding::HalfUp,
                     _ => Rounding::HalfEven,
                 };
+                // A product is rounded too (`standard * 30% round half_up`);
+                // the checker refuses rounding an exact one.
                 match operand.kind {
                     ExprKind::Arith {
-                        op: ArithOp::Div,
+                        op: op @ (ArithOp::Div | ArithOp::Mul),
                         lhs,
                         rhs,
                         rounding: None,
                     } => (
                         Expr {
                             kind: ExprKind::Arith {
-                                op: ArithOp::Div,
+                                op,
                                 lhs,
                                 rhs,
                                 rounding: Some(rounding),
@@ -316,7 +318,8 @@ impl Builder<'_> {
                     ),
                     kind => {
                         self.errors.push(SyntaxError::Unexpected {
-                            expected: "a division (`a / b`) before `round`".into(),
+                            expected: "a division or a product (`a / b`, `a * 30%`) before `round`"
+                                .into(),
                             found: "`round`".into(),
                             span: part_span,
                             help: None,

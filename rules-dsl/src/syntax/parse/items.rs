@@ -2,7 +2,7 @@
 //! tables, materials and steps.
 
 use super::expressions::compare_op;
-use super::{Builder, Inner, P, Rule, base_type};
+use super::{Builder, Inner, P, Rule};
 use crate::syntax::ast::*;
 
 impl Builder<'_> {
@@ -314,11 +314,15 @@ impl Builder<'_> {
                     let name = self.name(parts.take()?);
                     let ty = self.scalar_type(parts.take()?)?;
                     let optional = parts.take_if(Rule::optional).is_some();
+                    let range = parts
+                        .take_if(Rule::value_range)
+                        .and_then(|p| self.value_range(p));
                     let title = parts.take_if(Rule::string).map(|p| self.text(p));
                     fields.push(FieldDecl {
                         name,
                         ty,
                         optional,
+                        range,
                         title,
                         span: field_span,
                     });
@@ -329,15 +333,38 @@ impl Builder<'_> {
                 let mut set = Inner::new(first);
                 set.skip(Rule::kw_set);
                 set.skip(Rule::kw_of);
-                let element = base_type(set.take()?.as_str());
+                let element = self.base_type(&set.take()?)?;
                 TypeExpr::Set { element, span }
             }
             _ => {
                 let ty = self.scalar_type(first)?;
                 let optional = inner.take_if(Rule::optional).is_some();
-                TypeExpr::Scalar { ty, optional, span }
+                let range = inner
+                    .take_if(Rule::value_range)
+                    .and_then(|p| self.value_range(p));
+                TypeExpr::Scalar {
+                    ty,
+                    optional,
+                    range,
+                    span,
+                }
             }
         })
+    }
+
+    /// `1..4`, `>= 0.00`, `<= 100`.
+    fn value_range(&mut self, pair: P<'_>) -> Option<ValueRange> {
+        let span = self.span(&pair);
+        let which = pair.into_inner().next()?;
+        let rule = which.as_rule();
+        let mut bounds = which.into_inner();
+        let first = self.literal(bounds.next()?)?;
+        let (min, max) = match rule {
+            Rule::range_between => (Some(first), Some(self.literal(bounds.next()?)?)),
+            Rule::range_at_least => (Some(first), None),
+            _ => (None, Some(first)),
+        };
+        Some(ValueRange { min, max, span })
     }
 
     fn scalar_type(&mut self, pair: P<'_>) -> Option<ScalarType> {
@@ -354,7 +381,7 @@ impl Builder<'_> {
                     })
                     .collect(),
             ),
-            _ => ScalarType::Base(base_type(inner.as_str())),
+            _ => ScalarType::Base(self.base_type(&inner)?),
         })
     }
 
@@ -363,10 +390,10 @@ impl Builder<'_> {
         let name = self.name(inner.take()?);
         let key = inner.take_if(Rule::param_key).and_then(|pair| {
             let span = self.span(&pair);
-            let ty = base_type(pair.into_inner().next()?.as_str());
+            let ty = self.base_type(&pair.into_inner().next()?)?;
             Some(ParamKey { ty, span })
         });
-        let ty = base_type(inner.take()?.as_str());
+        let ty = self.base_type(&inner.take()?)?;
         let title = inner.take_if(Rule::string).map(|p| self.text(p));
         let mut entries = Vec::new();
         for entry in inner.rest() {
@@ -402,7 +429,7 @@ impl Builder<'_> {
         let title = inner.take_if(Rule::string).map(|p| self.text(p));
         let ty_pair = inner.take()?;
         let ty_span = self.span(&ty_pair);
-        let ty = base_type(ty_pair.as_str());
+        let ty = self.base_type(&ty_pair)?;
         inner.skip(Rule::kw_hit);
         let hit_pair = inner.take()?;
         let hit_span = self.span(&hit_pair);

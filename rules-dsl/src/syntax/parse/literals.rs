@@ -5,8 +5,8 @@ use jiff::civil::Date;
 
 use super::{Builder, P, Rule};
 use crate::diagnostic::Span;
-use crate::syntax::SyntaxError;
 use crate::syntax::ast::*;
+use crate::syntax::{MAX_DECIMALS, SyntaxError};
 
 impl Builder<'_> {
     pub(super) fn text(&mut self, pair: P<'_>) -> Text {
@@ -99,33 +99,53 @@ impl Builder<'_> {
         }
     }
 
-    fn money(&mut self, pair: &P<'_>) -> Option<i64> {
+    /// A number with a point or a percent sign: its digits as one integer
+    /// and the number of decimals they hold (`12.5%` → 125 at scale 3).
+    fn scaled(&mut self, pair: &P<'_>) -> Option<(i64, u8)> {
         let text = pair.as_str();
         let span = self.span(pair);
-        let (negative, digits) = match text.strip_prefix('-') {
-            Some(rest) => (true, rest),
+        let (percent, number) = match text.strip_suffix('%') {
+            Some(number) => (true, number),
             None => (false, text),
         };
-        let (yuan, fraction) = digits.split_once('.')?;
-        if fraction.len() > 2 {
+        let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+        let scale = fraction.len() + if percent { 2 } else { 0 };
+        if scale > usize::from(MAX_DECIMALS) {
             self.errors.push(SyntaxError::MoneyPrecision {
                 text: text.into(),
                 span,
             });
             return None;
         }
-        let fen_text = format!("{fraction:0<2}");
-        let value = yuan
-            .parse::<i64>()
-            .ok()
-            .and_then(|y| y.checked_mul(100))
-            .and_then(|y| fen_text.parse::<i64>().ok().and_then(|f| y.checked_add(f)));
-        match value {
-            Some(value) => Some(if negative { -value } else { value }),
-            None => {
+        match format!("{whole}{fraction}").parse::<i64>() {
+            // Lossless: `scale` is at most MAX_DECIMALS.
+            Ok(units) => Some((units, scale as u8)),
+            Err(_) => {
                 self.errors.push(SyntaxError::NumberTooLarge {
                     text: text.into(),
                     span,
+                });
+                None
+            }
+        }
+    }
+
+    /// `1255.00`, `0.5` → money in fen; more decimals → a decimal.
+    fn point_number(&mut self, pair: &P<'_>) -> Option<LiteralKind> {
+        let (units, scale) = self.scaled(pair)?;
+        if scale > 2 {
+            return Some(LiteralKind::Decimal {
+                units,
+                scale,
+                percent: false,
+            });
+        }
+        match units.checked_mul(10_i64.pow(u32::from(2 - scale))) {
+            Some(fen) => Some(LiteralKind::Money(fen)),
+            None => {
+                self.errors.push(SyntaxError::NumberTooLarge {
+                    text: pair.as_str().into(),
+                    span: self.span(pair),
                 });
                 None
             }
@@ -146,7 +166,15 @@ impl Builder<'_> {
     pub(super) fn literal_kind(&mut self, pair: P<'_>) -> Option<LiteralKind> {
         Some(match pair.as_rule() {
             Rule::date_lit => LiteralKind::Date(self.date(pair)?.value),
-            Rule::money_lit => LiteralKind::Money(self.money(&pair)?),
+            Rule::money_lit => self.point_number(&pair)?,
+            Rule::percent_lit => {
+                let (units, scale) = self.scaled(&pair)?;
+                LiteralKind::Decimal {
+                    units,
+                    scale,
+                    percent: true,
+                }
+            }
             Rule::int_lit => LiteralKind::Int(self.int(&pair)?),
             Rule::bool_lit => LiteralKind::Bool(pair.as_str() == "true"),
             Rule::string => LiteralKind::Text(self.text(pair).value),

@@ -14,8 +14,8 @@ mod literals;
 use pest::Parser as _;
 use pest::iterators::Pair;
 
-use super::SyntaxError;
 use super::ast::*;
+use super::{MAX_DECIMALS, SyntaxError};
 use crate::diagnostic::Span;
 use error::convert_error;
 
@@ -104,13 +104,31 @@ pub(super) fn trimmed_length(text: &str) -> usize {
     }
 }
 
-pub(super) fn base_type(text: &str) -> BaseType {
-    match text {
-        "bool" => BaseType::Bool,
-        "int" => BaseType::Int,
-        "money" => BaseType::Money,
-        "date" => BaseType::Date,
-        _ => BaseType::Text,
+impl Builder<'_> {
+    /// `int`, `money`, `decimal(2)` …; a decimal with more than
+    /// [`MAX_DECIMALS`] decimals is refused.
+    fn base_type(&mut self, pair: &P<'_>) -> Option<BaseType> {
+        let text = pair.as_str();
+        Some(match text {
+            "bool" => BaseType::Bool,
+            "int" => BaseType::Int,
+            "money" => BaseType::Money,
+            "date" => BaseType::Date,
+            "text" => BaseType::Text,
+            _ => {
+                let digits = text.trim_start_matches("decimal(").trim_end_matches(')');
+                match digits.parse::<u8>() {
+                    Ok(scale) if scale <= MAX_DECIMALS => BaseType::Decimal(scale),
+                    _ => {
+                        self.errors.push(SyntaxError::MoneyPrecision {
+                            text: text.into(),
+                            span: self.span(pair),
+                        });
+                        return None;
+                    }
+                }
+            }
+        })
     }
 }
 
