@@ -682,9 +682,7 @@ fn cell_text(cell: &CellKind) -> String {
     match cell {
         CellKind::Any => "-".into(),
         CellKind::Equals(value) => value_text(value),
-        CellKind::Compare(op, literal) => {
-            format!("{} {}", op.as_str(), literal_text(&literal.kind))
-        }
+        CellKind::Compare(op, value) => format!("{} {}", op.as_str(), value_text(value)),
         CellKind::Range(low, high) => {
             format!("{}..{}", literal_text(&low.kind), literal_text(&high.kind))
         }

@@ -1397,7 +1397,7 @@ impl Scope {
 }
 
 /// The number of decimals of a whole number or a decimal; none for others.
-fn scale_of(ty: Type) -> Option<u8> {
+pub(super) fn scale_of(ty: Type) -> Option<u8> {
     match ty {
         Type::Int => Some(0),
         Type::Decimal(scale) => Some(scale),
@@ -1407,7 +1407,7 @@ fn scale_of(ty: Type) -> Option<u8> {
 
 /// `expr` × 10^`by`, as a decimal of `scale` (overflow is an evaluation
 /// error, as for every product).
-fn rescaled(expr: ir::Expr, by: u8, scale: u8) -> ir::Expr {
+pub(super) fn rescaled(expr: ir::Expr, by: u8, scale: u8) -> ir::Expr {
     if by == 0 {
         return ir::Expr {
             ty: Type::Decimal(scale),

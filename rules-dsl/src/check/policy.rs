@@ -412,6 +412,14 @@ impl<'a> Definitions<'a> {
                     for input in &self.tables[i].inputs {
                         super::expr::references(input, &mut refs);
                     }
+                    // Cells may name a `let` or a parameter (`< limit`).
+                    for cell in self.tables[i].rows.iter().flat_map(|r| &r.cells) {
+                        if let ast::CellKind::Equals(ast::Value::Variant(name))
+                        | ast::CellKind::Compare(_, ast::Value::Variant(name)) = &cell.kind
+                        {
+                            refs.push((name.text.clone(), name.span));
+                        }
+                    }
                     &self.tables[i].name
                 }
                 Node::Rule(i) => {

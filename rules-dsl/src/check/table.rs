@@ -3,7 +3,7 @@
 //! in `first`).
 
 use super::error::{CheckError, Warning};
-use super::expr::{Scope, literal_ir_as, literal_type};
+use super::expr::{Scope, Symbol, literal_ir_as, literal_type};
 use super::policy::base_type;
 use crate::calendar;
 use crate::ir::{self, Cell, HitPolicy, Literal, Type};
@@ -163,6 +163,24 @@ pub fn check_table(
         return None;
     }
 
+    // A `unique` table is proved to have no overlapping rows when written,
+    // which a cell naming a value (known only when evaluated) prevents.
+    if matches!(hit, HitPolicy::Unique) {
+        for (row, span) in rows.iter().zip(&row_spans) {
+            if row.cells.iter().any(|c| matches!(c, Cell::Named { .. })) {
+                scope.errors.push(CheckError::BadCell {
+                    message: "a `unique` table's cells are values written in the table".into(),
+                    span: *span,
+                    help: Some("a cell that names a parameter or a `let` is known only when evaluated, so two rows might both match: use `hit first`".into()),
+                });
+                failed = true;
+            }
+        }
+        if failed {
+            return None;
+        }
+    }
+
     // Static checks over the cells.
     let sets: Vec<Vec<CellSet>> = rows
         .iter()
@@ -200,8 +218,18 @@ pub fn check_table(
             }
         }
         HitPolicy::First => {
+            let later_sets: Vec<Vec<CellSet>> = rows
+                .iter()
+                .map(|row| {
+                    row.cells
+                        .iter()
+                        .zip(&input_types)
+                        .map(|(c, &t)| cell_set_as(scope, c, t, true))
+                        .collect()
+                })
+                .collect();
             for later in 0..rows.len() {
-                if let Some(earlier) = (0..later).find(|&e| covers(&sets[e], &sets[later])) {
+                if let Some(earlier) = (0..later).find(|&e| covers(&sets[e], &later_sets[later])) {
                     unreachable.push(Warning::UnreachableRow {
                         table: decl.name.text.clone(),
                         row: later + 1,
@@ -242,7 +270,11 @@ pub fn check_table(
 
 /// Whether the table's value may be unknown.
 pub fn nullable(scope: &Scope, table: &ir::Table) -> bool {
-    let inputs = table.inputs.iter().any(|i| i.nullable);
+    let inputs = table.inputs.iter().any(|i| i.nullable)
+        || table.rows.iter().flat_map(|r| &r.cells).any(|c| match c {
+            Cell::Named { value, .. } => value.nullable,
+            _ => false,
+        });
     let input_types: Vec<Type> = table.inputs.iter().map(|i| i.ty).collect();
     // `collect`, `collect sum` and `collect count` have a value when no row
     // matches (an empty set, 0); `collect min`/`max` have none.
@@ -344,6 +376,16 @@ fn check_cell(scope: &mut Scope, cell: &ast::Cell, input: Type) -> Option<Cell> 
     };
     Some(match &cell.kind {
         CellKind::Any => Cell::Any,
+        CellKind::Equals(ast::Value::Variant(name)) if names_a_value(scope, name, input) => {
+            named_cell(scope, CompareOp::Eq, name, input)?
+        }
+        CellKind::Compare(op, ast::Value::Variant(name)) if names_a_value(scope, name, input) => {
+            if !ordered && !matches!(op, CompareOp::Eq | CompareOp::Ne) {
+                need_order(scope, &format!("`{}`", op.as_str()));
+                return None;
+            }
+            named_cell(scope, *op, name, input)?
+        }
         CellKind::Equals(value) => Cell::Equals(value_of_type(scope, value, input, "this input")?),
         CellKind::OneOf(values) => {
             let mut literals = Vec::with_capacity(values.len());
@@ -352,17 +394,12 @@ fn check_cell(scope: &mut Scope, cell: &ast::Cell, input: Type) -> Option<Cell> 
             }
             Cell::OneOf(literals.into_iter().collect::<Option<_>>()?)
         }
-        CellKind::Compare(op, literal) => {
+        CellKind::Compare(op, value) => {
             if !ordered {
                 need_order(scope, &format!("`{}`", op.as_str()));
                 return None;
             }
-            let value = value_of_type(
-                scope,
-                &ast::Value::Literal(literal.clone()),
-                input,
-                "this input",
-            )?;
+            let value = value_of_type(scope, value, input, "this input")?;
             Cell::Compare(*op, value)
         }
         CellKind::Range(low, high) => {
@@ -395,6 +432,59 @@ fn check_cell(scope: &mut Scope, cell: &ast::Cell, input: Type) -> Option<Cell> 
             }
             Cell::Range(low_value, high_value)
         }
+    })
+}
+
+/// Whether a bare name in a cell names a `let` or an unkeyed parameter
+/// rather than a value of the input's enum (an enum value wins).
+fn names_a_value(scope: &Scope, name: &ast::Name, input: Type) -> bool {
+    if let Type::Enum(id) = input {
+        if scope
+            .enums
+            .get(id)
+            .is_some_and(|e| e.variants.contains(&name.text))
+        {
+            return false;
+        }
+    }
+    matches!(
+        scope.symbols.get(name.text.as_str()),
+        Some((Symbol::Let(_) | Symbol::Param(_), _))
+    )
+}
+
+/// `< limit`: the input compared with a `let` or a parameter of its type.
+fn named_cell(scope: &mut Scope, op: CompareOp, name: &ast::Name, input: Type) -> Option<Cell> {
+    let path = ast::Expr {
+        kind: ast::ExprKind::Path(name.text.clone()),
+        span: name.span,
+    };
+    let value = scope.expr(&path, Some(input))?;
+    let value = match (
+        super::expr::scale_of(input),
+        super::expr::scale_of(value.ty),
+    ) {
+        (Some(to), Some(from)) if to > from && input != value.ty => {
+            super::expr::rescaled(value, to - from, to)
+        }
+        _ => value,
+    };
+    if value.ty != input {
+        scope.errors.push(CheckError::BadCell {
+            message: format!(
+                "`{}` is {}, but this input is {}",
+                name.text,
+                scope.type_name(value.ty),
+                scope.type_name(input)
+            ),
+            span: name.span,
+            help: Some("a cell compares its input with a value of the same type".into()),
+        });
+        return None;
+    }
+    Some(Cell::Named {
+        op,
+        value: Box::new(value),
     })
 }
 
@@ -432,7 +522,21 @@ fn domain(scope: &Scope, ty: Type) -> (i128, i128) {
 }
 
 fn cell_set(scope: &Scope, cell: &Cell, ty: Type) -> CellSet {
+    cell_set_as(scope, cell, ty, false)
+}
+
+/// The values a cell may accept. A cell naming a value is known only when
+/// evaluated: as an earlier row it may match nothing, as a later row anything.
+fn cell_set_as(scope: &Scope, cell: &Cell, ty: Type, later: bool) -> CellSet {
     let (low, high) = domain(scope, ty);
+    if let Cell::Named { .. } = cell {
+        return match (ty, later) {
+            (Type::Text, true) => CellSet::AllTexts,
+            (Type::Text, false) => CellSet::Texts(Vec::new()),
+            (_, true) => CellSet::Ranges(vec![(low, high)]),
+            (_, false) => CellSet::Ranges(Vec::new()),
+        };
+    }
     if ty == Type::Text {
         return match cell {
             Cell::Equals(Literal::Text(t)) => CellSet::Texts(vec![t.clone()]),
@@ -449,7 +553,7 @@ fn cell_set(scope: &Scope, cell: &Cell, ty: Type) -> CellSet {
         };
     }
     CellSet::Ranges(match cell {
-        Cell::Any => vec![(low, high)],
+        Cell::Any | Cell::Named { .. } => vec![(low, high)],
         Cell::Equals(v) => vec![(ordinal(v), ordinal(v))],
         Cell::OneOf(values) => values.iter().map(|v| (ordinal(v), ordinal(v))).collect(),
         Cell::Range(a, b) => vec![(ordinal(a), ordinal(b))],

@@ -1322,13 +1322,26 @@ impl Fx<'_, '_> {
             if *cell == Cell::Any {
                 continue;
             }
-            let opened = self.when_known(input.m);
-            self.cell_test(cell, input.v);
+            // A cell naming a value is undecided while that value is unknown.
+            let (named, m) = match cell {
+                Cell::Named { value, .. } => {
+                    let named = self.expr(value);
+                    (Some(named.v), self.or_masks(&[input.m, named.m]))
+                }
+                _ => (None, input.m),
+            };
+            let opened = self.when_known(m);
+            match (cell, named) {
+                (Cell::Named { op, .. }, Some(named)) => {
+                    self.a.val(input.v).val(named).op(compare_instruction(*op));
+                }
+                _ => self.cell_test(cell, input.v),
+            }
             self.a.get(ok).op(I::I32And).set(ok);
             if opened {
                 self.a.else_();
-                if let Some(im) = input.m {
-                    self.a.get(mask).get(im).op(I::I64Or).set(mask);
+                if let Some(m) = m {
+                    self.a.get(mask).get(m).op(I::I64Or).set(mask);
                 }
                 self.a.end();
             }
@@ -1360,15 +1373,11 @@ impl Fx<'_, '_> {
             }
             Cell::Compare(op, literal) => {
                 let c = self.literal_value(literal);
-                self.a.val(value).i64_const(c);
-                self.a.op(match op {
-                    CompareOp::Eq => I::I64Eq,
-                    CompareOp::Ne => I::I64Ne,
-                    CompareOp::Lt => I::I64LtS,
-                    CompareOp::Le => I::I64LeS,
-                    CompareOp::Gt => I::I64GtS,
-                    CompareOp::Ge => I::I64GeS,
-                });
+                self.a.val(value).i64_const(c).op(compare_instruction(*op));
+            }
+            // Emitted by `row_status`, which evaluates the named value.
+            Cell::Named { .. } => {
+                self.a.i32_const(0);
             }
             Cell::Range(low, high) => {
                 let (low, high) = (self.literal_value(low), self.literal_value(high));
@@ -1387,5 +1396,17 @@ impl Fx<'_, '_> {
                 }
             }
         }
+    }
+}
+
+/// The i64 comparison that pushes an i32 for `op`.
+fn compare_instruction(op: CompareOp) -> I<'static> {
+    match op {
+        CompareOp::Eq => I::I64Eq,
+        CompareOp::Ne => I::I64Ne,
+        CompareOp::Lt => I::I64LtS,
+        CompareOp::Le => I::I64LeS,
+        CompareOp::Gt => I::I64GtS,
+        CompareOp::Ge => I::I64GeS,
     }
 }

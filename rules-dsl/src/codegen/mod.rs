@@ -225,7 +225,7 @@ impl Texts {
             for row in &table.rows {
                 for cell in &row.cells {
                     match cell {
-                        ir::Cell::Any => {}
+                        ir::Cell::Any | ir::Cell::Named { .. } => {}
                         ir::Cell::Equals(l) | ir::Cell::Compare(_, l) => texts.literal(l),
                         ir::Cell::Range(a, b) => {
                             texts.literal(a);

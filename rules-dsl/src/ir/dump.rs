@@ -329,6 +329,7 @@ impl Dumper<'_> {
     fn cell(&self, cell: &Cell) -> String {
         match cell {
             Cell::Any => "-".into(),
+            Cell::Named { op, value } => format!("{} {}", op.as_str(), self.expr(value)),
             Cell::Equals(l) => self.literal(l),
             Cell::Compare(op, l) => format!("{} {}", op.as_str(), self.literal(l)),
             Cell::Range(a, b) => format!("{}..{}", self.literal(a), self.literal(b)),

@@ -284,6 +284,12 @@ pub enum Cell {
     /// Inclusive at both ends.
     Range(Literal, Literal),
     OneOf(Vec<Literal>),
+    /// The input compared with a `let` or a parameter (`< limit`): a row
+    /// whose named value is unknown is undecided, as for an unknown input.
+    Named {
+        op: CompareOp,
+        value: Box<Expr>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

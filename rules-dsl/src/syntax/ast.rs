@@ -451,7 +451,8 @@ pub struct Cell {
 pub enum CellKind {
     Any,
     Equals(Value),
-    Compare(CompareOp, Literal),
+    /// `< 18`, or `< limit` naming a parameter or a `let`.
+    Compare(CompareOp, Value),
     Range(Literal, Literal),
     OneOf(Vec<Value>),
 }

@@ -991,20 +991,30 @@ impl<'a> Interpreter<'a> {
         }
     }
 
-    fn row_status(&self, row: &ir::Row, inputs: &[Val]) -> Result<RowStatus, OracleError> {
+    fn row_status(&mut self, row: &ir::Row, inputs: &[Val]) -> Result<RowStatus, OracleError> {
         let mut mask = 0u64;
         let mut failed = false;
         for (cell, input) in row.cells.iter().zip(inputs) {
             if *cell == Cell::Any {
                 continue;
             }
-            if !input.is_known() {
-                mask |= input.m;
+            // A cell naming a value: undecided while the value is unknown.
+            let named = match cell {
+                Cell::Named { value, .. } => Some(self.expr(value)?),
+                _ => None,
+            };
+            let named_mask = named.as_ref().map_or(0, |n| n.m);
+            if !input.is_known() || named_mask != 0 {
+                mask |= input.m | named_mask;
                 continue;
             }
             let x = input.int()?;
             let holds = match cell {
                 Cell::Any => true,
+                Cell::Named { op, .. } => match &named {
+                    Some(n) => compare(*op, x, n.int()?),
+                    None => false,
+                },
                 Cell::Equals(literal) => x == self.literal(literal),
                 Cell::Compare(op, literal) => compare(*op, x, self.literal(literal)),
                 Cell::Range(low, high) => self.literal(low) <= x && x <= self.literal(high),

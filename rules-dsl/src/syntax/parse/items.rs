@@ -518,7 +518,7 @@ impl Builder<'_> {
             Rule::cell_compare => {
                 let mut parts = inner.into_inner();
                 let op = compare_op(parts.next()?.as_str());
-                CellKind::Compare(op, self.literal(parts.next()?)?)
+                CellKind::Compare(op, self.value(parts.next()?)?)
             }
             Rule::cell_set => {
                 let mut values = Vec::new();
