@@ -26,7 +26,11 @@ impl std::fmt::Display for ProjectError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ProjectError::Check { sources, checked } => {
-                write!(f, "{}", sources.render(&checked.diagnostics, false))
+                write!(
+                    f,
+                    "{}",
+                    sources.render(&checked.diagnostics, false, rules_dsl::Lang::En)
+                )
             }
             ProjectError::Compile(message) => f.write_str(message),
         }

@@ -75,7 +75,7 @@ pub fn run(args: &CheckArgs, color: bool) -> ExitCode {
         .filter(|d| requested_set.contains(&canonical(&all[d.file])))
         .cloned()
         .collect();
-    eprint!("{}", sources.render(&shown, color));
+    eprint!("{}", sources.render(&shown, color, rules_dsl::Lang::En));
     let errors = shown.iter().filter(|d| d.is_error()).count();
     let warnings = shown.len() - errors;
     if args.ir {

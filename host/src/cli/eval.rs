@@ -113,7 +113,10 @@ fn run_bundle(args: &EvalArgs, color: bool) -> ExitCode {
     let project = match host::project::build(&engine, &rules) {
         Ok(project) => project,
         Err(host::project::ProjectError::Check { sources, checked }) => {
-            eprint!("{}", sources.render(&checked.diagnostics, color));
+            eprint!(
+                "{}",
+                sources.render(&checked.diagnostics, color, rules_dsl::Lang::En)
+            );
             eprintln!("cannot evaluate: fix the errors above first");
             return ExitCode::from(1);
         }

@@ -34,7 +34,10 @@ pub fn run(args: &FmtArgs, color: bool) -> ExitCode {
                 let mut sources = SourceSet::new();
                 let file = sources.add(files::display(path), text);
                 let diagnostics: Vec<_> = errors.iter().map(|e| e.to_diagnostic(file)).collect();
-                eprint!("{}", sources.render(&diagnostics, color));
+                eprint!(
+                    "{}",
+                    sources.render(&diagnostics, color, rules_dsl::Lang::En)
+                );
                 eprintln!(
                     "cannot format `{}`: fix the errors above first",
                     files::display(path)

@@ -41,7 +41,10 @@ pub fn run(args: &TestArgs, color: bool) -> ExitCode {
     let project = match project::build_what_checks(&engine, &rules) {
         Ok((project, errors)) => {
             if let Some(ProjectError::Check { sources, checked }) = errors {
-                eprint!("{}", sources.render(&checked.diagnostics, color));
+                eprint!(
+                    "{}",
+                    sources.render(&checked.diagnostics, color, rules_dsl::Lang::En)
+                );
                 eprintln!(
                     "some files have errors (above): their scenarios fail, the others are run"
                 );
@@ -49,7 +52,10 @@ pub fn run(args: &TestArgs, color: bool) -> ExitCode {
             project
         }
         Err(ProjectError::Check { sources, checked }) => {
-            eprint!("{}", sources.render(&checked.diagnostics, color));
+            eprint!(
+                "{}",
+                sources.render(&checked.diagnostics, color, rules_dsl::Lang::En)
+            );
             return ExitCode::from(1);
         }
         Err(ProjectError::Compile(message)) => {

@@ -30,7 +30,7 @@ impl Loaded {
             .collect();
         let errors = shown.iter().filter(|d| d.is_error()).count();
         (
-            self.sources.render(&shown, color),
+            self.sources.render(&shown, color, rules_dsl::Lang::En),
             errors,
             shown.len() - errors,
         )

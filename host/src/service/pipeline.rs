@@ -60,7 +60,7 @@ pub fn compile_policy(
             .collect();
         return Err(SourceProblem::Diagnostics {
             count: errors,
-            rendered: sources.render(&errors_only, false),
+            rendered: sources.render(&errors_only, false, rules_dsl::Lang::En),
         });
     }
     let summary = &checked.files[1];
@@ -149,7 +149,7 @@ pub fn build_bundle(
                 .collect();
             Err(SourceProblem::Diagnostics {
                 count: errors.len(),
-                rendered: sources.render(&errors, false),
+                rendered: sources.render(&errors, false, rules_dsl::Lang::En),
             })
         }
         Err(project::ProjectError::Compile(message)) => Err(SourceProblem::Wrong(message)),
