@@ -22,7 +22,10 @@ pub fn artifact(policy_source: &str, id: &str, source_hash: &str) -> anyhow::Res
     sources.add("policy.rules", policy_source);
     let checked = rules_dsl::check(&sources);
     if checked.error_count() > 0 {
-        anyhow::bail!("{}", sources.render(&checked.diagnostics, false));
+        anyhow::bail!(
+            "{}",
+            sources.render(&checked.diagnostics, false, rules_dsl::Lang::default())
+        );
     }
     let policy = checked
         .workspace

@@ -52,7 +52,7 @@ fn artifact(policy_source: &str, id: &str, version_salt: u64) -> Vec<u8> {
         checked.error_count(),
         0,
         "{}",
-        sources.render(&checked.diagnostics, false)
+        sources.render(&checked.diagnostics, false, rules_dsl::Lang::default())
     );
     let policy = checked.workspace.policy(id).expect("policy");
     let options = CompileOptions {

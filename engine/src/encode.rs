@@ -933,7 +933,7 @@ mod tests {
             checked.error_count(),
             0,
             "{}",
-            sources.render(&checked.diagnostics, false)
+            sources.render(&checked.diagnostics, false, rules_dsl::Lang::default())
         );
         let policy = checked.workspace.policy("t.p").expect("policy");
         rules_dsl::codegen::compile(policy, &Default::default())

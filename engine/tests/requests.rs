@@ -28,7 +28,7 @@ fn policy() -> &'static LoadedPolicy {
             checked.error_count(),
             0,
             "{}",
-            sources.render(&checked.diagnostics, false)
+            sources.render(&checked.diagnostics, false, rules_dsl::Lang::default())
         );
         let policy = checked.workspace.policy("t.allowance").expect("policy");
         let wasm = compile(policy, &CompileOptions::default())

@@ -64,7 +64,7 @@ fn normal_artifact() -> Vec<u8> {
         checked.error_count(),
         0,
         "{}",
-        sources.render(&checked.diagnostics, false)
+        sources.render(&checked.diagnostics, false, rules_dsl::Lang::default())
     );
     let policy = checked
         .workspace

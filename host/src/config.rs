@@ -6,7 +6,8 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use rules_dsl::Lang;
+use serde::{Deserialize, Deserializer};
 use sha2::{Digest, Sha256};
 
 #[derive(Debug, Clone, Deserialize)]
@@ -24,6 +25,10 @@ pub struct Config {
     pub batch_limit: usize,
     /// `text` (for people) or `json` (for log collectors).
     pub log_format: LogFormat,
+    /// The language of the diagnostics in publish and preview responses:
+    /// `zh` (Chinese, the default) or `en`. Codes (`E0204`) are the same in both.
+    #[serde(deserialize_with = "deserialize_lang")]
+    pub lang: Lang,
     /// Adds `POST /v1/_floor/parse`, which only parses an evaluation body:
     /// the load benchmark's floor. Off in production.
     pub expose_parse_floor: bool,
@@ -35,6 +40,12 @@ pub struct Config {
     /// Who may call the API. Each token belongs to the platform or to one
     /// department and is stored as its SHA-256 (`yici hash-token`).
     pub tokens: Vec<TokenConfig>,
+}
+
+/// `zh` or `en` in any case; anything else is refused, naming the value.
+fn deserialize_lang<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Lang, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    text.parse().map_err(serde::de::Error::custom)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -183,6 +194,7 @@ impl Default for Config {
             body_limit_bytes: 1024 * 1024,
             batch_limit: 1000,
             log_format: LogFormat::Text,
+            lang: Lang::default(),
             expose_parse_floor: false,
             decision_log: DecisionLogConfig::default(),
             http: HttpConfig::default(),
@@ -266,6 +278,8 @@ pub struct Overrides {
     pub addr: Option<SocketAddr>,
     pub data_dir: Option<PathBuf>,
     pub policies_dir: Option<PathBuf>,
+    /// `--lang` (or `YICI_LANG`, which the environment layer reads too).
+    pub lang: Option<Lang>,
 }
 
 impl Config {
@@ -319,6 +333,9 @@ impl Config {
         }
         if let Some(dir) = &overrides.policies_dir {
             config.policies_dir = dir.clone();
+        }
+        if let Some(lang) = overrides.lang {
+            config.lang = lang;
         }
         let problems = config.problems();
         if problems.is_empty() {
@@ -499,6 +516,38 @@ mod tests {
             jail.set_env("YICI_BATCH_LIMTI", "3");
             let errors = Config::load(&Overrides::default()).unwrap_err();
             assert!(errors[0].contains("batch_limti"), "{errors:?}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[expect(
+        clippy::result_large_err,
+        reason = "figment's Jail closure returns figment's own error"
+    )]
+    fn the_language_is_chinese_unless_configured_and_an_unknown_one_is_named() {
+        figment::Jail::expect_with(|jail| {
+            assert_eq!(Config::load(&Overrides::default()).unwrap().lang, Lang::Zh);
+            jail.create_file("yici.toml", "lang = \"zh\"\n")?;
+            jail.set_env("YICI_LANG", "EN");
+            let config = Config::load(&Overrides::default()).unwrap();
+            assert_eq!(config.lang, Lang::En, "the environment over the file");
+            let overrides = Overrides {
+                lang: Some(Lang::Zh),
+                ..Overrides::default()
+            };
+            assert_eq!(
+                Config::load(&overrides).unwrap().lang,
+                Lang::Zh,
+                "the flag wins"
+            );
+            jail.set_env("YICI_LANG", "fr");
+            let errors = Config::load(&Overrides::default()).unwrap_err();
+            assert!(
+                errors[0].starts_with("`lang` (from the environment variable `YICI_LANG`)")
+                    && errors[0].contains("`fr`"),
+                "{errors:?}"
+            );
             Ok(())
         });
     }

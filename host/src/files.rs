@@ -5,8 +5,10 @@
 
 use std::path::{Path, PathBuf};
 
+use rules_dsl::{Words, words};
+
 /// Files under `root` (or `root` itself when it is a file) that `keep` accepts.
-pub fn walk(root: &Path, keep: impl Fn(&Path) -> bool) -> Result<Vec<PathBuf>, String> {
+pub fn walk(root: &Path, keep: impl Fn(&Path) -> bool) -> Result<Vec<PathBuf>, Words> {
     let mut found = Vec::new();
     for entry in walkdir::WalkDir::new(root)
         .follow_links(true)
@@ -16,7 +18,7 @@ pub fn walk(root: &Path, keep: impl Fn(&Path) -> bool) -> Result<Vec<PathBuf>, S
             let at = error
                 .path()
                 .map_or_else(|| root.display().to_string(), |p| p.display().to_string());
-            format!("cannot read `{at}`: {error}")
+            words!("无法读取`{at}`：{error}", "cannot read `{at}`: {error}")
         })?;
         if entry.file_type().is_file() && keep(entry.path()) {
             found.push(entry.into_path());

@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use engine::{BundlePlan, Engine, LoadedBundle, LoadedPolicy};
-use rules_dsl::SourceSet;
 use rules_dsl::check::Checked;
 use rules_dsl::codegen::{self, CompileOptions};
+use rules_dsl::{Lang, SourceSet, Words, words};
 
 /// What failed while building a project.
 #[derive(Debug)]
@@ -19,17 +19,26 @@ pub enum ProjectError {
         sources: SourceSet,
         checked: Box<Checked>,
     },
+    /// The code generator's or the engine's message (English).
     Compile(String),
 }
 
-impl std::fmt::Display for ProjectError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ProjectError {
+    /// The errors as text in `lang` (diagnostics with their source lines).
+    pub fn render(&self, lang: Lang) -> String {
         match self {
             ProjectError::Check { sources, checked } => {
-                write!(f, "{}", sources.render(&checked.diagnostics, false))
+                sources.render(&checked.diagnostics, false, lang)
             }
-            ProjectError::Compile(message) => f.write_str(message),
+            ProjectError::Compile(message) => message.clone(),
         }
+    }
+}
+
+/// In the default language (Chinese).
+impl std::fmt::Display for ProjectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.render(Lang::default()))
     }
 }
 
@@ -170,30 +179,39 @@ impl Project {
         &self,
         folder: &Path,
         request_json: &[u8],
-    ) -> Result<serde_json::Value, String> {
-        let id = self
-            .folders
-            .get(&canonical(folder))
-            .ok_or_else(|| format!("no policy or bundle in `{}`", folder.display()))?;
+    ) -> Result<serde_json::Value, Words> {
+        let id = self.folders.get(&canonical(folder)).ok_or_else(|| {
+            let folder = folder.display();
+            words!(
+                "`{folder}`中没有事项规则或一件事",
+                "no policy or bundle in `{folder}`"
+            )
+        })?;
         self.evaluate(id, request_json)
     }
 
-    pub fn evaluate(&self, id: &str, request_json: &[u8]) -> Result<serde_json::Value, String> {
+    /// The engine's errors (a fact missing or malformed …) are its own, in
+    /// English.
+    pub fn evaluate(&self, id: &str, request_json: &[u8]) -> Result<serde_json::Value, Words> {
+        let engine_error = |e: &dyn std::fmt::Display| Words::same(e.to_string());
         if let Some(policy) = self.policies.get(id) {
             // The service's writer (straight from the instance's memory), so
             // the scenario snapshots check its output.
-            let mut session = policy.session().map_err(|e| e.to_string())?;
-            let meta = session.encode(request_json).map_err(|e| e.to_string())?;
-            session.run().map_err(|e| e.to_string())?;
+            let mut session = policy.session().map_err(|e| engine_error(&e))?;
+            let meta = session.encode(request_json).map_err(|e| engine_error(&e))?;
+            session.run().map_err(|e| engine_error(&e))?;
             let mut json = Vec::new();
             session.write_json(&meta, &mut json);
-            return serde_json::from_slice(&json).map_err(|e| e.to_string());
+            return serde_json::from_slice(&json).map_err(|e| engine_error(&e));
         }
         if let Some(bundle) = self.bundles.get(id) {
-            let decision = bundle.evaluate(request_json).map_err(|e| e.to_string())?;
-            return serde_json::to_value(&decision).map_err(|e| e.to_string());
+            let decision = bundle
+                .evaluate(request_json)
+                .map_err(|e| engine_error(&e))?;
+            return serde_json::to_value(&decision).map_err(|e| engine_error(&e));
         }
-        Err(format!(
+        Err(words!(
+            "`{id}`未能构建：它的文件有错误（见上）；它的场景无法运行",
             "`{id}` did not build: its file has errors (shown above); its scenarios cannot run"
         ))
     }
@@ -204,20 +222,23 @@ fn canonical(path: &Path) -> PathBuf {
 }
 
 /// Every `.rules` file under `dir` with its text, sorted.
-pub fn read_rules(dir: &Path) -> Result<Vec<(PathBuf, String)>, String> {
+pub fn read_rules(dir: &Path) -> Result<Vec<(PathBuf, String)>, Words> {
     let paths = crate::files::walk(dir, |p| crate::files::has_extension(p, "rules"))?;
     paths
         .into_iter()
         .map(|p| {
             std::fs::read_to_string(&p)
                 .map(|t| (p.clone(), t))
-                .map_err(|e| format!("cannot read `{}`: {e}", p.display()))
+                .map_err(|e| {
+                    let path = p.display();
+                    words!("无法读取`{path}`：{e}", "cannot read `{path}`: {e}")
+                })
         })
         .collect()
 }
 
 /// Every `scenarios/*.toml` under `root`, sorted.
-pub fn find_scenarios(root: &Path) -> Result<Vec<PathBuf>, String> {
+pub fn find_scenarios(root: &Path) -> Result<Vec<PathBuf>, Words> {
     if root.is_file() {
         return Ok(vec![root.to_path_buf()]);
     }

@@ -362,13 +362,23 @@ pub struct Mismatch {
     pub actual: serde_json::Value,
 }
 
+impl Mismatch {
+    /// The difference as `yici test` prints it, in `lang`.
+    pub fn text(&self, lang: rules_dsl::Lang) -> String {
+        let (field, expected, actual) = (&self.field, &self.expected, &self.actual);
+        rules_dsl::words!(
+            "{field}：\n    - 预期：{expected}\n    + 实际：{actual}",
+            "{field}:\n    - expected: {expected}\n    + actual:   {actual}"
+        )
+        .get(lang)
+        .to_string()
+    }
+}
+
+/// In English; `yici test` and the service's scenario reports use `text`.
 impl std::fmt::Display for Mismatch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}:\n    - expected: {}\n    + actual:   {}",
-            self.field, self.expected, self.actual
-        )
+        f.write_str(&self.text(rules_dsl::Lang::En))
     }
 }
 

@@ -1,4 +1,5 @@
-//! The `yici` command line end to end: exit codes, messages and bad input.
+//! The `yici` command line end to end: exit codes, messages (in Chinese by
+//! default, in English with `--lang en` or `YICI_LANG=en`) and bad input.
 
 #![allow(
     clippy::expect_used,
@@ -9,12 +10,22 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn yici(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_yici"))
+    yici_with(args, dir, None)
+}
+
+/// `yici` with `YICI_LANG` set to `lang`, or unset (whatever the caller's
+/// environment says).
+fn yici_with(args: &[&str], dir: &Path, lang: Option<&str>) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_yici"));
+    command
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
-        .output()
-        .expect("runs")
+        .env_remove("YICI_LANG");
+    if let Some(lang) = lang {
+        command.env("YICI_LANG", lang);
+    }
+    command.output().expect("runs")
 }
 
 fn stderr(output: &Output) -> String {
@@ -55,20 +66,81 @@ fn check_exit_codes() {
     .expect("write");
     let clean = yici(&["check", "good.rules"], &dir);
     assert_eq!(clean.status.code(), Some(0), "{}", stderr(&clean));
-    assert!(stderr(&clean).contains("0 errors"));
+    assert!(
+        stderr(&clean).contains("已检查 1 个文件：0 个错误，0 个警告"),
+        "{}",
+        stderr(&clean)
+    );
     let broken = yici(&["check", "bad.rules"], &dir);
     assert_eq!(broken.status.code(), Some(1));
     assert!(
-        stderr(&broken).contains("error[E0204]: unknown name `applicant.agee`"),
+        stderr(&broken).contains("error[E0204]: 未定义的名称 `applicant.agee`"),
         "{}",
         stderr(&broken)
     );
-    assert!(stderr(&broken).contains("did you mean `applicant.age`?"));
+    assert!(stderr(&broken).contains("提示：是否应为 `applicant.age`？"));
     let missing = yici(&["check", "nowhere.rules"], &dir);
     assert_eq!(missing.status.code(), Some(2));
-    assert!(stderr(&missing).contains("cannot read `nowhere.rules`"));
+    assert!(
+        stderr(&missing).contains("错误：无法读取 `nowhere.rules`"),
+        "{}",
+        stderr(&missing)
+    );
     let usage = yici(&["check"], &dir);
     assert_eq!(usage.status.code(), Some(2));
+}
+
+#[test]
+fn english_on_request_by_flag_or_environment() {
+    let dir = scratch("lang");
+    std::fs::write(
+        dir.join("bad.rules"),
+        GOOD.replace("applicant.age >= 18", "applicant.agee >= 18"),
+    )
+    .expect("write");
+    for output in [
+        yici(&["check", "--lang", "en", "bad.rules"], &dir),
+        yici(&["--lang", "EN", "check", "bad.rules"], &dir),
+        yici_with(&["check", "bad.rules"], &dir, Some("en")),
+    ] {
+        let text = stderr(&output);
+        assert_eq!(output.status.code(), Some(1), "{text}");
+        assert!(
+            text.contains("error[E0204]: unknown name `applicant.agee`"),
+            "{text}"
+        );
+        assert!(
+            text.contains("help: did you mean `applicant.age`?"),
+            "{text}"
+        );
+        assert!(
+            text.contains("checked 1 file: 1 error, 0 warnings"),
+            "{text}"
+        );
+    }
+    // The flag wins over the environment.
+    let chinese = yici_with(&["check", "--lang", "zh", "bad.rules"], &dir, Some("en"));
+    assert!(
+        stderr(&chinese).contains("未定义的名称"),
+        "{}",
+        stderr(&chinese)
+    );
+    let missing = yici(&["check", "--lang", "en", "nowhere.rules"], &dir);
+    assert!(
+        stderr(&missing).contains("error: cannot read `nowhere.rules`"),
+        "{}",
+        stderr(&missing)
+    );
+    // An unknown language is a usage mistake that names it, in both languages.
+    for output in [
+        yici(&["check", "--lang", "fr", "bad.rules"], &dir),
+        yici_with(&["check", "bad.rules"], &dir, Some("fr")),
+    ] {
+        let text = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{text}");
+        assert!(text.contains("不支持的语言 `fr`"), "{text}");
+        assert!(text.contains("unknown language `fr`"), "{text}");
+    }
 }
 
 #[test]
@@ -126,7 +198,13 @@ fn fmt_check_and_write() {
     std::fs::write(dir.join("messy.rules"), &messy).expect("write");
     let check = yici(&["fmt", "--check", "messy.rules"], &dir);
     assert_eq!(check.status.code(), Some(1));
-    assert!(stdout(&check).contains("would reformat messy.rules"));
+    assert!(
+        stdout(&check).contains("需要重新格式化 messy.rules"),
+        "{}",
+        stdout(&check)
+    );
+    let english = yici(&["fmt", "--check", "--lang", "en", "messy.rules"], &dir);
+    assert!(stdout(&english).contains("would reformat messy.rules"));
     // The diff shows what would change.
     assert!(
         stdout(&check).contains("-      applicant.age>=18\n+  applicant.age >= 18"),
@@ -155,7 +233,11 @@ fn fmt_check_and_write() {
     .expect("write");
     let broken = yici(&["fmt", "broken.rules"], &dir);
     assert_eq!(broken.status.code(), Some(1));
-    assert!(stderr(&broken).contains("cannot format"));
+    assert!(
+        stderr(&broken).contains("无法格式化 `broken.rules`：请先修正上面的错误"),
+        "{}",
+        stderr(&broken)
+    );
 }
 
 #[test]
@@ -249,8 +331,9 @@ fn compile_then_eval() {
         &dir,
     );
     assert_eq!(not_json.status.code(), Some(1));
+    // The engine's own message (English) after the Chinese `错误：`.
     assert!(
-        stderr(&not_json).contains("not valid JSON"),
+        stderr(&not_json).contains("错误：the request is not valid JSON"),
         "{}",
         stderr(&not_json)
     );
@@ -292,21 +375,25 @@ fn test_runs_past_a_broken_sibling_and_shows_each_rule_of_a_failed_scenario() {
         stderr(&good)
     );
     assert!(
-        stderr(&good).contains("the others are run"),
+        stderr(&good).contains("其余场景照常运行"),
         "{}",
         stderr(&good)
     );
     let out = stdout(&good);
-    assert!(out.contains("1 passed, 1 failed"), "{out}");
+    assert!(out.contains("1 个通过，1 个未通过"), "{out}");
+    assert!(
+        out.contains("未通过 good/scenarios/wrong_expectation.toml"),
+        "{out}"
+    );
+    assert!(out.contains("- 预期：\"ineligible\""), "{out}");
     // The failed scenario says which rule went which way.
-    assert!(out.contains("rules: adult = true"), "{out}");
+    assert!(out.contains("规则：adult = true"), "{out}");
+    let english = stdout(&yici(&["test", "--lang", "en", "good"], &dir));
+    assert!(english.contains("1 passed, 1 failed"), "{english}");
+    assert!(english.contains("rules: adult = true"), "{english}");
 
     // The draft's own scenario fails, naming why.
     let draft = yici(&["test", "draft"], &dir);
     assert_eq!(draft.status.code(), Some(1));
-    assert!(
-        stdout(&draft).contains("did not build"),
-        "{}",
-        stdout(&draft)
-    );
+    assert!(stdout(&draft).contains("未能构建"), "{}", stdout(&draft));
 }

@@ -16,7 +16,10 @@ fn main() {
         );
     }
     let checked = rules_dsl::check(&sources);
-    eprint!("{}", sources.render(&checked.diagnostics, false));
+    eprint!(
+        "{}",
+        sources.render(&checked.diagnostics, false, rules_dsl::Lang::default())
+    );
     for policy in &checked.workspace.policies {
         let artifact = rules_dsl::codegen::compile(policy, &Default::default()).expect("compiles");
         println!(

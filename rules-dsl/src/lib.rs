@@ -3,16 +3,19 @@
 //! The pipeline is visible in the modules: `syntax` (pest grammar → AST with
 //! spans), `check` (names, types, catalogue → typed IR), `ir` (the contract
 //! with the code generator and the reference interpreter), `format` (the
-//! canonical layout). This crate does no IO: callers hand it strings.
+//! canonical layout), `lang` (every message in Chinese and English). This
+//! crate does no IO: callers hand it strings.
 
 pub mod check;
 pub mod codegen;
 pub mod diagnostic;
 pub mod format;
 pub mod ir;
+pub mod lang;
 pub mod syntax;
 
 pub use check::{Checked, check};
 /// The contract with the engine lives in its own crate; these are its paths here.
 pub use contract::{calendar, codec, manifest};
 pub use diagnostic::{Diagnostic, Severity, SourceSet, Span};
+pub use lang::{Lang, Words};

@@ -14,7 +14,9 @@ fn front_end(text: &str) -> Vec<&'static str> {
         "department d.x \"部门\"\ndataset s.x \"数据\" by d.x\nmaterial m.x \"材料\"\n",
     );
     let checked = rules_dsl::check(&sources);
-    let _ = sources.render(&checked.diagnostics, false);
+    for lang in [rules_dsl::Lang::Zh, rules_dsl::Lang::En] {
+        let _ = sources.render(&checked.diagnostics, false, lang);
+    }
     let _ = rules_dsl::format::format(text);
     checked
         .diagnostics

@@ -21,7 +21,7 @@ fn scenarios() {
         let folder = host::project::scenario_folder(path).expect("in a scenarios folder");
         let actual = project
             .evaluate_in(&folder, scenario.request_json().as_bytes())
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            .unwrap_or_else(|e| panic!("{}: {}", path.display(), e.en));
         insta::assert_json_snapshot!(actual);
         // The writer and the decision's type (its OpenAPI schema) agree:
         // every decision parses, no field unknown or missing.

@@ -5,27 +5,24 @@ use std::fs;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use rules_dsl::SourceSet;
 use rules_dsl::check::check_parsed;
 use rules_dsl::syntax::{self, Parsed, SyntaxError};
+use rules_dsl::{SourceSet, Words, words};
 
 use super::files::{self, Contents};
-use super::{CheckArgs, io_failure};
+use super::{CheckArgs, Output, io_failure};
 
-pub fn run(args: &CheckArgs, color: bool) -> ExitCode {
+pub fn run(args: &CheckArgs, output: Output) -> ExitCode {
     let requested = match files::collect(&args.paths) {
         Ok(files) => files,
-        Err(message) => return io_failure(&message),
+        Err(message) => return io_failure(output, &message),
     };
     // The catalogue and the policies beside it are context: bundles need
     // their members, policies need the catalogue. Only the requested files'
     // diagnostics are shown.
     let catalogue = match &args.catalogue {
         Some(path) if !path.is_file() => {
-            return io_failure(&format!(
-                "cannot read catalogue `{}`: no such file",
-                path.display()
-            ));
+            return io_failure(output, &files::no_catalogue_file(path));
         }
         Some(path) => Some(path.clone()),
         None => args.paths.iter().find_map(|p| files::find_catalogue(p)),
@@ -36,7 +33,7 @@ pub fn run(args: &CheckArgs, color: bool) -> ExitCode {
         if let Some(dir) = files::folder_of(catalogue) {
             match files::collect(&[dir]) {
                 Ok(found) => context.extend(found),
-                Err(message) => return io_failure(&message),
+                Err(message) => return io_failure(output, &message),
             }
         }
     }
@@ -65,7 +62,7 @@ pub fn run(args: &CheckArgs, color: bool) -> ExitCode {
                 });
                 sources.add(files::display(path), lossy);
             }
-            Err(message) => return io_failure(&message),
+            Err(message) => return io_failure(output, &message),
         }
     }
     let checked = check_parsed(&parsed);
@@ -75,7 +72,7 @@ pub fn run(args: &CheckArgs, color: bool) -> ExitCode {
         .filter(|d| requested_set.contains(&canonical(&all[d.file])))
         .cloned()
         .collect();
-    eprint!("{}", sources.render(&shown, color));
+    eprint!("{}", output.render(&sources, &shown));
     let errors = shown.iter().filter(|d| d.is_error()).count();
     let warnings = shown.len() - errors;
     if args.ir {
@@ -92,19 +89,23 @@ pub fn run(args: &CheckArgs, color: bool) -> ExitCode {
         }
     }
     eprintln!(
-        "checked {} file{}: {} error{}, {} warning{}",
-        requested.len(),
-        plural(requested.len()),
-        errors,
-        plural(errors),
-        warnings,
-        plural(warnings)
+        "{}",
+        output.say(&summary(requested.len(), errors, warnings))
     );
     if errors > 0 || (args.deny_warnings && warnings > 0) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// The last line: `checked 2 files: 1 error, 0 warnings`.
+fn summary(files: usize, errors: usize, warnings: usize) -> Words {
+    let (file_s, error_s, warning_s) = (plural(files), plural(errors), plural(warnings));
+    words!(
+        "已检查{files}个文件：{errors}个错误，{warnings}个警告",
+        "checked {files} file{file_s}: {errors} error{error_s}, {warnings} warning{warning_s}"
+    )
 }
 
 fn plural(n: usize) -> &'static str {

@@ -4,27 +4,33 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use rules_dsl::codegen::{self, Artifact, CompileOptions};
+use rules_dsl::{Words, words};
 
-use super::{CompileArgs, io_failure, workspace};
+use super::{CompileArgs, Output, files, io_failure, workspace};
 
-pub fn run(args: &CompileArgs, color: bool) -> ExitCode {
-    let artifact = match compile_file(&args.policy, args.catalogue.as_deref(), color) {
+pub fn run(args: &CompileArgs, output: Output) -> ExitCode {
+    let artifact = match compile_file(&args.policy, args.catalogue.as_deref(), output) {
         Ok(artifact) => artifact,
         Err(code) => return code,
     };
-    let output = args
+    let written = args
         .output
         .clone()
         .unwrap_or_else(|| args.policy.with_extension("wasm"));
-    if let Err(e) = std::fs::write(&output, &artifact.wasm) {
-        return io_failure(&format!("cannot write `{}`: {e}", output.display()));
+    if let Err(e) = std::fs::write(&written, &artifact.wasm) {
+        return io_failure(output, &files::cannot_write(&written, &e));
     }
-    eprintln!(
-        "compiled policy `{}` (version {}) to {} ({} bytes)",
-        artifact.manifest.policy.id,
+    let (id, version) = (
+        &artifact.manifest.policy.id,
         artifact.manifest.policy.version,
-        output.display(),
-        artifact.wasm.len()
+    );
+    let (to, bytes) = (written.display(), artifact.wasm.len());
+    eprintln!(
+        "{}",
+        output.say(&words!(
+            "已将事项规则`{id}`（版本{version}）编译为 {to}（{bytes}字节）",
+            "compiled policy `{id}` (version {version}) to {to} ({bytes} bytes)"
+        ))
     );
     ExitCode::SUCCESS
 }
@@ -33,30 +39,35 @@ pub fn run(args: &CompileArgs, color: bool) -> ExitCode {
 pub fn compile_file(
     path: &Path,
     catalogue: Option<&Path>,
-    color: bool,
+    output: Output,
 ) -> Result<Artifact, ExitCode> {
-    let loaded = workspace::load(&[PathBuf::from(path)], catalogue).map_err(|m| io_failure(&m))?;
-    let (rendered, errors, _) = loaded.render_requested(color);
+    let loaded =
+        workspace::load(&[PathBuf::from(path)], catalogue).map_err(|m| io_failure(output, &m))?;
+    let (rendered, errors, _) = loaded.render_requested(output);
     eprint!("{rendered}");
+    let shown = path.display();
     if errors > 0 {
         eprintln!(
-            "cannot compile `{}`: fix the errors above first",
-            path.display()
+            "{}",
+            output.say(&words!(
+                "无法编译`{shown}`：请先修正上面的错误",
+                "cannot compile `{shown}`: fix the errors above first"
+            ))
         );
         return Err(ExitCode::from(1));
     }
     let Some(id) = loaded.checked.files.first().and_then(|f| f.id.clone()) else {
-        eprintln!(
-            "error: `{}` is not a policy (it has no `policy` line)",
-            path.display()
-        );
+        output.error(&words!(
+            "`{shown}`不是事项规则（没有`policy`行）",
+            "`{shown}` is not a policy (it has no `policy` line)"
+        ));
         return Err(ExitCode::from(1));
     };
     let Some(policy) = loaded.checked.workspace.policy(&id) else {
-        eprintln!(
-            "error: `{}` is a bundle; compile its member policies instead",
-            path.display()
-        );
+        output.error(&words!(
+            "`{shown}`是一件事；请分别编译它的成员事项规则",
+            "`{shown}` is a bundle; compile its member policies instead"
+        ));
         return Err(ExitCode::from(1));
     };
     let source = loaded.sources.get(0).map(|s| s.text.as_str()).unwrap_or("");
@@ -65,7 +76,8 @@ pub fn compile_file(
         ..CompileOptions::default()
     };
     codegen::compile(policy, &options).map_err(|e| {
-        eprintln!("error: {e}");
+        // The code generator's own message (for developers), in English.
+        output.error(&Words::same(e.to_string()));
         ExitCode::from(1)
     })
 }

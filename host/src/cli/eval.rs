@@ -3,40 +3,41 @@
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::{EvalArgs, compile, io_failure};
+use rules_dsl::{Words, words};
 
-pub fn run(args: &EvalArgs, color: bool) -> ExitCode {
+use super::{EvalArgs, Output, compile, files, io_failure};
+
+pub fn run(args: &EvalArgs, output: Output) -> ExitCode {
     if is_bundle(&args.policy) {
-        return run_bundle(args, color);
+        return run_bundle(args, output);
     }
     let wasm = if args.policy.extension().is_some_and(|e| e == "wasm") {
         match std::fs::read(&args.policy) {
             Ok(bytes) => bytes,
-            Err(e) => return io_failure(&format!("cannot read `{}`: {e}", args.policy.display())),
+            Err(e) => return io_failure(output, &files::cannot_read(&args.policy, &e)),
         }
     } else {
-        match compile::compile_file(&args.policy, args.catalogue.as_deref(), color) {
+        match compile::compile_file(&args.policy, args.catalogue.as_deref(), output) {
             Ok(artifact) => artifact.wasm,
             Err(code) => return code,
         }
     };
     let facts = match std::fs::read(&args.facts) {
         Ok(bytes) => bytes,
-        Err(e) => {
-            return io_failure(&format!(
-                "cannot read facts `{}`: {e}",
-                args.facts.display()
-            ));
-        }
+        Err(e) => return io_failure(output, &cannot_read_facts(&args.facts, &e)),
     };
     let engine = match engine::Engine::new(engine::Limits::default()) {
         Ok(engine) => engine,
-        Err(e) => return io_failure(&e.to_string()),
+        Err(e) => return io_failure(output, &Words::same(e.to_string())),
     };
     let policy = match engine.load(&wasm) {
         Ok(policy) => policy,
         Err(e) => {
-            eprintln!("error: cannot load `{}`: {e}", args.policy.display());
+            let path = args.policy.display();
+            output.error(&words!(
+                "无法加载`{path}`：{e}",
+                "cannot load `{path}`: {e}"
+            ));
             return ExitCode::from(1);
         }
     };
@@ -52,16 +53,32 @@ pub fn run(args: &EvalArgs, color: bool) -> ExitCode {
                 println!("{json}");
                 ExitCode::SUCCESS
             }
-            Err(e) => io_failure(&e.to_string()),
+            Err(e) => io_failure(output, &Words::same(e.to_string())),
         },
         Err(error) => {
-            eprintln!("error: {error}");
+            // The engine's message names the fact and what is wrong with it.
+            output.error(&Words::same(error.to_string()));
             if let Some(path) = error.path() {
-                eprintln!("  at: {path} (in {})", args.facts.display());
+                let facts = args.facts.display();
+                eprintln!(
+                    "{}",
+                    output.say(&words!(
+                        "  位置：{path}（在 {facts} 中）",
+                        "  at: {path} (in {facts})"
+                    ))
+                );
             }
             ExitCode::from(1)
         }
     }
+}
+
+fn cannot_read_facts(path: &std::path::Path, error: &std::io::Error) -> Words {
+    let path = path.display();
+    words!(
+        "无法读取事实文件`{path}`：{error}",
+        "cannot read facts `{path}`: {error}"
+    )
 }
 
 /// Today's date in UTC+8 (China Standard Time), as `YYYY-MM-DD`.
@@ -86,7 +103,7 @@ fn is_bundle(path: &std::path::Path) -> bool {
 }
 
 /// A bundle needs its members: the whole project around the catalogue is built.
-fn run_bundle(args: &EvalArgs, color: bool) -> ExitCode {
+fn run_bundle(args: &EvalArgs, output: Output) -> ExitCode {
     let catalogue = args
         .catalogue
         .clone()
@@ -99,42 +116,50 @@ fn run_bundle(args: &EvalArgs, color: bool) -> ExitCode {
         }
     }) else {
         return io_failure(
-            "cannot find the catalogue (`catalogue.rules`) next to or above the bundle",
+            output,
+            &words!(
+                "在一件事所在的文件夹及其上级文件夹中找不到目录（`catalogue.rules`）",
+                "cannot find the catalogue (`catalogue.rules`) next to or above the bundle"
+            ),
         );
     };
     let rules = match host::project::read_rules(root) {
         Ok(rules) => rules,
-        Err(message) => return io_failure(&message),
+        Err(message) => return io_failure(output, &message),
     };
     let engine = match engine::Engine::new(engine::Limits::default()) {
         Ok(engine) => engine,
-        Err(e) => return io_failure(&e.to_string()),
+        Err(e) => return io_failure(output, &Words::same(e.to_string())),
     };
     let project = match host::project::build(&engine, &rules) {
         Ok(project) => project,
         Err(host::project::ProjectError::Check { sources, checked }) => {
-            eprint!("{}", sources.render(&checked.diagnostics, color));
-            eprintln!("cannot evaluate: fix the errors above first");
+            eprint!("{}", output.render(&sources, &checked.diagnostics));
+            eprintln!(
+                "{}",
+                output.say(&words!(
+                    "无法判定：请先修正上面的错误",
+                    "cannot evaluate: fix the errors above first"
+                ))
+            );
             return ExitCode::from(1);
         }
         Err(host::project::ProjectError::Compile(message)) => {
-            eprintln!("error: {message}");
+            output.error(&Words::same(message));
             return ExitCode::from(1);
         }
     };
     let facts = match std::fs::read_to_string(&args.facts) {
         Ok(text) => text,
-        Err(e) => {
-            return io_failure(&format!(
-                "cannot read facts `{}`: {e}",
-                args.facts.display()
-            ));
-        }
+        Err(e) => return io_failure(output, &cannot_read_facts(&args.facts, &e)),
     };
     let facts: serde_json::Value = match serde_json::from_str(&facts) {
         Ok(value) => value,
         Err(e) => {
-            eprintln!("error: the facts are not valid JSON: {e}");
+            output.error(&words!(
+                "事实文件不是有效的 JSON：{e}",
+                "the facts are not valid JSON: {e}"
+            ));
             return ExitCode::from(1);
         }
     };
@@ -144,7 +169,13 @@ fn run_bundle(args: &EvalArgs, color: bool) -> ExitCode {
         "shared_available": args.shared,
     });
     let Some(parent) = args.policy.parent() else {
-        return io_failure("cannot find the bundle's folder");
+        return io_failure(
+            output,
+            &words!(
+                "找不到一件事所在的文件夹",
+                "cannot find the bundle's folder"
+            ),
+        );
     };
     let folder = if parent.as_os_str().is_empty() {
         std::path::Path::new(".")
@@ -160,7 +191,7 @@ fn run_bundle(args: &EvalArgs, color: bool) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(message) => {
-            eprintln!("error: {message}");
+            output.error(&message);
             ExitCode::from(1)
         }
     }

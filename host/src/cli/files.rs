@@ -3,15 +3,16 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use rules_dsl::{Words, words};
+
 /// The name of the catalogue file searched for next to and above the paths.
 pub const CATALOGUE_FILE: &str = "catalogue.rules";
 
 /// Expands files and folders into `.rules` files, sorted within each folder.
-pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Words> {
     let mut files = Vec::new();
     for path in paths {
-        let metadata =
-            fs::metadata(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+        let metadata = fs::metadata(path).map_err(|e| cannot_read(path, &e))?;
         if metadata.is_dir() {
             walk(path, &mut files)?;
         } else {
@@ -23,7 +24,7 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     Ok(files)
 }
 
-fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), String> {
+fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), Words> {
     files.extend(host::files::walk(dir, |p| {
         host::files::has_extension(p, "rules")
     })?);
@@ -59,8 +60,32 @@ pub enum Contents {
     NotUtf8 { lossy: String, offset: usize },
 }
 
-pub fn read(path: &Path) -> Result<Contents, String> {
-    let bytes = fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+/// "cannot read `path`: why" (the reason is the system's, in English).
+pub fn cannot_read(path: &Path, error: &dyn std::fmt::Display) -> Words {
+    let path = path.display();
+    words!("无法读取`{path}`：{error}", "cannot read `{path}`: {error}")
+}
+
+/// `--catalogue` names a file that is not there.
+pub fn no_catalogue_file(path: &Path) -> Words {
+    let path = path.display();
+    words!(
+        "无法读取目录`{path}`：文件不存在",
+        "cannot read catalogue `{path}`: no such file"
+    )
+}
+
+/// "cannot write `path`: why".
+pub fn cannot_write(path: &Path, error: &dyn std::fmt::Display) -> Words {
+    let path = path.display();
+    words!(
+        "无法写入`{path}`：{error}",
+        "cannot write `{path}`: {error}"
+    )
+}
+
+pub fn read(path: &Path) -> Result<Contents, Words> {
+    let bytes = fs::read(path).map_err(|e| cannot_read(path, &e))?;
     match String::from_utf8(bytes) {
         Ok(text) => Ok(Contents::Text(text)),
         Err(error) => {

@@ -4,16 +4,16 @@ use std::fs;
 use std::path::Path;
 use std::process::ExitCode;
 
-use rules_dsl::SourceSet;
 use rules_dsl::syntax::SyntaxError;
+use rules_dsl::{SourceSet, words};
 
 use super::files::{self, Contents};
-use super::{FmtArgs, io_failure};
+use super::{FmtArgs, Output, io_failure};
 
-pub fn run(args: &FmtArgs, color: bool) -> ExitCode {
+pub fn run(args: &FmtArgs, output: Output) -> ExitCode {
     let paths = match files::collect(&args.paths) {
         Ok(paths) => paths,
-        Err(message) => return io_failure(&message),
+        Err(message) => return io_failure(output, &message),
     };
     let mut unformatted = 0;
     let mut broken = 0;
@@ -23,7 +23,7 @@ pub fn run(args: &FmtArgs, color: bool) -> ExitCode {
             Ok(Contents::NotUtf8 { lossy, offset }) => {
                 (lossy, Some(vec![SyntaxError::InvalidUtf8 { offset }]))
             }
-            Err(message) => return io_failure(&message),
+            Err(message) => return io_failure(output, &message),
         };
         let formatted = match problem {
             Some(errors) => Err(errors),
@@ -34,31 +34,42 @@ pub fn run(args: &FmtArgs, color: bool) -> ExitCode {
                 let mut sources = SourceSet::new();
                 let file = sources.add(files::display(path), text);
                 let diagnostics: Vec<_> = errors.iter().map(|e| e.to_diagnostic(file)).collect();
-                eprint!("{}", sources.render(&diagnostics, color));
+                eprint!("{}", output.render(&sources, &diagnostics));
+                let path = files::display(path);
                 eprintln!(
-                    "cannot format `{}`: fix the errors above first",
-                    files::display(path)
+                    "{}",
+                    output.say(&words!(
+                        "无法格式化`{path}`：请先修正上面的错误",
+                        "cannot format `{path}`: fix the errors above first"
+                    ))
                 );
                 broken += 1;
             }
             Ok(formatted) if formatted == text => {}
             Ok(formatted) => {
                 unformatted += 1;
+                let name = files::display(path);
                 if args.check {
-                    println!("would reformat {}", files::display(path));
+                    println!(
+                        "{}",
+                        output.say(&words!("需要重新格式化 {name}", "would reformat {name}"))
+                    );
                     // What would change, as a unified diff.
-                    let name = files::display(path);
                     let diff = similar::TextDiff::from_lines(&text, &formatted);
+                    let after = words!("{name}（格式化后）", "{name} (formatted)");
                     print!(
                         "{}",
                         diff.unified_diff()
                             .context_radius(2)
-                            .header(&name, &format!("{name} (formatted)"))
+                            .header(&name, output.say(&after))
                     );
                 } else if let Err(e) = write_atomically(path, &formatted) {
-                    return io_failure(&format!("cannot write `{}`: {e}", path.display()));
+                    return io_failure(output, &files::cannot_write(path, &e));
                 } else {
-                    println!("formatted {}", files::display(path));
+                    println!(
+                        "{}",
+                        output.say(&words!("已格式化 {name}", "formatted {name}"))
+                    );
                 }
             }
         }

@@ -3,6 +3,10 @@
 //! Exit codes, the same for every command: 0 when all is well, 1 when the
 //! policies have errors (or a check fails), 2 when the command itself could
 //! not run (a usage mistake, a file that cannot be read or written).
+//!
+//! Every message is written in Chinese and English ([`Words`]) and printed
+//! in the language of `--lang` / `YICI_LANG`, Chinese by default. (clap's own
+//! `--help` text is English.)
 
 mod check;
 mod compile;
@@ -18,6 +22,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use rules_dsl::{Diagnostic, Lang, SourceSet, Words, words};
 
 /// Yici (一次): write, check and run the rules of government services.
 ///
@@ -31,6 +36,10 @@ pub struct Cli {
     /// When to colour messages.
     #[arg(long, value_enum, default_value_t = Color::Auto, global = true)]
     color: Color,
+    /// The language of messages: `zh` (Chinese, the default) or `en`.
+    /// For `yici serve`, it overrides the configuration's `lang`.
+    #[arg(long, global = true, env = "YICI_LANG", value_name = "zh|en", value_parser = parse_lang)]
+    lang: Option<Lang>,
     #[command(subcommand)]
     command: Command,
 }
@@ -180,6 +189,11 @@ struct FmtArgs {
     check: bool,
 }
 
+/// `--lang` and `YICI_LANG`: `zh` or `en` in any case; the error names the value.
+fn parse_lang(text: &str) -> Result<Lang, String> {
+    text.parse::<Lang>().map_err(|error| error.to_string())
+}
+
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let color = match cli.color {
@@ -187,13 +201,17 @@ pub fn run() -> ExitCode {
         Color::Never => false,
         Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
+    let output = Output {
+        color,
+        lang: cli.lang.unwrap_or_default(),
+    };
     match cli.command {
-        Command::Check(args) => check::run(&args, color),
-        Command::Fmt(args) => fmt::run(&args, color),
-        Command::Compile(args) => compile::run(&args, color),
-        Command::Eval(args) => eval::run(&args, color),
-        Command::Test(args) => test::run(&args, color),
-        Command::Serve(args) => serve::run(&args),
+        Command::Check(args) => check::run(&args, output),
+        Command::Fmt(args) => fmt::run(&args, output),
+        Command::Compile(args) => compile::run(&args, output),
+        Command::Eval(args) => eval::run(&args, output),
+        Command::Test(args) => test::run(&args, output),
+        Command::Serve(args) => serve::run(&args, cli.lang, output),
         Command::HashToken(args) => {
             println!("{}", host::config::hash_token(&args.token));
             ExitCode::SUCCESS
@@ -201,8 +219,39 @@ pub fn run() -> ExitCode {
     }
 }
 
+/// How messages are shown: coloured or not, in which language.
+#[derive(Debug, Clone, Copy)]
+pub struct Output {
+    pub color: bool,
+    pub lang: Lang,
+}
+
+impl Output {
+    /// The text of `words` in this output's language.
+    pub fn say(self, words: &Words) -> &str {
+        words.get(self.lang)
+    }
+
+    /// Diagnostics with their source lines, in this output's language.
+    pub fn render(self, sources: &SourceSet, diagnostics: &[Diagnostic]) -> String {
+        sources.render(diagnostics, self.color, self.lang)
+    }
+
+    /// Prints `error: …` (`错误：…`) on stderr.
+    pub fn error(self, message: &Words) {
+        eprintln!(
+            "{}",
+            self.say(&words!(
+                "错误：{message}",
+                "error: {message}",
+                message = message
+            ))
+        );
+    }
+}
+
 /// Exit code 2: the command could not do its job.
-fn io_failure(message: &str) -> ExitCode {
-    eprintln!("error: {message}");
+fn io_failure(output: Output, message: &Words) -> ExitCode {
+    output.error(message);
     ExitCode::from(2)
 }

@@ -3,26 +3,35 @@
 use std::process::ExitCode;
 
 use host::config::{Config, LogFormat, Overrides};
+use rules_dsl::{Lang, Words, words};
 use tracing_subscriber::EnvFilter;
 
-use super::ServeArgs;
+use super::{Output, ServeArgs};
 
-pub fn run(args: &ServeArgs) -> ExitCode {
+/// `lang` is `--lang` (or `YICI_LANG`) when given; the configuration's
+/// `lang` otherwise. Messages before the configuration is read use `output`.
+pub fn run(args: &ServeArgs, lang: Option<Lang>, output: Output) -> ExitCode {
     let overrides = Overrides {
         config: args.config.clone(),
         addr: args.addr,
         data_dir: args.data_dir.clone(),
         policies_dir: args.policies.clone(),
+        lang,
     };
     let config = match Config::load(&overrides) {
         Ok(config) => config,
         Err(problems) => {
-            eprintln!("error: the configuration is not valid:");
+            // Each problem names its key (in English, as the keys are).
+            output.error(&words!("配置无效：", "the configuration is not valid:"));
             for problem in problems {
                 eprintln!("  - {problem}");
             }
             return ExitCode::from(2);
         }
+    };
+    let output = Output {
+        lang: config.lang,
+        ..output
     };
     let filter = EnvFilter::try_from_env("YICI_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     let subscriber = tracing_subscriber::fmt().with_env_filter(filter);
@@ -31,7 +40,10 @@ pub fn run(args: &ServeArgs) -> ExitCode {
         LogFormat::Text => subscriber.try_init(),
     };
     if let Err(error) = installed {
-        eprintln!("error: cannot start logging: {error}");
+        output.error(&words!(
+            "无法启动日志：{error}",
+            "cannot start logging: {error}"
+        ));
         return ExitCode::from(2);
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -40,7 +52,10 @@ pub fn run(args: &ServeArgs) -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("error: cannot start the async runtime: {error}");
+            output.error(&words!(
+                "无法启动异步运行时：{error}",
+                "cannot start the async runtime: {error}"
+            ));
             return ExitCode::from(2);
         }
     };
@@ -48,7 +63,8 @@ pub fn run(args: &ServeArgs) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!(%error, "cannot start");
-            eprintln!("error: {error}");
+            // The service's start-up errors (store, seed, address) are English.
+            output.error(&Words::same(error.to_string()));
             ExitCode::from(2)
         }
     }

@@ -5,23 +5,28 @@ use std::process::ExitCode;
 
 use host::project::{self, Project, ProjectError};
 use host::scenario;
+use rules_dsl::{Lang, Words, words};
 
-use super::{TestArgs, files, io_failure};
+use super::{Output, TestArgs, files, io_failure};
 
-pub fn run(args: &TestArgs, color: bool) -> ExitCode {
+pub fn run(args: &TestArgs, output: Output) -> ExitCode {
     let root = args
         .path
         .clone()
         .unwrap_or_else(|| PathBuf::from("policies"));
     if !root.exists() {
-        return io_failure(&format!(
-            "cannot read `{}`: no such file or folder",
-            root.display()
-        ));
+        let shown = root.display();
+        return io_failure(
+            output,
+            &words!(
+                "无法读取`{shown}`：文件或文件夹不存在",
+                "cannot read `{shown}`: no such file or folder"
+            ),
+        );
     }
     let scenario_files = match project::find_scenarios(&root) {
         Ok(found) => found,
-        Err(message) => return io_failure(&message),
+        Err(message) => return io_failure(output, &message),
     };
     // The whole project the catalogue belongs to: bundles need their members.
     let project_root = files::find_catalogue(&root)
@@ -30,47 +35,58 @@ pub fn run(args: &TestArgs, color: bool) -> ExitCode {
         .unwrap_or_else(|| PathBuf::from("."));
     let rules = match project::read_rules(&project_root) {
         Ok(rules) => rules,
-        Err(message) => return io_failure(&message),
+        Err(message) => return io_failure(output, &message),
     };
     let engine = match engine::Engine::new(engine::Limits::default()) {
         Ok(engine) => engine,
-        Err(e) => return io_failure(&e.to_string()),
+        Err(e) => return io_failure(output, &Words::same(e.to_string())),
     };
     // What builds is tested: a broken draft in another folder is shown,
     // not a reason to stop; the scenarios of a broken policy fail.
     let project = match project::build_what_checks(&engine, &rules) {
         Ok((project, errors)) => {
             if let Some(ProjectError::Check { sources, checked }) = errors {
-                eprint!("{}", sources.render(&checked.diagnostics, color));
+                eprint!("{}", output.render(&sources, &checked.diagnostics));
                 eprintln!(
-                    "some files have errors (above): their scenarios fail, the others are run"
+                    "{}",
+                    output.say(&words!(
+                        "部分文件有错误（见上）：这些文件的场景记为未通过，其余场景照常运行",
+                        "some files have errors (above): their scenarios fail, the others are run"
+                    ))
                 );
             }
             project
         }
         Err(ProjectError::Check { sources, checked }) => {
-            eprint!("{}", sources.render(&checked.diagnostics, color));
+            eprint!("{}", output.render(&sources, &checked.diagnostics));
             return ExitCode::from(1);
         }
         Err(ProjectError::Compile(message)) => {
-            eprintln!("error: {message}");
+            output.error(&Words::same(message));
             return ExitCode::from(1);
         }
     };
     let (mut passed, mut failed) = (0usize, 0usize);
     for path in &scenario_files {
-        match run_one(path, &project) {
+        match run_one(path, &project, output.lang) {
             Ok(()) => passed += 1,
             Err(problems) => {
                 failed += 1;
-                println!("FAIL {}", files::display(path));
+                let path = files::display(path);
+                println!("{}", output.say(&words!("未通过 {path}", "FAIL {path}")));
                 for line in problems.iter().flat_map(|p| p.lines()) {
                     println!("  {line}");
                 }
             }
         }
     }
-    println!("{passed} passed, {failed} failed");
+    println!(
+        "{}",
+        output.say(&words!(
+            "{passed}个通过，{failed}个未通过",
+            "{passed} passed, {failed} failed"
+        ))
+    );
     if failed > 0 {
         ExitCode::from(1)
     } else {
@@ -78,22 +94,37 @@ pub fn run(args: &TestArgs, color: bool) -> ExitCode {
     }
 }
 
-fn run_one(path: &Path, project: &Project) -> Result<(), Vec<String>> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| vec![format!("cannot read the scenario: {e}")])?;
-    let scenario =
-        scenario::parse(&text).map_err(|e| vec![format!("the scenario file is not valid: {e}")])?;
-    let folder = project::scenario_folder(path)
-        .ok_or_else(|| vec!["a scenario lives in `<policy folder>/scenarios/`".to_string()])?;
+/// One scenario: nothing when it passes, else its problems in `lang`.
+fn run_one(path: &Path, project: &Project, lang: Lang) -> Result<(), Vec<String>> {
+    let fail = |words: Words| vec![words.get(lang).to_string()];
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        fail(words!(
+            "无法读取场景文件：{e}",
+            "cannot read the scenario: {e}"
+        ))
+    })?;
+    // The reader's own message (which line, which field) is in English.
+    let scenario = scenario::parse(&text).map_err(|e| {
+        fail(words!(
+            "场景文件无效：{e}",
+            "the scenario file is not valid: {e}"
+        ))
+    })?;
+    let folder = project::scenario_folder(path).ok_or_else(|| {
+        fail(words!(
+            "场景文件应放在`<事项文件夹>/scenarios/`中",
+            "a scenario lives in `<policy folder>/scenarios/`"
+        ))
+    })?;
     let actual = project
         .evaluate_in(&folder, scenario.request_json().as_bytes())
-        .map_err(|e| vec![format!("{}: {e}", scenario.name)])?;
+        .map_err(|e| vec![format!("{}: {}", scenario.name, e.get(lang))])?;
     let mismatches = scenario.mismatches(&actual);
     if mismatches.is_empty() {
         return Ok(());
     }
     let mut problems = vec![scenario.name.clone()];
-    problems.extend(mismatches.iter().map(ToString::to_string));
+    problems.extend(mismatches.iter().map(|m| m.text(lang)));
     // Which rule went which way, to see why.
     if let Some(rules) = actual["rules"].as_array() {
         let results: Vec<String> = rules
@@ -107,7 +138,12 @@ fn run_one(path: &Path, project: &Project) -> Result<(), Vec<String>> {
                 format!("{} = {result}", rule["id"].as_str().unwrap_or("?"))
             })
             .collect();
-        problems.push(format!("rules: {}", results.join(", ")));
+        let results = results.join(", ");
+        problems.push(
+            words!("规则：{results}", "rules: {results}")
+                .get(lang)
+                .to_string(),
+        );
     }
     Err(problems)
 }

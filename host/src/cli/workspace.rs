@@ -5,10 +5,11 @@ use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use rules_dsl::SourceSet;
 use rules_dsl::check::{Checked, check_parsed};
 use rules_dsl::syntax::{self, Parsed, SyntaxError};
+use rules_dsl::{SourceSet, Words};
 
+use super::Output;
 use super::files::{self, Contents};
 
 /// Checked files: the requested ones first, then their context.
@@ -20,7 +21,7 @@ pub struct Loaded {
 
 impl Loaded {
     /// Renders the diagnostics of the requested files.
-    pub fn render_requested(&self, color: bool) -> (String, usize, usize) {
+    pub fn render_requested(&self, output: Output) -> (String, usize, usize) {
         let shown: Vec<_> = self
             .checked
             .diagnostics
@@ -30,7 +31,7 @@ impl Loaded {
             .collect();
         let errors = shown.iter().filter(|d| d.is_error()).count();
         (
-            self.sources.render(&shown, color),
+            output.render(&self.sources, &shown),
             errors,
             shown.len() - errors,
         )
@@ -39,14 +40,9 @@ impl Loaded {
 
 /// Reads `requested` and the catalogue found beside or above them (or
 /// `catalogue`), plus every `.rules` file under the catalogue's folder.
-pub fn load(requested: &[PathBuf], catalogue: Option<&Path>) -> Result<Loaded, String> {
+pub fn load(requested: &[PathBuf], catalogue: Option<&Path>) -> Result<Loaded, Words> {
     let catalogue = match catalogue {
-        Some(path) if !path.is_file() => {
-            return Err(format!(
-                "cannot read catalogue `{}`: no such file",
-                path.display()
-            ));
-        }
+        Some(path) if !path.is_file() => return Err(files::no_catalogue_file(path)),
         Some(path) => Some(path.to_path_buf()),
         None => requested.iter().find_map(|p| files::find_catalogue(p)),
     };

@@ -18,7 +18,8 @@ pub struct ErrorBody {
     message: String,
     /// The offending field, e.g. `facts.applicant.birth_date`.
     path: Option<String>,
-    /// 422 `invalid_source`: the rendered diagnostics, with lines and carets.
+    /// 422 `invalid_source`: the rendered diagnostics, with lines and carets,
+    /// in the service's configured language (`lang`: Chinese unless `en`).
     diagnostics: Option<String>,
     /// 422 `scenarios_failed`: each failing scenario and what differs.
     #[schema(value_type = Option<Vec<Object>>)]

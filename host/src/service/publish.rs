@@ -13,6 +13,7 @@ use super::pipeline::{self, CompiledPolicy};
 use super::registry::{BundleEntry, PolicyVersion, Registry};
 use super::rights::{Action, Principal};
 use crate::store::{Document, Kind, ScenarioText, Status};
+use rules_dsl::{Lang, words};
 
 /// A scenario sent with a publish.
 #[derive(Debug, Clone)]
@@ -137,8 +138,9 @@ impl Service {
         let catalogue = self.catalogue_source()?;
         let engine = Arc::clone(&self.engine);
         let id = id.to_string();
+        let lang = self.config.lang;
         self.heavy
-            .run(move || pipeline::compile_policy(&engine, &catalogue, &source, &id))
+            .run(move || pipeline::compile_policy(&engine, &catalogue, &source, &id, lang))
             .await?
             .map_err(ServiceError::Source)
     }
@@ -224,9 +226,10 @@ impl Service {
             })
             .unwrap_or_default();
         let loaded = Arc::clone(&compiled.loaded);
+        let lang = self.config.lang;
         let (scenarios_run, failures) = self
             .heavy
-            .run(move || pipeline::run_scenarios(&loaded, &scenarios, effective_day))
+            .run(move || pipeline::run_scenarios(&loaded, &scenarios, effective_day, lang))
             .await?;
         if !failures.is_empty() {
             return Err(ServiceError::ScenariosFailed {
@@ -275,8 +278,9 @@ impl Service {
             let current = Arc::clone(&current);
             let id = id.to_string();
             let uploaded = uploaded.clone();
+            let lang = self.config.lang;
             self.heavy
-                .run(move || next_registry(&engine, &current, &id, versions, uploaded))
+                .run(move || next_registry(&engine, &current, &id, versions, uploaded, lang))
                 .await??
         };
         self.store
@@ -356,8 +360,9 @@ impl Service {
             let engine = Arc::clone(&self.engine);
             let current = Arc::clone(&current);
             let id = id.to_string();
+            let lang = self.config.lang;
             self.heavy
-                .run(move || next_registry(&engine, &current, &id, replaced, None))
+                .run(move || next_registry(&engine, &current, &id, replaced, None, lang))
                 .await??
         };
         self.store
@@ -417,13 +422,15 @@ fn refuse_stranding(
 }
 
 /// The registry with `id`'s versions replaced, and every bundle that has
-/// `id` as a member rebuilt against the newest active member versions.
+/// `id` as a member rebuilt against the newest active member versions (a
+/// bundle that breaks is told in `lang`).
 pub fn next_registry(
     engine: &engine::Engine,
     current: &Registry,
     id: &str,
     versions: Vec<Arc<PolicyVersion>>,
     scenarios: Option<Vec<ScenarioText>>,
+    lang: Lang,
 ) -> Result<Registry, ServiceError> {
     let mut next = current.clone();
     next.policies.insert(id.to_string(), versions);
@@ -440,13 +447,14 @@ pub fn next_registry(
         let Some(entry) = next.bundles.get(&bundle_id).cloned() else {
             continue;
         };
-        let members = bundle_member_sources(&next, &entry)?;
+        let members = bundle_member_sources(&next, &entry, lang)?;
         let built = pipeline::build_bundle(
             engine,
             &catalogue,
             &bundle_id,
             &entry.document.source,
             &members,
+            lang,
         )
         .map_err(|problem| ServiceError::BreaksBundle {
             bundle: bundle_id.clone(),
@@ -468,6 +476,7 @@ pub fn next_registry(
 pub fn bundle_member_sources(
     registry: &Registry,
     entry: &BundleEntry,
+    lang: Lang,
 ) -> Result<Vec<(String, String)>, ServiceError> {
     entry
         .built
@@ -481,10 +490,17 @@ pub fn bundle_member_sources(
                 .ok_or_else(|| ServiceError::BreaksBundle {
                     bundle: entry.document.id.clone(),
                     member: member.clone(),
-                    problem: pipeline::SourceProblem::Wrong(format!(
-                        "bundle `{}` needs an active version of its member `{member}`",
-                        entry.document.id
-                    )),
+                    problem: {
+                        let bundle = &entry.document.id;
+                        pipeline::SourceProblem::Wrong(
+                            words!(
+                                "一件事`{bundle}`需要其成员`{member}`的一个有效版本",
+                                "bundle `{bundle}` needs an active version of its member `{member}`"
+                            )
+                            .get(lang)
+                            .to_string(),
+                        )
+                    },
                 })
         })
         .collect()

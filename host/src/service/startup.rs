@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 use engine::Engine;
+use rules_dsl::Lang;
 use rules_dsl::check::FileKind;
 
 use super::Service;
@@ -141,9 +142,10 @@ fn seed_documents(engine: &Engine, dir: &Path) -> Result<Option<Seed>, StartErro
         dir: dir.display().to_string(),
         message,
     };
-    let files = project::read_rules(dir).map_err(seed_error)?;
+    // Start-up errors are logged and printed, in English like the logs.
+    let files = project::read_rules(dir).map_err(|e| seed_error(e.en))?;
     // One check and one compile of everything; what it built is stored.
-    let built = project::build(engine, &files).map_err(|e| seed_error(e.to_string()))?;
+    let built = project::build(engine, &files).map_err(|e| seed_error(e.render(Lang::En)))?;
     let catalogue = files
         .iter()
         .zip(&built.summaries)
@@ -226,7 +228,7 @@ fn seed_documents(engine: &Engine, dir: &Path) -> Result<Option<Seed>, StartErro
         }
     }
     let mut scenarios = Vec::new();
-    for path in project::find_scenarios(dir).map_err(seed_error)? {
+    for path in project::find_scenarios(dir).map_err(|e| seed_error(e.en))? {
         let Some(folder) = project::scenario_folder(&path) else {
             continue;
         };
@@ -297,11 +299,13 @@ fn load_registry(
                             abi = found,
                             "compiling a version stored by an older build again from its source"
                         );
+                        // What goes wrong here is logged, and logs are English.
                         let compiled = super::pipeline::compile_policy(
                             engine,
                             &catalogue_source,
                             &document.source,
                             &document.id,
+                            Lang::En,
                         )
                         .map_err(|e| load_error(format!("compiling it again: {e}")))?;
                         compiled.loaded
@@ -366,7 +370,15 @@ fn load_registry(
                     .map(|v| (m, v.document.source.clone()))
             })
             .collect::<Vec<_>>();
-        match pipeline::build_bundle(engine, &catalogue, &id, &document.source, &members) {
+        // A bundle that cannot be built is logged, and logs are English.
+        match pipeline::build_bundle(
+            engine,
+            &catalogue,
+            &id,
+            &document.source,
+            &members,
+            Lang::En,
+        ) {
             Ok(built) => {
                 registry
                     .bundles

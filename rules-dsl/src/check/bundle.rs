@@ -9,7 +9,9 @@ use super::expr::{Scope, Symbol};
 use super::policy::{department_with_name, find_cycle};
 use crate::diagnostic::{Span, did_you_mean};
 use crate::ir::{self, Type};
+use crate::lang::Words;
 use crate::syntax::ast::{self, ItemKind};
+use crate::words;
 
 pub struct BundleContext<'a> {
     pub catalogue: &'a ir::Catalogue,
@@ -87,7 +89,10 @@ pub fn check_bundle(
                 keyword: other.keyword().into(),
                 file_kind: "a bundle",
                 span: item.span,
-                help: "a bundle lists `member`s, an `entry when` condition and `link`s; rules, facts, materials and steps belong in the member policies".into(),
+                help: words!(
+                    "一件事列出`member`、`entry when`条件和`link`；规则、事实、材料和办理环节写在成员事项规则中",
+                    "a bundle lists `member`s, an `entry when` condition and `link`s; rules, facts, materials and steps belong in the member policies"
+                ),
             }),
         }
     }
@@ -175,7 +180,9 @@ pub fn check_bundle(
     }
 
     let entry_ir = match entry {
-        Some((expr, _)) if !incomplete => scope.condition(expr, "the entry condition"),
+        Some((expr, _)) if !incomplete => {
+            scope.condition(expr, &words!("入口条件", "the entry condition"))
+        }
         _ => None,
     };
 
@@ -284,9 +291,13 @@ pub fn check_bundle(
     }
 }
 
-fn describe(scope: &Scope, ty: Type, optional: bool) -> String {
+fn describe(scope: &Scope, ty: Type, optional: bool) -> Words {
     let name = scope.type_name(ty);
-    if optional { format!("{name}?") } else { name }
+    if optional {
+        words!("{name}（可选）", "{name}?", name = name)
+    } else {
+        name
+    }
 }
 
 /// Re-creates a member's type in the bundle's own enum and record tables.

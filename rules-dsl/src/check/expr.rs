@@ -5,11 +5,13 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::error::CheckError;
+use super::error::{CheckError, did_you_mean as suggest, listed};
 use crate::diagnostic::{Span, did_you_mean};
 use crate::ir::{self, ArithOp, ExprKind, Literal, Rounding, SetOperand, Type};
+use crate::lang::Words;
 use crate::syntax::MAX_DECIMALS;
 use crate::syntax::ast::{self, AggregateKind, CompareOp, LiteralKind, TimeUnit};
+use crate::words;
 
 /// What a name in an expression refers to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -107,29 +109,37 @@ impl Scope {
         self.enums.len() - 1
     }
 
-    pub fn type_name(&self, ty: Type) -> String {
+    /// A type as messages name it: `金额` / `money`, `枚举 { a, b }` /
+    /// `enum { a, b }`.
+    pub fn type_name(&self, ty: Type) -> Words {
         match ty {
-            Type::Bool => "bool".into(),
-            Type::Int => "int".into(),
-            Type::Money => "money".into(),
-            Type::Decimal(scale) => format!("decimal({scale})"),
-            Type::Date => "date".into(),
-            Type::Text => "text".into(),
-            Type::Set => "set of text".into(),
+            Type::Bool => Words::new("布尔值", "bool"),
+            Type::Int => Words::new("整数", "int"),
+            Type::Money => Words::new("金额", "money"),
+            Type::Decimal(scale) => words!("小数（{scale}位）", "decimal({scale})"),
+            Type::Date => Words::new("日期", "date"),
+            Type::Text => Words::new("文本", "text"),
+            Type::Set => Words::new("文本集合", "set of text"),
             Type::Enum(id) => match self.enums.get(id) {
-                Some(e) => format!("enum {{ {} }}", e.variants.join(", ")),
-                None => "enum".into(),
+                Some(e) => {
+                    let variants = e.variants.join(", ");
+                    words!("枚举 {{ {variants} }}", "enum {{ {variants} }}")
+                }
+                None => Words::new("枚举", "enum"),
             },
             Type::List(id) => match self.records.get(id) {
-                Some(r) => {
+                Some(r) => Words::by(|lang| {
                     let fields: Vec<String> = r
                         .fields
                         .iter()
-                        .map(|f| format!("{}: {}", f.name, self.type_name(f.ty)))
+                        .map(|f| format!("{}: {}", f.name, self.type_name(f.ty).get(lang)))
                         .collect();
-                    format!("list of {{ {} }}", fields.join(", "))
-                }
-                None => "list".into(),
+                    match lang {
+                        crate::lang::Lang::Zh => format!("列表 {{ {} }}", fields.join(", ")),
+                        crate::lang::Lang::En => format!("list of {{ {} }}", fields.join(", ")),
+                    }
+                }),
+                None => Words::new("列表", "list"),
             },
         }
     }
@@ -139,11 +149,12 @@ impl Scope {
     }
 
     /// Checks a condition: an expression that must be a bool.
-    pub fn condition(&mut self, expr: &ast::Expr, what: &str) -> Option<ir::Expr> {
+    /// `what` names it in the message: "each side of `and`".
+    pub fn condition(&mut self, expr: &ast::Expr, what: &Words) -> Option<ir::Expr> {
         let checked = self.expr(expr, None)?;
         if checked.ty != Type::Bool {
             self.errors.push(CheckError::NotACondition {
-                what: what.to_string(),
+                what: what.clone(),
                 found: self.type_name(checked.ty),
                 span: expr.span,
             });
@@ -167,20 +178,21 @@ impl Scope {
             A::Path(path) => self.path(path, span, hint),
             A::Paren(inner) => self.expr(inner, hint),
             A::Not(inner) => {
-                let inner = self.condition(inner, "the operand of `not`")?;
+                let what = words!("`not`的操作数", "the operand of `not`");
+                let inner = self.condition(inner, &what)?;
                 let nullable = inner.nullable;
                 Some(self.expr_at(ExprKind::Not(Box::new(inner)), Type::Bool, nullable))
             }
             A::And(operands) | A::Or(operands) => {
                 let what = if matches!(expr.kind, A::And(_)) {
-                    "each side of `and`"
+                    words!("`and`的每一边", "each side of `and`")
                 } else {
-                    "each side of `or`"
+                    words!("`or`的每一边", "each side of `or`")
                 };
                 let mut checked = Vec::with_capacity(operands.len());
                 let mut failed = false;
                 for operand in operands {
-                    match self.condition(operand, what) {
+                    match self.condition(operand, &what) {
                         Some(c) => checked.push(c),
                         None => failed = true,
                     }
@@ -212,7 +224,11 @@ impl Scope {
                 let inner = self.expr(inner, hint)?;
                 if !matches!(inner.ty, Type::Int | Type::Money | Type::Decimal(_)) {
                     self.errors.push(CheckError::BadOperator {
-                        message: format!("`-` cannot negate {}", self.type_name(inner.ty)),
+                        message: words!(
+                            "`-`不能用于{ty}",
+                            "`-` cannot negate {ty}",
+                            ty = self.type_name(inner.ty)
+                        ),
                         span,
                         help: None,
                     });
@@ -223,9 +239,15 @@ impl Scope {
             }
             A::Duration { .. } => {
                 self.errors.push(CheckError::BadOperator {
-                    message: "a duration can only be added to or subtracted from a date".into(),
+                    message: words!(
+                        "时长只能加到日期上或从日期中减去",
+                        "a duration can only be added to or subtracted from a date"
+                    ),
                     span,
-                    help: Some("write `some_date + 6 months`; to count time between dates use `months_between(a, b)` or `days_between(a, b)`".into()),
+                    help: Some(words!(
+                        "写作`some_date + 6 months`；计算两个日期之间的时间请用`months_between(a, b)`或`days_between(a, b)`",
+                        "write `some_date + 6 months`; to count time between dates use `months_between(a, b)` or `days_between(a, b)`"
+                    )),
                 });
                 None
             }
@@ -235,7 +257,8 @@ impl Scope {
                 then,
                 otherwise,
             } => {
-                let condition = self.condition(condition, "the condition of `if`");
+                let condition =
+                    self.condition(condition, &words!("`if`的条件", "the condition of `if`"));
                 let then = self.expr(then, hint);
                 let otherwise = self.expr(otherwise, then.as_ref().map(|t| t.ty).or(hint));
                 let (condition, then, otherwise) = (condition?, then?, otherwise?);
@@ -270,9 +293,15 @@ impl Scope {
             A::Call { function, args } => self.call(function, args, span),
             A::Set(_) => {
                 self.errors.push(CheckError::BadOperator {
-                    message: "a set in braces can only follow `in`".into(),
+                    message: words!(
+                        "花括号中的集合只能写在`in`后面",
+                        "a set in braces can only follow `in`"
+                    ),
                     span,
-                    help: Some("write `x in {\"a\", \"b\"}`".into()),
+                    help: Some(words!(
+                        "写作`x in {{\"a\", \"b\"}}`",
+                        "write `x in {{\"a\", \"b\"}}`"
+                    )),
                 });
                 None
             }
@@ -339,9 +368,9 @@ impl Scope {
         }
         if path == "today" {
             self.errors.push(CheckError::BadCall {
-                message: "there is no `today`".into(),
+                message: words!("没有`today`", "there is no `today`"),
                 span,
-                help: Some("rules use `application_date`, so the same application always gets the same decision".into()),
+                help: Some(same_decision()),
             });
             return None;
         }
@@ -365,14 +394,19 @@ impl Scope {
             None => {
                 let suggestion = did_you_mean(name, variants.iter().map(String::as_str));
                 self.errors.push(CheckError::BadEnum {
-                    message: format!(
-                        "`{name}` is not one of the values {}",
-                        self.type_name(Type::Enum(enum_id))
+                    message: words!(
+                        "`{name}`不是{ty}中的值",
+                        "`{name}` is not one of the values {ty}",
+                        ty = self.type_name(Type::Enum(enum_id))
                     ),
                     span,
                     help: Some(match suggestion {
-                        Some(s) => format!("did you mean `{s}`?"),
-                        None => format!("the values are: {}", variants.join(", ")),
+                        Some(s) => suggest(&s),
+                        None => words!(
+                            "可用的值有：{values}",
+                            "the values are: {values}",
+                            values = listed(&variants)
+                        ),
                     }),
                 });
                 None
@@ -386,12 +420,16 @@ impl Scope {
         let mut segments = path.splitn(2, '.');
         let _ = segments.next();
         let Some(field_name) = segments.next() else {
+            let field = self.first_field(record_id);
             self.errors.push(CheckError::BadOperator {
-                message: format!("`{path}` stands for a whole record of `{list}`"),
+                message: words!(
+                    "`{path}`代表`{list}`中的一整条记录",
+                    "`{path}` stands for a whole record of `{list}`"
+                ),
                 span,
-                help: Some(format!(
-                    "use one of its fields, for example `{path}.{}`",
-                    self.first_field(record_id)
+                help: Some(words!(
+                    "请使用它的某个字段，例如`{path}.{field}`",
+                    "use one of its fields, for example `{path}.{field}`"
                 )),
             });
             return None;
@@ -443,9 +481,15 @@ impl Scope {
     ) -> Option<ir::Expr> {
         let ast::ExprKind::Path(name) = &base.kind else {
             self.errors.push(CheckError::BadParamLookup {
-                message: "only a parameter can be looked up with `[…]`".into(),
+                message: words!(
+                    "只有参数可以用`[…]`查询",
+                    "only a parameter can be looked up with `[…]`"
+                ),
                 span,
-                help: "declare a keyed parameter: `param name[text]: money { \"key\" from 2024-01-01 = 100.00 }`".into(),
+                help: words!(
+                    "声明一个按键取值的参数：`param name[text]: money {{ \"key\" from 2024-01-01 = 100.00 }}`",
+                    "declare a keyed parameter: `param name[text]: money {{ \"key\" from 2024-01-01 = 100.00 }}`"
+                ),
             });
             return None;
         };
@@ -453,11 +497,15 @@ impl Scope {
             Some(&(Symbol::Param(_), _)) => self.param_lookup_by_name(name, span, key),
             Some(_) => {
                 self.errors.push(CheckError::BadParamLookup {
-                    message: format!(
+                    message: words!(
+                        "`{name}`不是参数，不能用`[…]`查询",
                         "`{name}` is not a parameter, so it cannot be looked up with `[…]`"
                     ),
                     span,
-                    help: "only keyed parameters take `[key]`".into(),
+                    help: words!(
+                        "只有按键取值的参数才能写`[key]`",
+                        "only keyed parameters take `[key]`"
+                    ),
                 });
                 None
             }
@@ -486,17 +534,23 @@ impl Scope {
         match (keyed, key) {
             (true, None) => {
                 self.errors.push(CheckError::BadParamLookup {
-                    message: format!("parameter `{name}` has a value per key, but no key is given"),
+                    message: words!(
+                        "参数`{name}`按键取值，但没有给出键",
+                        "parameter `{name}` has a value per key, but no key is given"
+                    ),
                     span,
-                    help: format!("write `{name}[key]`, for example `{name}[applicant.county]`"),
+                    help: words!(
+                        "写作`{name}[key]`，例如`{name}[applicant.county]`",
+                        "write `{name}[key]`, for example `{name}[applicant.county]`"
+                    ),
                 });
                 None
             }
             (false, Some(_)) => {
                 self.errors.push(CheckError::BadParamLookup {
-                    message: format!("parameter `{name}` has no keys"),
+                    message: words!("参数`{name}`没有键", "parameter `{name}` has no keys"),
                     span,
-                    help: format!("write just `{name}`"),
+                    help: words!("直接写`{name}`", "write just `{name}`"),
                 });
                 None
             }
@@ -512,7 +566,7 @@ impl Scope {
                 let key_expr = self.expr(key, Some(Type::Text))?;
                 if key_expr.ty != Type::Text {
                     self.errors.push(CheckError::TypeMismatch {
-                        expected: "text (the parameter's key)".into(),
+                        expected: words!("文本（参数的键）", "text (the parameter's key)"),
                         found: self.type_name(key_expr.ty),
                         span: key.span,
                         help: None,
@@ -590,10 +644,11 @@ impl Scope {
                 self.money_and_int(op.as_str(), lhs, rhs, &l, span);
             } else if let (Type::Enum(_), Type::Enum(_)) = (l.ty, r.ty) {
                 self.errors.push(CheckError::BadEnum {
-                    message: format!(
-                        "{} and {} are different enums and cannot be compared",
-                        self.type_name(l.ty),
-                        self.type_name(r.ty)
+                    message: words!(
+                        "{left}和{right}是不同的枚举，不能比较",
+                        "{left} and {right} are different enums and cannot be compared",
+                        left = self.type_name(l.ty),
+                        right = self.type_name(r.ty)
                     ),
                     span,
                     help: None,
@@ -604,12 +659,21 @@ impl Scope {
                     (_, ast::ExprKind::Literal(literal)) => Some((literal, r.ty)),
                     _ => None,
                 };
+                let op = op.as_str();
                 let help = self
                     .quoted_variant(l.ty, rhs)
-                    .map(|variant| format!("an enum value is written without quotes: `{variant}`"))
+                    .map(|variant| {
+                        words!(
+                            "枚举值不加引号：`{variant}`",
+                            "an enum value is written without quotes: `{variant}`"
+                        )
+                    })
                     .or_else(|| literal_side.and_then(|(literal, ty)| literal_help(literal, ty)))
                     .unwrap_or_else(|| {
-                        format!("both sides of `{}` must have the same type", op.as_str())
+                        words!(
+                            "`{op}`两边的类型必须相同",
+                            "both sides of `{op}` must have the same type"
+                        )
                     });
                 self.errors.push(CheckError::TypeMismatch {
                     expected: self.type_name(l.ty),
@@ -630,22 +694,31 @@ impl Scope {
                 return None;
             }
             Type::Bool | Type::Enum(_) if ordering => {
+                let op = op.as_str();
                 self.errors.push(CheckError::BadOperator {
-                    message: format!(
-                        "{} values have no order, so `{}` does not apply",
-                        self.type_name(l.ty),
-                        op.as_str()
+                    message: words!(
+                        "{ty}没有大小之分，不能用`{op}`",
+                        "{ty} values have no order, so `{op}` does not apply",
+                        ty = self.type_name(l.ty)
                     ),
                     span,
-                    help: Some("use `==` or `!=`".into()),
+                    help: Some(words!("请用`==`或`!=`", "use `==` or `!=`")),
                 });
                 return None;
             }
             Type::Set | Type::List(_) => {
+                let op = op.as_str();
                 self.errors.push(CheckError::BadOperator {
-                    message: format!("{} cannot be compared with `{}`", self.type_name(l.ty), op.as_str()),
+                    message: words!(
+                        "{ty}不能用`{op}`比较",
+                        "{ty} cannot be compared with `{op}`",
+                        ty = self.type_name(l.ty)
+                    ),
                     span,
-                    help: Some("use `in` to test membership, or an aggregate such as `count(…)` over a list".into()),
+                    help: Some(words!(
+                        "用`in`判断是否属于集合，或对列表使用`count(…)`等聚合",
+                        "use `in` to test membership, or an aggregate such as `count(…)` over a list"
+                    )),
                 });
                 return None;
             }
@@ -688,8 +761,11 @@ impl Scope {
     ) {
         let int_side = if l.ty == Type::Int { lhs } else { rhs };
         let help = match &int_side.kind {
-            ast::ExprKind::Literal(LiteralKind::Int(n)) => format!("write money with two decimals: `{n}.00`"),
-            _ => "money is exact to the fen; multiply a number by money (`price * count`) or divide with a rounding mode".into(),
+            ast::ExprKind::Literal(LiteralKind::Int(n)) => money_with_decimals(*n),
+            _ => words!(
+                "金额精确到分；可以用数字乘以金额（`price * count`），或用带取整方式的除法",
+                "money is exact to the fen; multiply a number by money (`price * count`) or divide with a rounding mode"
+            ),
         };
         self.errors.push(CheckError::MoneyAndInt {
             op: op.into(),
@@ -713,14 +789,16 @@ impl Scope {
             let element_checked = self.expr(element, None)?;
             if !matches!(element_checked.ty, Type::Text | Type::Enum(_) | Type::Int) {
                 self.errors.push(CheckError::BadOperator {
-                    message: format!(
-                        "`in` does not apply to {}",
-                        self.type_name(element_checked.ty)
+                    message: words!(
+                        "`in`不适用于{ty}",
+                        "`in` does not apply to {ty}",
+                        ty = self.type_name(element_checked.ty)
                     ),
                     span: element.span,
-                    help: Some(
-                        "`in` tests text, enum values or whole numbers against a set".into(),
-                    ),
+                    help: Some(words!(
+                        "`in`判断文本、枚举值或整数是否属于一个集合",
+                        "`in` tests text, enum values or whole numbers against a set"
+                    )),
                 });
                 return None;
             }
@@ -739,15 +817,16 @@ impl Scope {
                             expected: self.type_name(element_checked.ty),
                             found: self.type_name(other.ty),
                             span: item.span,
-                            help: Some(
-                                "every value in the set must have the type of the left side".into(),
-                            ),
+                            help: Some(words!(
+                                "集合中的每个值都必须与左边的类型相同",
+                                "every value in the set must have the type of the left side"
+                            )),
                         });
                         failed = true;
                     }
                     Some(_) => {
                         self.errors.push(CheckError::NotASet {
-                            found: "a set with a computed value".into(),
+                            found: words!("含有计算值的集合", "a set with a computed value"),
                             span: item.span,
                         });
                         failed = true;
@@ -781,10 +860,13 @@ impl Scope {
         }
         if element_checked.ty != Type::Text {
             self.errors.push(CheckError::TypeMismatch {
-                expected: "text".into(),
+                expected: self.type_name(Type::Text),
                 found: self.type_name(element_checked.ty),
                 span: element.span,
-                help: Some("a `set of text` holds text".into()),
+                help: Some(words!(
+                    "`set of text`中存放的是文本",
+                    "a `set of text` holds text"
+                )),
             });
             return None;
         }
@@ -822,11 +904,12 @@ impl Scope {
         let (l, r) = (l?, r?);
         let op_text = op.as_str();
         let (l_ty, r_ty) = (l.ty, r.ty);
-        let mismatch = |scope: &mut Scope, help: Option<String>| {
-            let message = format!(
-                "`{op_text}` does not apply to {} and {}",
-                scope.type_name(l_ty),
-                scope.type_name(r_ty)
+        let mismatch = |scope: &mut Scope, help: Option<Words>| {
+            let message = words!(
+                "`{op_text}`不适用于{left}和{right}",
+                "`{op_text}` does not apply to {left} and {right}",
+                left = scope.type_name(l_ty),
+                right = scope.type_name(r_ty)
             );
             scope.errors.push(CheckError::BadOperator {
                 message,
@@ -838,10 +921,15 @@ impl Scope {
         if rounding.is_some() && op != ast::ArithOp::Div && !(op == ast::ArithOp::Mul && by_decimal)
         {
             self.errors.push(CheckError::BadOperator {
-                message: "only a division, or a product with a decimal or a percent, is rounded"
-                    .into(),
+                message: words!(
+                    "只有除法、或乘以小数或百分比的乘法才需要取整",
+                    "only a division, or a product with a decimal or a percent, is rounded"
+                ),
                 span,
-                help: Some("remove `round …`: this result is exact".into()),
+                help: Some(words!(
+                    "删除`round …`：这个结果是精确的",
+                    "remove `round …`: this result is exact"
+                )),
             });
             return None;
         }
@@ -891,22 +979,32 @@ impl Scope {
                         None
                     }
                     (Type::Date, Type::Date) if op == ast::ArithOp::Sub => {
-                        mismatch(self, Some("count the time between dates with `days_between(a, b)` or `months_between(a, b)`".into()));
+                        mismatch(
+                            self,
+                            Some(words!(
+                                "计算两个日期之间的时间请用`days_between(a, b)`或`months_between(a, b)`",
+                                "count the time between dates with `days_between(a, b)` or `months_between(a, b)`"
+                            )),
+                        );
                         None
                     }
                     (Type::Date, Type::Int) => {
                         mismatch(
                             self,
-                            Some(
-                                "say the unit: `some_date + 30 days` (or `months`, `years`)".into(),
-                            ),
+                            Some(words!(
+                                "写明单位：`some_date + 30 days`（或`months`、`years`）",
+                                "say the unit: `some_date + 30 days` (or `months`, `years`)"
+                            )),
                         );
                         None
                     }
                     (Type::Money, Type::Decimal(_)) | (Type::Decimal(_), Type::Money) => {
                         mismatch(
                             self,
-                            Some("money and a decimal measure different things; write the amount as money (`12.50`)".into()),
+                            Some(words!(
+                                "金额和小数计量的不是同一种东西；金额请写成金额（`12.50`）",
+                                "money and a decimal measure different things; write the amount as money (`12.50`)"
+                            )),
                         );
                         None
                     }
@@ -932,7 +1030,10 @@ impl Scope {
                     (Type::Money, Type::Money, _) => {
                         mismatch(
                             self,
-                            Some("money can be multiplied by a whole number, a decimal or a percent, not by money".into()),
+                            Some(words!(
+                                "金额只能乘以整数、小数或百分比，不能乘以金额",
+                                "money can be multiplied by a whole number, a decimal or a percent, not by money"
+                            )),
                         );
                         None
                     }
@@ -942,12 +1043,18 @@ impl Scope {
                     (Type::Decimal(a), Type::Decimal(b), None) => {
                         if a + b > MAX_DECIMALS {
                             self.errors.push(CheckError::BadOperator {
-                                message: format!(
-                                    "the product has {} decimals, more than the {MAX_DECIMALS} a number holds",
-                                    a + b
-                                ),
+                                message: {
+                                    let digits = a + b;
+                                    words!(
+                                        "乘积有{digits}位小数，超过了数值最多的{MAX_DECIMALS}位",
+                                        "the product has {digits} decimals, more than the {MAX_DECIMALS} a number holds"
+                                    )
+                                },
                                 span,
-                                help: Some("round it: `a * b round half_up` keeps the decimals of `a`".into()),
+                                help: Some(words!(
+                                    "请取整：`a * b round half_up`保留`a`的小数位数",
+                                    "round it: `a * b round half_up` keeps the decimals of `a`"
+                                )),
                             });
                             return None;
                         }
@@ -955,9 +1062,15 @@ impl Scope {
                     }
                     (Type::Money, Type::Decimal(_), None) => {
                         self.errors.push(CheckError::BadOperator {
-                            message: "money times a decimal or a percent can leave a fraction of a fen".into(),
+                            message: words!(
+                                "金额乘以小数或百分比可能出现不足一分的零头",
+                                "money times a decimal or a percent can leave a fraction of a fen"
+                            ),
                             span,
-                            help: Some("say how to round it to the fen: `standard * 30% round half_up` (also `down`, `up`, `half_even`)".into()),
+                            help: Some(words!(
+                                "写明如何取整到分：`standard * 30% round half_up`（也可用`down`、`up`、`half_even`）",
+                                "say how to round it to the fen: `standard * 30% round half_up` (also `down`, `up`, `half_even`)"
+                            )),
                         });
                         None
                     }
@@ -1064,22 +1177,27 @@ impl Scope {
         let a = self.expr(amount, None);
         let (d, a) = (d?, a?);
         if d.ty != Type::Date {
+            let unit = unit.as_str();
             self.errors.push(CheckError::TypeMismatch {
-                expected: "a date".into(),
+                expected: words!("日期", "a date"),
                 found: self.type_name(d.ty),
                 span: date.span,
-                help: Some(format!("`{}` can only be added to a date", unit.as_str())),
+                help: Some(words!(
+                    "`{unit}`只能加到日期上",
+                    "`{unit}` can only be added to a date"
+                )),
             });
             return None;
         }
         if a.ty != Type::Int {
+            let unit = unit.as_str();
             self.errors.push(CheckError::TypeMismatch {
-                expected: "a whole number".into(),
+                expected: words!("整数", "a whole number"),
                 found: self.type_name(a.ty),
                 span: amount.span,
-                help: Some(format!(
-                    "the number of {} must be a whole number",
-                    unit.as_str()
+                help: Some(words!(
+                    "`{unit}`的数量必须是整数",
+                    "the number of {unit} must be a whole number"
                 )),
             });
             return None;
@@ -1109,18 +1227,34 @@ impl Scope {
                 }
             };
             self.errors.push(CheckError::BadAggregate {
-                message: format!("`{name}` is an aggregate over a list"),
+                message: words!(
+                    "`{name}`是对列表的聚合",
+                    "`{name}` is an aggregate over a list"
+                ),
                 span,
-                help: format!("write it as `{example}`"),
+                help: words!("写作`{example}`", "write it as `{example}`"),
             });
             return None;
         }
-        let arity = |scope: &mut Scope, expected: &str| {
+        let arity = |scope: &mut Scope, expected: Words| {
+            let given = args.len();
             scope.errors.push(CheckError::BadCall {
-                message: match args.len() {
-                    0 => format!("`{name}` takes {expected}, but none was given"),
-                    1 => format!("`{name}` takes {expected}, but 1 was given"),
-                    n => format!("`{name}` takes {expected}, but {n} were given"),
+                message: match given {
+                    0 => words!(
+                        "`{name}`需要{expected}，但没有给出参数",
+                        "`{name}` takes {expected}, but none was given",
+                        expected = expected
+                    ),
+                    1 => words!(
+                        "`{name}`需要{expected}，但只给出了 1 个",
+                        "`{name}` takes {expected}, but 1 was given",
+                        expected = expected
+                    ),
+                    n => words!(
+                        "`{name}`需要{expected}，但给出了{n}个",
+                        "`{name}` takes {expected}, but {n} were given",
+                        expected = expected
+                    ),
                 },
                 span,
                 help: None,
@@ -1129,7 +1263,7 @@ impl Scope {
         match name {
             "age_on" | "months_between" | "days_between" => {
                 if args.len() != 2 {
-                    arity(self, "two dates");
+                    arity(self, words!("两个日期", "two dates"));
                     return None;
                 }
                 let a = self.expr(&args[0], None);
@@ -1138,7 +1272,7 @@ impl Scope {
                 for (checked, arg) in [(&a, &args[0]), (&b, &args[1])] {
                     if checked.ty != Type::Date {
                         self.errors.push(CheckError::TypeMismatch {
-                            expected: "a date".into(),
+                            expected: words!("日期", "a date"),
                             found: self.type_name(checked.ty),
                             span: arg.span,
                             help: None,
@@ -1157,16 +1291,19 @@ impl Scope {
             }
             "text" => {
                 if args.len() != 1 {
-                    arity(self, "one whole number");
+                    arity(self, words!("一个整数", "one whole number"));
                     return None;
                 }
                 let number = self.expr(&args[0], None)?;
                 if number.ty != Type::Int {
                     self.errors.push(CheckError::TypeMismatch {
-                        expected: "int".into(),
+                        expected: self.type_name(Type::Int),
                         found: self.type_name(number.ty),
                         span: args[0].span,
-                        help: Some("`text(n)` writes a whole number's digits: `text(applicant.grade)` is \"3\" for 3".into()),
+                        help: Some(words!(
+                            "`text(n)`把整数写成数字文本：等级为 3 时`text(applicant.grade)`是\"3\"",
+                            "`text(n)` writes a whole number's digits: `text(applicant.grade)` is \"3\" for 3"
+                        )),
                     });
                     return None;
                 }
@@ -1206,9 +1343,16 @@ impl Scope {
                 let ty = checked[0].ty;
                 if !matches!(ty, Type::Int | Type::Money | Type::Decimal(_) | Type::Date) {
                     self.errors.push(CheckError::BadOperator {
-                        message: format!("`{name}` does not apply to {}", self.type_name(ty)),
+                        message: words!(
+                            "`{name}`不适用于{ty}",
+                            "`{name}` does not apply to {ty}",
+                            ty = self.type_name(ty)
+                        ),
                         span,
-                        help: Some("`min` and `max` compare numbers, money or dates".into()),
+                        help: Some(words!(
+                            "`min`和`max`比较的是数字、金额或日期",
+                            "`min` and `max` compare numbers, money or dates"
+                        )),
                     });
                     return None;
                 }
@@ -1218,7 +1362,8 @@ impl Scope {
                             expected: self.type_name(ty),
                             found: self.type_name(c.ty),
                             span: arg.span,
-                            help: Some(format!(
+                            help: Some(words!(
+                                "`{name}`的所有参数类型必须相同",
                                 "all arguments of `{name}` must have the same type"
                             )),
                         });
@@ -1235,20 +1380,25 @@ impl Scope {
             }
             "today" | "now" => {
                 self.errors.push(CheckError::BadCall {
-                    message: format!("there is no `{name}()`"),
+                    message: words!("没有`{name}()`", "there is no `{name}()`"),
                     span: function.span,
-                    help: Some("rules use `application_date`, so the same application always gets the same decision".into()),
+                    help: Some(same_decision()),
                 });
                 None
             }
             _ => {
                 let suggestion = did_you_mean(name, FUNCTIONS.iter().copied());
+                let functions: Vec<String> = FUNCTIONS.iter().map(|f| f.to_string()).collect();
                 self.errors.push(CheckError::BadCall {
-                    message: format!("unknown function `{name}`"),
+                    message: words!("未知的函数`{name}`", "unknown function `{name}`"),
                     span: function.span,
                     help: Some(match suggestion {
-                        Some(s) => format!("did you mean `{s}`?"),
-                        None => format!("the functions are: {}", FUNCTIONS.join(", ")),
+                        Some(s) => suggest(&s),
+                        None => words!(
+                            "可用的函数有：{functions}",
+                            "the functions are: {functions}",
+                            functions = listed(&functions)
+                        ),
                     }),
                 });
                 None
@@ -1273,23 +1423,28 @@ impl Scope {
                     (id, record)
                 }
                 other => {
-                    let found = self.type_name(other);
+                    let list_name = &list.text;
                     self.errors.push(CheckError::BadAggregate {
-                        message: format!("`{name}` needs a list, but `{}` is {found}", list.text),
+                        message: words!(
+                            "`{name}`需要列表，但`{list_name}`是{found}",
+                            "`{name}` needs a list, but `{list_name}` is {found}",
+                            found = self.type_name(other)
+                        ),
                         span: list.span,
-                        help: "aggregates run over facts declared as `list of { … }`".into(),
+                        help: aggregates_over_lists(),
                     });
                     return None;
                 }
             },
             Some(_) => {
+                let list_name = &list.text;
                 self.errors.push(CheckError::BadAggregate {
-                    message: format!(
-                        "`{name}` needs a list fact, but `{}` is a definition",
-                        list.text
+                    message: words!(
+                        "`{name}`需要列表类型的事实，但`{list_name}`是一个定义",
+                        "`{name}` needs a list fact, but `{list_name}` is a definition"
                     ),
                     span: list.span,
-                    help: "aggregates run over facts declared as `list of { … }`".into(),
+                    help: aggregates_over_lists(),
                 });
                 return None;
             }
@@ -1300,28 +1455,39 @@ impl Scope {
         };
         match (kind, value) {
             (AggregateKind::Count, Some(value)) => {
+                let (var, list) = (&var.text, &list.text);
                 self.errors.push(CheckError::BadAggregate {
-                    message: "`count` counts records and takes no value".into(),
+                    message: words!(
+                        "`count`统计记录条数，不需要值",
+                        "`count` counts records and takes no value"
+                    ),
                     span: value.span,
-                    help: format!("write `count({} in {} where …)`", var.text, list.text),
+                    help: words!(
+                        "写作`count({var} in {list} where …)`",
+                        "write `count({var} in {list} where …)`"
+                    ),
                 });
                 return None;
             }
             (AggregateKind::Count, None) => {}
             (_, None) => {
+                let (var, list) = (&var.text, &list.text);
                 self.errors.push(CheckError::BadAggregate {
-                    message: format!(
-                        "`{name}` needs the value to {}",
-                        if matches!(kind, AggregateKind::Any | AggregateKind::All) {
-                            "test"
-                        } else {
-                            "add up or compare"
-                        }
-                    ),
+                    message: if matches!(kind, AggregateKind::Any | AggregateKind::All) {
+                        words!(
+                            "`{name}`需要写出要检验的值",
+                            "`{name}` needs the value to test"
+                        )
+                    } else {
+                        words!(
+                            "`{name}`需要写出要累加或比较的值",
+                            "`{name}` needs the value to add up or compare"
+                        )
+                    },
                     span,
-                    help: format!(
-                        "write `{name}({}.field for {} in {})`",
-                        var.text, var.text, list.text
+                    help: words!(
+                        "写作`{name}({var}.field for {var} in {list})`",
+                        "write `{name}({var}.field for {var} in {list})`"
                     ),
                 });
                 return None;
@@ -1336,7 +1502,8 @@ impl Scope {
             record,
             list: list.text.clone(),
         });
-        let filter_checked = filter.map(|f| self.condition(f, "the `where` filter"));
+        let filter_checked =
+            filter.map(|f| self.condition(f, &words!("`where`筛选条件", "the `where` filter")));
         let value_checked = value.map(|v| self.expr(v, None));
         self.vars.pop();
         let filter_checked = match filter_checked {
@@ -1369,14 +1536,24 @@ impl Scope {
             }
             (Some(v), _) => {
                 let expected = match kind {
-                    AggregateKind::Sum => "a number or money",
-                    AggregateKind::Min | AggregateKind::Max => "a number, money or a date",
-                    _ => "a condition",
+                    AggregateKind::Sum => words!("数字或金额", "a number or money"),
+                    AggregateKind::Min | AggregateKind::Max => {
+                        words!("数字、金额或日期", "a number, money or a date")
+                    }
+                    _ => words!("条件", "a condition"),
                 };
                 self.errors.push(CheckError::BadAggregate {
-                    message: format!("`{name}` needs {expected}, but the value is {}", self.type_name(v.ty)),
+                    message: words!(
+                        "`{name}`需要{expected}，但这个值是{found}",
+                        "`{name}` needs {expected}, but the value is {found}",
+                        expected = expected,
+                        found = self.type_name(v.ty)
+                    ),
                     span: value.map_or(span, |v| v.span),
-                    help: "`sum` adds numbers or money; `min`/`max` pick among numbers, money or dates; `any`/`all` test conditions".to_string(),
+                    help: words!(
+                        "`sum`对数字或金额求和；`min`/`max`在数字、金额或日期中取值；`any`/`all`检验条件",
+                        "`sum` adds numbers or money; `min`/`max` pick among numbers, money or dates; `any`/`all` test conditions"
+                    ),
                 });
                 return None;
             }
@@ -1451,18 +1628,23 @@ fn strip_parens(expr: &ast::Expr) -> &ast::Expr {
 }
 
 /// How to write `literal` as a value of `ty`, when the mistake is a usual one.
-pub fn literal_help(literal: &LiteralKind, ty: Type) -> Option<String> {
+pub fn literal_help(literal: &LiteralKind, ty: Type) -> Option<Words> {
     match (literal, ty) {
-        (LiteralKind::Int(n), Type::Money) => Some(format!("write money with two decimals: `{n}.00`")),
-        (LiteralKind::Decimal { percent: true, .. }, Type::Money) => {
-            Some("a percent is a share, not an amount: multiply money by it (`standard * 30% round half_up`)".into())
+        (LiteralKind::Int(n), Type::Money) => Some(money_with_decimals(*n)),
+        (LiteralKind::Decimal { percent: true, .. }, Type::Money) => Some(words!(
+            "百分比是比例，不是金额：用金额乘以它（`standard * 30% round half_up`）",
+            "a percent is a share, not an amount: multiply money by it (`standard * 30% round half_up`)"
+        )),
+        (LiteralKind::Decimal { .. } | LiteralKind::Money(_), Type::Decimal(scale)) => {
+            Some(words!(
+                "这个值最多{scale}位小数",
+                "this value holds at most {scale} decimals"
+            ))
         }
-        (LiteralKind::Decimal { .. } | LiteralKind::Money(_), Type::Money | Type::Decimal(_)) => {
-            Some(match ty {
-                Type::Decimal(scale) => format!("this value holds at most {scale} decimals"),
-                _ => "money is counted in whole fen: two decimals at most".into(),
-            })
-        }
+        (LiteralKind::Decimal { .. } | LiteralKind::Money(_), Type::Money) => Some(words!(
+            "金额以分为单位：最多两位小数",
+            "money is counted in whole fen: two decimals at most"
+        )),
         _ => None,
     }
 }
@@ -1602,4 +1784,27 @@ fn collect_references(expr: &ast::Expr, bound: &mut Vec<String>, out: &mut Vec<(
             bound.pop();
         }
     }
+}
+/// The help for `today` and `now`.
+fn same_decision() -> Words {
+    words!(
+        "规则使用`application_date`，这样同一申请总能得到相同的判定结果",
+        "rules use `application_date`, so the same application always gets the same decision"
+    )
+}
+
+/// The help for an aggregate over something that is not a list.
+fn aggregates_over_lists() -> Words {
+    words!(
+        "聚合只能作用于声明为`list of {{ … }}`的事实",
+        "aggregates run over facts declared as `list of {{ … }}`"
+    )
+}
+
+/// The help for a whole number where money is due: `write 100.00`.
+pub fn money_with_decimals(n: i64) -> Words {
+    words!(
+        "金额要写两位小数：`{n}.00`",
+        "write money with two decimals: `{n}.00`"
+    )
 }

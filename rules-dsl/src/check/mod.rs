@@ -19,6 +19,7 @@ pub use error::{CheckError, Warning};
 use crate::diagnostic::{Diagnostic, FileId, SourceSet, Span};
 use crate::ir;
 use crate::syntax::{self, Parsed, ast};
+use crate::words;
 
 /// What checking a set of files produced.
 #[derive(Debug, Clone, Default)]
@@ -265,10 +266,17 @@ fn build_catalogue(
                         Some(("department", id))
                     }
                     None => {
+                        let id = &id.text;
                         errors.push(CheckError::BadClause {
-                            message: format!("department `{}` needs its name", id.text),
+                            message: words!(
+                                "部门`{id}`需要写明名称",
+                                "department `{id}` needs its name"
+                            ),
                             span: item.span,
-                            help: Some(format!("write `department {} \"名称\"`", id.text)),
+                            help: Some(words!(
+                                "写作`department {id} \"名称\"`",
+                                "write `department {id} \"名称\"`"
+                            )),
                         });
                         None
                     }
@@ -297,11 +305,20 @@ fn build_catalogue(
                                     issued_by = Some(department.text.clone());
                                     department_refs.push((file, department.clone()));
                                 }
-                                other => errors.push(CheckError::BadClause {
-                                    message: format!("`{}` does not belong in the catalogue", other.keyword()),
-                                    span: other.span(),
-                                    help: Some("the catalogue says what a material is (name, form, issuer); policies say when and how it is asked for".into()),
-                                }),
+                                other => {
+                                    let keyword = other.keyword();
+                                    errors.push(CheckError::BadClause {
+                                        message: words!(
+                                            "`{keyword}`不能写在目录中",
+                                            "`{keyword}` does not belong in the catalogue"
+                                        ),
+                                        span: other.span(),
+                                        help: Some(words!(
+                                            "目录说明材料是什么（名称、形式、出具部门）；事项规则说明何时、如何要求提交",
+                                            "the catalogue says what a material is (name, form, issuer); policies say when and how it is asked for"
+                                        )),
+                                    })
+                                }
                             }
                         }
                         catalogue.materials.push(ir::CatalogueMaterial {
@@ -313,13 +330,17 @@ fn build_catalogue(
                         Some(("material", &material.id))
                     }
                     None => {
+                        let id = &material.id.text;
                         errors.push(CheckError::BadClause {
-                            message: format!(
-                                "material `{}` needs its name in the catalogue",
-                                material.id.text
+                            message: words!(
+                                "材料`{id}`在目录中需要写明名称",
+                                "material `{id}` needs its name in the catalogue"
                             ),
                             span: item.span,
-                            help: Some(format!("write `material {} \"名称\"`", material.id.text)),
+                            help: Some(words!(
+                                "写作`material {id} \"名称\"`",
+                                "write `material {id} \"名称\"`"
+                            )),
                         });
                         None
                     }
@@ -335,7 +356,10 @@ fn build_catalogue(
                         keyword: other.keyword().into(),
                         file_kind: "the catalogue",
                         span: item.span,
-                        help: "the catalogue declares only `department`, `dataset`, `material` and `calendar`; put rules in a policy file that starts with `policy`".into(),
+                        help: words!(
+                            "目录只声明`department`、`dataset`、`material`和`calendar`；规则请写在以`policy`开头的事项规则文件中",
+                            "the catalogue declares only `department`, `dataset`, `material` and `calendar`; put rules in a policy file that starts with `policy`"
+                        ),
                     });
                     None
                 }
@@ -386,10 +410,17 @@ fn build_catalogue(
         for item in &p.file.items {
             if let ast::ItemKind::Calendar(decl) = &item.kind {
                 if !years_seen.insert(decl.year) {
+                    let year = decl.year;
                     let error = CheckError::BadClause {
-                        message: format!("the calendar of {} is given twice", decl.year),
+                        message: words!(
+                            "{year}年的日历写了两次",
+                            "the calendar of {year} is given twice"
+                        ),
                         span: decl.year_span,
-                        help: Some("keep one `calendar` item per year".into()),
+                        help: Some(words!(
+                            "每年只保留一个`calendar`",
+                            "keep one `calendar` item per year"
+                        )),
                     };
                     per_file[file].push(error.to_diagnostic(file));
                 }
@@ -420,8 +451,12 @@ fn calendar_year(
 ) -> Option<ir::CalendarYear> {
     use crate::calendar::{days_from_date, weekday};
     if !(1..=9999).contains(&decl.year) {
+        let found = decl.year;
         errors.push(CheckError::BadClause {
-            message: format!("a calendar year is from 1 to 9999, found {}", decl.year),
+            message: words!(
+                "日历年份须在 1 到 9999 之间，实际为{found}",
+                "a calendar year is from 1 to 9999, found {found}"
+            ),
             span: decl.year_span,
             help: None,
         });
@@ -438,12 +473,13 @@ fn calendar_year(
         let until = entry.until.unwrap_or(entry.from);
         for date in [entry.from, until] {
             if i64::from(date.value.year()) != decl.year {
+                let (day, year) = (date.value, decl.year);
                 errors.push(CheckError::BadClause {
-                    message: format!("{} is not in {}", date.value, decl.year),
+                    message: words!("{day}不在{year}年内", "{day} is not in {year}"),
                     span: date.span,
-                    help: Some(format!(
-                        "the `calendar {}` item lists days of {} only",
-                        decl.year, decl.year
+                    help: Some(words!(
+                        "`calendar {year}`只列出{year}年的日期",
+                        "the `calendar {year}` item lists days of {year} only"
                     )),
                 });
             }
@@ -453,13 +489,17 @@ fn calendar_year(
             days_from_date(until.value),
         );
         if last < first {
+            let (end, start) = (until.value, entry.from.value);
             errors.push(CheckError::BadClause {
-                message: format!(
-                    "the range ends ({}) before it starts ({})",
-                    until.value, entry.from.value
+                message: words!(
+                    "区间的结束日（{end}）早于开始日（{start}）",
+                    "the range ends ({end}) before it starts ({start})"
                 ),
                 span: entry.span,
-                help: Some("write the earlier day first: `holiday 2025-10-01..2025-10-08`".into()),
+                help: Some(words!(
+                    "先写较早的日期：`holiday 2025-10-01..2025-10-08`",
+                    "write the earlier day first: `holiday 2025-10-01..2025-10-08`"
+                )),
             });
             continue;
         }
@@ -467,10 +507,19 @@ fn calendar_year(
             if entry.holiday {
                 year.holidays.push(day);
             } else if weekday(day) < 5 {
+                let date = crate::calendar::date_from_days(day)
+                    .map(|d| d.to_string())
+                    .unwrap_or_default();
                 errors.push(CheckError::BadClause {
-                    message: format!("{} is a weekday, a working day already", crate::calendar::date_from_days(day).map(|d| d.to_string()).unwrap_or_default()),
+                    message: words!(
+                        "{date}是周一至周五，本来就是工作日",
+                        "{date} is a weekday, a working day already"
+                    ),
                     span: entry.span,
-                    help: Some("`workday` lists the Saturdays and Sundays worked instead of a holiday (调休)".into()),
+                    help: Some(words!(
+                        "`workday`只列出因调休而上班的周六、周日",
+                        "`workday` lists the Saturdays and Sundays worked instead of a holiday (调休)"
+                    )),
                 });
             } else {
                 year.workdays.push(day);
@@ -486,12 +535,13 @@ fn calendar_year(
         .iter()
         .find(|d| year.holidays.binary_search(d).is_ok())
     {
+        let date = crate::calendar::date_from_days(both)
+            .map(|d| d.to_string())
+            .unwrap_or_default();
         errors.push(CheckError::BadClause {
-            message: format!(
-                "{} is both a holiday and a workday",
-                crate::calendar::date_from_days(both)
-                    .map(|d| d.to_string())
-                    .unwrap_or_default()
+            message: words!(
+                "{date}既是假日又是调休工作日",
+                "{date} is both a holiday and a workday"
             ),
             span: decl.year_span,
             help: None,

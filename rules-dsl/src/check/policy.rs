@@ -3,12 +3,14 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::error::{CheckError, DefinitionKind, Warning};
+use super::error::{CheckError, DefinitionKind, Warning, noun};
 use super::expr::{Scope, Symbol, Typed};
 use super::{catalogue_ref, table};
 use crate::diagnostic::{Span, did_you_mean};
 use crate::ir::{self, Type};
+use crate::lang::Words;
 use crate::syntax::ast::{self, ItemKind};
+use crate::words;
 
 pub struct PolicyOutcome {
     pub id: Option<(String, Span)>,
@@ -62,7 +64,7 @@ pub fn check_policy(
     let checked =
         definitions.check_in_order(&order, &broken, &exceptions, &mut scope, &mut warnings);
     let eligibility = match header.eligibility {
-        Some((expr, _)) => scope.condition(expr, "`eligible when`"),
+        Some((expr, _)) => scope.condition(expr, &Words::same("`eligible when`")),
         None => {
             if !quiet {
                 scope.errors.push(CheckError::MissingEligibility {
@@ -200,7 +202,10 @@ fn read_header<'a>(file: &'a ast::SourceFile, scope: &mut Scope) -> Header<'a> {
                 None => {
                     if *value < 1 {
                         scope.errors.push(CheckError::BadClause {
-                            message: format!("a version is a number from 1 up, found {value}"),
+                            message: words!(
+                                "版本号是从 1 开始的整数，实际为{value}",
+                                "a version is a number from 1 up, found {value}"
+                            ),
                             span: *span,
                             help: None,
                         });
@@ -214,9 +219,15 @@ fn read_header<'a>(file: &'a ast::SourceFile, scope: &mut Scope) -> Header<'a> {
                     if let Some(until) = until {
                         if until.value <= from.value {
                             scope.errors.push(CheckError::BadClause {
-                                message: "the policy ends before it starts".into(),
+                                message: words!(
+                                    "事项规则的失效日期早于生效日期",
+                                    "the policy ends before it starts"
+                                ),
                                 span: until.span,
-                                help: Some("`until` must be later than `from`".into()),
+                                help: Some(words!(
+                                    "`until`必须晚于`from`",
+                                    "`until` must be later than `from`"
+                                )),
                             });
                         }
                     }
@@ -233,21 +244,24 @@ fn read_header<'a>(file: &'a ast::SourceFile, scope: &mut Scope) -> Header<'a> {
             | ItemKind::Link { .. }
             | ItemKind::Calendar(_) => {
                 let help = match &item.kind {
-                    ItemKind::Dataset { .. } => {
+                    ItemKind::Dataset { .. } => words!(
+                        "共享数据在目录（policies/catalogue.rules）中声明",
                         "declare datasets in the catalogue (policies/catalogue.rules)"
-                    }
-                    ItemKind::Calendar(_) => {
+                    ),
+                    ItemKind::Calendar(_) => words!(
+                        "工作日日历由所有事项共用：请在目录（policies/catalogue.rules）中声明",
                         "the working-day calendar is one for every service: declare it in the catalogue (policies/catalogue.rules)"
-                    }
-                    _ => {
+                    ),
+                    _ => words!(
+                        "成员、入口条件和衔接应写在以`bundle`开头的一件事文件中",
                         "members, entry conditions and links belong in a bundle file that starts with `bundle`"
-                    }
+                    ),
                 };
                 scope.errors.push(CheckError::NotAllowedHere {
                     keyword: item.kind.keyword().into(),
                     file_kind: "a policy",
                     span: item.span,
-                    help: help.into(),
+                    help,
                 });
             }
             ItemKind::Material(ast::MaterialDecl {
@@ -255,13 +269,14 @@ fn read_header<'a>(file: &'a ast::SourceFile, scope: &mut Scope) -> Header<'a> {
                 id,
                 ..
             }) => {
+                let id = &id.text;
                 scope.errors.push(CheckError::NotAllowedHere {
-                    keyword: format!("material {} \"{}\"", id.text, name.value),
+                    keyword: format!("material {id} \"{}\"", name.value),
                     file_kind: "a policy",
                     span: item.span,
-                    help: format!(
-                        "declare the material in the catalogue; in a policy write `material {} when …`",
-                        id.text
+                    help: words!(
+                        "材料在目录中声明；事项规则中写`material {id} when …`",
+                        "declare the material in the catalogue; in a policy write `material {id} when …`"
                     ),
                 });
             }
@@ -546,10 +561,13 @@ fn check_let(scope: &mut Scope, index: usize, decl: &ast::LetDecl) -> Option<ir:
     let value = scope.expr(&decl.value, None)?;
     if let Type::List(_) = value.ty {
         scope.errors.push(CheckError::TypeMismatch {
-            expected: "a single value".into(),
+            expected: words!("单个值", "a single value"),
             found: scope.type_name(value.ty),
             span: decl.value.span,
-            help: Some("aggregate the list instead: `count(…)`, `sum(…)`, `any(…)`".into()),
+            help: Some(words!(
+                "请先对列表作聚合：`count(…)`、`sum(…)`、`any(…)`",
+                "aggregate the list instead: `count(…)`, `sum(…)`, `any(…)`"
+            )),
         });
         return None;
     }
@@ -572,9 +590,12 @@ fn check_rule(
     rule: &RuleSource<'_>,
     exceptions: &Exceptions,
 ) -> Option<ir::Rule> {
+    let name = &rule.name().text;
     let what = match rule {
-        RuleSource::Rule(_) => format!("the condition of rule `{}`", rule.name().text),
-        RuleSource::Exception(_) => format!("the condition of exception `{}`", rule.name().text),
+        RuleSource::Rule(_) => words!("规则`{name}`的条件", "the condition of rule `{name}`"),
+        RuleSource::Exception(_) => {
+            words!("例外`{name}`的条件", "the condition of exception `{name}`")
+        }
     };
     let body = scope.condition(rule.body(), &what)?;
     let exceptions_nullable = exceptions.of_rule[index].iter().any(|&e| {
@@ -633,13 +654,18 @@ impl RuleSource<'_> {
 
 /// `department ID "名称"` in a policy or bundle (`what`), which name their
 /// department by id only.
-pub(super) fn department_with_name(what: &str, id: &ast::Name, span: Span) -> CheckError {
+pub(super) fn department_with_name(what: &'static str, id: &ast::Name, span: Span) -> CheckError {
+    let id = &id.text;
     CheckError::BadClause {
-        message: format!("a {what} names its department by id only"),
+        message: words!(
+            "{what}只写部门的编号",
+            "a {what} names its department by id only",
+            what = noun(what)
+        ),
         span,
-        help: Some(format!(
-            "write `department {}`; the department's name belongs in the catalogue",
-            id.text
+        help: Some(words!(
+            "写作`department {id}`；部门名称写在目录中",
+            "write `department {id}`; the department's name belongs in the catalogue"
         )),
     }
 }
@@ -700,16 +726,19 @@ fn check_fact_source(
         }
         Some(ast::FactSource::Department) => {
             if !scope.facts[id].optional {
+                let name = &fact.name.text;
+                // The type as written in the source, in both languages.
+                let ty = Words::same(scope.type_name(scope.facts[id].ty).en);
                 scope.errors.push(CheckError::BadClause {
-                    message: format!(
-                        "`{}` is determined by the department, so it is unknown when the application is made",
-                        fact.name.text
+                    message: words!(
+                        "`{name}`由部门确定，申请时还是未知的",
+                        "`{name}` is determined by the department, so it is unknown when the application is made"
                     ),
                     span: fact.span,
-                    help: Some(format!(
-                        "make it optional: `{}: {}? … from department`",
-                        fact.name.text,
-                        scope.type_name(scope.facts[id].ty)
+                    help: Some(words!(
+                        "把它声明为可选：`{name}: {ty}? … from department`",
+                        "make it optional: `{name}: {ty}? … from department`",
+                        ty = ty
                     )),
                 });
                 return;
@@ -808,10 +837,13 @@ fn fact_type(scope: &mut Scope, ty: &ast::TypeExpr) -> Option<(Type, bool, Optio
         ast::TypeExpr::Set { element, span } => {
             if *element != ast::BaseType::Text {
                 scope.errors.push(CheckError::TypeMismatch {
-                    expected: "`set of text`".into(),
-                    found: format!("`set of {}`", element.as_str()),
+                    expected: Words::same("`set of text`"),
+                    found: Words::same(format!("`set of {}`", element.as_str())),
                     span: *span,
-                    help: Some("sets hold text; for other values use a `list of { … }`".into()),
+                    help: Some(words!(
+                        "集合中存放文本；其他类型的值请用`list of {{ … }}`",
+                        "sets hold text; for other values use a `list of {{ … }}`"
+                    )),
                 });
                 return None;
             }
@@ -871,9 +903,16 @@ fn bounds(
     };
     if !matches!(ty, Type::Int | Type::Money | Type::Decimal(_)) {
         scope.errors.push(CheckError::BadRange {
-            message: format!("only a number has a range, not {}", scope.type_name(ty)),
+            message: words!(
+                "只有数字才有取值范围，{ty}没有",
+                "only a number has a range, not {ty}",
+                ty = scope.type_name(ty)
+            ),
             span: range.span,
-            help: Some("remove the range; `int`, `money` and `decimal(N)` take one".into()),
+            help: Some(words!(
+                "删除取值范围；`int`、`money`和`decimal(N)`才能写范围",
+                "remove the range; `int`, `money` and `decimal(N)` take one"
+            )),
         });
         return None;
     }
@@ -890,13 +929,18 @@ fn bounds(
             }
             _ => {
                 let help = super::expr::literal_help(&literal.kind, ty).unwrap_or_else(|| {
-                    format!("the bounds of a range are {}", scope.type_name(ty))
+                    words!(
+                        "范围的界值应为{ty}",
+                        "the bounds of a range are {ty}",
+                        ty = scope.type_name(ty)
+                    )
                 });
                 scope.errors.push(CheckError::BadRange {
-                    message: format!(
-                        "expected {}, found {}",
-                        scope.type_name(ty),
-                        scope.type_name(super::expr::literal_type(&value))
+                    message: words!(
+                        "应为{expected}，实际为{found}",
+                        "expected {expected}, found {found}",
+                        expected = scope.type_name(ty),
+                        found = scope.type_name(super::expr::literal_type(&value))
                     ),
                     span: literal.span,
                     help: Some(help),
@@ -912,9 +956,15 @@ fn bounds(
     if let (Some(low), Some(high)) = (min, max) {
         if low > high {
             scope.errors.push(CheckError::BadRange {
-                message: "the range is empty: its start is above its end".into(),
+                message: words!(
+                    "范围为空：起点大于终点",
+                    "the range is empty: its start is above its end"
+                ),
                 span: range.span,
-                help: Some("write the smaller value first: `1..4`".into()),
+                help: Some(words!(
+                    "先写较小的值：`1..4`",
+                    "write the smaller value first: `1..4`"
+                )),
             });
             return None;
         }
@@ -969,10 +1019,17 @@ fn check_param(scope: &mut Scope, decl: &ast::ParamDecl) -> ir::Param {
     let keyed = decl.key.is_some();
     if let Some(key) = decl.key {
         if key.ty != ast::BaseType::Text {
+            let (found, name) = (key.ty.as_str(), &decl.name.text);
             scope.errors.push(CheckError::BadClause {
-                message: format!("parameter keys are text, found `{}`", key.ty.as_str()),
+                message: words!(
+                    "参数的键是文本，实际为`{found}`",
+                    "parameter keys are text, found `{found}`"
+                ),
                 span: key.span,
-                help: Some(format!("write `param {}[text]: …`", decl.name.text)),
+                help: Some(words!(
+                    "写作`param {name}[text]: …`",
+                    "write `param {name}[text]: …`"
+                )),
             });
             // One error says it all: neither the entries nor the lookups,
             // which follow from the key, are checked.
@@ -991,25 +1048,28 @@ fn check_param(scope: &mut Scope, decl: &ast::ParamDecl) -> ir::Param {
     for entry in &decl.entries {
         match (keyed, &entry.key) {
             (true, None) => {
+                let name = &decl.name.text;
                 scope.errors.push(CheckError::BadClause {
-                    message: format!(
-                        "parameter `{}` has keys, so each entry needs one",
-                        decl.name.text
+                    message: words!(
+                        "参数`{name}`按键取值，每个条目都要写键",
+                        "parameter `{name}` has keys, so each entry needs one"
                     ),
                     span: entry.span,
-                    help: Some(
-                        "start the entry with its key: `\"上城区\" from 2024-01-01 = …`".into(),
-                    ),
+                    help: Some(words!(
+                        "条目以键开头：`\"上城区\" from 2024-01-01 = …`",
+                        "start the entry with its key: `\"上城区\" from 2024-01-01 = …`"
+                    )),
                 });
                 continue;
             }
             (false, Some(key)) => {
+                let name = &decl.name.text;
                 scope.errors.push(CheckError::BadClause {
-                    message: format!("parameter `{}` has no keys", decl.name.text),
+                    message: words!("参数`{name}`没有键", "parameter `{name}` has no keys"),
                     span: key.span,
-                    help: Some(format!(
-                        "remove the key, or declare `param {}[text]: …`",
-                        decl.name.text
+                    help: Some(words!(
+                        "删除这个键，或声明为`param {name}[text]: …`",
+                        "remove the key, or declare `param {name}[text]: …`"
                     )),
                 });
                 continue;
@@ -1031,12 +1091,16 @@ fn check_param(scope: &mut Scope, decl: &ast::ParamDecl) -> ir::Param {
         let key = entry.key.as_ref().map(|k| k.value.clone());
         if let Some(&(previous, first)) = last.get(&key) {
             if entry.from.value <= previous {
+                let name = &decl.name.text;
                 let message = if entry.from.value == previous {
-                    format!("two entries of `{}` start on {}", decl.name.text, previous)
+                    words!(
+                        "`{name}`有两个条目都从{previous}开始",
+                        "two entries of `{name}` start on {previous}"
+                    )
                 } else {
-                    format!(
-                        "this entry of `{}` starts before the one above it",
-                        decl.name.text
+                    words!(
+                        "`{name}`的这个条目早于上一个条目开始",
+                        "this entry of `{name}` starts before the one above it"
                     )
                 };
                 scope.errors.push(CheckError::ParamOrder {
@@ -1175,14 +1239,14 @@ fn check_materials(
         for clause in &decl.clauses {
             let clause_span = clause.span();
             if given.insert(clause.keyword(), clause_span).is_some() {
+                let (keyword, id) = (clause.keyword(), &decl.id.text);
                 scope.errors.push(CheckError::BadClause {
-                    message: format!(
-                        "`{}` is given twice for material `{}`",
-                        clause.keyword(),
-                        decl.id.text
+                    message: words!(
+                        "材料`{id}`的`{keyword}`写了两次",
+                        "`{keyword}` is given twice for material `{id}`"
                     ),
                     span: clause_span,
-                    help: Some("give each clause once".into()),
+                    help: Some(words!("每个子句只写一次", "give each clause once")),
                 });
                 failed = true;
                 continue;
@@ -1190,9 +1254,10 @@ fn check_materials(
             match clause {
                 ast::MaterialClause::When { when, .. } => {
                     if let Some(expr) = when.condition() {
+                        let id = &decl.id.text;
                         condition = scope.condition(
                             expr,
-                            &format!("the condition of material `{}`", decl.id.text),
+                            &words!("材料`{id}`的条件", "the condition of material `{id}`"),
                         );
                         failed |= condition.is_none();
                     }
@@ -1232,11 +1297,15 @@ fn check_materials(
                 }
                 ast::MaterialClause::IssuedBy { span, .. } => {
                     scope.errors.push(CheckError::BadClause {
-                        message: "`issued by` belongs in the catalogue".into(),
-                        span: *span,
-                        help: Some(
-                            "say who issues a material where the catalogue declares it".into(),
+                        message: words!(
+                            "`issued by`应写在目录中",
+                            "`issued by` belongs in the catalogue"
                         ),
+                        span: *span,
+                        help: Some(words!(
+                            "在目录声明材料的地方写明由谁出具",
+                            "say who issues a material where the catalogue declares it"
+                        )),
                     });
                     failed = true;
                 }
@@ -1324,8 +1393,8 @@ fn check_steps(
             Ok(days) if days <= 3650 => days,
             _ => {
                 scope.errors.push(CheckError::TypeMismatch {
-                    expected: "a number of days from 0 to 3650".into(),
-                    found: decl.days.to_string(),
+                    expected: words!("0 到 3650 之间的天数", "a number of days from 0 to 3650"),
+                    found: Words::same(decl.days.to_string()),
                     span: decl.days_span,
                     help: None,
                 });
@@ -1335,8 +1404,11 @@ fn check_steps(
         };
         let condition = match decl.condition.as_ref().and_then(ast::When::condition) {
             Some(expr) => {
-                let checked =
-                    scope.condition(expr, &format!("the condition of step `{}`", decl.name.text));
+                let name = &decl.name.text;
+                let checked = scope.condition(
+                    expr,
+                    &words!("办理环节`{name}`的条件", "the condition of step `{name}`"),
+                );
                 failed |= checked.is_none();
                 checked
             }

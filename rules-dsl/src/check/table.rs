@@ -7,7 +7,9 @@ use super::expr::{Scope, Symbol, literal_ir_as, literal_type};
 use super::policy::base_type;
 use crate::calendar;
 use crate::ir::{self, Cell, HitPolicy, Literal, Type};
+use crate::lang::{Lang, Words};
 use crate::syntax::ast::{self, CellKind, CompareOp};
+use crate::words;
 
 /// Checks a table; returns it with the warnings about unreachable rows.
 pub fn check_table(
@@ -22,9 +24,16 @@ pub fn check_table(
         match scope.expr(input, None) {
             Some(checked) if matches!(checked.ty, Type::Set | Type::List(_)) => {
                 scope.errors.push(CheckError::BadCell {
-                    message: format!("a table input must be a single value, found {}", scope.type_name(checked.ty)),
+                    message: words!(
+                        "决策表的输入必须是单个值，实际为{found}",
+                        "a table input must be a single value, found {found}",
+                        found = scope.type_name(checked.ty)
+                    ),
                     span: input.span,
-                    help: Some("aggregate the list first (`count(…)`, `sum(…)`) or test membership with `in`".into()),
+                    help: Some(words!(
+                        "先对列表作聚合（`count(…)`、`sum(…)`），或用`in`判断是否属于集合",
+                        "aggregate the list first (`count(…)`, `sum(…)`) or test membership with `in`"
+                    )),
                 });
                 failed = true;
             }
@@ -42,10 +51,11 @@ pub fn check_table(
         ast::HitPolicy::First => (HitPolicy::First, output),
         ast::HitPolicy::Priority => {
             let Some(order) = &decl.order else {
+                let name = &decl.name.text;
                 scope.errors.push(CheckError::BadPriority {
-                    message: format!(
-                        "the priority table `{}` has no `order` line",
-                        decl.name.text
+                    message: words!(
+                        "`priority`决策表`{name}`缺少`order`行",
+                        "the priority table `{name}` has no `order` line"
                     ),
                     span: decl.hit_span,
                 });
@@ -78,9 +88,10 @@ pub fn check_table(
                     format!("collect {}", op.as_str())
                 });
                 scope.errors.push(CheckError::BadCollect {
-                    message: format!(
-                        "`{what}` does not apply to {} outputs",
-                        scope.type_name(output)
+                    message: words!(
+                        "`{what}`不适用于{ty}类型的输出",
+                        "`{what}` does not apply to {ty} outputs",
+                        ty = scope.type_name(output)
                     ),
                     span: decl.hit_span,
                 });
@@ -88,9 +99,15 @@ pub fn check_table(
             };
             if let Some(default) = &decl.default {
                 scope.errors.push(CheckError::BadClause {
-                    message: "a `collect` table has no `default`".into(),
+                    message: words!(
+                        "`collect`决策表不写`default`",
+                        "a `collect` table has no `default`"
+                    ),
                     span: default.span(),
-                    help: Some("when no row matches, `collect` gives an empty set, `sum` and `count` give 0, and `min` and `max` give no value (unknown)".into()),
+                    help: Some(words!(
+                        "没有行命中时，`collect`得到空集合，`sum`和`count`得到 0，`min`和`max`没有值（未知）",
+                        "when no row matches, `collect` gives an empty set, `sum` and `count` give 0, and `min` and `max` give no value (unknown)"
+                    )),
                 });
                 failed = true;
             }
@@ -99,9 +116,15 @@ pub fn check_table(
     };
     if let (Some(order), false) = (&decl.order, matches!(decl.hit, ast::HitPolicy::Priority)) {
         scope.errors.push(CheckError::BadClause {
-            message: "`order` is only for `priority` tables".into(),
+            message: words!(
+                "只有`priority`决策表才写`order`",
+                "`order` is only for `priority` tables"
+            ),
             span: order.span,
-            help: Some("remove the `order` line, or use `hit priority`".into()),
+            help: Some(words!(
+                "删除`order`行，或改用`hit priority`",
+                "remove the `order` line, or use `hit priority`"
+            )),
         });
         failed = true;
     }
@@ -152,7 +175,10 @@ pub fn check_table(
         ) {
             if !order.contains(value) {
                 scope.errors.push(CheckError::BadPriority {
-                    message: "this output is missing from the table's `order`".into(),
+                    message: words!(
+                        "决策表的`order`中缺少这个输出",
+                        "this output is missing from the table's `order`"
+                    ),
                     span,
                 });
                 failed = true;
@@ -169,9 +195,15 @@ pub fn check_table(
         for (row, span) in rows.iter().zip(&row_spans) {
             if row.cells.iter().any(|c| matches!(c, Cell::Named { .. })) {
                 scope.errors.push(CheckError::BadCell {
-                    message: "a `unique` table's cells are values written in the table".into(),
+                    message: words!(
+                        "`unique`表的单元格须是写在表里的值",
+                        "a `unique` table's cells are values written in the table"
+                    ),
                     span: *span,
-                    help: Some("a cell that names a parameter or a `let` is known only when evaluated, so two rows might both match: use `hit first`".into()),
+                    help: Some(words!(
+                        "引用参数或`let`的单元格要到计算时才知道取值，两行可能同时匹配：请改用`hit first`",
+                        "a cell that names a parameter or a `let` is known only when evaluated, so two rows might both match: use `hit first`"
+                    )),
                 });
                 failed = true;
             }
@@ -319,11 +351,29 @@ fn rows_cover_every_input(scope: &Scope, rows: &[ir::Row], types: &[Type]) -> bo
 }
 
 fn output_value(scope: &mut Scope, value: &ast::Value, ty: Type) -> Option<Literal> {
-    value_of_type(scope, value, ty, "the table's output")
+    value_of_type(
+        scope,
+        value,
+        ty,
+        &words!("决策表的输出", "the table's output"),
+    )
+}
+
+/// What a cell's value is checked against, for the help line.
+fn this_input() -> Words {
+    words!("这个输入", "this input")
 }
 
 /// A cell value or output of type `ty`, with the usual money/int help.
-fn value_of_type(scope: &mut Scope, value: &ast::Value, ty: Type, what: &str) -> Option<Literal> {
+fn value_of_type(scope: &mut Scope, value: &ast::Value, ty: Type, what: &Words) -> Option<Literal> {
+    let what_is = |scope: &Scope| {
+        words!(
+            "{what}是{ty}",
+            "{what} is {ty}",
+            what = what,
+            ty = scope.type_name(ty)
+        )
+    };
     match value {
         ast::Value::Literal(literal) => {
             let ir_literal = literal_ir_as(&literal.kind, Some(ty));
@@ -331,30 +381,39 @@ fn value_of_type(scope: &mut Scope, value: &ast::Value, ty: Type, what: &str) ->
             if found == ty {
                 return Some(ir_literal);
             }
-            let help = super::expr::literal_help(&literal.kind, ty)
-                .or_else(|| Some(format!("{what} is {}", scope.type_name(ty))));
+            let help =
+                super::expr::literal_help(&literal.kind, ty).unwrap_or_else(|| what_is(scope));
             scope.errors.push(CheckError::BadCell {
-                message: format!(
-                    "expected {}, found {}",
-                    scope.type_name(ty),
-                    scope.type_name(found)
+                message: words!(
+                    "应为{expected}，实际为{found}",
+                    "expected {expected}, found {found}",
+                    expected = scope.type_name(ty),
+                    found = scope.type_name(found)
                 ),
                 span: literal.span,
-                help,
+                help: Some(help),
             });
             None
         }
         ast::Value::Variant(name) => match ty {
             Type::Enum(enum_id) => scope.variant(enum_id, &name.text, name.span),
             _ => {
+                let word = &name.text;
                 let help = match ty {
-                    Type::Text => Some(format!("write text in quotes: `\"{}\"`", name.text)),
-                    _ => Some(format!("{what} is {}", scope.type_name(ty))),
+                    Type::Text => words!(
+                        "文本要加引号：`\"{word}\"`",
+                        "write text in quotes: `\"{word}\"`"
+                    ),
+                    _ => what_is(scope),
                 };
                 scope.errors.push(CheckError::BadCell {
-                    message: format!("`{}` is not a value of {}", name.text, scope.type_name(ty)),
+                    message: words!(
+                        "`{word}`不是{ty}类型的值",
+                        "`{word}` is not a value of {ty}",
+                        ty = scope.type_name(ty)
+                    ),
                     span: name.span,
-                    help,
+                    help: Some(help),
                 });
                 None
             }
@@ -367,11 +426,19 @@ fn check_cell(scope: &mut Scope, cell: &ast::Cell, input: Type) -> Option<Cell> 
         input,
         Type::Int | Type::Money | Type::Decimal(_) | Type::Date
     );
-    let need_order = |scope: &mut Scope, what: &str| {
+    let need_order = |scope: &mut Scope, what: Words| {
         scope.errors.push(CheckError::BadCell {
-            message: format!("{what} needs an input with an order, but this input is {}", scope.type_name(input)),
+            message: words!(
+                "{what}要求输入有大小之分，但这个输入是{ty}",
+                "{what} needs an input with an order, but this input is {ty}",
+                what = what,
+                ty = scope.type_name(input)
+            ),
             span: cell.span,
-            help: Some("text, enum and true/false inputs are matched by value: `rented` or `{owned, rented}`".into()),
+            help: Some(words!(
+                "文本、枚举和真/假输入按值匹配：`rented`或`{{owned, rented}}`",
+                "text, enum and true/false inputs are matched by value: `rented` or `{{owned, rented}}`"
+            )),
         });
     };
     Some(match &cell.kind {
@@ -381,43 +448,43 @@ fn check_cell(scope: &mut Scope, cell: &ast::Cell, input: Type) -> Option<Cell> 
         }
         CellKind::Compare(op, ast::Value::Variant(name)) if names_a_value(scope, name, input) => {
             if !ordered && !matches!(op, CompareOp::Eq | CompareOp::Ne) {
-                need_order(scope, &format!("`{}`", op.as_str()));
+                need_order(scope, Words::same(format!("`{}`", op.as_str())));
                 return None;
             }
             named_cell(scope, *op, name, input)?
         }
-        CellKind::Equals(value) => Cell::Equals(value_of_type(scope, value, input, "this input")?),
+        CellKind::Equals(value) => Cell::Equals(value_of_type(scope, value, input, &this_input())?),
         CellKind::OneOf(values) => {
             let mut literals = Vec::with_capacity(values.len());
             for value in values {
-                literals.push(value_of_type(scope, value, input, "this input"));
+                literals.push(value_of_type(scope, value, input, &this_input()));
             }
             Cell::OneOf(literals.into_iter().collect::<Option<_>>()?)
         }
         CellKind::Compare(op, value) => {
             if !ordered {
-                need_order(scope, &format!("`{}`", op.as_str()));
+                need_order(scope, Words::same(format!("`{}`", op.as_str())));
                 return None;
             }
-            let value = value_of_type(scope, value, input, "this input")?;
+            let value = value_of_type(scope, value, input, &this_input())?;
             Cell::Compare(*op, value)
         }
         CellKind::Range(low, high) => {
             if !ordered {
-                need_order(scope, "a range");
+                need_order(scope, words!("区间", "a range"));
                 return None;
             }
             let low_value = value_of_type(
                 scope,
                 &ast::Value::Literal(low.clone()),
                 input,
-                "this input",
+                &this_input(),
             )?;
             let high_value = value_of_type(
                 scope,
                 &ast::Value::Literal(high.clone()),
                 input,
-                "this input",
+                &this_input(),
             )?;
             if ordinal(&low_value) > ordinal(&high_value) {
                 scope.errors.push(CheckError::EmptyRange {
@@ -471,14 +538,18 @@ fn named_cell(scope: &mut Scope, op: CompareOp, name: &ast::Name, input: Type) -
     };
     if value.ty != input {
         scope.errors.push(CheckError::BadCell {
-            message: format!(
-                "`{}` is {}, but this input is {}",
-                name.text,
-                scope.type_name(value.ty),
-                scope.type_name(input)
+            message: words!(
+                "`{name}`是{found}，但这个输入是{input}",
+                "`{name}` is {found}, but this input is {input}",
+                name = name.text,
+                found = scope.type_name(value.ty),
+                input = scope.type_name(input)
             ),
             span: name.span,
-            help: Some("a cell compares its input with a value of the same type".into()),
+            help: Some(words!(
+                "单元格把输入与同类型的值比较",
+                "a cell compares its input with a value of the same type"
+            )),
         });
         return None;
     }
@@ -578,8 +649,9 @@ fn overlap(
     b: &[CellSet],
     inputs: &[ast::Expr],
     types: &[Type],
-) -> Option<String> {
-    let mut example = Vec::new();
+) -> Option<Words> {
+    // Each input's value as (the input, the value), put into words at the end.
+    let mut example: Vec<(String, String)> = Vec::new();
     for (column, (x, y)) in a.iter().zip(b).enumerate() {
         let (domain_low, domain_high) = domain(scope, types[column]);
         let witness = match (x, y) {
@@ -591,19 +663,17 @@ fn overlap(
             })?,
             (CellSet::Texts(xs), CellSet::Texts(ys)) => {
                 let common = xs.iter().find(|t| ys.contains(t))?;
-                example.push(format!(
-                    "`{}` is \"{}\"",
+                example.push((
                     crate::format::expr_text(&inputs[column]),
-                    common
+                    format!("\"{common}\""),
                 ));
                 continue;
             }
             (CellSet::Texts(ts), CellSet::AllTexts) | (CellSet::AllTexts, CellSet::Texts(ts)) => {
                 let first = ts.first()?;
-                example.push(format!(
-                    "`{}` is \"{}\"",
+                example.push((
                     crate::format::expr_text(&inputs[column]),
-                    first
+                    format!("\"{first}\""),
                 ));
                 continue;
             }
@@ -613,18 +683,28 @@ fn overlap(
         let full = matches!(x, CellSet::Ranges(r) if r == &full_domain)
             && matches!(y, CellSet::Ranges(r) if r == &full_domain);
         if !full {
-            example.push(format!(
-                "`{}` is {}",
+            example.push((
                 crate::format::expr_text(&inputs[column]),
-                ordinal_text(scope, witness, types[column])
+                ordinal_text(scope, witness, types[column]),
             ));
         }
     }
     if example.is_empty() {
-        Some("any input".into())
-    } else {
-        Some(example.join(" and "))
+        return Some(words!("输入为任意值", "any input"));
     }
+    Some(Words::by(|lang| {
+        let parts: Vec<String> = example
+            .iter()
+            .map(|(input, value)| match lang {
+                Lang::Zh => format!("`{input}` 为 {value}"),
+                Lang::En => format!("`{input}` is {value}"),
+            })
+            .collect();
+        match lang {
+            Lang::Zh => parts.join(" 且 "),
+            Lang::En => parts.join(" and "),
+        }
+    }))
 }
 
 /// A value in `low..=high` that reads well in a message: a bound the officer

@@ -9,9 +9,11 @@ pub mod ast;
 mod parse;
 pub mod scan;
 
-use thiserror::Error;
+use std::fmt;
 
 use crate::diagnostic::{Diagnostic, FileId, Related, Severity, Span};
+use crate::lang::{Lang, Words};
+use crate::words;
 
 pub use scan::{Comment, MAX_NESTING};
 
@@ -104,53 +106,71 @@ fn parse_chunks(text: &str, chunks: &[scan::Chunk], parsed: &mut Parsed) {
 }
 
 /// Everything that can be wrong with a file before names and types are looked at.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SyntaxError {
-    #[error("the file is not valid UTF-8")]
-    InvalidUtf8 { offset: usize },
-    #[error("the file is empty")]
+    InvalidUtf8 {
+        offset: usize,
+    },
     EmptyFile,
-    #[error("expected {expected}, found {found}")]
     Unexpected {
-        expected: String,
-        found: String,
+        /// What the grammar expects here (`` `:` ``, "an expression").
+        expected: Words,
+        /// What stands here (`` `age_on` ``, "the end of the line").
+        found: Words,
         span: Span,
         /// What the officer probably meant, for common slips (`=`, `&&`).
-        help: Option<String>,
+        help: Option<Words>,
     },
-    #[error("this string is not closed")]
-    UnterminatedString { span: Span },
-    #[error("full-width `{found}` outside a string")]
+    UnterminatedString {
+        span: Span,
+    },
     FullWidth {
         found: char,
         ascii: &'static str,
         span: Span,
     },
-    #[error("brackets nested more than {limit} levels deep")]
-    TooDeep { limit: usize, span: Span },
-    #[error("`{open}` is never closed")]
-    Unclosed { open: char, span: Span },
-    #[error("`{close}` closes nothing")]
-    UnexpectedClose { close: char, span: Span },
-    #[error("`{close}` does not match the `{open}` it closes")]
+    TooDeep {
+        limit: usize,
+        span: Span,
+    },
+    Unclosed {
+        open: char,
+        span: Span,
+    },
+    UnexpectedClose {
+        close: char,
+        span: Span,
+    },
     MismatchedClose {
         close: char,
         open: char,
         span: Span,
         open_span: Span,
     },
-    #[error("`{text}` is not a date in the calendar")]
-    InvalidDate { text: String, span: Span },
-    #[error("a number has at most six decimals: `{text}`")]
-    MoneyPrecision { text: String, span: Span },
-    #[error("the number `{text}` is too large")]
-    NumberTooLarge { text: String, span: Span },
-    #[error("unknown escape `{text}` in a string")]
-    InvalidEscape { text: String, span: Span },
-    #[error("more than {limit} operations chained or nested in one expression")]
-    ExprTooDeep { limit: usize, span: Span },
-    #[error("more than {limit} terms joined by `and` or `or` in one expression")]
-    ChainTooLong { limit: usize, span: Span },
+    InvalidDate {
+        text: String,
+        span: Span,
+    },
+    MoneyPrecision {
+        text: String,
+        span: Span,
+    },
+    NumberTooLarge {
+        text: String,
+        span: Span,
+    },
+    InvalidEscape {
+        text: String,
+        span: Span,
+    },
+    ExprTooDeep {
+        limit: usize,
+        span: Span,
+    },
+    ChainTooLong {
+        limit: usize,
+        span: Span,
+    },
 }
 
 impl SyntaxError {
@@ -194,81 +214,169 @@ impl SyntaxError {
         }
     }
 
-    fn label(&self) -> String {
+    /// The message, in both languages.
+    pub fn message(&self) -> Words {
         match self {
-            SyntaxError::InvalidUtf8 { offset } => {
-                format!("byte {offset} is not part of any UTF-8 character")
+            SyntaxError::InvalidUtf8 { .. } => {
+                words!("文件不是 UTF-8 编码", "the file is not valid UTF-8")
             }
-            SyntaxError::EmptyFile => String::new(),
-            SyntaxError::Unexpected { expected, .. } => format!("expected {expected}"),
-            SyntaxError::UnterminatedString { .. } => "the string starts here".into(),
-            SyntaxError::FullWidth { ascii, .. } => format!("write `{ascii}` here"),
-            SyntaxError::TooDeep { .. } => "the limit is reached here".into(),
-            SyntaxError::Unclosed { .. } => "opened here".into(),
-            SyntaxError::UnexpectedClose { .. } => "nothing is open here".into(),
+            SyntaxError::EmptyFile => words!("文件为空", "the file is empty"),
+            SyntaxError::Unexpected {
+                expected, found, ..
+            } => words!(
+                "应为{expected}，实际为{found}",
+                "expected {expected}, found {found}",
+                expected = expected,
+                found = found
+            ),
+            SyntaxError::UnterminatedString { .. } => {
+                words!("字符串没有闭合", "this string is not closed")
+            }
+            SyntaxError::FullWidth { found, .. } => words!(
+                "字符串外使用了全角的`{found}`",
+                "full-width `{found}` outside a string"
+            ),
+            SyntaxError::TooDeep { limit, .. } => words!(
+                "括号嵌套超过{limit}层",
+                "brackets nested more than {limit} levels deep"
+            ),
+            SyntaxError::Unclosed { open, .. } => {
+                words!("`{open}`没有闭合", "`{open}` is never closed")
+            }
+            SyntaxError::UnexpectedClose { close, .. } => {
+                words!("`{close}`没有对应的开括号", "`{close}` closes nothing")
+            }
+            SyntaxError::MismatchedClose { close, open, .. } => words!(
+                "`{close}`与它所闭合的`{open}`不匹配",
+                "`{close}` does not match the `{open}` it closes"
+            ),
+            SyntaxError::InvalidDate { text, .. } => words!(
+                "`{text}`不是日历上存在的日期",
+                "`{text}` is not a date in the calendar"
+            ),
+            SyntaxError::MoneyPrecision { text, .. } => words!(
+                "数字最多六位小数：`{text}`",
+                "a number has at most six decimals: `{text}`"
+            ),
+            SyntaxError::NumberTooLarge { text, .. } => {
+                words!("数字`{text}`过大", "the number `{text}` is too large")
+            }
+            SyntaxError::InvalidEscape { text, .. } => words!(
+                "字符串中有未知的转义`{text}`",
+                "unknown escape `{text}` in a string"
+            ),
+            SyntaxError::ExprTooDeep { limit, .. } => words!(
+                "一个表达式中连续或嵌套的运算超过{limit}个",
+                "more than {limit} operations chained or nested in one expression"
+            ),
+            SyntaxError::ChainTooLong { limit, .. } => words!(
+                "一个表达式中用`and`或`or`连接的项超过{limit}个",
+                "more than {limit} terms joined by `and` or `or` in one expression"
+            ),
+        }
+    }
+
+    fn label(&self) -> Words {
+        match self {
+            SyntaxError::InvalidUtf8 { offset } => words!(
+                "第{offset}字节不属于任何 UTF-8 字符",
+                "byte {offset} is not part of any UTF-8 character"
+            ),
+            SyntaxError::EmptyFile => Words::default(),
+            SyntaxError::Unexpected { expected, .. } => words!(
+                "此处应为{expected}",
+                "expected {expected}",
+                expected = expected
+            ),
+            SyntaxError::UnterminatedString { .. } => {
+                words!("字符串从这里开始", "the string starts here")
+            }
+            SyntaxError::FullWidth { ascii, .. } => {
+                words!("此处应写`{ascii}`", "write `{ascii}` here")
+            }
+            SyntaxError::TooDeep { .. } => words!("在这里达到上限", "the limit is reached here"),
+            SyntaxError::Unclosed { .. } => words!("在这里打开", "opened here"),
+            SyntaxError::UnexpectedClose { .. } => {
+                words!("这里没有未闭合的括号", "nothing is open here")
+            }
             SyntaxError::MismatchedClose { open, .. } => {
-                let expected = match open {
-                    '(' => ')',
-                    '[' => ']',
-                    _ => '}',
-                };
-                format!("expected `{expected}`")
+                let expected = closing(*open);
+                words!("此处应为`{expected}`", "expected `{expected}`")
             }
-            SyntaxError::InvalidDate { .. } => "no such day".into(),
-            SyntaxError::MoneyPrecision { .. } => "too many decimals".into(),
-            SyntaxError::NumberTooLarge { .. } => "does not fit in 64 bits".into(),
-            SyntaxError::InvalidEscape { .. } => "unknown escape".into(),
+            SyntaxError::InvalidDate { .. } => words!("没有这一天", "no such day"),
+            SyntaxError::MoneyPrecision { .. } => words!("小数位数过多", "too many decimals"),
+            SyntaxError::NumberTooLarge { .. } => {
+                words!("超出 64 位整数的范围", "does not fit in 64 bits")
+            }
+            SyntaxError::InvalidEscape { .. } => words!("未知的转义", "unknown escape"),
             SyntaxError::ExprTooDeep { .. } | SyntaxError::ChainTooLong { .. } => {
-                "the limit is crossed here".into()
+                words!("在这里超过上限", "the limit is crossed here")
             }
         }
     }
 
-    fn help(&self) -> Option<String> {
+    fn help(&self) -> Option<Words> {
         Some(match self {
-            SyntaxError::InvalidUtf8 { .. } => {
-                "save the file as UTF-8 (in most editors: “Save with encoding” → UTF-8)".into()
-            }
-            SyntaxError::EmptyFile => {
+            SyntaxError::InvalidUtf8 { .. } => words!(
+                "请将文件另存为 UTF-8 编码（多数编辑器：“另存为” → 编码选 UTF-8）",
+                "save the file as UTF-8 (in most editors: “Save with encoding” → UTF-8)"
+            ),
+            SyntaxError::EmptyFile => words!(
+                "事项规则文件以`policy ID \"标题\"`开头，一件事以`bundle ID \"标题\"`开头；目录文件声明`department`、`dataset`和`material`条目",
                 "a policy file starts with `policy ID \"title\"`, a bundle with `bundle ID \"title\"`; the catalogue declares `department`, `dataset` and `material` entries"
-                    .into()
-            }
+            ),
             SyntaxError::Unexpected { help, .. } => return help.clone(),
-            SyntaxError::UnterminatedString { .. } => "add the closing `\"` on the same line".into(),
-            SyntaxError::FullWidth { .. } => {
+            SyntaxError::UnterminatedString { .. } => words!(
+                "在同一行末尾补上`\"`",
+                "add the closing `\"` on the same line"
+            ),
+            SyntaxError::FullWidth { .. } => words!(
+                "引号以外请使用英文（半角）标点，把输入法切换到半角",
                 "outside quotes the language uses ASCII punctuation; switch the input method to half-width (半角)"
-                    .into()
-            }
-            SyntaxError::TooDeep { limit, .. } => {
-                format!("split the expression into `let` definitions; at most {limit} levels of brackets and `if`s are allowed")
-            }
+            ),
+            SyntaxError::TooDeep { limit, .. } => words!(
+                "把表达式拆成几个`let`定义；括号和`if`最多嵌套{limit}层",
+                "split the expression into `let` definitions; at most {limit} levels of brackets and `if`s are allowed"
+            ),
             SyntaxError::Unclosed { open, .. } => {
-                let close = match open {
-                    '(' => ')',
-                    '[' => ']',
-                    _ => '}',
-                };
-                format!("add `{close}` where the bracket should end")
+                let close = closing(*open);
+                words!(
+                    "在括号应结束的位置补上`{close}`",
+                    "add `{close}` where the bracket should end"
+                )
             }
-            SyntaxError::UnexpectedClose { .. } => "remove it, or add the opening bracket".into(),
-            SyntaxError::MismatchedClose { .. } => "brackets close in the reverse order they open".into(),
-            SyntaxError::InvalidDate { .. } => "dates are written `YYYY-MM-DD`, for example `2026-02-28`".into(),
-            SyntaxError::MoneyPrecision { .. } => {
+            SyntaxError::UnexpectedClose { .. } => words!(
+                "删除它，或补上对应的开括号",
+                "remove it, or add the opening bracket"
+            ),
+            SyntaxError::MismatchedClose { .. } => words!(
+                "括号按打开的相反顺序闭合",
+                "brackets close in the reverse order they open"
+            ),
+            SyntaxError::InvalidDate { .. } => words!(
+                "日期写作`YYYY-MM-DD`，例如`2026-02-28`",
+                "dates are written `YYYY-MM-DD`, for example `2026-02-28`"
+            ),
+            SyntaxError::MoneyPrecision { .. } => words!(
+                "数值最多精确到六位小数（`decimal(6)`）；更细的计算结果请取整：`a / b round half_up`",
                 "values are exact to six decimals at most (`decimal(6)`); round a finer result: `a / b round half_up`"
-                    .into()
-            }
-            SyntaxError::NumberTooLarge { .. } => {
-                "numbers must lie between -9223372036854775808 and 9223372036854775807 (money: in fen)".into()
-            }
-            SyntaxError::InvalidEscape { .. } => {
-                "the escapes are `\\\"`, `\\\\`, `\\n`, `\\t` and `\\u{XXXX}`".into()
-            }
-            SyntaxError::ExprTooDeep { limit, .. } => {
-                format!("split the expression into `let` definitions; at most {limit} operations may be chained or nested")
-            }
-            SyntaxError::ChainTooLong { limit, .. } => {
-                format!("split the chain into `let` definitions or rules and join those; at most {limit} terms may be joined in one")
-            }
+            ),
+            SyntaxError::NumberTooLarge { .. } => words!(
+                "数字须在 -9223372036854775808 到 9223372036854775807 之间（金额以分计）",
+                "numbers must lie between -9223372036854775808 and 9223372036854775807 (money: in fen)"
+            ),
+            SyntaxError::InvalidEscape { .. } => words!(
+                "可用的转义有`\\\"`、`\\\\`、`\\n`、`\\t`和`\\u{{XXXX}}`",
+                "the escapes are `\\\"`, `\\\\`, `\\n`, `\\t` and `\\u{{XXXX}}`"
+            ),
+            SyntaxError::ExprTooDeep { limit, .. } => words!(
+                "把表达式拆成几个`let`定义；连续或嵌套的运算最多{limit}个",
+                "split the expression into `let` definitions; at most {limit} operations may be chained or nested"
+            ),
+            SyntaxError::ChainTooLong { limit, .. } => words!(
+                "把这串条件拆成几个`let`定义或规则，再把它们连接起来；一串最多连接{limit}项",
+                "split the chain into `let` definitions or rules and join those; at most {limit} terms may be joined in one"
+            ),
         })
     }
 
@@ -279,14 +387,14 @@ impl SyntaxError {
             } => vec![Related {
                 file,
                 span: *open_span,
-                label: format!("`{open}` opened here"),
+                label: words!("`{open}`在这里打开", "`{open}` opened here"),
             }],
             _ => Vec::new(),
         };
         Diagnostic {
             severity: Severity::Error,
             code: self.code(),
-            message: self.to_string(),
+            message: self.message(),
             file,
             span: self.span(),
             label: self.label(),
@@ -295,6 +403,24 @@ impl SyntaxError {
         }
     }
 }
+
+/// The bracket that closes `open`.
+fn closing(open: char) -> char {
+    match open {
+        '(' => ')',
+        '[' => ']',
+        _ => '}',
+    }
+}
+
+/// In the default language (Chinese); a diagnostic carries both.
+impl fmt::Display for SyntaxError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message().get(Lang::default()))
+    }
+}
+
+impl std::error::Error for SyntaxError {}
 
 #[cfg(test)]
 mod tests {

@@ -9,9 +9,9 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use rules_dsl::SourceSet;
 use rules_dsl::check::{Checked, check_parsed};
 use rules_dsl::syntax::{self, Parsed, SyntaxError};
+use rules_dsl::{Diagnostic, Lang, SourceSet};
 
 pub const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus");
 
@@ -52,10 +52,13 @@ fn rules_files(dir: &Path) -> Vec<PathBuf> {
 
 pub struct Case {
     pub source: String,
+    /// The case's own diagnostics in Chinese (the default) and in English.
     pub rendered: String,
+    pub rendered_en: String,
     pub ir: String,
     pub errors: usize,
     pub codes: BTreeSet<String>,
+    pub diagnostics: Vec<Diagnostic>,
 }
 
 impl Case {
@@ -67,6 +70,8 @@ impl Case {
         if !self.rendered.is_empty() {
             out.push_str("--- diagnostics\n");
             out.push_str(&self.rendered);
+            out.push_str("--- diagnostics (en)\n");
+            out.push_str(&self.rendered_en);
         }
         if !self.ir.is_empty() {
             out.push_str("--- ir\n");
@@ -124,7 +129,8 @@ pub fn check_case(path: &Path) -> Case {
         .filter(|d| d.file == 0)
         .cloned()
         .collect();
-    let rendered = sources.render(&own, false);
+    let rendered = sources.render(&own, false, Lang::Zh);
+    let rendered_en = sources.render(&own, false, Lang::En);
     let mut ir = String::new();
     if let Some(id) = &checked.files[0].id {
         if let Some(policy) = checked.workspace.policy(id) {
@@ -136,9 +142,11 @@ pub fn check_case(path: &Path) -> Case {
     Case {
         source: sources.get(0).map(|s| s.text.clone()).unwrap_or_default(),
         rendered,
+        rendered_en,
         ir,
         errors: own.iter().filter(|d| d.is_error()).count(),
         codes: own.iter().map(|d| d.code.to_string()).collect(),
+        diagnostics: own,
     }
 }
 

@@ -16,5 +16,7 @@ fuzz_target!(|data: &[u8]| {
     sources.add("fuzzed.rules", text);
     let checked = rules_dsl::check(&sources);
     // Rendering every diagnostic must not panic either (spans inside the text).
-    let _ = sources.render(&checked.diagnostics, false);
+    for lang in [rules_dsl::Lang::Zh, rules_dsl::Lang::En] {
+        let _ = sources.render(&checked.diagnostics, false, lang);
+    }
 });

@@ -30,7 +30,7 @@ pub fn try_check(source: &str) -> Result<Policy, String> {
     sources.add("policy.rules", source);
     let checked = rules_dsl::check(&sources);
     if checked.error_count() > 0 {
-        return Err(sources.render(&checked.diagnostics, false));
+        return Err(sources.render(&checked.diagnostics, false, rules_dsl::Lang::default()));
     }
     checked
         .workspace

@@ -3,8 +3,10 @@
 
 use super::{Builder, P, Rule};
 use crate::diagnostic::Span;
+use crate::lang::Words;
 use crate::syntax::ast::*;
 use crate::syntax::{MAX_CHAIN_TERMS, MAX_EXPR_DEPTH, SyntaxError};
+use crate::words;
 
 impl Builder<'_> {
     /// The error node for `span`, a tree over the limit; `at` is the
@@ -318,9 +320,11 @@ impl Builder<'_> {
                     ),
                     kind => {
                         self.errors.push(SyntaxError::Unexpected {
-                            expected: "a division or a product (`a / b`, `a * 30%`) before `round`"
-                                .into(),
-                            found: "`round`".into(),
+                            expected: words!(
+                                "`round`前的除法或乘法（`a / b`、`a * 30%`）",
+                                "a division or a product (`a / b`, `a * 30%`) before `round`"
+                            ),
+                            found: Words::same("`round`"),
                             span: part_span,
                             help: None,
                         });
