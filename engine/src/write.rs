@@ -998,13 +998,21 @@ fn values(source: &Source<'_>, outputs: &Outputs<'_>, out: &mut Vec<u8>) {
         if raw.mask & (1 << 63) != 0 {
             let mut comma = Comma::new();
             for used in &info.keyed_params {
-                let Some(key) = used.key_fact.and_then(|f| fact_text(source, f as usize)) else {
+                // Every key read from a present fact, or nothing to say.
+                let Some(keys) = used
+                    .key_facts
+                    .iter()
+                    .map(|f| f.and_then(|f| fact_text(source, f as usize)))
+                    .collect::<Option<Vec<Cow<'_, str>>>>()
+                else {
                     continue;
                 };
-                let in_force = used
-                    .entries
-                    .iter()
-                    .any(|e| e.key == key && e.from <= source.meta.application_date);
+                let in_force = used.entries.iter().any(|e| {
+                    e.keys.len() == keys.len()
+                        && e.keys.iter().zip(&keys).all(|(a, b)| a == b)
+                        && e.from <= source.meta.application_date
+                });
+                let key = keys.join("、");
                 if !in_force {
                     comma.next(out);
                     out.extend_from_slice(b"{\"parameter\":");
@@ -1065,6 +1073,7 @@ fn fact_text<'a>(source: &'a Source<'_>, fact: usize) -> Option<Cow<'a, str>> {
         ValueType::Enum { values, .. } => values
             .get(usize::try_from(raw).ok()?)
             .map(|v| Cow::Borrowed(v.as_str())),
+        ValueType::Int => Some(Cow::Owned(raw.to_string())),
         _ => None,
     }
 }

@@ -398,8 +398,9 @@ impl Printer<'_> {
             .first()
             .map_or(item.span.start, |e| e.span.start);
         let mut head = format!("param {}", param.name.text);
-        if let Some(key) = param.key {
-            head.push_str(&format!("[{}]", key.ty.as_str()));
+        if let Some(key) = &param.key {
+            let types: Vec<String> = key.types.iter().map(|t| t.as_str().into_owned()).collect();
+            head.push_str(&format!("[{}]", types.join(", ")));
         }
         head.push_str(&format!(": {}", param.ty.as_str()));
         if let Some(title) = &param.title {
@@ -415,11 +416,12 @@ impl Printer<'_> {
         for entry in &param.entries {
             let leading = self.take_before(entry.span.start);
             self.comment_lines(INDENT, leading, None);
-            let key = entry
-                .key
-                .as_ref()
-                .map(|k| format!("{} ", quote(&k.value)))
-                .unwrap_or_default();
+            let key = if entry.keys.is_empty() {
+                String::new()
+            } else {
+                let keys: Vec<String> = entry.keys.iter().map(|k| literal_text(&k.kind)).collect();
+                format!("{} ", keys.join(", "))
+            };
             let text = format!(
                 "{key}from {} = {}",
                 entry.from.value,
@@ -823,10 +825,15 @@ fn write_expr(expr: &Expr, out: &mut String) {
             out.push('-');
             write_expr(inner, out);
         }
-        ExprKind::Index { base, key } => {
+        ExprKind::Index { base, keys } => {
             write_expr(base, out);
             out.push('[');
-            write_expr(key, out);
+            for (index, key) in keys.iter().enumerate() {
+                if index > 0 {
+                    out.push_str(", ");
+                }
+                write_expr(key, out);
+            }
             out.push(']');
         }
         ExprKind::Duration { amount, unit } => {

@@ -297,16 +297,17 @@ pub struct ValueInfo {
 pub struct KeyedParamUse {
     pub name: String,
     pub title: String,
-    /// The fact (in `input.facts`) the key is read from, when the key is a
-    /// fact as it stands (`standard[applicant.county]`).
-    pub key_fact: Option<u32>,
-    /// Every entry: its key and the first day it is in force.
+    /// For each key, the fact (in `input.facts`) it is read from, when the
+    /// key is a fact as it stands (`standard[applicant.county]`).
+    pub key_facts: Vec<Option<u32>>,
+    /// Every entry: its keys (as text: `"上城区"`, `"2"`) and the first day
+    /// it is in force.
     pub entries: Vec<KeyedEntry>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyedEntry {
-    pub key: String,
+    pub keys: Vec<String>,
     pub from: i64,
 }
 

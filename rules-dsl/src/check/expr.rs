@@ -47,7 +47,8 @@ pub struct Scope {
     pub lets: Vec<Option<Typed>>,
     pub tables: Vec<Option<Typed>>,
     pub rules: Vec<Option<Typed>>,
-    pub params: Vec<(Type, bool)>,
+    /// Each parameter's type and the types of its keys.
+    pub params: Vec<(Type, Vec<Type>)>,
     pub used: HashSet<Symbol>,
     pub errors: Vec<CheckError>,
     /// Set when the file has syntax errors: a name may be "unknown" only
@@ -251,7 +252,7 @@ impl Scope {
                 });
                 None
             }
-            A::Index { base, key } => self.param_lookup(base, Some(key), span),
+            A::Index { base, keys } => self.param_lookup(base, keys, span),
             A::If {
                 condition,
                 then,
@@ -354,7 +355,7 @@ impl Scope {
                     let typed = self.rules.get(id).copied().flatten()?;
                     Some(self.expr_at(ExprKind::Rule(id), Type::Bool, typed.nullable))
                 }
-                Symbol::Param(_) => self.param_lookup_by_name(path, span, None),
+                Symbol::Param(_) => self.param_lookup_by_name(path, span, &[]),
             };
         }
         if path == "application_date" {
@@ -476,7 +477,7 @@ impl Scope {
     fn param_lookup(
         &mut self,
         base: &ast::Expr,
-        key: Option<&ast::Expr>,
+        keys: &[ast::Expr],
         span: Span,
     ) -> Option<ir::Expr> {
         let ast::ExprKind::Path(name) = &base.kind else {
@@ -494,7 +495,7 @@ impl Scope {
             return None;
         };
         match self.symbols.get(name.as_str()) {
-            Some(&(Symbol::Param(_), _)) => self.param_lookup_by_name(name, span, key),
+            Some(&(Symbol::Param(_), _)) => self.param_lookup_by_name(name, span, keys),
             Some(_) => {
                 self.errors.push(CheckError::BadParamLookup {
                     message: words!(
@@ -520,7 +521,7 @@ impl Scope {
         &mut self,
         name: &str,
         span: Span,
-        key: Option<&ast::Expr>,
+        keys: &[ast::Expr],
     ) -> Option<ir::Expr> {
         let &(symbol, _) = self.symbols.get(name)?;
         let Symbol::Param(id) = symbol else {
@@ -530,23 +531,38 @@ impl Scope {
         if self.poisoned.contains(name) {
             return None;
         }
-        let (ty, keyed) = *self.params.get(id)?;
-        match (keyed, key) {
-            (true, None) => {
+        let (ty, key_types) = self.params.get(id)?.clone();
+        match (key_types.len(), keys.len()) {
+            (0, 0) => Some(self.expr_at(
+                ExprKind::Param {
+                    param: id,
+                    keys: Vec::new(),
+                },
+                ty,
+                true,
+            )),
+            (expected, 0) => {
                 self.errors.push(CheckError::BadParamLookup {
                     message: words!(
                         "参数`{name}`按键取值，但没有给出键",
                         "parameter `{name}` has a value per key, but no key is given"
                     ),
                     span,
-                    help: words!(
-                        "写作`{name}[key]`，例如`{name}[applicant.county]`",
-                        "write `{name}[key]`, for example `{name}[applicant.county]`"
-                    ),
+                    help: if expected == 1 {
+                        words!(
+                            "写作`{name}[key]`，例如`{name}[applicant.county]`",
+                            "write `{name}[key]`, for example `{name}[applicant.county]`"
+                        )
+                    } else {
+                        words!(
+                            "写出全部{expected}个键，例如`{name}[applicant.county, applicant.grade]`",
+                            "give all {expected} keys, for example `{name}[applicant.county, applicant.grade]`"
+                        )
+                    },
                 });
                 None
             }
-            (false, Some(_)) => {
+            (0, _) => {
                 self.errors.push(CheckError::BadParamLookup {
                     message: words!("参数`{name}`没有键", "parameter `{name}` has no keys"),
                     span,
@@ -554,29 +570,49 @@ impl Scope {
                 });
                 None
             }
-            (false, None) => Some(self.expr_at(
-                ExprKind::Param {
-                    param: id,
-                    key: None,
-                },
-                ty,
-                true,
-            )),
-            (true, Some(key)) => {
-                let key_expr = self.expr(key, Some(Type::Text))?;
-                if key_expr.ty != Type::Text {
-                    self.errors.push(CheckError::TypeMismatch {
-                        expected: words!("文本（参数的键）", "text (the parameter's key)"),
-                        found: self.type_name(key_expr.ty),
-                        span: key.span,
-                        help: None,
-                    });
-                    return None;
+            (expected, given) if expected != given => {
+                self.errors.push(CheckError::BadParamLookup {
+                    message: words!(
+                        "参数`{name}`有{expected}个键，这里给出了{given}个",
+                        "parameter `{name}` has {expected} keys, {given} given here"
+                    ),
+                    span,
+                    help: words!(
+                        "按声明的顺序写出每个键，用逗号分隔",
+                        "give every key in the declared order, separated by commas"
+                    ),
+                });
+                None
+            }
+            _ => {
+                let mut checked = Vec::with_capacity(keys.len());
+                for (key, &key_ty) in keys.iter().zip(&key_types) {
+                    let key_expr = self.expr(key, Some(key_ty))?;
+                    if key_expr.ty != key_ty {
+                        let help = (key_ty == Type::Text && key_expr.ty == Type::Int).then(|| {
+                            words!(
+                                "键是文本：用`text(n)`把整数写成文本",
+                                "the key is text: write a whole number as text with `text(n)`"
+                            )
+                        });
+                        self.errors.push(CheckError::TypeMismatch {
+                            expected: words!(
+                                "{ty}（参数的键）",
+                                "{ty} (the parameter's key)",
+                                ty = self.type_name(key_ty)
+                            ),
+                            found: self.type_name(key_expr.ty),
+                            span: key.span,
+                            help,
+                        });
+                        return None;
+                    }
+                    checked.push(key_expr);
                 }
                 Some(self.expr_at(
                     ExprKind::Param {
                         param: id,
-                        key: Some(Box::new(key_expr)),
+                        keys: checked,
                     },
                     ty,
                     true,
@@ -1752,9 +1788,9 @@ fn collect_references(expr: &ast::Expr, bound: &mut Vec<String>, out: &mut Vec<(
             collect_references(element, bound, out);
             collect_references(set, bound, out);
         }
-        A::Index { base, key } => {
+        A::Index { base, keys } => {
             collect_references(base, bound, out);
-            collect_references(key, bound, out);
+            keys.iter().for_each(|k| collect_references(k, bound, out));
         }
         A::Duration { amount, .. } => collect_references(amount, bound, out),
         A::If {

@@ -58,7 +58,7 @@ pub fn check_policy(
         .iter()
         .map(|p| check_param(&mut scope, p))
         .collect();
-    scope.params = ir_params.iter().map(|p| (p.ty, p.keyed)).collect();
+    scope.params = ir_params.iter().map(|p| (p.ty, p.keys.clone())).collect();
     let exceptions = Exceptions::link(&definitions.rules, &mut scope);
     let (order, broken) = definitions.order(&exceptions, &mut scope);
     let checked =
@@ -1016,19 +1016,28 @@ pub(super) fn base_type(base: ast::BaseType) -> Type {
 
 fn check_param(scope: &mut Scope, decl: &ast::ParamDecl) -> ir::Param {
     let ty = base_type(decl.ty);
-    let keyed = decl.key.is_some();
-    if let Some(key) = decl.key {
-        if key.ty != ast::BaseType::Text {
-            let (found, name) = (key.ty.as_str(), &decl.name.text);
+    let key_types: Vec<Type> = decl
+        .key
+        .as_ref()
+        .map(|k| k.types.iter().map(|&t| base_type(t)).collect())
+        .unwrap_or_default();
+    let keyed = !key_types.is_empty();
+    if let Some(key) = &decl.key {
+        if let Some(bad) = key
+            .types
+            .iter()
+            .find(|t| !matches!(t, ast::BaseType::Text | ast::BaseType::Int))
+        {
+            let (found, name) = (bad.as_str(), &decl.name.text);
             scope.errors.push(CheckError::BadClause {
                 message: words!(
-                    "参数的键是文本，实际为`{found}`",
-                    "parameter keys are text, found `{found}`"
+                    "参数的键是文本或整数，实际为`{found}`",
+                    "parameter keys are text or whole numbers, found `{found}`"
                 ),
                 span: key.span,
                 help: Some(words!(
-                    "写作`param {name}[text]: …`",
-                    "write `param {name}[text]: …`"
+                    "写作`param {name}[text]: …`或`param {name}[text, int]: …`",
+                    "write `param {name}[text]: …` or `param {name}[text, int]: …`"
                 )),
             });
             // One error says it all: neither the entries nor the lookups,
@@ -1038,15 +1047,15 @@ fn check_param(scope: &mut Scope, decl: &ast::ParamDecl) -> ir::Param {
                 name: decl.name.text.clone(),
                 title: decl.title.as_ref().map(|t| t.value.clone()),
                 ty,
-                keyed,
+                keys: key_types,
                 entries: Vec::new(),
             };
         }
     }
     let mut entries: Vec<ir::ParamEntry> = Vec::new();
-    let mut last: HashMap<Option<String>, (jiff::civil::Date, Span)> = HashMap::new();
+    let mut last: HashMap<Vec<ir::Literal>, (jiff::civil::Date, Span)> = HashMap::new();
     for entry in &decl.entries {
-        match (keyed, &entry.key) {
+        match (keyed, entry.keys.first()) {
             (true, None) => {
                 let name = &decl.name.text;
                 scope.errors.push(CheckError::BadClause {
@@ -1088,7 +1097,9 @@ fn check_param(scope: &mut Scope, decl: &ast::ParamDecl) -> ir::Param {
             });
             continue;
         }
-        let key = entry.key.as_ref().map(|k| k.value.clone());
+        let Some(key) = entry_keys(scope, decl, entry, &key_types) else {
+            continue;
+        };
         if let Some(&(previous, first)) = last.get(&key) {
             if entry.from.value <= previous {
                 let name = &decl.name.text;
@@ -1113,19 +1124,62 @@ fn check_param(scope: &mut Scope, decl: &ast::ParamDecl) -> ir::Param {
         }
         last.insert(key.clone(), (entry.from.value, entry.from.span));
         entries.push(ir::ParamEntry {
-            key,
+            keys: key,
             from: entry.from.value,
             value,
         });
     }
-    entries.sort_by(|a, b| (&a.key, a.from).cmp(&(&b.key, b.from)));
+    entries.sort_by(|a, b| (&a.keys, a.from).cmp(&(&b.keys, b.from)));
     ir::Param {
         name: decl.name.text.clone(),
         title: decl.title.as_ref().map(|t| t.value.clone()),
         ty,
-        keyed,
+        keys: key_types,
         entries,
     }
+}
+
+/// An entry's keys, one per declared key and of its type (`"上城区", 2`).
+fn entry_keys(
+    scope: &mut Scope,
+    decl: &ast::ParamDecl,
+    entry: &ast::ParamEntry,
+    key_types: &[Type],
+) -> Option<Vec<ir::Literal>> {
+    if entry.keys.len() != key_types.len() {
+        let (name, expected, found) = (&decl.name.text, key_types.len(), entry.keys.len());
+        scope.errors.push(CheckError::BadClause {
+            message: words!(
+                "参数`{name}`有{expected}个键，这个条目写了{found}个",
+                "parameter `{name}` has {expected} keys, this entry gives {found}"
+            ),
+            span: entry.span,
+            help: Some(words!(
+                "按声明的顺序写出每个键，用逗号分隔：`\"上城区\", 2 from 2024-01-01 = …`",
+                "give every key in the declared order, separated by commas: `\"上城区\", 2 from 2024-01-01 = …`"
+            )),
+        });
+        return None;
+    }
+    let mut keys = Vec::with_capacity(key_types.len());
+    for (literal, &ty) in entry.keys.iter().zip(key_types) {
+        let value = super::expr::literal_ir_as(&literal.kind, Some(ty));
+        let found = super::expr::literal_type(&value);
+        if found != ty {
+            scope.errors.push(CheckError::TypeMismatch {
+                expected: scope.type_name(ty),
+                found: scope.type_name(found),
+                span: literal.span,
+                help: Some(words!(
+                    "键的类型按参数声明：`[text, int]`的条目写作`\"上城区\", 2`",
+                    "keys have the types the parameter declares: for `[text, int]` write `\"上城区\", 2`"
+                )),
+            });
+            return None;
+        }
+        keys.push(value);
+    }
+    Some(keys)
 }
 
 /// Orders definitions so each comes after what it uses; reports each cycle once.

@@ -212,7 +212,7 @@ fn condition(policy: &ir::Policy, expr: &ir::Expr) -> manifest::Condition {
 fn keyed_params(policy: &ir::Policy, start: ir::Definition) -> Vec<manifest::KeyedParamUse> {
     let mut seen_definitions = HashSet::new();
     let mut pending = vec![start];
-    let mut uses: Vec<(usize, Option<u32>)> = Vec::new();
+    let mut uses: Vec<(usize, Vec<Option<u32>>)> = Vec::new();
     while let Some(definition) = pending.pop() {
         if !seen_definitions.insert(definition) {
             continue;
@@ -233,16 +233,16 @@ fn keyed_params(policy: &ir::Policy, start: ir::Definition) -> Vec<manifest::Key
                         pending.push(ir::Definition::Rule(e));
                     }
                 }
-                ExprKind::Param {
-                    param,
-                    key: Some(key),
-                } => {
-                    let key_fact = match key.kind {
-                        ExprKind::Fact(fact) => Some(fact as u32),
-                        _ => None,
-                    };
-                    if !uses.contains(&(*param, key_fact)) {
-                        uses.push((*param, key_fact));
+                ExprKind::Param { param, keys } if !keys.is_empty() => {
+                    let key_facts: Vec<Option<u32>> = keys
+                        .iter()
+                        .map(|key| match key.kind {
+                            ExprKind::Fact(fact) => Some(fact as u32),
+                            _ => None,
+                        })
+                        .collect();
+                    if !uses.contains(&(*param, key_facts.clone())) {
+                        uses.push((*param, key_facts));
                     }
                 }
                 _ => {}
@@ -251,21 +251,31 @@ fn keyed_params(policy: &ir::Policy, start: ir::Definition) -> Vec<manifest::Key
         }
     }
     uses.into_iter()
-        .map(|(param, key_fact)| {
+        .map(|(param, key_facts)| {
             let p = &policy.params[param];
             manifest::KeyedParamUse {
                 name: p.name.clone(),
                 title: p.title.clone().unwrap_or_else(|| p.name.clone()),
-                key_fact,
+                key_facts,
                 entries: p
                     .entries
                     .iter()
                     .map(|e| manifest::KeyedEntry {
-                        key: e.key.clone().unwrap_or_default(),
+                        keys: e.keys.iter().map(key_text).collect(),
                         from: days_from_date(e.from),
                     })
                     .collect(),
             }
         })
         .collect()
+}
+
+/// A parameter key as the writer compares it with a fact's value: text as
+/// it is, a whole number as its digits.
+fn key_text(key: &ir::Literal) -> String {
+    match key {
+        ir::Literal::Text(text) => text.clone(),
+        ir::Literal::Int(n) => n.to_string(),
+        other => format!("{other:?}"),
+    }
 }

@@ -101,7 +101,7 @@ impl<'a> Emitter<'a> {
         let mut fx = self.fx();
         for (index, slot) in self.layout.params.iter().enumerate() {
             if let Some(slot) = *slot {
-                let value = fx.param(index, None);
+                let value = fx.param(index, &[]);
                 fx.store_slot(slot, value);
             }
         }
@@ -310,11 +310,13 @@ impl Fx<'_, '_> {
             ExprKind::Let(i) => self.load_slot(self.e.layout.lets[*i], expr.nullable),
             ExprKind::Table(i) => self.load_slot(self.e.layout.tables[*i], expr.nullable),
             ExprKind::Rule(i) => self.load_slot(self.e.layout.rules[*i], expr.nullable),
-            ExprKind::Param { param, key } => match (key, self.e.layout.params[*param]) {
-                // Found once per evaluation by `params` (below).
-                (None, Some(slot)) => self.load_slot(slot, true),
-                _ => self.param(*param, key.as_deref()),
-            },
+            ExprKind::Param { param, keys } => {
+                match (keys.is_empty(), self.e.layout.params[*param]) {
+                    // Found once per evaluation by `params` (below).
+                    (true, Some(slot)) => self.load_slot(slot, true),
+                    _ => self.param(*param, keys),
+                }
+            }
             ExprKind::Not(inner) => {
                 let inner = self.expr(inner);
                 let v = self.a.i64();
@@ -760,37 +762,31 @@ impl Fx<'_, '_> {
         local(v, m)
     }
 
-    fn param(&mut self, param: ir::ParamId, key: Option<&Expr>) -> Val {
+    fn param(&mut self, param: ir::ParamId, keys: &[Expr]) -> Val {
         let definition = &self.e.policy.params[param];
         let v = self.a.i64();
         let m = self.a.i64();
         self.a.set_i64(v, 0).set_i64(m, NO_VALUE);
         let date = self.a.i64();
         self.a.load_at(0).set(date);
-        let key_value = key.map(|k| self.expr(k));
-        let opened = match key_value {
-            Some(k) => {
-                if let Some(km) = k.m {
-                    // An unknown key makes the value unknown for the key's reasons;
-                    // a known key leaves NO_VALUE until an entry is found.
-                    self.a.get(km).op(I::I64Eqz).op(I::I32Eqz);
-                    self.a.if_();
-                    self.a.get(km).set(m);
-                    self.a.end();
-                }
-                self.when_known(k.m)
-            }
-            None => false,
-        };
+        let key_values: Vec<Val> = keys.iter().map(|k| self.expr(k)).collect();
+        let key_masks: Vec<Option<u32>> = key_values.iter().map(|k| k.m).collect();
+        let key_mask = self.or_masks(&key_masks);
+        if let Some(km) = key_mask {
+            // An unknown key makes the value unknown for the key's reasons;
+            // known keys leave NO_VALUE until an entry is found.
+            self.a.get(km).op(I::I64Eqz).op(I::I32Eqz);
+            self.a.if_();
+            self.a.get(km).set(m);
+            self.a.end();
+        }
+        let opened = self.when_known(key_mask);
         for entry in &definition.entries {
             let from = calendar::days_from_date(entry.from);
             self.a.get(date).i64_const(from).op(I::I64GeS);
-            if let (Some(k), Some(entry_key)) = (key_value, &entry.key) {
-                self.a
-                    .val(k.v)
-                    .i64_const(self.e.texts.id(entry_key))
-                    .op(I::I64Eq)
-                    .op(I::I32And);
+            for (k, entry_key) in key_values.iter().zip(&entry.keys) {
+                let key = self.literal_value(entry_key);
+                self.a.val(k.v).i64_const(key).op(I::I64Eq).op(I::I32And);
             }
             self.a.if_();
             let value = self.literal_value(&entry.value);

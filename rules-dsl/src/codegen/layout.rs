@@ -85,7 +85,7 @@ impl Layout {
             .params
             .iter()
             .map(|param| {
-                (!param.keyed).then(|| {
+                param.keys.is_empty().then(|| {
                     let slot = to_u32(offset);
                     offset += 16;
                     slot

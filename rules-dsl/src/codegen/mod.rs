@@ -215,8 +215,8 @@ impl Texts {
         let mut texts = Texts::default();
         for param in &policy.params {
             for entry in &param.entries {
-                if let Some(key) = &entry.key {
-                    texts.add(key);
+                for key in &entry.keys {
+                    texts.literal(key);
                 }
                 texts.literal(&entry.value);
             }

@@ -51,15 +51,23 @@ impl Policy {
                 out,
                 "param {}{}: {}",
                 param.name,
-                if param.keyed { "[text]" } else { "" },
+                if param.keys.is_empty() {
+                    String::new()
+                } else {
+                    let keys: Vec<String> = param.keys.iter().map(|&k| p.ty(k)).collect();
+                    format!("[{}]", keys.join(", "))
+                },
                 p.ty(param.ty)
             );
             for entry in &param.entries {
-                let key = entry
-                    .key
-                    .as_ref()
-                    .map(|k| format!("{k:?} "))
-                    .unwrap_or_default();
+                let key: String = entry
+                    .keys
+                    .iter()
+                    .map(|k| match k {
+                        Literal::Text(t) => format!("{t:?} "),
+                        other => format!("{} ", p.literal(other)),
+                    })
+                    .collect();
                 let _ = writeln!(
                     out,
                     "  {key}from {} = {}",
@@ -391,14 +399,16 @@ impl Dumper<'_> {
                         .map_or("?", |t| t.name.as_str())
                 )
             }
-            ExprKind::Param { param, key } => {
+            ExprKind::Param { param, keys } => {
                 let name = self
                     .policy
                     .and_then(|p| p.params.get(*param))
                     .map_or("?", |p| p.name.as_str());
-                match key {
-                    Some(key) => format!("param:{name}[{}]", self.expr(key)),
-                    None => format!("param:{name}"),
+                if keys.is_empty() {
+                    format!("param:{name}")
+                } else {
+                    let keys: Vec<String> = keys.iter().map(|k| self.expr(k)).collect();
+                    format!("param:{name}[{}]", keys.join(", "))
                 }
             }
             ExprKind::ApplicationDate => "application_date".into(),

@@ -196,13 +196,15 @@ pub enum FactSource {
     Department,
 }
 
-/// A value chosen by the application date (and, if keyed, by a text key).
+/// A value chosen by the application date (and, if keyed, by one or more keys).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Param {
     pub name: String,
     pub title: Option<String>,
     pub ty: Type,
-    pub keyed: bool,
+    /// The type of each key (`Text` or `Int`), in order; empty when the
+    /// parameter has one value per date.
+    pub keys: Vec<Type>,
     /// Sorted by key, then by `from`. The entry in force is the last one of
     /// the key whose `from` ≤ the application date; none in force is unknown.
     pub entries: Vec<ParamEntry>,
@@ -210,7 +212,8 @@ pub struct Param {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParamEntry {
-    pub key: Option<String>,
+    /// One literal per key of the parameter.
+    pub keys: Vec<Literal>,
     pub from: Date,
     pub value: Literal,
 }
@@ -352,7 +355,7 @@ pub struct Link {
     pub to: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Literal {
     Bool(bool),
     Int(i64),
@@ -394,9 +397,11 @@ pub enum ExprKind {
     /// condition of an exception.
     Rule(RuleId),
     Table(TableId),
+    /// A parameter's value in force on the application date, for `keys`
+    /// (one expression per declared key; none for an unkeyed parameter).
     Param {
         param: ParamId,
-        key: Option<Box<Expr>>,
+        keys: Vec<Expr>,
     },
     ApplicationDate,
     Not(Box<Expr>),
@@ -483,11 +488,7 @@ impl Expr {
             | ExprKind::Rule(_)
             | ExprKind::Table(_)
             | ExprKind::ApplicationDate => {}
-            ExprKind::Param { key, .. } => {
-                if let Some(key) = key {
-                    f(key);
-                }
-            }
+            ExprKind::Param { keys, .. } => keys.iter().for_each(f),
             ExprKind::Not(e) | ExprKind::Neg(e) | ExprKind::NumberText(e) => f(e),
             ExprKind::And(es) | ExprKind::Or(es) | ExprKind::Least(es) | ExprKind::Greatest(es) => {
                 es.iter().for_each(f)

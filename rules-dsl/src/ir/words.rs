@@ -48,12 +48,17 @@ impl Words<'_> {
                 let t = &policy.tables[*id];
                 out.push_str(title_or(&t.title, &t.name));
             }
-            ExprKind::Param { param, key } => {
+            ExprKind::Param { param, keys } => {
                 let p = &policy.params[*param];
                 out.push_str(title_or(&p.title, &p.name));
-                if let Some(key) = key {
+                if !keys.is_empty() {
                     out.push('（');
-                    self.write(out, key, false);
+                    for (index, key) in keys.iter().enumerate() {
+                        if index > 0 {
+                            out.push('、');
+                        }
+                        self.write(out, key, false);
+                    }
                     out.push('）');
                 }
             }

@@ -337,9 +337,10 @@ pub struct FieldDecl {
     pub span: Span,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParamKey {
-    pub ty: BaseType,
+    /// One type per key: `[text, int]`.
+    pub types: Vec<BaseType>,
     /// From `[` to `]`.
     pub span: Span,
 }
@@ -355,7 +356,8 @@ pub struct ParamDecl {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParamEntry {
-    pub key: Option<Text>,
+    /// One literal per declared key, empty for an unkeyed parameter.
+    pub keys: Vec<Literal>,
     pub from: DateLit,
     pub value: Literal,
     pub span: Span,
@@ -543,9 +545,10 @@ pub enum ExprKind {
         rounding: Option<Rounding>,
     },
     Neg(Box<Expr>),
+    /// `rate[key]` or `rate[county, grade]`: a parameter's value by key.
     Index {
         base: Box<Expr>,
-        key: Box<Expr>,
+        keys: Vec<Expr>,
     },
     Duration {
         amount: Box<Expr>,

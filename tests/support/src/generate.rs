@@ -259,7 +259,7 @@ struct Gen<'c, 'd> {
     names: Vec<(String, T)>,
     /// Plain parameters (name, type) and keyed ones (text key).
     params: Vec<(String, T)>,
-    keyed: Vec<(String, T)>,
+    keyed: Vec<(String, T, bool)>,
     /// Aggregate variables in scope.
     vars: Vec<String>,
     /// How many names an exception of each rule may use (those before it).
@@ -571,8 +571,8 @@ impl Gen<'_, '_> {
         let keyed: Vec<String> = self
             .keyed
             .iter()
-            .filter(|(_, ty)| *ty == t)
-            .map(|(n, _)| n.clone())
+            .filter(|(_, ty, _)| *ty == t)
+            .map(|(n, _, two)| if *two { format!("{n}#2") } else { n.clone() })
             .collect();
         if t == T::Date {
             options.push("application_date".to_string());
@@ -607,7 +607,18 @@ impl Gen<'_, '_> {
             } else {
                 key
             };
-            format!("{name}[{key}]")
+            match name.strip_suffix("#2") {
+                // A second key: a whole number (a grade, a band).
+                Some(name) => {
+                    let second = if self.c.flag(50) {
+                        self.c.range(1, 3).to_string()
+                    } else {
+                        self.expr(T::Int, 0)
+                    };
+                    format!("{name}[{key}, {second}]")
+                }
+                None => format!("{name}[{key}]"),
+            }
         }
     }
 
@@ -626,7 +637,12 @@ impl Gen<'_, '_> {
         } else {
             vec![""]
         };
-        let key_type = if keyed { "[text]" } else { "" };
+        let two_keys = keyed && self.c.flag(40);
+        let key_type = match (keyed, two_keys) {
+            (true, true) => "[text, int]",
+            (true, false) => "[text]",
+            _ => "",
+        };
         out.push_str(&format!(
             "param {name}{key_type}: {}{title} {{\n",
             type_source(t)
@@ -637,11 +653,19 @@ impl Gen<'_, '_> {
                 .collect();
             dates.sort_unstable();
             dates.dedup();
-            for date in dates {
-                let key = if keyed {
-                    format!("\"{key}\" ")
-                } else {
-                    String::new()
+            let second: Vec<i64> = if two_keys {
+                (1..=3).filter(|_| self.c.flag(60)).collect()
+            } else {
+                vec![0]
+            };
+            for (date, second) in dates
+                .iter()
+                .flat_map(|d| second.iter().map(move |s| (*d, *s)))
+            {
+                let key = match (keyed, two_keys) {
+                    (true, true) => format!("\"{key}\", {second} "),
+                    (true, false) => format!("\"{key}\" "),
+                    _ => String::new(),
                 };
                 out.push_str(&format!(
                     "  {key}from {} = {}\n",
@@ -652,7 +676,7 @@ impl Gen<'_, '_> {
         }
         out.push_str("}\n\n");
         if keyed {
-            self.keyed.push((name, t))
+            self.keyed.push((name, t, two_keys))
         } else {
             self.params.push((name, t))
         }
@@ -709,6 +733,36 @@ impl Gen<'_, '_> {
         ));
         // Later definitions may read an exception's own result (its condition).
         self.names.push((name, T::Bool));
+    }
+
+    /// Sometimes a cell that compares its input with a parameter or a `let`
+    /// of the same type (`< p0`), which only non-`unique` tables may hold.
+    fn named_cell(&mut self, t: T) -> Option<String> {
+        if !matches!(t, T::Int | T::Money | T::Date | T::Text) || !self.c.flag(20) {
+            return None;
+        }
+        let names: Vec<String> = self
+            .params
+            .iter()
+            .chain(&self.names)
+            .filter(|(_, ty)| *ty == t)
+            .map(|(n, _)| n.clone())
+            .filter(|n| n.starts_with('p') || n.starts_with('l'))
+            .collect();
+        if names.is_empty() {
+            return None;
+        }
+        let name = self.c.pick(&names);
+        let op = if t == T::Text {
+            self.c.pick(&["==", "!="])
+        } else {
+            self.c.pick(&["<", "<=", ">", ">=", "==", "!="])
+        };
+        Some(if op == "==" && self.c.flag(50) {
+            name
+        } else {
+            format!("{op} {name}")
+        })
     }
 
     fn table_item(&mut self, out: &mut String, index: usize) {
@@ -779,6 +833,8 @@ impl Gen<'_, '_> {
             for (i, &t) in input_types.iter().enumerate() {
                 if unique && i == 0 {
                     cells.push(first_cells[r].clone());
+                } else if let Some(named) = (!unique).then(|| self.named_cell(t)).flatten() {
+                    cells.push(named);
                 } else {
                     cells.push(self.cell(t));
                 }

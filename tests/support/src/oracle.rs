@@ -345,7 +345,7 @@ impl<'a> Interpreter<'a> {
             ExprKind::Let(i) => self.definition(Definition::Let(*i)),
             ExprKind::Table(i) => self.definition(Definition::Table(*i)),
             ExprKind::Rule(i) => self.definition(Definition::Rule(*i)),
-            ExprKind::Param { param, key } => self.param(*param, key.as_deref()),
+            ExprKind::Param { param, keys } => self.param(*param, keys),
             ExprKind::Not(inner) => {
                 let inner = self.expr(inner)?;
                 Ok(Val {
@@ -615,25 +615,29 @@ impl<'a> Interpreter<'a> {
         Ok(Val::known(self.read_i64(address + slot.offset as usize)?))
     }
 
-    fn param(&mut self, param: usize, key: Option<&Expr>) -> Result<Val, OracleError> {
+    fn param(&mut self, param: usize, keys: &[Expr]) -> Result<Val, OracleError> {
         let definition = &self.policy.params[param];
-        let key = match key {
-            Some(key) => {
-                let key = self.expr(key)?;
-                if key.m != 0 {
-                    return Ok(Val::unknown(key.m));
-                }
-                Some(key.int()?)
-            }
-            None => None,
-        };
+        // Every key is worked out; any unknown one makes the value unknown
+        // for all their reasons.
+        let mut values = Vec::with_capacity(keys.len());
+        let mut mask = 0;
+        for key in keys {
+            let key = self.expr(key)?;
+            mask |= key.m;
+            values.push(key);
+        }
+        if mask != 0 {
+            return Ok(Val::unknown(mask));
+        }
+        let values: Vec<i64> = values.iter().map(|v| v.int()).collect::<Result<_, _>>()?;
         let in_force = definition.entries.iter().rfind(|entry| {
             calendar::days_from_date(entry.from) <= self.date
-                && match (key, &entry.key) {
-                    (Some(key), Some(entry_key)) => self.text_id(entry_key) == key,
-                    (None, None) => true,
-                    _ => false,
-                }
+                && entry.keys.len() == values.len()
+                && entry
+                    .keys
+                    .iter()
+                    .zip(&values)
+                    .all(|(entry_key, &value)| self.literal(entry_key) == value)
         });
         Ok(in_force.map_or(Val::unknown(NO_VALUE), |entry| {
             Val::known(self.literal(&entry.value))

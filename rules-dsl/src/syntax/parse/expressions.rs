@@ -247,22 +247,19 @@ impl Builder<'_> {
         let span = operand.span.to(part_span);
         let built = match part.as_rule() {
             Rule::index => {
-                let (key, key_height) = match part.into_inner().next() {
-                    Some(key) => self.expr_with_height(key),
-                    None => (
-                        Expr {
-                            kind: ExprKind::Error,
-                            span: part_span,
-                        },
-                        1,
-                    ),
-                };
+                let mut keys = Vec::new();
+                let mut key_height = 1;
+                for key in part.into_inner() {
+                    let (key, h) = self.expr_with_height(key);
+                    key_height = key_height.max(h);
+                    keys.push(key);
+                }
                 let height = height.max(key_height) + 1;
                 (
                     Expr {
                         kind: ExprKind::Index {
                             base: Box::new(operand),
-                            key: Box::new(key),
+                            keys,
                         },
                         span,
                     },

@@ -390,8 +390,11 @@ impl Builder<'_> {
         let name = self.name(inner.take()?);
         let key = inner.take_if(Rule::param_key).and_then(|pair| {
             let span = self.span(&pair);
-            let ty = self.base_type(&pair.into_inner().next()?)?;
-            Some(ParamKey { ty, span })
+            let types = pair
+                .into_inner()
+                .map(|p| self.base_type(&p))
+                .collect::<Option<Vec<_>>>()?;
+            Some(ParamKey { types, span })
         });
         let ty = self.base_type(&inner.take()?)?;
         let title = inner.take_if(Rule::string).map(|p| self.text(p));
@@ -399,7 +402,12 @@ impl Builder<'_> {
         for entry in inner.rest() {
             let span = self.span(&entry);
             let mut parts = Inner::new(entry);
-            let key = parts.take_if(Rule::string).map(|p| self.text(p));
+            let mut keys = Vec::new();
+            while let Some(key) = parts.take_if(Rule::literal) {
+                if let Some(key) = self.literal(key) {
+                    keys.push(key);
+                }
+            }
             parts.skip(Rule::kw_from);
             let Some(from) = parts.take().and_then(|p| self.date(p)) else {
                 continue;
@@ -408,7 +416,7 @@ impl Builder<'_> {
                 continue;
             };
             entries.push(ParamEntry {
-                key,
+                keys,
                 from,
                 value,
                 span,
