@@ -678,6 +678,23 @@ impl Scope {
                 (Type::Int, Type::Money) | (Type::Money, Type::Int)
             ) {
                 self.money_and_int(op.as_str(), lhs, rhs, &l, span);
+            } else if let Some((name, kind, at)) = self
+                .shadowed_variant(l.ty, rhs)
+                .or_else(|| self.shadowed_variant(r.ty, lhs))
+            {
+                // `housing == rented` where a `let rented` hides the enum value.
+                self.errors.push(CheckError::BadEnum {
+                    message: words!(
+                        "这里的`{name}`是{kind}，它遮住了同名的枚举值`{name}`",
+                        "`{name}` here is {kind}, which hides the enum value `{name}`",
+                        kind = kind
+                    ),
+                    span: at,
+                    help: Some(words!(
+                        "给这个定义换一个名称（如`{name}_amount`），枚举值`{name}`就能直接使用",
+                        "rename the definition (say `{name}_amount`) so that `{name}` means the enum value again"
+                    )),
+                });
             } else if let (Type::Enum(_), Type::Enum(_)) = (l.ty, r.ty) {
                 self.errors.push(CheckError::BadEnum {
                     message: words!(
@@ -770,6 +787,30 @@ impl Scope {
             Type::Bool,
             nullable,
         ))
+    }
+
+    /// When `expr` is a bare name that is a definition (a `let`, a rule, a
+    /// table, a parameter) and also a value of the enum `ty`: the name, what
+    /// it is, and where.
+    fn shadowed_variant(&self, ty: Type, expr: &ast::Expr) -> Option<(String, Words, Span)> {
+        let Type::Enum(id) = ty else {
+            return None;
+        };
+        let expr = strip_parens(expr);
+        let ast::ExprKind::Path(name) = &expr.kind else {
+            return None;
+        };
+        if !self.enums.get(id)?.variants.contains(name) {
+            return None;
+        }
+        let kind = match self.symbols.get(name.as_str())?.0 {
+            Symbol::Let(_) => words!("一个`let`", "a `let`"),
+            Symbol::Rule(_) => words!("一条规则", "a rule"),
+            Symbol::Table(_) => words!("一张决策表", "a table"),
+            Symbol::Param(_) => words!("一个参数", "a parameter"),
+            Symbol::Fact(_) => return None,
+        };
+        Some((name.clone(), kind, expr.span))
     }
 
     /// When `expr` is quoted text that names a value of the enum `ty`, that value.
