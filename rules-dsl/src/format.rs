@@ -226,6 +226,16 @@ impl Printer<'_> {
             ItemKind::Bundle { id, title } => {
                 vec![format!("bundle {} {}", id.text, quote(&title.value))]
             }
+            ItemKind::Element(fact) => vec![format!(
+                "element {}: {}{}",
+                fact.name.text,
+                type_text(&fact.ty),
+                title_and_source(fact)
+            )],
+            ItemKind::UseParams(names) => {
+                let names: Vec<&str> = names.iter().map(|n| n.text.as_str()).collect();
+                vec![format!("use param {}", names.join(", "))]
+            }
             ItemKind::Department { id, name } => vec![match name {
                 Some(name) => format!("department {} {}", id.text, quote(&name.value)),
                 None => format!("department {}", id.text),
@@ -366,8 +376,7 @@ impl Printer<'_> {
                 }
                 Some(FactSource::Department) => title.push_str(" from department"),
             }
-            let ty = type_text(&fact.ty);
-            let one_line = format!("{}: {}{}", fact.name.text, ty, title);
+            let one_line = fact_line(fact, &title);
             let trailing_end = fact.span.end;
             if INDENT.len() + one_line.width() > MAX_WIDTH {
                 if let TypeExpr::List { fields, .. } = &fact.ty {
@@ -614,6 +623,35 @@ fn when_text(when: &When) -> String {
     }
 }
 
+/// A fact's line: `path: type "title" from …`, or `use path?` for a data
+/// element of the catalogue.
+fn fact_line(fact: &FactDecl, title: &str) -> String {
+    match fact.ty {
+        TypeExpr::Element { optional, .. } => {
+            format!("use {}{}", fact.name.text, if optional { "?" } else { "" })
+        }
+        _ => format!("{}: {}{}", fact.name.text, type_text(&fact.ty), title),
+    }
+}
+
+/// `"title" from shared DATASET` after a fact's type, with a leading space.
+fn title_and_source(fact: &FactDecl) -> String {
+    let mut text = fact
+        .title
+        .as_ref()
+        .map(|t| format!(" {}", quote(&t.value)))
+        .unwrap_or_default();
+    match &fact.source {
+        None => {}
+        Some(FactSource::Applicant) => text.push_str(" from applicant"),
+        Some(FactSource::Shared(dataset)) => {
+            text.push_str(&format!(" from shared {}", dataset.text))
+        }
+        Some(FactSource::Department) => text.push_str(" from department"),
+    }
+    text
+}
+
 fn type_text(ty: &TypeExpr) -> String {
     match ty {
         TypeExpr::Scalar {
@@ -628,6 +666,7 @@ fn type_text(ty: &TypeExpr) -> String {
             range_text(range.as_ref())
         ),
         TypeExpr::Set { element, .. } => format!("set of {}", element.as_str()),
+        TypeExpr::Element { optional, .. } => (if *optional { "?" } else { "" }).to_string(),
         TypeExpr::List { fields, .. } => {
             let fields: Vec<String> = fields.iter().map(field_text).collect();
             format!("list of {{ {} }}", fields.join(", "))

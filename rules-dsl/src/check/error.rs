@@ -286,6 +286,8 @@ pub fn noun(word: &'static str) -> Words {
         "fact" => "事实",
         "field" => "字段",
         "enum value" => "枚举值",
+        "data element" => "数据元",
+        "parameter" => "参数",
         other => other,
     };
     Words::new(zh, word)

@@ -225,6 +225,8 @@ fn classify(file: FileId, source: &ast::SourceFile, diagnostics: &mut Vec<Diagno
                         | ast::ItemKind::Dataset { .. }
                         | ast::ItemKind::Material(ast::MaterialDecl { name: Some(_), .. })
                         | ast::ItemKind::Calendar(_)
+                        | ast::ItemKind::Element(_)
+                        | ast::ItemKind::Param(_)
                 )
             });
             if catalogue_like {
@@ -249,6 +251,8 @@ fn build_catalogue(
     let mut found = false;
     // Datasets and materials refer to departments: resolve after collecting all.
     let mut department_refs: Vec<(FileId, ast::Name)> = Vec::new();
+    // Data elements name the datasets that provide them.
+    let mut dataset_refs: Vec<(FileId, ast::Name)> = Vec::new();
     for (file, p) in parsed.iter().enumerate() {
         if kinds[file] != FileKind::Catalogue {
             continue;
@@ -351,14 +355,33 @@ fn build_catalogue(
                     }
                     None
                 }
+                ast::ItemKind::Element(decl) => {
+                    // Checked here once for its own mistakes; each policy that
+                    // uses it declares it again in its own scope.
+                    let mut scope = expr::Scope::new(false);
+                    policy::declare_fact(&mut scope, decl, &mut Vec::new());
+                    errors.append(&mut scope.errors);
+                    if let Some(ast::FactSource::Shared(dataset)) = &decl.source {
+                        dataset_refs.push((file, dataset.clone()));
+                    }
+                    catalogue.elements.push(decl.clone());
+                    Some(("data element", &decl.name))
+                }
+                ast::ItemKind::Param(decl) => {
+                    let mut scope = expr::Scope::new(false);
+                    let _ = policy::check_param(&mut scope, decl);
+                    errors.append(&mut scope.errors);
+                    catalogue.params.push(decl.clone());
+                    Some(("parameter", &decl.name))
+                }
                 other => {
                     errors.push(CheckError::NotAllowedHere {
                         keyword: other.keyword().into(),
                         file_kind: "the catalogue",
                         span: item.span,
                         help: words!(
-                            "目录只声明`department`、`dataset`、`material`和`calendar`；规则请写在以`policy`开头的事项规则文件中",
-                            "the catalogue declares only `department`, `dataset`, `material` and `calendar`; put rules in a policy file that starts with `policy`"
+                            "目录只声明`department`、`dataset`、`material`、`calendar`、`element`和`param`；规则请写在以`policy`开头的事项规则文件中",
+                            "the catalogue declares only `department`, `dataset`, `material`, `calendar`, `element` and `param`; put rules in a policy file that starts with `policy`"
                         ),
                     });
                     None
@@ -395,6 +418,21 @@ fn build_catalogue(
                 kind: "department",
                 id: department.text.clone(),
                 span: department.span,
+                suggestion,
+            };
+            per_file[file].push(error.to_diagnostic(file));
+        }
+    }
+    for (file, dataset) in dataset_refs {
+        if catalogue.dataset(&dataset.text).is_none() {
+            let suggestion = crate::diagnostic::did_you_mean(
+                &dataset.text,
+                catalogue.datasets.iter().map(|d| d.id.as_str()),
+            );
+            let error = CheckError::UnknownCatalogueId {
+                kind: "dataset",
+                id: dataset.text.clone(),
+                span: dataset.span,
                 suggestion,
             };
             per_file[file].push(error.to_diagnostic(file));

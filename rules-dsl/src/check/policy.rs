@@ -52,7 +52,7 @@ pub fn check_policy(
         });
     }
     let fact_spans = declare_facts(file, catalogue, catalogue_found, &mut scope);
-    let definitions = Definitions::collect(file, &mut scope);
+    let definitions = Definitions::collect(file, catalogue, catalogue_found, &mut scope);
     let ir_params: Vec<ir::Param> = definitions
         .params
         .iter()
@@ -242,8 +242,16 @@ fn read_header<'a>(file: &'a ast::SourceFile, scope: &mut Scope) -> Header<'a> {
             | ItemKind::Member(_)
             | ItemKind::Entry(_)
             | ItemKind::Link { .. }
-            | ItemKind::Calendar(_) => {
+            | ItemKind::Calendar(_)
+            | ItemKind::Element(_) => {
                 let help = match &item.kind {
+                    ItemKind::Element(fact) => {
+                        let path = &fact.name.text;
+                        words!(
+                            "数据元在目录（policies/catalogue.rules）中声明；事项规则在`facts`中写`use {path}`",
+                            "declare data elements in the catalogue (policies/catalogue.rules); in a policy's `facts` write `use {path}`"
+                        )
+                    }
                     ItemKind::Dataset { .. } => words!(
                         "共享数据在目录（policies/catalogue.rules）中声明",
                         "declare datasets in the catalogue (policies/catalogue.rules)"
@@ -286,6 +294,47 @@ fn read_header<'a>(file: &'a ast::SourceFile, scope: &mut Scope) -> Header<'a> {
     header
 }
 
+/// `use PATH[?]`: the catalogue's data element of that path, as this
+/// policy's fact (optional when the `use` says so), named where it is used.
+fn element_as_fact(
+    scope: &mut Scope,
+    fact: &ast::FactDecl,
+    catalogue: &ir::Catalogue,
+    catalogue_found: bool,
+    optional: bool,
+) -> Option<ast::FactDecl> {
+    let Some(element) = catalogue.element(&fact.name.text) else {
+        if catalogue_found {
+            let suggestion = did_you_mean(
+                &fact.name.text,
+                catalogue.elements.iter().map(|e| e.name.text.as_str()),
+            );
+            scope.errors.push(CheckError::UnknownCatalogueId {
+                kind: "data element",
+                id: fact.name.text.clone(),
+                span: fact.name.span,
+                suggestion,
+            });
+        }
+        scope.poisoned.insert(fact.name.text.clone());
+        return None;
+    };
+    let mut own = element.clone();
+    own.name.span = fact.name.span;
+    own.span = fact.span;
+    if let Some(source) = &mut own.source {
+        if let ast::FactSource::Shared(dataset) = source {
+            dataset.span = fact.name.span;
+        }
+    }
+    if optional {
+        if let ast::TypeExpr::Scalar { optional, .. } = &mut own.ty {
+            *optional = true;
+        }
+    }
+    Some(own)
+}
+
 /// Declares every fact of the `facts` blocks; returns each fact's span.
 fn declare_facts(
     file: &ast::SourceFile,
@@ -297,8 +346,17 @@ fn declare_facts(
     for item in &file.items {
         if let ItemKind::Facts(facts) = &item.kind {
             for fact in facts {
-                declare_fact(scope, fact, &mut fact_spans);
-                check_fact_source(scope, fact, catalogue, catalogue_found);
+                let fact = match fact.ty {
+                    ast::TypeExpr::Element { optional, .. } => {
+                        match element_as_fact(scope, fact, catalogue, catalogue_found, optional) {
+                            Some(element) => std::borrow::Cow::Owned(element),
+                            None => continue,
+                        }
+                    }
+                    _ => std::borrow::Cow::Borrowed(fact),
+                };
+                declare_fact(scope, &fact, &mut fact_spans);
+                check_fact_source(scope, &fact, catalogue, catalogue_found);
             }
         }
     }
@@ -311,6 +369,9 @@ struct Definitions<'a> {
     tables: Vec<&'a ast::TableDecl>,
     rules: Vec<RuleSource<'a>>,
     params: Vec<&'a ast::ParamDecl>,
+    /// Where each parameter is named in this file: its declaration, or the
+    /// `use param` that brings it from the catalogue.
+    param_names: Vec<&'a ast::Name>,
 }
 
 /// The checked definitions; `None` where one failed.
@@ -367,13 +428,20 @@ impl Exceptions {
 }
 
 impl<'a> Definitions<'a> {
-    /// Collects the definitions and defines their names in the scope.
-    fn collect(file: &'a ast::SourceFile, scope: &mut Scope) -> Definitions<'a> {
+    /// Collects the definitions and defines their names in the scope; a
+    /// `use param` brings in the catalogue's parameter of that name.
+    fn collect(
+        file: &'a ast::SourceFile,
+        catalogue: &'a ir::Catalogue,
+        catalogue_found: bool,
+        scope: &mut Scope,
+    ) -> Definitions<'a> {
         let mut defs = Definitions {
             lets: Vec::new(),
             tables: Vec::new(),
             rules: Vec::new(),
             params: Vec::new(),
+            param_names: Vec::new(),
         };
         for item in &file.items {
             let (name, symbol) = match &item.kind {
@@ -395,7 +463,36 @@ impl<'a> Definitions<'a> {
                 }
                 ItemKind::Param(decl) => {
                     defs.params.push(decl);
+                    defs.param_names.push(&decl.name);
                     (&decl.name, Symbol::Param(defs.params.len() - 1))
+                }
+                ItemKind::UseParams(names) => {
+                    for name in names {
+                        match catalogue.param(&name.text) {
+                            Some(decl) => {
+                                defs.params.push(decl);
+                                defs.param_names.push(name);
+                                define(scope, name, Symbol::Param(defs.params.len() - 1));
+                            }
+                            None if catalogue_found => {
+                                let suggestion = did_you_mean(
+                                    &name.text,
+                                    catalogue.params.iter().map(|p| p.name.text.as_str()),
+                                );
+                                scope.errors.push(CheckError::UnknownCatalogueId {
+                                    kind: "parameter",
+                                    id: name.text.clone(),
+                                    span: name.span,
+                                    suggestion,
+                                });
+                                scope.poisoned.insert(name.text.clone());
+                            }
+                            None => {
+                                scope.poisoned.insert(name.text.clone());
+                            }
+                        }
+                    }
+                    continue;
                 }
                 _ => continue,
             };
@@ -526,9 +623,9 @@ impl<'a> Definitions<'a> {
                 warnings.push(unused_definition(DefinitionKind::Let, &decl.name));
             }
         }
-        for (index, decl) in self.params.iter().enumerate() {
+        for (index, name) in self.param_names.iter().enumerate() {
             if unused(Symbol::Param(index)) {
-                warnings.push(unused_definition(DefinitionKind::Param, &decl.name));
+                warnings.push(unused_definition(DefinitionKind::Param, name));
             }
         }
         for (index, decl) in self.tables.iter().enumerate() {
@@ -834,6 +931,18 @@ fn fact_type(scope: &mut Scope, ty: &ast::TypeExpr) -> Option<(Type, bool, Optio
             let ty = scalar_type(scope, ty)?;
             Some((ty, *optional, bounds(scope, ty, range.as_ref())?))
         }
+        ast::TypeExpr::Element { span, .. } => {
+            scope.errors.push(CheckError::NotAllowedHere {
+                keyword: "use".into(),
+                file_kind: "the catalogue",
+                span: *span,
+                help: words!(
+                    "数据元在目录中用`element`声明；事项规则在`facts`中用`use 路径`引用它",
+                    "declare a data element in the catalogue with `element`; a policy's `facts` refer to it with `use PATH`"
+                ),
+            });
+            None
+        }
         ast::TypeExpr::Set { element, span } => {
             if *element != ast::BaseType::Text {
                 scope.errors.push(CheckError::TypeMismatch {
@@ -1014,7 +1123,7 @@ pub(super) fn base_type(base: ast::BaseType) -> Type {
     }
 }
 
-fn check_param(scope: &mut Scope, decl: &ast::ParamDecl) -> ir::Param {
+pub(super) fn check_param(scope: &mut Scope, decl: &ast::ParamDecl) -> ir::Param {
     let ty = base_type(decl.ty);
     let key_types: Vec<Type> = decl
         .key

@@ -43,6 +43,11 @@ pub struct Catalogue {
     pub departments: Vec<Department>,
     pub datasets: Vec<Dataset>,
     pub materials: Vec<CatalogueMaterial>,
+    /// Data elements (数据元): facts declared once, `use`d by policies and
+    /// checked in each policy's own scope (their enums are the policy's).
+    pub elements: Vec<crate::syntax::ast::FactDecl>,
+    /// Parameters declared once (低保标准 by county), `use param`d by policies.
+    pub params: Vec<crate::syntax::ast::ParamDecl>,
     /// The working-day calendar, by year.
     pub calendar: WorkCalendar,
 }
@@ -58,6 +63,14 @@ impl Catalogue {
 
     pub fn material(&self, id: &str) -> Option<&CatalogueMaterial> {
         self.materials.iter().find(|m| m.id == id)
+    }
+
+    pub fn element(&self, path: &str) -> Option<&crate::syntax::ast::FactDecl> {
+        self.elements.iter().find(|e| e.name.text == path)
+    }
+
+    pub fn param(&self, name: &str) -> Option<&crate::syntax::ast::ParamDecl> {
+        self.params.iter().find(|p| p.name.text == name)
     }
 }
 

@@ -64,6 +64,10 @@ pub enum ItemKind {
         until: Option<DateLit>,
     },
     Facts(Vec<FactDecl>),
+    /// `element PATH: TYPE "title" from …` in the catalogue.
+    Element(FactDecl),
+    /// `use param NAME, …` in a policy: parameters the catalogue declares.
+    UseParams(Vec<Name>),
     Param(ParamDecl),
     Let(LetDecl),
     Rule(RuleDecl),
@@ -115,6 +119,8 @@ impl ItemKind {
             ItemKind::Version { .. } => "version",
             ItemKind::Effective { .. } => "effective",
             ItemKind::Facts(_) => "facts",
+            ItemKind::Element(_) => "element",
+            ItemKind::UseParams(_) => "use param",
             ItemKind::Param(_) => "param",
             ItemKind::Let(_) => "let",
             ItemKind::Rule(_) => "rule",
@@ -278,6 +284,12 @@ pub enum TypeExpr {
     },
     Set {
         element: BaseType,
+        span: Span,
+    },
+    /// `use PATH[?]` in a `facts` block: the type, title and source of the
+    /// catalogue's data element of that path.
+    Element {
+        optional: bool,
         span: Span,
     },
 }

@@ -35,6 +35,8 @@ pub const ITEM_KEYWORDS: &[&str] = &[
     "member",
     "entry",
     "link",
+    "element",
+    "use",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -213,6 +213,8 @@ fn is_declaration(rule: Rule) -> bool {
             | Rule::entry_decl
             | Rule::link_decl
             | Rule::calendar_decl
+            | Rule::element_decl
+            | Rule::use_decl
     )
 }
 
@@ -241,6 +243,8 @@ fn starts_item(rule: Rule) -> bool {
                 | Rule::kw_entry
                 | Rule::kw_link
                 | Rule::kw_calendar
+                | Rule::kw_element
+                | Rule::kw_use
         )
 }
 
@@ -414,6 +418,8 @@ fn describe(rule: Rule) -> Phrase {
         Rule::kw_entry => code("`entry`"),
         Rule::kw_exception => code("`exception`"),
         Rule::kw_facts => code("`facts`"),
+        Rule::kw_element => code("`element`"),
+        Rule::kw_use | Rule::kw_use_element | Rule::fact_use => code("`use`"),
         Rule::kw_for => code("`for`"),
         Rule::kw_form => code("`form`"),
         Rule::kw_from => code("`from`"),

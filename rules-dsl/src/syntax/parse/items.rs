@@ -9,6 +9,7 @@ impl Builder<'_> {
     pub(super) fn item(&mut self, pair: P<'_>) -> Option<Item> {
         let span = self.span(&pair);
         let rule = pair.as_rule();
+        let whole = pair.clone();
         let mut inner = Inner::new(pair);
         let kind = match rule {
             Rule::policy_decl => {
@@ -81,11 +82,23 @@ impl Builder<'_> {
                 inner.skip(Rule::kw_facts);
                 let mut facts = Vec::new();
                 for fact in inner.rest() {
-                    if let Some(fact) = self.fact(fact) {
+                    let fact = if fact.as_rule() == Rule::fact_use {
+                        self.fact_use(fact)
+                    } else {
+                        self.fact(fact)
+                    };
+                    if let Some(fact) = fact {
                         facts.push(fact);
                     }
                 }
                 ItemKind::Facts(facts)
+            }
+            // Read like a fact: `fact` skips the keyword.
+            Rule::element_decl => ItemKind::Element(self.fact(whole)?),
+            Rule::use_decl => {
+                inner.skip(Rule::kw_use);
+                inner.skip(Rule::kw_param);
+                ItemKind::UseParams(inner.rest().map(|p| self.name(p)).collect())
             }
             Rule::param_decl => ItemKind::Param(self.param(inner)?),
             Rule::let_decl => {
@@ -267,9 +280,29 @@ impl Builder<'_> {
         })
     }
 
+    /// `use applicant.birth_date?`: a fact whose type, title and source the
+    /// catalogue's data element gives.
+    fn fact_use(&mut self, pair: P<'_>) -> Option<FactDecl> {
+        let span = self.span(&pair);
+        let mut inner = Inner::new(pair);
+        inner.skip(Rule::kw_use_element);
+        let name = self.name(inner.take()?);
+        let optional = inner.take_if(Rule::optional).is_some();
+        Some(FactDecl {
+            name,
+            ty: TypeExpr::Element { optional, span },
+            title: None,
+            source: None,
+            span,
+        })
+    }
+
+    /// A fact's declaration; also a catalogue data element's, after
+    /// `element` (`skip_keyword`).
     fn fact(&mut self, pair: P<'_>) -> Option<FactDecl> {
         let span = self.span(&pair);
         let mut inner = Inner::new(pair);
+        inner.skip(Rule::kw_element);
         let name = self.name(inner.take()?);
         let ty = self.type_expr(inner.take()?)?;
         let title = inner.take_if(Rule::string).map(|p| self.text(p));
