@@ -183,6 +183,11 @@ pub struct TokenConfig {
     /// The workflow platform: may only evaluate.
     #[serde(default)]
     pub platform: bool,
+    /// May publish the catalogue (departments, datasets, materials, the
+    /// working-day calendar): on a department's token, or on a token of its
+    /// own. Never on the platform's, which may only evaluate.
+    #[serde(default)]
+    pub catalogue: bool,
 }
 
 impl Default for Config {
@@ -423,12 +428,17 @@ impl Config {
             } else if !seen.insert(token.sha256.to_ascii_lowercase()) {
                 problems.push(format!("{at}: the same token is configured twice"));
             }
-            match (&token.department, token.platform) {
-                (Some(_), true) => problems.push(format!(
+            match (&token.department, token.platform, token.catalogue) {
+                (Some(_), true, _) => problems.push(format!(
                     "{at}: a token is either the platform's or a department's, not both"
                 )),
-                (None, false) => problems.push(format!(
-                    "{at}: say whom it belongs to: `department = \"…\"` or `platform = true`"
+                (None, true, true) => problems.push(format!(
+                    "{at}: the platform's token may only evaluate; give `catalogue = true` to a \
+                     token of its own or to a department's"
+                )),
+                (None, false, false) => problems.push(format!(
+                    "{at}: say whom it belongs to: `department = \"…\"`, `platform = true` or \
+                     `catalogue = true`"
                 )),
                 _ => {}
             }
@@ -570,6 +580,34 @@ mod tests {
         assert_eq!(problems.len(), 2, "{problems:?}");
         assert!(problems[0].contains("64 hexadecimal digits"));
         assert!(problems[1].contains("say whom it belongs to"));
+        // The catalogue's right: on a department's token or one of its own,
+        // never on the platform's.
+        let config: Config = toml::from_str(
+            r#"
+            [[tokens]]
+            name = "keeper"
+            sha256 = "1111111111111111111111111111111111111111111111111111111111111111"
+            catalogue = true
+            [[tokens]]
+            name = "data office"
+            sha256 = "2222222222222222222222222222222222222222222222222222222222222222"
+            department = "zj.big_data"
+            catalogue = true
+            [[tokens]]
+            name = "platform"
+            sha256 = "3333333333333333333333333333333333333333333333333333333333333333"
+            platform = true
+            catalogue = true
+            "#,
+        )
+        .unwrap();
+        let problems = config.problems();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0]
+                .starts_with("`tokens[2]` (`platform`): the platform's token may only evaluate"),
+            "{problems:?}"
+        );
         assert_eq!(
             hash_token("abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"

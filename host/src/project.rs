@@ -99,8 +99,9 @@ pub fn build_what_checks(
     Ok((project, errors))
 }
 
-/// Compiles and loads what `checked` holds the IR of (the files without errors).
-fn build_checked(
+/// Compiles and loads what `checked` (the check of `files`) holds the IR
+/// of: the files without errors.
+pub fn build_checked(
     engine: &Engine,
     files: &[(PathBuf, String)],
     checked: &Checked,

@@ -22,6 +22,8 @@ const PLATFORM: &str = "test-platform-token";
 const PUBLIC_SECURITY: &str = "test-public-security-token";
 const HOUSING_FUND: &str = "test-housing-fund-token";
 const HUKOU_POLICE: &str = "test-hukou-police-token";
+const BIRTH_WINDOW: &str = "test-birth-window-token";
+const CATALOGUE_KEEPER: &str = "test-catalogue-token";
 
 fn repository() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -35,6 +37,7 @@ fn config(name: &str) -> Config {
         sha256: hash_token(token),
         department: department.map(str::to_string),
         platform: department.is_none(),
+        catalogue: false,
     };
     let mut config = Config {
         addr: "127.0.0.1:0".parse().unwrap(),
@@ -55,6 +58,19 @@ fn config(name: &str) -> Config {
                 HUKOU_POLICE,
                 Some("zj.hukou_police_station"),
             ),
+            token(
+                "zj.birth_one_window",
+                BIRTH_WINDOW,
+                Some("zj.birth_one_window"),
+            ),
+            // Keeps the catalogue and acts for no department.
+            TokenConfig {
+                name: "catalogue".to_string(),
+                sha256: hash_token(CATALOGUE_KEEPER),
+                department: None,
+                platform: false,
+                catalogue: true,
+            },
         ],
         ..Config::default()
     };
@@ -68,6 +84,8 @@ fn token_for(alias: &str) -> Option<&'static str> {
         "hz.public_security" => Some(PUBLIC_SECURITY),
         "hz.housing_fund" => Some(HOUSING_FUND),
         "zj.hukou_police_station" => Some(HUKOU_POLICE),
+        "zj.birth_one_window" => Some(BIRTH_WINDOW),
+        "catalogue" => Some(CATALOGUE_KEEPER),
         "bad" => Some("not-a-configured-token"),
         _ => None,
     }
@@ -171,6 +189,20 @@ struct Case {
     token: String,
     body: Option<String>,
     body_file: Option<String>,
+    /// The body is `{"source": …}` with this file of the repository (e.g.
+    /// `policies/catalogue.rules`) as the source, after `replace`, so that
+    /// a case follows the shipped sources as they change.
+    source_file: Option<String>,
+    /// `[from, to]` pairs applied to `source_file` in order; each `from`
+    /// must occur (a case whose change no longer applies fails).
+    #[serde(default)]
+    replace: Vec<(String, String)>,
+    /// More fields of a `source_file` body, as a JSON object.
+    fields: Option<String>,
+    /// `false`: not sent again to the service that keeps no facts (the
+    /// answer depends on what an earlier case published).
+    #[serde(default = "yes")]
+    replay: bool,
     status: u16,
     code: Option<String>,
     json_path: Option<String>,
@@ -188,6 +220,30 @@ struct Case {
     eventually: bool,
 }
 
+fn yes() -> bool {
+    true
+}
+
+/// A case's `source_file` body: the file's text after `replace`, as
+/// `{"source": …}` with the case's other `fields`.
+fn source_body(case: &Case, file: &str) -> Result<String, String> {
+    let mut source = std::fs::read_to_string(repository().join(file))
+        .map_err(|e| format!("cannot read `{file}`: {e}"))?;
+    for (from, to) in &case.replace {
+        if !source.contains(from.as_str()) {
+            return Err(format!("`{file}` has no `{from}` to replace"));
+        }
+        source = source.replacen(from.as_str(), to, 1);
+    }
+    let mut body = match &case.fields {
+        Some(fields) => serde_json::from_str::<Value>(fields)
+            .map_err(|e| format!("`fields` is not a JSON object: {e}"))?,
+        None => json!({}),
+    };
+    body["source"] = json!(source);
+    Ok(body.to_string())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_endpoint_and_error_class() {
     let server = Server::start(config("cases")).await.expect("starts");
@@ -198,10 +254,18 @@ async fn every_endpoint_and_error_class() {
     let mut failures = Vec::new();
     let mut answers = Vec::new();
     for case in &cases.case {
-        let body = match (&case.body, &case.body_file) {
-            (Some(body), _) => Some(body.clone()),
-            (None, Some(file)) => Some(std::fs::read_to_string(folder.join(file)).unwrap()),
-            (None, None) => None,
+        let body = match (&case.body, &case.body_file, &case.source_file) {
+            (Some(body), _, _) => Some(body.clone()),
+            (None, Some(file), _) => Some(std::fs::read_to_string(folder.join(file)).unwrap()),
+            (None, None, Some(file)) => match source_body(case, file) {
+                Ok(body) => Some(body),
+                Err(problem) => {
+                    failures.push(format!("{}: {problem}", case.name));
+                    answers.push((None, 0, String::new()));
+                    continue;
+                }
+            },
+            (None, None, None) => None,
         };
         let extra = Extra {
             headers: case.headers.clone(),
@@ -320,6 +384,7 @@ async fn every_endpoint_and_error_class() {
     let fast_client = Client::new(&fast);
     for (case, (body, status, text)) in cases.case.iter().zip(&answers) {
         if case.method != "POST"
+            || !case.replay
             || !case.headers.is_empty()
             || case.content_type.is_some()
             || !case.path.starts_with("/v1/policies/")
@@ -1005,6 +1070,290 @@ async fn health_answers_while_heavy_work_runs() {
         latencies.last().unwrap()
     );
     server.shutdown().await;
+}
+
+/// Issue 14, item 4: the catalogue and a bundle published through the API.
+/// A catalogue that breaks policies in force is refused, naming each with
+/// its diagnostics (in the configured language), and nothing changes; one
+/// that checks is in force for the next evaluation, with every policy
+/// compiled again against it; a bundle version by its lead department is in
+/// force at once; both are audited; and a restart without the `policies/`
+/// folder serves the newest of each from the store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn catalogue_and_bundle_versions_through_the_api_and_a_restart() {
+    let mut config = config("catalogue");
+    config.lang = rules_dsl::Lang::En;
+    let server = Server::start(config.clone()).await.expect("starts");
+    let client = Client::new(&server);
+    let evaluate = "/v1/policies/hz.residence_permit/evaluate";
+    let catalogue = std::fs::read_to_string(repository().join("policies/catalogue.rules")).unwrap();
+    let lease = "material lease_contract \"房屋租赁合同（备案）\" form copy\n";
+    assert!(catalogue.contains(lease));
+    let (_, before) = client
+        .json("POST", evaluate, PLATFORM, Some(eligible_request()))
+        .await;
+
+    // Without a material three policies use: refused, each named, in English.
+    let (status, refused) = client
+        .json(
+            "POST",
+            "/v1/catalogue/versions",
+            CATALOGUE_KEEPER,
+            Some(json!({"source": catalogue.replace(lease, "")})),
+        )
+        .await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (409, Some("breaks_dependents")),
+        "{refused}"
+    );
+    let broken: Vec<(String, String)> = refused["broken"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["kind"].as_str().unwrap().to_string(),
+                b["id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for expected in [
+        ("policy", "hz.residence_permit"),
+        ("policy", "hz.housing_fund_rent"),
+        ("policy", "zj.individual_business"),
+        ("bundle", "zj.business_startup"),
+    ] {
+        let expected = (expected.0.to_string(), expected.1.to_string());
+        assert!(broken.contains(&expected), "{expected:?} in {broken:?}");
+        assert!(
+            refused["message"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("`{}`", expected.1)),
+            "{refused}"
+        );
+    }
+    let residence = refused["broken"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["id"] == "hz.residence_permit")
+        .unwrap();
+    assert_eq!(residence["message"], "the source has 1 error");
+    assert!(
+        residence["diagnostics"]
+            .as_str()
+            .unwrap()
+            .contains("unknown material `lease_contract`"),
+        "{residence}"
+    );
+    // Nothing changed: the same catalogue, the same answers, one version stored.
+    let (_, versions) = client
+        .json("GET", "/v1/catalogue/versions", PLATFORM, None)
+        .await;
+    assert_eq!(versions.as_array().unwrap().len(), 1, "{versions}");
+    let (_, unchanged) = client
+        .json("POST", evaluate, PLATFORM, Some(eligible_request()))
+        .await;
+    assert_eq!(unchanged["policy"], before["policy"]);
+    let stored = server.state.store.documents().await.unwrap();
+    assert_eq!(
+        stored.iter().filter(|d| d.kind == Kind::Catalogue).count(),
+        1
+    );
+
+    // A new name for a department: in force for the next evaluation.
+    let renamed = catalogue.replace(
+        "department hz.public_security \"杭州市公安局\"",
+        "department hz.public_security \"杭州市公安局（人口管理）\"",
+    );
+    assert_ne!(renamed, catalogue);
+    let (status, published) = client
+        .json(
+            "POST",
+            "/v1/catalogue/versions",
+            CATALOGUE_KEEPER,
+            Some(json!({"source": renamed, "base_version": 1})),
+        )
+        .await;
+    assert_eq!(status, 201, "{published}");
+    assert_eq!(published["version"], 2);
+    assert_eq!(published["publisher"], "catalogue");
+    assert!(
+        published["policies_compiled"].as_u64().unwrap() >= shipped_policy_count() as u64,
+        "{published}"
+    );
+    assert_eq!(
+        published["bundles_built"].as_u64(),
+        Some(shipped_bundle_count() as u64),
+        "{published}"
+    );
+    assert!(
+        published["scenarios_run"].as_u64().unwrap() > 100,
+        "every policy's and bundle's scenarios: {published}"
+    );
+    let (_, after) = client
+        .json("POST", evaluate, PLATFORM, Some(eligible_request()))
+        .await;
+    assert_eq!(
+        after["policy"]["department"]["name"],
+        "杭州市公安局（人口管理）"
+    );
+    assert_eq!(after["policy"]["version"], before["policy"]["version"]);
+
+    // A bundle version by its lead department, with a scenario of its own.
+    let bundle_source =
+        std::fs::read_to_string(repository().join("policies/zj-birth-bundle/bundle.rules"))
+            .unwrap();
+    let title = "bundle zj.birth_one_thing \"出生“一件事”联办\"";
+    assert!(bundle_source.contains(title));
+    let scenario = std::fs::read_to_string(
+        repository().join("policies/zj-birth-bundle/scenarios/eligible_all_shared_one_visit.toml"),
+    )
+    .unwrap();
+    let (status, bundle) = client
+        .json(
+            "POST",
+            "/v1/bundles/zj.birth_one_thing/versions",
+            BIRTH_WINDOW,
+            Some(json!({
+                "source": bundle_source.replace(title, "bundle zj.birth_one_thing \"出生一件事（新版）\""),
+                "scenarios": [{"name": "01-eligible.toml", "toml": scenario}],
+            })),
+        )
+        .await;
+    assert_eq!(status, 201, "{bundle}");
+    assert_eq!(
+        (bundle["version"].as_i64(), bundle["scenarios_run"].as_i64()),
+        (Some(2), Some(1))
+    );
+    let birth: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/http/birth_bundle.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let (status, decision) = client
+        .json(
+            "POST",
+            "/v1/bundles/zj.birth_one_thing/evaluate",
+            PLATFORM,
+            Some(birth.clone()),
+        )
+        .await;
+    assert_eq!(status, 200, "{decision}");
+    assert_eq!(decision["bundle"]["title"], "出生一件事（新版）");
+
+    // The audit trail: who published which version of each kind, and when.
+    let (_, audit) = client
+        .json("GET", "/v1/catalogue/audit", PLATFORM, None)
+        .await;
+    let trail = |audit: &Value| -> Vec<(String, String, i64, String)> {
+        audit
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                (
+                    a["kind"].as_str().unwrap().to_string(),
+                    a["action"].as_str().unwrap().to_string(),
+                    a["version"].as_i64().unwrap(),
+                    a["actor"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let entry = |kind: &str, action: &str, version, actor: &str| {
+        (
+            kind.to_string(),
+            action.to_string(),
+            version,
+            actor.to_string(),
+        )
+    };
+    assert_eq!(
+        trail(&audit),
+        vec![
+            entry("catalogue", "seed", 1, "seed"),
+            entry("catalogue", "publish", 2, "catalogue"),
+        ]
+    );
+    assert_eq!(audit[1]["hash"], published["hash"]);
+    let (_, detail) = client
+        .json("GET", "/v1/bundles/zj.birth_one_thing", PLATFORM, None)
+        .await;
+    assert_eq!(
+        trail(&detail["audit"]),
+        vec![
+            entry("bundle", "seed", 1, "seed"),
+            entry("bundle", "publish", 2, "zj.birth_one_window"),
+        ]
+    );
+    assert_eq!(detail["scenarios"], json!(["01-eligible.toml"]));
+    server.shutdown().await;
+
+    // A restart without the folder serves what was published.
+    let mut again = config.clone();
+    again.policies_dir = PathBuf::from("/nonexistent");
+    let server = Server::start(again).await.expect("restarts");
+    let client = Client::new(&server);
+    let (_, versions) = client
+        .json("GET", "/v1/catalogue/versions", PLATFORM, None)
+        .await;
+    assert_eq!(versions.as_array().unwrap().len(), 2, "{versions}");
+    let (_, after_restart) = client
+        .json("POST", evaluate, PLATFORM, Some(eligible_request()))
+        .await;
+    assert_eq!(
+        after_restart["policy"]["department"]["name"],
+        "杭州市公安局（人口管理）"
+    );
+    // The policies' artifacts compiled against the new catalogue were stored
+    // with it (a start loads them; it compiles nothing again).
+    let stored = server.state.store.documents().await.unwrap();
+    let residence = stored
+        .iter()
+        .rfind(|d| d.kind == Kind::Policy && d.id == "hz.residence_permit")
+        .unwrap();
+    let name = "杭州市公安局（人口管理）".as_bytes();
+    assert!(
+        residence
+            .artifact
+            .as_deref()
+            .unwrap()
+            .windows(name.len())
+            .any(|w| w == name),
+        "the stored artifact carries the new name"
+    );
+    let (_, decision) = client
+        .json(
+            "POST",
+            "/v1/bundles/zj.birth_one_thing/evaluate",
+            PLATFORM,
+            Some(birth),
+        )
+        .await;
+    assert_eq!(decision["bundle"]["title"], "出生一件事（新版）");
+    let (_, bundle) = client
+        .json("GET", "/v1/bundles/zj.birth_one_thing", PLATFORM, None)
+        .await;
+    assert_eq!(bundle["in_force"], 2, "{bundle}");
+    server.shutdown().await;
+}
+
+/// The bundles the repository ships: one `bundle.rules` per bundle folder.
+fn shipped_bundle_count() -> usize {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies");
+    std::fs::read_dir(root)
+        .expect("policies folder")
+        .filter(|entry| {
+            entry
+                .as_ref()
+                .is_ok_and(|e| e.path().join("bundle.rules").is_file())
+        })
+        .count()
 }
 
 /// The policies the repository ships: one `policy.rules` per service folder.

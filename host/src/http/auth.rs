@@ -1,6 +1,7 @@
-//! Bearer tokens: each belongs to the platform or to one department (what
-//! each may do is `service::rights`). Tokens are configured and kept as
-//! SHA-256 hashes; a request's token is hashed and looked up.
+//! Bearer tokens: each belongs to the platform, to one department, or to
+//! the catalogue's keepers (what each may do is `service::rights`). Tokens
+//! are configured and kept as SHA-256 hashes; a request's token is hashed
+//! and looked up.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -28,15 +29,17 @@ impl Tokens {
             let Some(hash) = decode_sha256(&token.sha256) else {
                 continue;
             };
-            let role = match &token.department {
-                Some(department) => Role::Department(department.clone()),
-                None => Role::Platform,
+            let role = match (&token.department, token.platform) {
+                (Some(department), _) => Role::Department(department.clone()),
+                (None, true) => Role::Platform,
+                (None, false) => Role::CatalogueKeeper,
             };
             by_hash.insert(
                 hash,
                 Arc::new(Principal {
                     name: token.name.clone(),
                     role,
+                    keeps_catalogue: token.catalogue,
                 }),
             );
         }

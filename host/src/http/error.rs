@@ -39,6 +39,7 @@ pub enum ErrorCode {
     ScenariosFailed,
     Untested,
     BreaksBundle,
+    BreaksDependents,
     NoCatalogue,
     EvaluationFailed,
     Internal,
@@ -76,6 +77,7 @@ impl ErrorCode {
         ErrorCode::ScenariosFailed,
         ErrorCode::Untested,
         ErrorCode::BreaksBundle,
+        ErrorCode::BreaksDependents,
         ErrorCode::NoCatalogue,
         ErrorCode::EvaluationFailed,
         ErrorCode::Internal,
@@ -112,6 +114,7 @@ impl ErrorCode {
             ErrorCode::ScenariosFailed => "scenarios_failed",
             ErrorCode::Untested => "untested",
             ErrorCode::BreaksBundle => "breaks_bundle",
+            ErrorCode::BreaksDependents => "breaks_dependents",
             ErrorCode::NoCatalogue => "no_catalogue",
             ErrorCode::EvaluationFailed => "evaluation_failed",
             ErrorCode::Internal => "internal",
@@ -376,10 +379,17 @@ impl From<crate::service::error::ServiceError> for ApiError {
             E::UnknownPolicy { .. } | E::UnknownSubject { .. } => {
                 ApiError::not_found(ErrorCode::UnknownPolicy, message)
             }
+            E::UnknownBundle { .. } => ApiError::not_found(ErrorCode::UnknownBundle, message),
             E::UnknownVersion { .. } => ApiError::not_found(ErrorCode::UnknownVersion, message),
             E::IdHeld { .. } => ApiError::new(StatusCode::CONFLICT, ErrorCode::IdTaken, message),
             E::VersionNotHigher { .. } => ApiError::conflict(message).with_path("source"),
             E::AlreadyWithdrawn { .. } => ApiError::conflict(message),
+            E::BaseVersionMoved { .. } => ApiError::conflict(message).with_path("base_version"),
+            E::BreaksDependents { broken } => {
+                ApiError::new(StatusCode::CONFLICT, ErrorCode::BreaksDependents, message)
+                    .with_path("source")
+                    .with_detail("broken", json!(broken))
+            }
             E::StrandsBundle { .. } => {
                 ApiError::new(StatusCode::CONFLICT, ErrorCode::StrandsBundle, message)
             }
@@ -395,12 +405,19 @@ impl From<crate::service::error::ServiceError> for ApiError {
                 ApiError::unprocessable(ErrorCode::ScenariosFailed, message)
                     .with_detail("failures", json!(failures))
             }
-            E::Untested { .. } => {
+            E::Untested { .. } | E::UntestedBundle { .. } => {
                 ApiError::unprocessable(ErrorCode::Untested, message).with_path("scenarios")
             }
             E::BreaksBundle { problem, .. } => {
                 let mut api = source_problem(problem, ErrorCode::BreaksBundle);
                 api.message = message;
+                api
+            }
+            // A withdrawal sends no source: nothing of the request is at fault.
+            E::FallbackBroken { problem, .. } => {
+                let mut api = source_problem(problem, ErrorCode::BreaksBundle);
+                api.message = message;
+                api.path = None;
                 api
             }
             E::NoCatalogue => ApiError::unprocessable(ErrorCode::NoCatalogue, message),

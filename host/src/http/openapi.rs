@@ -7,7 +7,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use super::routes::{decisions, evaluate, operations, policies, reference};
+use super::routes::{bundles, catalogue, decisions, evaluate, operations, policies, reference};
 
 /// A 4xx or 5xx body.
 #[derive(Debug, ToSchema)]
@@ -24,6 +24,9 @@ pub struct ErrorBody {
     /// 422 `scenarios_failed`: each failing scenario and what differs.
     #[schema(value_type = Option<Vec<Object>>)]
     failures: Option<Vec<serde_json::Value>>,
+    /// 409 `breaks_dependents`: each policy version or bundle in force that
+    /// the new catalogue breaks, with its diagnostics.
+    broken: Option<Vec<crate::service::pipeline::Broken>>,
 }
 
 /// One batch result: a decision or an error.
@@ -70,7 +73,17 @@ impl Modify for BearerAuth {
         policies::publish,
         policies::withdraw,
         policies::preview,
+        bundles::list_bundles,
+        bundles::get_bundle,
+        bundles::list_versions,
+        bundles::get_version,
+        bundles::publish,
+        bundles::withdraw,
         reference::catalogue,
+        catalogue::list_versions,
+        catalogue::get_version,
+        catalogue::audit,
+        catalogue::publish,
         reference::form,
         decisions::list_decisions,
         operations::healthz,
@@ -82,8 +95,8 @@ impl Modify for BearerAuth {
     modifiers(&BearerAuth),
     tags(
         (name = "evaluate", description = "decisions for the workflow platform"),
-        (name = "policies", description = "policies and their versions"),
-        (name = "publish", description = "departments publish, withdraw and preview"),
+        (name = "policies", description = "policies, bundles, the catalogue and their versions"),
+        (name = "publish", description = "departments publish, withdraw and preview policies and the bundles they lead; the catalogue's keepers publish the catalogue"),
         (name = "decisions", description = "the decision log"),
         (name = "operations", description = "health, readiness, metrics"),
     )

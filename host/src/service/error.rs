@@ -2,10 +2,10 @@
 //! reading the log) did not happen. Typed, so the HTTP layer maps each to its
 //! status and code in one place (`http::error`), and nothing was stored.
 
-use super::pipeline::{ScenarioFailure, SourceProblem};
+use super::pipeline::{Broken, ScenarioFailure, SourceProblem};
 use super::registry::Holder;
 use super::rights::{Denied, SubjectError};
-use crate::store::StoreError;
+use crate::store::{Kind, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -15,8 +15,14 @@ pub enum ServiceError {
     UnknownPolicy { id: String },
     #[error("there is no policy or bundle `{id}`")]
     UnknownSubject { id: String },
-    #[error("policy `{id}` has no version {version}")]
-    UnknownVersion { id: String, version: i64 },
+    #[error("there is no bundle `{id}`")]
+    UnknownBundle { id: String },
+    #[error("{} has no version {version}", subject(*kind, id))]
+    UnknownVersion {
+        kind: Kind,
+        id: String,
+        version: i64,
+    },
     #[error(
         "the id `{id}` is held by a {kind} of `{department}`; policies, bundles and the catalogue \
          never share an id, choose another",
@@ -34,12 +40,31 @@ pub enum ServiceError {
         declared: i64,
         stored: i64,
     },
-    #[error("policy `{id}` belongs to `{owner}`; a new version may not move it to `{declared}`")]
+    #[error("`{id}` belongs to `{owner}`; a new version may not move it to `{declared}`")]
     MovesDepartment {
         id: String,
         owner: String,
         declared: String,
     },
+    #[error(
+        "the source was edited from version {base} of {}, but the newest version is {}; start \
+         from the newest (`GET` its source) and send `base_version` {}",
+        subject(*kind, id),
+        newest.map_or_else(|| "none".to_string(), |n| n.to_string()),
+        newest.map_or_else(|| "left out".to_string(), |n| n.to_string())
+    )]
+    BaseVersionMoved {
+        kind: Kind,
+        id: String,
+        base: i64,
+        newest: Option<i64>,
+    },
+    #[error(
+        "the catalogue breaks {} in force: {}; nothing was published",
+        count_of(broken.len()),
+        broken.iter().map(Broken::name).collect::<Vec<_>>().join(", ")
+    )]
+    BreaksDependents { broken: Vec<Broken> },
     #[error("version {version} of `{id}` is already withdrawn")]
     AlreadyWithdrawn { id: String, version: i64 },
     #[error("{0}")]
@@ -65,6 +90,21 @@ pub enum ServiceError {
          audit trail)"
     )]
     Untested { effective_from: String },
+    #[error(
+        "bundle `{id}` has no scenario, so nothing would test this version; send scenarios for \
+         it (`scenarios`), or say `\"allow_untested\": true` (recorded in the audit trail)"
+    )]
+    UntestedBundle { id: String },
+    #[error(
+        "withdrawing version {version} of bundle `{bundle}` would put version {fallback} in force \
+         again, which no longer builds: {problem}; publish a new version instead"
+    )]
+    FallbackBroken {
+        bundle: String,
+        version: i64,
+        fallback: i64,
+        problem: SourceProblem,
+    },
     #[error("this change breaks bundle `{bundle}`, which has `{member}` as a member: {problem}")]
     BreaksBundle {
         bundle: String,
@@ -102,6 +142,22 @@ impl From<SubjectError> for ServiceError {
             SubjectError::Denied(denied) => ServiceError::Denied(denied),
             SubjectError::Unknown(id) => ServiceError::UnknownSubject { id },
         }
+    }
+}
+
+/// `policy `x`` / `bundle `x`` / `the catalogue`.
+fn subject(kind: Kind, id: &str) -> String {
+    match kind {
+        Kind::Catalogue => "the catalogue".to_string(),
+        Kind::Policy | Kind::Bundle => format!("{} `{id}`", kind.as_str()),
+    }
+}
+
+fn count_of(count: usize) -> String {
+    if count == 1 {
+        "1 policy or bundle".to_string()
+    } else {
+        format!("{count} policies and bundles")
     }
 }
 

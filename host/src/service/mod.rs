@@ -1,9 +1,11 @@
 //! The service layer: everything `yici serve` does, without HTTP. The
-//! registry of loaded versions, publishing and withdrawing with their
-//! rights, previews, the decision log, the clock and the pool that runs
+//! registry of loaded versions, publishing and withdrawing policies,
+//! bundles and the catalogue with their rights, previews, the decision log, the clock and the pool that runs
 //! heavy work (compiles, batches) off the async workers. `crate::http`
 //! puts thin handlers over it; the web pages call the same operations.
 
+pub mod bundles;
+pub mod catalogue;
 pub mod clock;
 pub mod decision_log;
 pub mod error;

@@ -101,14 +101,33 @@ pub fn parse_day(text: &str, path: &str) -> Result<i64, ServiceError> {
     })
 }
 
+/// `base_version`, when a request gives it, must still be the newest
+/// version of `id` (none stored: it must be left out).
+pub fn check_base_version(
+    kind: Kind,
+    id: &str,
+    base: Option<i64>,
+    newest: Option<i64>,
+) -> Result<(), ServiceError> {
+    match base {
+        Some(base) if Some(base) != newest => Err(ServiceError::BaseVersionMoved {
+            kind,
+            id: id.to_string(),
+            base,
+            newest,
+        }),
+        _ => Ok(()),
+    }
+}
+
 impl Service {
-    /// The catalogue's source, which every policy is checked against.
-    fn catalogue_source(&self) -> Result<String, ServiceError> {
+    /// The catalogue in force (its version and source), which every policy
+    /// is checked against.
+    fn catalogue_in_force(&self) -> Result<(i64, String), ServiceError> {
         self.registry
             .load()
-            .catalogue
-            .as_ref()
-            .map(|c| c.source.clone())
+            .catalogue()
+            .map(|c| (c.version, c.source.clone()))
             .ok_or(ServiceError::NoCatalogue)
     }
 
@@ -135,7 +154,17 @@ impl Service {
 
     /// Checks and compiles `source` as policy `id` on the heavy pool.
     pub async fn compile(&self, id: &str, source: String) -> Result<CompiledPolicy, ServiceError> {
-        let catalogue = self.catalogue_source()?;
+        let (_, catalogue) = self.catalogue_in_force()?;
+        self.compile_against(catalogue, id, source).await
+    }
+
+    /// Checks and compiles `source` as policy `id` with `catalogue`.
+    async fn compile_against(
+        &self,
+        catalogue: String,
+        id: &str,
+        source: String,
+    ) -> Result<CompiledPolicy, ServiceError> {
         let engine = Arc::clone(&self.engine);
         let id = id.to_string();
         let lang = self.config.lang;
@@ -159,7 +188,10 @@ impl Service {
             parse_day(given, "effective_from")?;
         }
         let started = std::time::Instant::now();
-        let compiled = self.compile(id, input.source.clone()).await?;
+        let (compiled_with, catalogue) = self.catalogue_in_force()?;
+        let compiled = self
+            .compile_against(catalogue, id, input.source.clone())
+            .await?;
         let compiled_after = started.elapsed();
         caller.require_source_department(Action::Publish, &compiled.department)?;
         let effective_from = match (&input.effective_from, &compiled.effective_from) {
@@ -199,6 +231,14 @@ impl Service {
         // Rights again under the lock: the id may have been taken meanwhile.
         self.require_policy_rights(caller, Action::Publish, id)?;
         let current = self.registry.load_full();
+        // A catalogue published since the compile: compiled again against it.
+        let compiled = match current.catalogue() {
+            Some(catalogue) if catalogue.version != compiled_with => {
+                self.compile_against(catalogue.source.clone(), id, input.source.clone())
+                    .await?
+            }
+            _ => compiled,
+        };
         let existing = current.policies.get(id).cloned().unwrap_or_default();
         if let Some(newest) = existing.last() {
             if newest.document.department != compiled.department {
@@ -327,6 +367,7 @@ impl Service {
         let found = current
             .version(id, version)
             .ok_or_else(|| ServiceError::UnknownVersion {
+                kind: Kind::Policy,
                 id: id.to_string(),
                 version,
             })?;
@@ -439,8 +480,7 @@ pub fn next_registry(
             .insert((Kind::Policy, id.to_string()), scenarios);
     }
     let catalogue = next
-        .catalogue
-        .as_ref()
+        .catalogue()
         .map(|c| c.source.clone())
         .unwrap_or_default();
     for bundle_id in next.bundles_with_member(id) {

@@ -1,9 +1,9 @@
-//! The registry of loaded versions: every policy's versions, the bundles
-//! built on them, the catalogue and the scenarios. It is immutable and
-//! swapped whole on each publish or withdrawal (`ArcSwap` in
-//! [`super::Service`]): a request holds the registry it started with, so
-//! requests in flight finish on the version they began with and no request
-//! ever sees half a publish.
+//! The registry of loaded versions: every policy's versions, every bundle's
+//! versions (the one in force built on its members), every catalogue
+//! version and the scenarios. It is immutable and swapped whole on each
+//! publish or withdrawal (`ArcSwap` in [`super::Service`]): a request holds
+//! the registry it started with, so requests in flight finish on the
+//! version they began with and no request ever sees half a publish.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -21,7 +21,8 @@ pub struct PolicyVersion {
     pub loaded: Arc<LoadedPolicy>,
 }
 
-/// A bundle, built against the newest active version of each member.
+/// A bundle's version in force (its newest active one), built against the
+/// newest active version of each member.
 #[derive(Debug)]
 pub struct BundleEntry {
     pub document: Document,
@@ -30,7 +31,9 @@ pub struct BundleEntry {
 
 #[derive(Debug, Default, Clone)]
 pub struct Registry {
-    pub catalogue: Option<Document>,
+    /// Every catalogue version, ascending; the newest is in force (see
+    /// [`Registry::catalogue`]).
+    pub catalogue_versions: Vec<Document>,
     /// The shared datasets the catalogue declares: the ids a request's
     /// `shared_available` may name.
     pub datasets: BTreeSet<String>,
@@ -38,7 +41,11 @@ pub struct Registry {
     pub catalogue_view: Arc<super::reference::CatalogueView>,
     /// Each policy's versions, in ascending version order (withdrawn included).
     pub policies: BTreeMap<String, Vec<Arc<PolicyVersion>>>,
+    /// Each bundle's version in force, built; a bundle whose every version
+    /// is withdrawn (or whose stored version cannot be built) is not here.
     pub bundles: BTreeMap<String, Arc<BundleEntry>>,
+    /// Each bundle's versions, ascending (withdrawn included), with sources.
+    pub bundle_versions: BTreeMap<String, Vec<Document>>,
     /// The scenarios of each policy (and bundle), by kind and id.
     pub scenarios: BTreeMap<(Kind, String), Vec<ScenarioText>>,
 }
@@ -61,6 +68,11 @@ pub enum NotInForce {
 }
 
 impl Registry {
+    /// The catalogue in force: the newest version.
+    pub fn catalogue(&self) -> Option<&Document> {
+        self.catalogue_versions.last()
+    }
+
     /// The version in force on `day`: among active versions whose
     /// `effective_from` is on or before `day`, the newest (highest version).
     pub fn in_force(&self, id: &str, day: i64) -> Result<&Arc<PolicyVersion>, NotInForce> {
@@ -100,13 +112,13 @@ impl Registry {
                 department: newest.document.department.clone(),
             });
         }
-        if let Some(bundle) = self.bundles.get(id) {
+        if let Some(newest) = self.bundle_versions.get(id).and_then(|v| v.last()) {
             return Some(Holder {
                 kind: Kind::Bundle,
-                department: bundle.document.department.clone(),
+                department: newest.department.clone(),
             });
         }
-        match &self.catalogue {
+        match self.catalogue() {
             Some(catalogue) if catalogue.id == id => Some(Holder {
                 kind: Kind::Catalogue,
                 department: String::new(),
@@ -127,9 +139,9 @@ impl Registry {
             })
             .map(|(id, _)| (Kind::Policy, id.clone()));
         let bundles = self
-            .bundles
+            .bundle_versions
             .iter()
-            .filter(|(_, b)| b.document.department == department)
+            .filter(|(_, versions)| versions.last().is_some_and(|v| v.department == department))
             .map(|(id, _)| (Kind::Bundle, id.clone()));
         policies.chain(bundles).collect()
     }
@@ -152,6 +164,23 @@ impl Registry {
             .filter(|v| v.document.status == Status::Active)
             .map(|v| v.effective_day)
             .min()
+    }
+
+    /// Version `version` of bundle `id`.
+    pub fn bundle_version(&self, id: &str, version: i64) -> Option<&Document> {
+        self.bundle_versions
+            .get(id)?
+            .iter()
+            .find(|d| d.version == version)
+    }
+
+    /// The newest active version of bundle `id`: the one in force.
+    pub fn newest_active_bundle(&self, id: &str) -> Option<&Document> {
+        self.bundle_versions
+            .get(id)?
+            .iter()
+            .rev()
+            .find(|d| d.status == Status::Active)
     }
 
     pub fn version(&self, id: &str, version: i64) -> Option<&Arc<PolicyVersion>> {

@@ -1,6 +1,9 @@
 //! Who may do what. A token acts for the platform (it may only evaluate)
 //! or for one department (it may also read the decision log of its own
-//! policies and bundles, preview, publish and withdraw its own policies).
+//! policies and bundles, preview, publish and withdraw its own policies,
+//! and publish and withdraw the bundles it leads). The catalogue is
+//! published only by a token configured with `catalogue = true` (a
+//! department's, or one of its own that acts for no department).
 //! Every service operation asks here before it reads a log, compiles a
 //! source or touches any state.
 
@@ -14,6 +17,8 @@ use super::registry::{Holder, Registry};
 pub enum Role {
     Platform,
     Department(String),
+    /// A token that acts for no department and keeps the catalogue.
+    CatalogueKeeper,
 }
 
 /// Who is calling.
@@ -22,6 +27,8 @@ pub struct Principal {
     /// The token's name, shown in the audit trail.
     pub name: String,
     pub role: Role,
+    /// May publish the catalogue (`catalogue = true` in the configuration).
+    pub keeps_catalogue: bool,
 }
 
 /// What a caller may be refused.
@@ -48,10 +55,20 @@ impl fmt::Display for Action {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Denied {
     #[error(
-        "`{caller}` is the platform's token, which may only evaluate; to {action} a policy, use \
-         the token of its department"
+        "`{caller}` is the platform's token, which may only evaluate; to {action} a policy or a \
+         bundle, use the token of its department"
     )]
     PlatformOnlyEvaluates { caller: String, action: Action },
+    #[error(
+        "`{caller}` keeps the catalogue and acts for no department; to {action} a policy or a \
+         bundle, use the token of its department"
+    )]
+    NoDepartment { caller: String, action: Action },
+    #[error(
+        "`{caller}` {who} and may not publish the catalogue; only a token configured with \
+         `catalogue = true` may"
+    )]
+    NotCatalogueKeeper { caller: String, who: String },
     #[error("`{caller}` acts for `{own}` and may not {action} `{id}`, which belongs to `{owner}`")]
     OtherDepartment {
         caller: String,
@@ -62,7 +79,7 @@ pub enum Denied {
     },
     #[error(
         "the source declares department `{declared}`, but `{caller}` acts for `{own}`; a \
-         department publishes only its own policies"
+         department publishes only its own policies and the bundles it leads"
     )]
     ForeignSource {
         caller: String,
@@ -80,7 +97,26 @@ impl Principal {
                 caller: self.name.clone(),
                 action,
             }),
+            Role::CatalogueKeeper => Err(Denied::NoDepartment {
+                caller: self.name.clone(),
+                action,
+            }),
         }
+    }
+
+    /// Only a token configured with `catalogue = true` publishes the catalogue.
+    pub fn require_catalogue_keeper(&self) -> Result<(), Denied> {
+        if self.keeps_catalogue {
+            return Ok(());
+        }
+        Err(Denied::NotCatalogueKeeper {
+            caller: self.name.clone(),
+            who: match &self.role {
+                Role::Platform => "is the platform's token, which may only evaluate,".to_string(),
+                Role::Department(own) => format!("acts for `{own}`"),
+                Role::CatalogueKeeper => "is not configured to keep the catalogue".to_string(),
+            },
+        })
     }
 
     /// `action` on `id`, held by `holder`: for its own department only.

@@ -1,5 +1,8 @@
 //! Start-up: open the store, publish the repository's `policies/` on first
-//! start, load every stored version into the engine and build the registry.
+//! start, load every stored version into the engine and build the registry:
+//! the newest catalogue version, every policy version, and each bundle's
+//! newest active version built on its members (the folder is read only on
+//! the first start; later starts serve what was published through the API).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -85,8 +88,7 @@ pub async fn open(config: Config) -> Result<(Service, Writer), StartError> {
         "loaded"
     );
     let departments = registry
-        .catalogue
-        .as_ref()
+        .catalogue()
         .map(|c| catalogue_departments(&c.source))
         .unwrap_or_default();
     for token in &config.tokens {
@@ -270,15 +272,7 @@ fn load_registry(
         .unwrap_or_default();
     for document in documents {
         match document.kind {
-            Kind::Catalogue => {
-                if registry
-                    .catalogue
-                    .as_ref()
-                    .is_none_or(|c| c.version < document.version)
-                {
-                    registry.catalogue = Some(document);
-                }
-            }
+            Kind::Catalogue => registry.catalogue_versions.push(document),
             Kind::Bundle => bundles.push(document),
             Kind::Policy => {
                 let load_error = |message: String| StartError::Load {
@@ -329,9 +323,9 @@ fn load_registry(
             }
         }
     }
+    registry.catalogue_versions.sort_by_key(|c| c.version);
     let view = registry
-        .catalogue
-        .as_ref()
+        .catalogue()
         .map(|c| super::reference::CatalogueView::from_source(&c.source))
         .unwrap_or_default();
     registry.datasets = view.dataset_ids();
@@ -347,22 +341,33 @@ fn load_registry(
             .push(scenario);
     }
     let catalogue = registry
-        .catalogue
-        .as_ref()
+        .catalogue()
         .map(|c| c.source.clone())
         .unwrap_or_default();
-    // Newest version of each bundle, built on the newest active members.
-    let mut newest: BTreeMap<String, Document> = BTreeMap::new();
+    // Every version of each bundle; the newest active one is built on the
+    // newest active members and served.
     for bundle in bundles {
-        if newest
-            .get(&bundle.id)
-            .is_none_or(|b| b.version < bundle.version)
-        {
-            newest.insert(bundle.id.clone(), bundle);
-        }
+        registry
+            .bundle_versions
+            .entry(bundle.id.clone())
+            .or_default()
+            .push(bundle);
     }
-    for (id, document) in newest {
-        let members = bundle_members(&document.source)
+    for versions in registry.bundle_versions.values_mut() {
+        versions.sort_by_key(|d| d.version);
+    }
+    let in_force: Vec<(String, Document)> = registry
+        .bundle_versions
+        .keys()
+        .filter_map(|id| {
+            registry
+                .newest_active_bundle(id)
+                .map(|d| (id.clone(), d.clone()))
+        })
+        .collect();
+    for (id, document) in in_force {
+        let members = pipeline::read_header(&document.source)
+            .members
             .into_iter()
             .filter_map(|m| {
                 registry
@@ -394,16 +399,4 @@ fn load_registry(
         }
     }
     Ok(registry)
-}
-
-/// The member ids a bundle source names (its `members` line(s)).
-fn bundle_members(source: &str) -> Vec<String> {
-    let parsed = rules_dsl::syntax::parse(source);
-    let mut members = Vec::new();
-    for item in &parsed.file.items {
-        if let rules_dsl::syntax::ast::ItemKind::Member(name) = &item.kind {
-            members.push(name.text.clone());
-        }
-    }
-    members
 }

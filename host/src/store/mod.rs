@@ -1,11 +1,12 @@
-//! The store: policy versions (source, artifact, hash, effective date,
-//! status, publisher, time), the publish audit trail, each policy's
-//! scenarios and the decision log.
+//! The store: the versions of policies, bundles and the catalogue (source,
+//! artifact, hash, effective date, status, publisher, time), the publish
+//! audit trail, each policy's and bundle's scenarios and the decision log.
 //!
 //! Routes only see the [`Store`] trait, so a PostgreSQL store can be added
 //! beside [`sqlite::SqliteStore`] without touching them. Every write that
-//! belongs together (a version, its audit entry and its scenarios) is one
-//! transaction: a publish is stored whole or not at all.
+//! belongs together (a version, its audit entry and its scenarios; a
+//! catalogue version and the policy artifacts compiled again against it) is
+//! one transaction: a publish is stored whole or not at all.
 
 pub mod sqlite;
 
@@ -82,6 +83,15 @@ pub struct Document {
     pub publisher: String,
     /// Unix microseconds.
     pub published_at: i64,
+}
+
+/// A stored policy version compiled again, against a new catalogue (the
+/// manifest carries the catalogue's names, so its artifact changes).
+#[derive(Debug, Clone)]
+pub struct Rebuilt {
+    pub id: String,
+    pub version: i64,
+    pub artifact: Vec<u8>,
 }
 
 /// One line of the audit trail.
@@ -189,6 +199,14 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         document: &Document,
         scenarios: Option<&[ScenarioText]>,
         untested: bool,
+    ) -> Result<(), StoreError>;
+    /// Stores a new catalogue version with its audit entry and replaces the
+    /// artifact of every policy version in `rebuilt` (compiled again against
+    /// it); all or nothing. `Conflict` if the version exists.
+    async fn publish_catalogue(
+        &self,
+        document: &Document,
+        rebuilt: &[Rebuilt],
     ) -> Result<(), StoreError>;
     /// Marks a version withdrawn, with its audit entry.
     async fn withdraw(

@@ -11,8 +11,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, SqlitePool};
 
 use super::{
-    AuditEntry, DecisionQuery, DecisionRecord, Document, Kind, LogWriter, Pruned, ScenarioText,
-    Status, Store, StoreError,
+    AuditEntry, DecisionQuery, DecisionRecord, Document, Kind, LogWriter, Pruned, Rebuilt,
+    ScenarioText, Status, Store, StoreError,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -255,6 +255,33 @@ impl Store for SqliteStore {
         insert_document(&mut tx, document, "publish", untested).await?;
         if let Some(scenarios) = scenarios {
             replace_scenarios(&mut tx, document.kind, &document.id, scenarios).await?;
+        }
+        tx.commit().await.map_err(database)
+    }
+
+    async fn publish_catalogue(
+        &self,
+        document: &Document,
+        rebuilt: &[Rebuilt],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(database)?;
+        insert_document(&mut tx, document, "publish", false).await?;
+        for policy in rebuilt {
+            let updated = sqlx::query(
+                "UPDATE documents SET artifact = ? WHERE kind = 'policy' AND id = ? AND version = ?",
+            )
+            .bind(policy.artifact.as_slice())
+            .bind(&policy.id)
+            .bind(policy.version)
+            .execute(&mut *tx)
+            .await
+            .map_err(database)?;
+            if updated.rows_affected() != 1 {
+                return Err(StoreError::NotFound(format!(
+                    "version {} of policy `{}` is not stored",
+                    policy.version, policy.id
+                )));
+            }
         }
         tx.commit().await.map_err(database)
     }
@@ -919,6 +946,106 @@ mod tests {
         assert_eq!(records[0].request.as_deref(), Some("{}"));
         assert_eq!(records[1].request, None);
         assert_eq!(records[1].facts_sha256, "ff");
+        store.close().await;
+    }
+
+    fn document(kind: Kind, id: &str, version: i64, artifact: Option<&[u8]>) -> Document {
+        Document {
+            kind,
+            id: id.into(),
+            version,
+            department: String::new(),
+            title: id.into(),
+            source: format!("{id} {version}"),
+            artifact: artifact.map(<[u8]>::to_vec),
+            hash: format!("{version:064x}"),
+            effective_from: "2026-01-01".into(),
+            status: Status::Active,
+            publisher: "test".into(),
+            published_at: version,
+        }
+    }
+
+    /// A catalogue version and the artifacts compiled again against it are
+    /// stored together or not at all.
+    #[tokio::test]
+    async fn a_catalogue_is_stored_with_the_artifacts_compiled_against_it() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = SqliteStore::open(dir.path()).await.expect("store");
+        store
+            .seed(
+                &[
+                    document(Kind::Catalogue, "catalogue", 1, None),
+                    document(Kind::Policy, "p", 1, Some(b"old")),
+                ],
+                &[],
+            )
+            .await
+            .expect("seed");
+        let rebuilt = |id: &str| Rebuilt {
+            id: id.into(),
+            version: 1,
+            artifact: b"new".to_vec(),
+        };
+        // One artifact names a version that is not stored: nothing is written.
+        let refused = store
+            .publish_catalogue(
+                &document(Kind::Catalogue, "catalogue", 2, None),
+                &[rebuilt("p"), rebuilt("missing")],
+            )
+            .await;
+        assert!(
+            matches!(refused, Err(StoreError::NotFound(_))),
+            "{refused:?}"
+        );
+        let artifacts = |documents: &[Document]| -> Vec<(Kind, i64, Option<Vec<u8>>)> {
+            documents
+                .iter()
+                .map(|d| (d.kind, d.version, d.artifact.clone()))
+                .collect()
+        };
+        assert_eq!(
+            artifacts(&store.documents().await.expect("read")),
+            vec![
+                (Kind::Catalogue, 1, None),
+                (Kind::Policy, 1, Some(b"old".to_vec()))
+            ]
+        );
+        assert_eq!(
+            store
+                .audit(Kind::Catalogue, "catalogue")
+                .await
+                .expect("audit")
+                .len(),
+            1
+        );
+
+        store
+            .publish_catalogue(
+                &document(Kind::Catalogue, "catalogue", 2, None),
+                &[rebuilt("p")],
+            )
+            .await
+            .expect("published");
+        assert_eq!(
+            artifacts(&store.documents().await.expect("read")),
+            vec![
+                (Kind::Catalogue, 1, None),
+                (Kind::Catalogue, 2, None),
+                (Kind::Policy, 1, Some(b"new".to_vec()))
+            ]
+        );
+        let audit = store
+            .audit(Kind::Catalogue, "catalogue")
+            .await
+            .expect("audit");
+        assert_eq!(
+            audit
+                .iter()
+                .map(|a| (a.action.as_str(), a.version))
+                .collect::<Vec<_>>(),
+            vec![("seed", 1), ("publish", 2)]
+        );
         store.close().await;
     }
 

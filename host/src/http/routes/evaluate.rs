@@ -562,10 +562,22 @@ pub async fn evaluate_bundle(
     let day = application_day(&request.application_date, "application_date")?;
     check_shared(&registry, &request.shared_available, "")?;
     let entry = registry.bundles.get(id.as_str()).ok_or_else(|| {
-        ApiError::not_found(
-            ErrorCode::UnknownBundle,
-            format!("there is no bundle `{id}`"),
-        )
+        if registry.bundle_versions.contains_key(id.as_str()) {
+            let why = if registry.newest_active_bundle(&id).is_some() {
+                "its newest active version did not build at start-up (the service's log says why)"
+            } else {
+                "every version is withdrawn"
+            };
+            ApiError::unprocessable(
+                ErrorCode::NoVersionInForce,
+                format!("bundle `{id}` has no version in force: {why}"),
+            )
+        } else {
+            ApiError::not_found(
+                ErrorCode::UnknownBundle,
+                format!("there is no bundle `{id}`"),
+            )
+        }
     })?;
     let mut members = Vec::new();
     for member in &entry.built.plan().members {

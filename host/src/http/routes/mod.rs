@@ -1,5 +1,7 @@
 //! The routes, one module per resource; each exposes `router()`.
 
+pub mod bundles;
+pub mod catalogue;
 pub mod decisions;
 pub mod evaluate;
 pub mod operations;

@@ -23,7 +23,8 @@ use crate::service::clock::{timestamp_text, today_day};
 use crate::service::preview::PreviewReport;
 use crate::service::publish::{PublishInput, ScenarioUpload as ServiceScenario};
 use crate::service::registry::{PolicyVersion, Registry};
-use crate::store::{Document, Kind};
+use crate::service::rights::Action;
+use crate::store::{AuditEntry, Document, Kind};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -58,7 +59,7 @@ pub struct VersionSummary {
 }
 
 impl VersionSummary {
-    fn of(document: &Document) -> VersionSummary {
+    pub fn of(document: &Document) -> VersionSummary {
         VersionSummary {
             id: document.id.clone(),
             version: document.version,
@@ -122,6 +123,9 @@ pub async fn list_policies(
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AuditDoc {
+    /// `policy`, `bundle` or `catalogue`.
+    pub kind: String,
+    pub id: String,
     pub at: String,
     pub actor: String,
     /// `seed`, `publish` or `withdraw`.
@@ -130,6 +134,21 @@ pub struct AuditDoc {
     pub hash: String,
     /// A publish that ran no scenario, at its publisher's word (`allow_untested`).
     pub untested: bool,
+}
+
+impl AuditDoc {
+    pub fn of(entry: AuditEntry) -> AuditDoc {
+        AuditDoc {
+            kind: entry.kind.as_str().to_string(),
+            id: entry.id,
+            at: timestamp_text(entry.at),
+            actor: entry.actor,
+            action: entry.action,
+            version: entry.version,
+            hash: entry.hash,
+            untested: entry.untested,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -172,17 +191,7 @@ pub async fn get_policy(
             .iter()
             .map(|v| VersionSummary::of(&v.document))
             .collect(),
-        audit: audit
-            .into_iter()
-            .map(|a| AuditDoc {
-                at: timestamp_text(a.at),
-                actor: a.actor,
-                action: a.action,
-                version: a.version,
-                hash: a.hash,
-                untested: a.untested,
-            })
-            .collect(),
+        audit: audit.into_iter().map(AuditDoc::of).collect(),
         scenarios: registry
             .scenarios
             .get(&(Kind::Policy, id.clone()))
@@ -195,7 +204,7 @@ pub async fn get_policy(
     ))
 }
 
-fn with_label(mut response: Response, label: crate::service::metrics::Label) -> Response {
+pub fn with_label(mut response: Response, label: crate::service::metrics::Label) -> Response {
     response.extensions_mut().insert(PolicyLabel(label));
     response
 }
@@ -234,7 +243,20 @@ pub struct VersionDetail {
     pub manifest: Value,
 }
 
-fn parse_version(text: &str) -> Result<i64, ApiError> {
+/// A `base_version` in a body is a version number: 1, 2, 3, … (the
+/// document's `minimum`, so anything else is a 400).
+pub fn check_base_version(base_version: Option<i64>) -> Result<(), ApiError> {
+    match base_version {
+        Some(version) if version < 1 => Err(ApiError::bad_request(
+            ErrorCode::InvalidRequest,
+            format!("`base_version` is {version}; versions are 1, 2, 3, …"),
+        )
+        .with_path("base_version")),
+        _ => Ok(()),
+    }
+}
+
+pub fn parse_version(text: &str) -> Result<i64, ApiError> {
     text.parse::<i64>().ok().filter(|v| *v > 0).ok_or_else(|| {
         ApiError::bad_request(
             ErrorCode::InvalidVersion,
@@ -310,10 +332,10 @@ pub struct PublishResponse {
     pub scenarios_run: usize,
 }
 
-/// The policy's metric label, only for an id that exists: made-up ids
-/// must not grow the label set.
-fn known_label(state: &AppState, id: &str) -> crate::service::metrics::Label {
-    if state.registry.load().policies.contains_key(id) {
+/// The metric label of a policy, bundle or the catalogue, only for an id
+/// that exists: made-up ids must not grow the label set.
+pub fn known_label(state: &AppState, id: &str) -> crate::service::metrics::Label {
+    if state.registry.load().holder(id).is_some() {
         state.metrics.label(id)
     } else {
         state.metrics.label("")
@@ -341,6 +363,8 @@ pub async fn publish(
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    // Who calls, before the body is even read.
+    state.require_policy_rights(&caller, Action::Publish, &id)?;
     let body = body?;
     let request: PublishRequest = parse_json(&body)?;
     let input = PublishInput {
@@ -437,6 +461,8 @@ pub async fn preview(
     Path(id): Path<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    // Who calls, before the body is even read.
+    state.require_policy_rights(&caller, Action::Preview, &id)?;
     let body = body?;
     let request: PreviewRequest = parse_json(&body)?;
     let decisions = request.decisions.unwrap_or(100);
