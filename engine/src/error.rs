@@ -154,7 +154,10 @@ impl EvalError {
                 path,
                 value,
                 allowed,
-            } => format!("`{path}`：`{value}` 不在可选值 {} 之中", allowed.replace(", ", "、")),
+            } => format!(
+                "`{path}`：`{value}` 不在可选值 {} 之中",
+                allowed.replace(", ", "、")
+            ),
             EvalError::MissingFacts { paths } => {
                 format!("缺少必填的事实：{}", paths.join("、"))
             }

@@ -191,25 +191,23 @@ impl Project {
         self.evaluate(id, request_json)
     }
 
-    /// The engine's errors (a fact missing or malformed …) are its own, in
-    /// English.
+    /// The engine's refusals (a fact missing or malformed …) in both languages.
     pub fn evaluate(&self, id: &str, request_json: &[u8]) -> Result<serde_json::Value, Words> {
-        let engine_error = |e: &dyn std::fmt::Display| Words::same(e.to_string());
+        let engine_error = |e: engine::EvalError| e.message();
+        let json_error = |e: serde_json::Error| Words::same(e.to_string());
         if let Some(policy) = self.policies.get(id) {
             // The service's writer (straight from the instance's memory), so
             // the scenario snapshots check its output.
-            let mut session = policy.session().map_err(|e| engine_error(&e))?;
-            let meta = session.encode(request_json).map_err(|e| engine_error(&e))?;
-            session.run().map_err(|e| engine_error(&e))?;
+            let mut session = policy.session().map_err(engine_error)?;
+            let meta = session.encode(request_json).map_err(engine_error)?;
+            session.run().map_err(engine_error)?;
             let mut json = Vec::new();
             session.write_json(&meta, &mut json);
-            return serde_json::from_slice(&json).map_err(|e| engine_error(&e));
+            return serde_json::from_slice(&json).map_err(json_error);
         }
         if let Some(bundle) = self.bundles.get(id) {
-            let decision = bundle
-                .evaluate(request_json)
-                .map_err(|e| engine_error(&e))?;
-            return serde_json::to_value(&decision).map_err(|e| engine_error(&e));
+            let decision = bundle.evaluate(request_json).map_err(engine_error)?;
+            return serde_json::to_value(&decision).map_err(json_error);
         }
         Err(words!(
             "`{id}`未能构建：它的文件有错误（见上）；它的场景无法运行",

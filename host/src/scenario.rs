@@ -17,7 +17,7 @@
 //! due_dates = { accept = 2026-01-16 }
 //! rules = { half_year = true, stable_job = "unknown" }
 //! values = { fee = "20.00", months_resident = 7 }
-//! # bundles also: entry = true, visits = 0, apply_now = [...],
+//! # bundles also: entry = true, visits = 0, apply_now = [...], blocked = [...] (member ids),
 //! # members = { "zj.birth_hukou" = "eligible" } (eligibility may be "partial")
 //!
 //! [facts.applicant]
@@ -72,6 +72,9 @@ pub struct Expect {
     pub members: Option<toml::Table>,
     /// Bundles only: the members that can be applied for now.
     pub apply_now: Option<Vec<String>>,
+    /// Bundles only: the members waiting on a material from a refused
+    /// member, by id (in the decision's order).
+    pub blocked: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -319,6 +322,17 @@ impl Scenario {
                 "apply_now",
                 serde_json::json!(apply_now),
                 &decision["apply_now"],
+            );
+        }
+        if let Some(blocked) = &expect.blocked {
+            let actual: Vec<serde_json::Value> = decision["blocked"]
+                .as_array()
+                .map(|members| members.iter().map(|b| b["member"].clone()).collect())
+                .unwrap_or_default();
+            check(
+                "blocked",
+                serde_json::json!(blocked),
+                &serde_json::Value::Array(actual),
             );
         }
         if let Some(visits) = expect.visits {

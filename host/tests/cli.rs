@@ -303,7 +303,7 @@ fn compile_then_eval() {
     );
     assert_eq!(typo.status.code(), Some(1));
     assert!(
-        stderr(&typo).contains("did you mean `applicant.age`"),
+        stderr(&typo).contains("是否应为 `applicant.age`？"),
         "{}",
         stderr(&typo)
     );
@@ -331,9 +331,9 @@ fn compile_then_eval() {
         &dir,
     );
     assert_eq!(not_json.status.code(), Some(1));
-    // The engine's own message (English) after the Chinese `错误：`.
+    // The engine's refusal, in Chinese by default.
     assert!(
-        stderr(&not_json).contains("错误：the request is not valid JSON"),
+        stderr(&not_json).contains("错误：请求不是有效的 JSON"),
         "{}",
         stderr(&not_json)
     );

@@ -14,9 +14,9 @@ pub mod ir;
 pub mod syntax;
 
 pub use check::{Checked, check};
-/// The contract with the engine lives in its own crate; these are its paths here.
-pub use contract::{calendar, codec, manifest};
-pub use diagnostic::{Diagnostic, Severity, SourceSet, Span};
 pub use contract::lang;
 pub use contract::lang::{Lang, Words};
 pub use contract::words;
+/// The contract with the engine lives in its own crate; these are its paths here.
+pub use contract::{calendar, codec, manifest};
+pub use diagnostic::{Diagnostic, Severity, SourceSet, Span};

@@ -57,7 +57,7 @@ pub fn run(args: &EvalArgs, output: Output) -> ExitCode {
         },
         Err(error) => {
             // The engine's message names the fact and what is wrong with it.
-            output.error(&Words::same(error.to_string()));
+            output.error(&error.message());
             if let Some(path) = error.path() {
                 let facts = args.facts.display();
                 eprintln!(

@@ -216,20 +216,26 @@ impl ApiError {
 
     /// An evaluation's failure: the caller's facts (422, naming the field)
     /// or the policy exceeding its limits (422, naming the policy).
-    pub fn from_eval(error: &engine::EvalError, path_prefix: &str) -> ApiError {
+    /// The message is in the service's configured language (`lang`).
+    pub fn from_eval(
+        error: &engine::EvalError,
+        path_prefix: &str,
+        lang: rules_dsl::Lang,
+    ) -> ApiError {
+        let message = error.message().get(lang).to_string();
         if let engine::EvalError::Json { .. } = error {
-            return ApiError::bad_request(ErrorCode::MalformedJson, error.to_string());
+            return ApiError::bad_request(ErrorCode::MalformedJson, message);
         }
         if error.is_input_error() {
             // 422, not 400: the request fits the API's schema (facts are any
             // object there); they do not fit this policy's declared facts.
-            let mut api = ApiError::unprocessable(ErrorCode::InvalidFacts, error.to_string());
+            let mut api = ApiError::unprocessable(ErrorCode::InvalidFacts, message);
             if let Some(path) = error.path() {
                 api = api.with_path(join_path(path_prefix, path));
             }
             api
         } else {
-            ApiError::unprocessable(ErrorCode::EvaluationFailed, error.to_string())
+            ApiError::unprocessable(ErrorCode::EvaluationFailed, message)
         }
     }
 

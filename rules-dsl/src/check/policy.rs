@@ -322,10 +322,8 @@ fn element_as_fact(
     let mut own = element.clone();
     own.name.span = fact.name.span;
     own.span = fact.span;
-    if let Some(source) = &mut own.source {
-        if let ast::FactSource::Shared(dataset) = source {
-            dataset.span = fact.name.span;
-        }
+    if let Some(ast::FactSource::Shared(dataset)) = &mut own.source {
+        dataset.span = fact.name.span;
     }
     if optional {
         if let ast::TypeExpr::Scalar { optional, .. } = &mut own.ty {

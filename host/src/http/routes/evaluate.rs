@@ -345,7 +345,11 @@ fn answer(
                 tracing::warn!(policy = asked.id, version = version.document.version, %error, "evaluation failed");
             }
             // The engine's paths start at `facts`.
-            return Err(ApiError::from_eval(&error, asked.path_prefix));
+            return Err(ApiError::from_eval(
+                &error,
+                asked.path_prefix,
+                state.config.lang,
+            ));
         }
     };
     let eligibility = eligibility_text(eligible);
@@ -589,7 +593,7 @@ pub async fn evaluate_bundle(
     let bundle = entry.built.with_members(members);
     let decision = bundle
         .evaluate(&body)
-        .map_err(|error| ApiError::from_eval(&error, ""))?;
+        .map_err(|error| ApiError::from_eval(&error, "", state.config.lang))?;
     let bundle_outcome = match decision.eligibility {
         engine::BundleEligibility::Eligible => Outcome::Eligible,
         engine::BundleEligibility::Ineligible => Outcome::Ineligible,
