@@ -53,6 +53,9 @@ pub struct Project {
     pub bundles: HashMap<String, Arc<LoadedBundle>>,
     /// Folder (canonical) → the policy or bundle id declared in it.
     pub folders: HashMap<PathBuf, String>,
+    /// Per policy: each rule's name and the facts and `let`s it reads, so a
+    /// failed scenario shows the values behind each rule's result.
+    pub reads: HashMap<String, Vec<(String, Vec<rules_dsl::ir::Read>)>>,
 }
 
 impl std::fmt::Debug for Project {
@@ -109,6 +112,7 @@ pub fn build_checked(
     let mut policies = HashMap::new();
     let mut artifacts = HashMap::new();
     let mut folders = HashMap::new();
+    let mut reads = HashMap::new();
     for (index, (path, text)) in files.iter().enumerate() {
         let Some(id) = checked.files[index].id.clone() else {
             continue;
@@ -128,6 +132,10 @@ pub fn build_checked(
         let loaded = engine
             .load(&artifact.wasm)
             .map_err(|e| ProjectError::Compile(e.to_string()))?;
+        let rule_reads = (0..policy.rules.len())
+            .map(|i| (policy.rules[i].name.clone(), policy.reads_of_rule(i)))
+            .collect();
+        reads.insert(id.clone(), rule_reads);
         policies.insert(id.clone(), loaded);
         artifacts.insert(id, artifact);
     }
@@ -170,10 +178,17 @@ pub fn build_checked(
         summaries: checked.files.clone(),
         bundles,
         folders,
+        reads,
     })
 }
 
 impl Project {
+    /// Each rule of the policy declared in `folder` with what it reads.
+    pub fn reads_in(&self, folder: &Path) -> Option<&Vec<(String, Vec<rules_dsl::ir::Read>)>> {
+        let id = self.folders.get(&canonical(folder))?;
+        self.reads.get(id)
+    }
+
     /// Evaluates a request against the policy or bundle declared in `folder`,
     /// giving the decision as JSON.
     pub fn evaluate_in(

@@ -386,11 +386,17 @@ fn test_runs_past_a_broken_sibling_and_shows_each_rule_of_a_failed_scenario() {
         "{out}"
     );
     assert!(out.contains("- 预期：\"ineligible\""), "{out}");
-    // The failed scenario says which rule went which way.
-    assert!(out.contains("规则：adult = true"), "{out}");
+    // The failed scenario says which rule went which way, on what values.
+    assert!(
+        out.contains("adult = true（读取：applicant.age = 30）"),
+        "{out}"
+    );
     let english = stdout(&yici(&["test", "--lang", "en", "good"], &dir));
     assert!(english.contains("1 passed, 1 failed"), "{english}");
-    assert!(english.contains("rules: adult = true"), "{english}");
+    assert!(
+        english.contains("adult = true (read: applicant.age = 30)"),
+        "{english}"
+    );
 
     // The draft's own scenario fails, naming why.
     let draft = yici(&["test", "draft"], &dir);

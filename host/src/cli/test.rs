@@ -125,25 +125,70 @@ fn run_one(path: &Path, project: &Project, lang: Lang) -> Result<(), Vec<String>
     }
     let mut problems = vec![scenario.name.clone()];
     problems.extend(mismatches.iter().map(|m| m.text(lang)));
-    // Which rule went which way, to see why.
+    // Which rule went which way, and on what values, to see why.
     if let Some(rules) = actual["rules"].as_array() {
-        let results: Vec<String> = rules
-            .iter()
-            .map(|rule| {
-                let result = match rule["result"].as_bool() {
-                    Some(true) => "true",
-                    Some(false) => "false",
-                    None => "unknown",
-                };
-                format!("{} = {result}", rule["id"].as_str().unwrap_or("?"))
-            })
-            .collect();
-        let results = results.join(", ");
-        problems.push(
-            words!("规则：{results}", "rules: {results}")
-                .get(lang)
-                .to_string(),
-        );
+        problems.push(words!("规则：", "rules:").get(lang).to_string());
+        let reads = project.reads_in(&folder);
+        let request: serde_json::Value =
+            serde_json::from_str(&scenario.request_json()).unwrap_or_default();
+        for rule in rules {
+            let id = rule["id"].as_str().unwrap_or("?");
+            let result = match rule["result"].as_bool() {
+                Some(true) => "true",
+                Some(false) => "false",
+                None => "unknown",
+            };
+            let read = reads
+                .and_then(|rules| rules.iter().find(|(name, _)| name == id))
+                .map(|(_, reads)| values_read(reads, &request["facts"], &actual["values"], lang))
+                .unwrap_or_default();
+            problems.push(format!("  {id} = {result}{read}"));
+        }
     }
     Err(problems)
+}
+
+/// `（读取：applicant.age = 33，months_resident = 7）`: the facts a rule reads
+/// as the scenario gives them, and its `let`s as the decision reports them
+/// (a `let` without a title is not reported, so not shown).
+fn values_read(
+    reads: &[rules_dsl::ir::Read],
+    facts: &serde_json::Value,
+    values: &serde_json::Value,
+    lang: Lang,
+) -> String {
+    let shown: Vec<String> = reads
+        .iter()
+        .filter_map(|read| match read {
+            rules_dsl::ir::Read::Fact(path) => {
+                let value = path
+                    .split('.')
+                    .try_fold(facts, |node, key| node.get(key))
+                    .or_else(|| facts.get(path.as_str()));
+                Some(match value {
+                    Some(value) => format!("{path} = {value}"),
+                    None => match lang {
+                        Lang::Zh => format!("{path} 未给出"),
+                        Lang::En => format!("{path} not given"),
+                    },
+                })
+            }
+            rules_dsl::ir::Read::Let(name) => values
+                .as_array()?
+                .iter()
+                .find(|v| v["name"] == name.as_str())
+                .map(|v| format!("{name} = {}", v["value"])),
+        })
+        .collect();
+    if shown.is_empty() {
+        return String::new();
+    }
+    let shown = shown.join(match lang {
+        Lang::Zh => "，",
+        Lang::En => ", ",
+    });
+    match lang {
+        Lang::Zh => format!("（读取：{shown}）"),
+        Lang::En => format!(" (read: {shown})"),
+    }
 }

@@ -619,7 +619,41 @@ pub const NO_VALUE_BIT: u32 = 63;
 /// every one of them that is missing).
 pub const OVERFLOW_BIT: u32 = 62;
 
+/// A value a rule reads directly: a fact (by its dotted name) or a `let`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Read {
+    Fact(String),
+    Let(String),
+}
+
 impl Policy {
+    /// What rule `rule` reads directly — its facts and `let`s, each once, in
+    /// the order written — so that a failed scenario can show the values
+    /// behind the rule's result.
+    pub fn reads_of_rule(&self, rule: RuleId) -> Vec<Read> {
+        let mut reads = Vec::new();
+        let Some(rule) = self.rules.get(rule) else {
+            return reads;
+        };
+        let mut pending = vec![&rule.body];
+        while let Some(expr) = pending.pop() {
+            let read = match &expr.kind {
+                ExprKind::Fact(id) => self.facts.get(*id).map(|f| Read::Fact(f.name.clone())),
+                ExprKind::Let(id) => self.lets.get(*id).map(|l| Read::Let(l.name.clone())),
+                _ => None,
+            };
+            if let Some(read) = read {
+                if !reads.contains(&read) {
+                    reads.push(read);
+                }
+            }
+            let mut children = Vec::new();
+            expr.for_each_child(&mut |child| children.push(child));
+            pending.extend(children.into_iter().rev());
+        }
+        reads
+    }
+
     /// The facts that may be missing, in bit order of the unknown masks: each
     /// optional fact, then each optional field of a list's records as
     /// `list.field`. Slot `i` is bit `min(i, OVERFLOW_BIT)`.
