@@ -49,6 +49,8 @@ pub struct Scope {
     pub rules: Vec<Option<Typed>>,
     /// Each parameter's type and the types of its keys.
     pub params: Vec<(Type, Vec<Type>)>,
+    /// Each parameter's entries' keys, to check an enum used as a text key.
+    pub param_keys: Vec<Vec<Vec<Literal>>>,
     pub used: HashSet<Symbol>,
     pub errors: Vec<CheckError>,
     /// Set when the file has syntax errors: a name may be "unknown" only
@@ -586,8 +588,44 @@ impl Scope {
             }
             _ => {
                 let mut checked = Vec::with_capacity(keys.len());
-                for (key, &key_ty) in keys.iter().zip(&key_types) {
+                for (position, (key, &key_ty)) in keys.iter().zip(&key_types).enumerate() {
                     let key_expr = self.expr(key, Some(key_ty))?;
+                    // An enum value keys a text-keyed parameter by its name;
+                    // every entry's key must then be one of the names.
+                    if let (Type::Text, Type::Enum(enum_id)) = (key_ty, key_expr.ty) {
+                        let variants = self.enums[enum_id].variants.clone();
+                        let stray = self.param_keys.get(id).and_then(|entries| {
+                            entries.iter().find_map(|keys| match keys.get(position) {
+                                Some(Literal::Text(text)) if !variants.contains(text) => {
+                                    Some(text.clone())
+                                }
+                                _ => None,
+                            })
+                        });
+                        if let Some(stray) = stray {
+                            self.errors.push(CheckError::BadParamLookup {
+                                message: words!(
+                                    "参数`{name}`的键\"{stray}\"不是{ty}的值",
+                                    "the key \"{stray}\" of parameter `{name}` is not a value of {ty}",
+                                    ty = self.type_name(key_expr.ty)
+                                ),
+                                span: key.span,
+                                help: words!(
+                                    "用枚举值的名称作键，如\"{first}\"",
+                                    "key the entries by the enum's value names, such as \"{first}\"",
+                                    first = variants.first().cloned().unwrap_or_default()
+                                ),
+                            });
+                            return None;
+                        }
+                        let nullable = key_expr.nullable;
+                        checked.push(self.expr_at(
+                            ExprKind::EnumText(Box::new(key_expr)),
+                            Type::Text,
+                            nullable,
+                        ));
+                        continue;
+                    }
                     if key_expr.ty != key_ty {
                         let help = (key_ty == Type::Text && key_expr.ty == Type::Int).then(|| {
                             words!(

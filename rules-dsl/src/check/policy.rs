@@ -59,6 +59,10 @@ pub fn check_policy(
         .map(|p| check_param(&mut scope, p))
         .collect();
     scope.params = ir_params.iter().map(|p| (p.ty, p.keys.clone())).collect();
+    scope.param_keys = ir_params
+        .iter()
+        .map(|p| p.entries.iter().map(|e| e.keys.clone()).collect())
+        .collect();
     let exceptions = Exceptions::link(&definitions.rules, &mut scope);
     let (order, broken) = definitions.order(&exceptions, &mut scope);
     let checked =

@@ -236,8 +236,15 @@ fn keyed_params(policy: &ir::Policy, start: ir::Definition) -> Vec<manifest::Key
                 ExprKind::Param { param, keys } if !keys.is_empty() => {
                     let key_facts: Vec<Option<u32>> = keys
                         .iter()
-                        .map(|key| match key.kind {
-                            ExprKind::Fact(fact) => Some(fact as u32),
+                        .map(|key| match &key.kind {
+                            ExprKind::Fact(fact) => Some(*fact as u32),
+                            // A fact written as text (its value's name, its digits).
+                            ExprKind::EnumText(inner) | ExprKind::NumberText(inner) => {
+                                match inner.kind {
+                                    ExprKind::Fact(fact) => Some(fact as u32),
+                                    _ => None,
+                                }
+                            }
                             _ => None,
                         })
                         .collect();

@@ -381,6 +381,25 @@ impl Fx<'_, '_> {
                         .set(v);
                 })
             }
+            ExprKind::EnumText(inner) => {
+                let e = self.expr(inner);
+                let ids: Vec<i64> = match inner.ty {
+                    ir::Type::Enum(id) => self.e.policy.enums[id]
+                        .variants
+                        .iter()
+                        .map(|name| self.e.texts.id(name))
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                self.guarded(&[e.m], |a, v| {
+                    for (index, id) in ids.into_iter().enumerate() {
+                        a.val(e.v).i64_const(index as i64).op(I::I64Eq);
+                        a.if_();
+                        a.i64_const(id).set(v);
+                        a.end();
+                    }
+                })
+            }
             ExprKind::NumberText(inner) => {
                 let n = self.expr(inner);
                 // The policy's own texts that are a number's digits keep

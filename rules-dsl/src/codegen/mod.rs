@@ -188,6 +188,8 @@ pub fn compile(policy: &ir::Policy, options: &CompileOptions) -> Result<Artifact
 pub struct Texts {
     pub list: Vec<String>,
     index: HashMap<String, u32>,
+    /// Enums whose value names are used as text (`EnumText`), while collecting.
+    named_enums: Vec<ir::EnumId>,
 }
 
 impl Texts {
@@ -257,6 +259,14 @@ impl Texts {
             .iter()
             .filter_map(|s| s.condition.as_ref())
             .for_each(|e| texts.expr(e));
+        // An enum whose value names a parameter's key (`EnumText`): its
+        // names are constants, so each equals the same text from a request.
+        // Last, so that the other constants keep their ids.
+        for id in std::mem::take(&mut texts.named_enums) {
+            for variant in &policy.enums[id].variants {
+                texts.add(variant);
+            }
+        }
         texts
     }
 
@@ -268,6 +278,13 @@ impl Texts {
                 set: SetOperand::Literals(ls),
                 ..
             } => ls.iter().for_each(|l| self.literal(l)),
+            ExprKind::EnumText(inner) => {
+                if let Type::Enum(id) = inner.ty {
+                    if !self.named_enums.contains(&id) {
+                        self.named_enums.push(id);
+                    }
+                }
+            }
             _ => {}
         }
     }

@@ -452,6 +452,7 @@ impl Dumper<'_> {
             }
             ExprKind::Neg(e) => self.list("neg", &[e]),
             ExprKind::NumberText(e) => self.list("text", &[e]),
+            ExprKind::EnumText(e) => self.list("name", &[e]),
             ExprKind::DateAdd {
                 date,
                 amount,

@@ -451,6 +451,9 @@ pub enum ExprKind {
     /// The decimal digits of a whole number as text (`3` → `"3"`), equal to
     /// the same text written in the policy or sent in a request.
     NumberText(Box<Expr>),
+    /// The name of an enum value as text (`grade_band` → `"severe"`): an
+    /// enum fact used as the key of a text-keyed parameter.
+    EnumText(Box<Expr>),
     /// `date + n unit` (or minus); month and year steps clamp to the month's end.
     DateAdd {
         date: Box<Expr>,
@@ -502,7 +505,10 @@ impl Expr {
             | ExprKind::Table(_)
             | ExprKind::ApplicationDate => {}
             ExprKind::Param { keys, .. } => keys.iter().for_each(f),
-            ExprKind::Not(e) | ExprKind::Neg(e) | ExprKind::NumberText(e) => f(e),
+            ExprKind::Not(e)
+            | ExprKind::Neg(e)
+            | ExprKind::NumberText(e)
+            | ExprKind::EnumText(e) => f(e),
             ExprKind::And(es) | ExprKind::Or(es) | ExprKind::Least(es) | ExprKind::Greatest(es) => {
                 es.iter().for_each(f)
             }

@@ -139,7 +139,9 @@ impl Words<'_> {
                 out.push('负');
                 self.write(out, inner, true);
             }
-            ExprKind::NumberText(inner) => self.write(out, inner, nested),
+            ExprKind::NumberText(inner) | ExprKind::EnumText(inner) => {
+                self.write(out, inner, nested)
+            }
             ExprKind::DateAdd {
                 date,
                 amount,

@@ -260,6 +260,8 @@ struct Gen<'c, 'd> {
     /// Plain parameters (name, type) and keyed ones (text key).
     params: Vec<(String, T)>,
     keyed: Vec<(String, T, bool)>,
+    /// Text-keyed parameters whose keys are the names of `f.e1`'s values.
+    color_keyed: Vec<(String, T)>,
     /// Aggregate variables in scope.
     vars: Vec<String>,
     /// How many names an exception of each rule may use (those before it).
@@ -573,6 +575,12 @@ impl Gen<'_, '_> {
             .iter()
             .filter(|(_, ty, _)| *ty == t)
             .map(|(n, _, two)| if *two { format!("{n}#2") } else { n.clone() })
+            .chain(
+                self.color_keyed
+                    .iter()
+                    .filter(|(_, ty)| *ty == t)
+                    .map(|(n, _)| format!("{n}#c")),
+            )
             .collect();
         if t == T::Date {
             options.push("application_date".to_string());
@@ -607,6 +615,15 @@ impl Gen<'_, '_> {
             } else {
                 key
             };
+            if let Some(name) = name.strip_suffix("#c") {
+                // Keyed by the names of an enum's values: an enum fact, or its name as text.
+                let key = if self.c.flag(60) {
+                    "f.e1".to_string()
+                } else {
+                    format!("\"{}\"", self.c.pick(&COLORS))
+                };
+                return format!("{name}[{key}]");
+            }
             match name.strip_suffix("#2") {
                 // A second key: a whole number (a grade, a band).
                 Some(name) => {
@@ -628,16 +645,18 @@ impl Gen<'_, '_> {
         let t = self.c.pick(&[T::Int, T::Money, T::Date, T::Text, T::Bool]);
         let name = format!("p{index}");
         let title = if self.c.flag(50) { " \"参数\"" } else { "" };
+        let two_keys = keyed && self.c.flag(40);
+        let color_keys = keyed && !two_keys && self.c.flag(30);
+        let pool: &[&str] = if color_keys { &COLORS } else { &TEXTS };
         let keys: Vec<&str> = if keyed {
-            let mut keys: Vec<&str> = TEXTS.iter().copied().filter(|_| self.c.flag(50)).collect();
+            let mut keys: Vec<&str> = pool.iter().copied().filter(|_| self.c.flag(50)).collect();
             if keys.is_empty() {
-                keys.push(TEXTS[0]);
+                keys.push(pool[0]);
             }
             keys
         } else {
             vec![""]
         };
-        let two_keys = keyed && self.c.flag(40);
         let key_type = match (keyed, two_keys) {
             (true, true) => "[text, int]",
             (true, false) => "[text]",
@@ -675,7 +694,9 @@ impl Gen<'_, '_> {
             }
         }
         out.push_str("}\n\n");
-        if keyed {
+        if color_keys {
+            self.color_keyed.push((name, t))
+        } else if keyed {
             self.keyed.push((name, t, two_keys))
         } else {
             self.params.push((name, t))
@@ -1063,6 +1084,7 @@ pub fn generate(c: &mut Choices) -> Generated {
         names: Vec::new(),
         params: Vec::new(),
         keyed: Vec::new(),
+        color_keyed: Vec::new(),
         vars: Vec::new(),
         rules: Vec::new(),
     };

@@ -431,6 +431,24 @@ impl<'a> Interpreter<'a> {
                     .map(Val::known)
                     .ok_or_else(|| trap("division by zero or overflow"))
             }
+            ExprKind::EnumText(inner) => {
+                let x = self.expr(inner)?;
+                if x.m != 0 {
+                    return Ok(Val::unknown(x.m));
+                }
+                let name = match inner.ty {
+                    Type::Enum(id) => usize::try_from(x.int()?)
+                        .ok()
+                        .and_then(|v| self.policy.enums.get(id)?.variants.get(v).cloned()),
+                    _ => None,
+                };
+                match name {
+                    Some(name) => Ok(Val::known(self.text_id(&name))),
+                    None => Err(OracleError::Input {
+                        reason: "an enum value out of its range".into(),
+                    }),
+                }
+            }
             ExprKind::NumberText(inner) => {
                 let x = self.expr(inner)?;
                 if x.m != 0 {
