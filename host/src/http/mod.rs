@@ -51,6 +51,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::bundles::router())
         .merge(routes::catalogue::router())
         .merge(routes::reference::router())
+        .merge(routes::check::router())
         .merge(routes::decisions::router())
         .merge(routes::operations::router(state.config.expose_parse_floor))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), observe))

@@ -7,7 +7,9 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use super::routes::{bundles, catalogue, decisions, evaluate, operations, policies, reference};
+use super::routes::{
+    bundles, catalogue, check, decisions, evaluate, operations, policies, reference,
+};
 
 /// A 4xx or 5xx body.
 #[derive(Debug, ToSchema)]
@@ -84,6 +86,7 @@ impl Modify for BearerAuth {
         catalogue::get_version,
         catalogue::audit,
         catalogue::publish,
+        check::check,
         reference::form,
         decisions::list_decisions,
         operations::healthz,

@@ -6,6 +6,7 @@
 
 pub mod bundles;
 pub mod catalogue;
+pub mod check;
 pub mod clock;
 pub mod decision_log;
 pub mod error;

@@ -38,6 +38,7 @@ pub enum Action {
     Withdraw,
     Preview,
     ReadLog,
+    Check,
 }
 
 impl fmt::Display for Action {
@@ -47,6 +48,7 @@ impl fmt::Display for Action {
             Action::Withdraw => "withdraw",
             Action::Preview => "preview",
             Action::ReadLog => "read the decision log of",
+            Action::Check => "check",
         })
     }
 }

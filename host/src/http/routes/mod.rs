@@ -2,6 +2,7 @@
 
 pub mod bundles;
 pub mod catalogue;
+pub mod check;
 pub mod decisions;
 pub mod evaluate;
 pub mod operations;
