@@ -652,7 +652,8 @@ fn title_and_source(fact: &FactDecl) -> String {
     text
 }
 
-fn type_text(ty: &TypeExpr) -> String {
+/// A type as written: `int 1..4`, `money?`, `list of { … }`.
+pub fn type_text(ty: &TypeExpr) -> String {
     match ty {
         TypeExpr::Scalar {
             ty,

@@ -41,6 +41,30 @@ pub struct CheckReport {
     pub warnings: usize,
     /// In source order: errors and warnings about the draft itself.
     pub diagnostics: Vec<DiagnosticDoc>,
+    /// What the draft names, for hover and completion: its facts (a `use`d
+    /// data element with the catalogue's title and type), `let`s, rules,
+    /// exceptions, parameters (a `use param` with the catalogue's), tables
+    /// and steps, in source order. Read from the draft as it parses, so an
+    /// editor has them while the draft still has errors.
+    pub symbols: Vec<SymbolDoc>,
+}
+
+/// One name the draft declares or brings in.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SymbolDoc {
+    /// As written in expressions (`applicant.birth_date`, `low_income`).
+    pub name: String,
+    /// `fact`, `let`, `rule`, `exception`, `param`, `table` or `step`.
+    pub kind: &'static str,
+    pub title: Option<String>,
+    /// For a fact, a parameter or a table: its type as written
+    /// (`int 1..4`, `money`, `decimal(2)`, `money [text, int]`).
+    #[serde(rename = "type")]
+    pub ty: Option<String>,
+    /// For a rule or an exception: its citation.
+    pub cite: Option<String>,
+    /// Where the draft declares it (or `use`s it).
+    pub at: Place,
 }
 
 /// One diagnostic with the place it points at: byte offsets into the draft
@@ -138,6 +162,7 @@ pub fn check_draft(registry: &Registry, source: &str, lang: Lang) -> CheckReport
                 .collect(),
         })
         .collect();
+    let symbols = symbols(source, &checked.workspace.catalogue);
     let summary = &checked.files[draft];
     CheckReport {
         kind: match summary.kind {
@@ -150,7 +175,122 @@ pub fn check_draft(registry: &Registry, source: &str, lang: Lang) -> CheckReport
         errors: docs.iter().filter(|d| d.severity == "error").count(),
         warnings: docs.iter().filter(|d| d.severity == "warning").count(),
         diagnostics: docs,
+        symbols,
     }
+}
+
+/// The names the draft declares, from its syntax (see [`CheckReport::symbols`]).
+fn symbols(source: &str, catalogue: &rules_dsl::ir::Catalogue) -> Vec<SymbolDoc> {
+    use rules_dsl::format::type_text;
+    use rules_dsl::syntax::ast::{ItemKind, ParamDecl, TypeExpr};
+    let parsed = rules_dsl::syntax::parse(source);
+    let at = |span: rules_dsl::Span| place(source, span.start, span.end);
+    let symbol =
+        |name: &str, kind, title: Option<&str>, ty: Option<String>, cite: Option<&str>, span| {
+            SymbolDoc {
+                name: name.to_string(),
+                kind,
+                title: title.map(str::to_string),
+                ty,
+                cite: cite.map(str::to_string),
+                at: at(span),
+            }
+        };
+    let param_type = |decl: &ParamDecl| {
+        let keys = decl.key.as_ref().map_or(String::new(), |k| {
+            let keys: Vec<String> = k.types.iter().map(|t| t.as_str().into_owned()).collect();
+            format!(" [{}]", keys.join(", "))
+        });
+        format!("{}{keys}", decl.ty.as_str())
+    };
+    let mut symbols = Vec::new();
+    for item in &parsed.file.items {
+        match &item.kind {
+            ItemKind::Facts(facts) => {
+                for fact in facts {
+                    let declared = match fact.ty {
+                        TypeExpr::Element { .. } => catalogue.element(&fact.name.text),
+                        _ => Some(fact),
+                    };
+                    symbols.push(symbol(
+                        &fact.name.text,
+                        "fact",
+                        declared
+                            .and_then(|d| d.title.as_ref())
+                            .map(|t| t.value.as_str()),
+                        declared.map(|d| type_text(&d.ty)),
+                        None,
+                        fact.name.span,
+                    ));
+                }
+            }
+            ItemKind::Let(decl) => symbols.push(symbol(
+                &decl.name.text,
+                "let",
+                decl.title.as_ref().map(|t| t.value.as_str()),
+                None,
+                None,
+                decl.name.span,
+            )),
+            ItemKind::Rule(decl) => symbols.push(symbol(
+                &decl.name.text,
+                "rule",
+                Some(&decl.title.value),
+                None,
+                decl.cite.as_ref().map(|c| c.value.as_str()),
+                decl.name.span,
+            )),
+            ItemKind::Exception(decl) => symbols.push(symbol(
+                &decl.name.text,
+                "exception",
+                Some(&decl.title.value),
+                None,
+                decl.cite.as_ref().map(|c| c.value.as_str()),
+                decl.name.span,
+            )),
+            ItemKind::Param(decl) => symbols.push(symbol(
+                &decl.name.text,
+                "param",
+                decl.title.as_ref().map(|t| t.value.as_str()),
+                Some(param_type(decl)),
+                None,
+                decl.name.span,
+            )),
+            ItemKind::UseParams(names) => {
+                for name in names {
+                    let declared = catalogue.param(&name.text);
+                    symbols.push(symbol(
+                        &name.text,
+                        "param",
+                        declared
+                            .and_then(|d| d.title.as_ref())
+                            .map(|t| t.value.as_str()),
+                        declared.map(param_type),
+                        None,
+                        name.span,
+                    ));
+                }
+            }
+            ItemKind::Table(decl) => symbols.push(symbol(
+                &decl.name.text,
+                "table",
+                decl.title.as_ref().map(|t| t.value.as_str()),
+                Some(decl.ty.as_str().into_owned()),
+                None,
+                decl.name.span,
+            )),
+            ItemKind::Step(decl) => symbols.push(symbol(
+                &decl.name.text,
+                "step",
+                Some(&decl.title.value),
+                None,
+                None,
+                decl.name.span,
+            )),
+            _ => {}
+        }
+    }
+    symbols
 }
 
 /// Offsets clamped into `text` and on character boundaries, with lines and
