@@ -363,19 +363,7 @@ impl Printer<'_> {
                 }
             }
             self.comment_lines(INDENT, leading, None);
-            let mut title = fact
-                .title
-                .as_ref()
-                .map(|t| format!(" {}", quote(&t.value)))
-                .unwrap_or_default();
-            match &fact.source {
-                None => {}
-                Some(FactSource::Applicant) => title.push_str(" from applicant"),
-                Some(FactSource::Shared(dataset)) => {
-                    title.push_str(&format!(" from shared {}", dataset.text))
-                }
-                Some(FactSource::Department) => title.push_str(" from department"),
-            }
+            let title = title_and_source(fact);
             let one_line = fact_line(fact, &title);
             let trailing_end = fact.span.end;
             if INDENT.len() + one_line.width() > MAX_WIDTH {

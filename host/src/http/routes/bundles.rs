@@ -8,7 +8,6 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
@@ -18,8 +17,8 @@ use super::super::error::{ApiError, ErrorCode, parse_json};
 use super::super::openapi::ErrorBody;
 use super::super::state::AppState;
 use super::policies::{
-    AuditDoc, PublishResponse, ScenarioUpload, VersionSummary, check_base_version, known_label,
-    parse_version, with_label,
+    AuditDoc, PublishResponse, ScenarioUpload, VersionSummary, check_base_version, parse_version,
+    published_response, with_label,
 };
 use crate::service::bundles::BundleInput;
 use crate::service::publish::ScenarioUpload as ServiceScenario;
@@ -258,27 +257,7 @@ pub async fn publish(
         allow_untested: request.allow_untested,
     };
     let result = state.publish_bundle(&caller, &id, input).await;
-    let outcome = if result.is_ok() {
-        "published"
-    } else {
-        "rejected"
-    };
-    let label = known_label(&state, &id);
-    state
-        .metrics
-        .outcome(&state.metrics.publishes, &label, outcome);
-    let published = result?;
-    Ok(with_label(
-        (
-            StatusCode::CREATED,
-            Json(PublishResponse {
-                version: VersionSummary::of(&published.document),
-                scenarios_run: published.scenarios_run,
-            }),
-        )
-            .into_response(),
-        label,
-    ))
+    published_response(&state, &id, result)
 }
 
 #[utoipa::path(post, path = "/v1/bundles/{id}/versions/{version}/withdraw", tag = "publish",

@@ -381,12 +381,22 @@ pub async fn publish(
         allow_untested: request.allow_untested,
     };
     let result = state.publish(&caller, &id, input).await;
+    published_response(&state, &id, result)
+}
+
+/// A policy's or a bundle's publish, counted in the metrics by outcome:
+/// 201 with the new version, or the service's refusal.
+pub fn published_response(
+    state: &AppState,
+    id: &str,
+    result: Result<crate::service::publish::Published, crate::service::error::ServiceError>,
+) -> Result<Response, ApiError> {
     let outcome = if result.is_ok() {
         "published"
     } else {
         "rejected"
     };
-    let label = known_label(&state, &id);
+    let label = known_label(state, id);
     state
         .metrics
         .outcome(&state.metrics.publishes, &label, outcome);
