@@ -208,6 +208,7 @@ pub struct BundlePublishRequest {
     /// The version the source was edited from: when given and no longer the
     /// newest, the publish is refused (409 `conflict`). Leave it out for a new bundle.
     #[schema(minimum = 1)]
+    #[serde(default, deserialize_with = "super::policies::whole_version")]
     pub base_version: Option<i64>,
     /// When given, these replace the bundle's scenarios (and are what this publish must pass).
     pub scenarios: Option<Vec<ScenarioUpload>>,

@@ -97,6 +97,7 @@ pub struct CataloguePublishRequest {
     /// The version the source was edited from: when given and no longer the
     /// newest, the publish is refused (409 `conflict`).
     #[schema(minimum = 1)]
+    #[serde(default, deserialize_with = "super::policies::whole_version")]
     pub base_version: Option<i64>,
 }
 

@@ -494,6 +494,26 @@ pub async fn preview(
 
 /// A count given as any JSON number with no fraction (`899` or `899.0`,
 /// both integers to JSON Schema).
+/// A version number written as JSON allows (`4` or `4.0`): a whole number.
+pub fn whole_version<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<i64>, D::Error> {
+    let number: Option<serde_json::Number> = Option::deserialize(deserializer)?;
+    let Some(number) = number else {
+        return Ok(None);
+    };
+    number
+        .as_i64()
+        .or_else(|| {
+            number
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e18)
+                .map(|f| f as i64)
+        })
+        .map(Some)
+        .ok_or_else(|| serde::de::Error::custom(format!("`{number}` is not a version number")))
+}
+
 fn whole_number<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<u32>, D::Error> {
