@@ -18,6 +18,8 @@ command -v chromium >/dev/null || need_apt+=(chromium)
 command -v chromedriver >/dev/null || need_apt+=(chromium-driver)
 fc-list 2>/dev/null | grep -qi 'wenquanyi\|wqy' || need_apt+=(fonts-wqy-microhei)
 command -v psql >/dev/null || need_apt+=(postgresql-client)
+# The cluster tests run docs/deploy/nginx.conf in front of three nodes.
+command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || need_apt+=(nginx-light)
 if ((${#need_apt[@]})); then
   echo "installing ${need_apt[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
@@ -45,4 +47,5 @@ if ! psql "$YICI_TEST_PG" -Atc 'select 1' >/dev/null 2>&1; then
   }
 fi
 
+export PATH="$PATH:/usr/sbin"
 exec cargo test --workspace --locked "$@"

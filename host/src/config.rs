@@ -33,6 +33,10 @@ pub struct Config {
     /// the load benchmark's floor. Off in production.
     pub expose_parse_floor: bool,
     pub decision_log: DecisionLogConfig,
+    /// Where versions, the audit trail and the decision log are kept.
+    pub store: StoreConfig,
+    /// Several nodes on one PostgreSQL store: how each follows the others' publishes.
+    pub cluster: ClusterConfig,
     /// Connection hygiene: timeouts, the connection limit, the shutdown deadline.
     pub http: HttpConfig,
     /// Heavy work (compiles, batches) and the engine's sandbox.
@@ -77,6 +81,77 @@ pub struct DecisionLogConfig {
     /// Kept requests (the citizens' facts) older than this many days are
     /// removed, the decision itself stays; 0 keeps them as long as the decision.
     pub keep_facts_days: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// `postgres://user@host:port/database` for a PostgreSQL store shared by
+    /// several nodes (`YICI_STORE_URL`); absent: the embedded SQLite file in
+    /// `data_dir`.
+    pub url: Option<String>,
+    /// PostgreSQL connections of this node (the change listener takes one).
+    pub max_connections: u32,
+    /// How long a write waits for a connection before it fails with 503
+    /// `store_unavailable`, in milliseconds.
+    pub acquire_timeout_ms: u64,
+}
+
+impl Default for StoreConfig {
+    fn default() -> StoreConfig {
+        StoreConfig {
+            url: None,
+            max_connections: 16,
+            acquire_timeout_ms: 3_000,
+        }
+    }
+}
+
+impl StoreConfig {
+    /// The URL with its password hidden, for logs and errors.
+    pub fn shown_url(&self) -> Option<String> {
+        let url = self.url.as_deref()?;
+        let Some((scheme, rest)) = url.split_once("://") else {
+            return Some(url.to_string());
+        };
+        let Some((credentials, host)) = rest.rsplit_once('@') else {
+            return Some(url.to_string());
+        };
+        let user = credentials.split(':').next().unwrap_or("");
+        Some(format!("{scheme}://{user}@{host}"))
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClusterConfig {
+    /// This node's name in `GET /v1/cluster`; default `HOSTNAME:port`.
+    /// Unique per node.
+    pub node_id: Option<String>,
+    /// A node also reads the change sequence this often, in milliseconds,
+    /// so that a lost notification only delays a change.
+    pub catch_up_interval_ms: u64,
+    /// How often a node reports itself (applied change, listener alive), in
+    /// milliseconds; it also pings its own listener.
+    pub heartbeat_interval_ms: u64,
+    /// A node that has not reported itself for this long is not live: a
+    /// publish does not wait for it, in milliseconds.
+    pub node_timeout_ms: u64,
+    /// How long a publish waits for every live node to apply it before it
+    /// answers naming the nodes that lag, in milliseconds.
+    pub publish_wait_ms: u64,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> ClusterConfig {
+        ClusterConfig {
+            node_id: None,
+            catch_up_interval_ms: 1_000,
+            heartbeat_interval_ms: 1_000,
+            node_timeout_ms: 5_000,
+            publish_wait_ms: 5_000,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -202,6 +277,8 @@ impl Default for Config {
             lang: Lang::default(),
             expose_parse_floor: false,
             decision_log: DecisionLogConfig::default(),
+            store: StoreConfig::default(),
+            cluster: ClusterConfig::default(),
             http: HttpConfig::default(),
             limits: LimitsConfig::default(),
             tokens: Vec::new(),
@@ -248,6 +325,8 @@ const ENV_ALIASES: &[(&str, &str)] = &[
     ("evaluation_deadline_ms", "limits.evaluation_deadline_ms"),
     ("max_memory_bytes", "limits.max_memory_bytes"),
     ("max_list_len", "limits.max_list_len"),
+    ("store_url", "store.url"),
+    ("node_id", "cluster.node_id"),
 ];
 
 /// A figment error as `` `key` (from SOURCE): what is wrong ``.
@@ -408,6 +487,51 @@ impl Config {
                     "`{key}` is {value}; give 1 to 3600000 (milliseconds)"
                 ));
             }
+        }
+        if let Some(url) = &self.store.url
+            && !(url.starts_with("postgres://") || url.starts_with("postgresql://"))
+        {
+            problems.push(format!(
+                "`store.url` is `{}`; give a PostgreSQL URL (`postgres://user@host:5432/database`) \
+                 or leave it out for the embedded SQLite store",
+                self.store.shown_url().unwrap_or_default()
+            ));
+        }
+        if self.store.max_connections < 2 {
+            problems.push(
+                "`store.max_connections` must be at least 2 (the change listener takes one)".into(),
+            );
+        }
+        for (key, value) in [
+            ("store.acquire_timeout_ms", self.store.acquire_timeout_ms),
+            (
+                "cluster.catch_up_interval_ms",
+                self.cluster.catch_up_interval_ms,
+            ),
+            (
+                "cluster.heartbeat_interval_ms",
+                self.cluster.heartbeat_interval_ms,
+            ),
+            ("cluster.node_timeout_ms", self.cluster.node_timeout_ms),
+            ("cluster.publish_wait_ms", self.cluster.publish_wait_ms),
+        ] {
+            if value == 0 || value > 3_600_000 {
+                problems.push(format!(
+                    "`{key}` is {value}; give 1 to 3600000 (milliseconds)"
+                ));
+            }
+        }
+        if self.cluster.node_timeout_ms <= self.cluster.heartbeat_interval_ms {
+            problems.push(format!(
+                "`cluster.node_timeout_ms` is {} but `cluster.heartbeat_interval_ms` is {}; a \
+                 live node would look dead between two heartbeats",
+                self.cluster.node_timeout_ms, self.cluster.heartbeat_interval_ms
+            ));
+        }
+        if let Some(node) = &self.cluster.node_id
+            && (node.is_empty() || node.len() > 200)
+        {
+            problems.push("`cluster.node_id` must be 1 to 200 characters".into());
         }
         if self.http.max_connections == 0 {
             problems.push("`http.max_connections` must be at least 1".into());

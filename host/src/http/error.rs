@@ -46,6 +46,7 @@ pub enum ErrorCode {
     DecisionNotStored,
     Busy,
     Timeout,
+    StoreUnavailable,
 }
 
 impl ErrorCode {
@@ -84,6 +85,7 @@ impl ErrorCode {
         ErrorCode::DecisionNotStored,
         ErrorCode::Busy,
         ErrorCode::Timeout,
+        ErrorCode::StoreUnavailable,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -121,6 +123,7 @@ impl ErrorCode {
             ErrorCode::DecisionNotStored => "decision_not_stored",
             ErrorCode::Busy => "busy",
             ErrorCode::Timeout => "timeout",
+            ErrorCode::StoreUnavailable => "store_unavailable",
         }
     }
 }
@@ -309,6 +312,15 @@ impl From<crate::store::StoreError> for ApiError {
             crate::store::StoreError::Conflict(message) => ApiError::conflict(message),
             crate::store::StoreError::NotFound(message) => {
                 ApiError::not_found(ErrorCode::NotFound, message)
+            }
+            crate::store::StoreError::Unavailable(_) => {
+                tracing::warn!(%error, "the store is unavailable");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    ErrorCode::StoreUnavailable,
+                    "the store (database) cannot be reached; nothing was changed. Evaluations \
+                     go on with the versions in force; try again shortly",
+                )
             }
             crate::store::StoreError::Database(_) => ApiError::internal(error),
         }

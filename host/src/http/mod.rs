@@ -52,6 +52,7 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::catalogue::router())
         .merge(routes::reference::router())
         .merge(routes::check::router())
+        .merge(routes::cluster::router())
         .merge(routes::decisions::router())
         .merge(routes::operations::router(state.config.expose_parse_floor))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), observe))
@@ -183,6 +184,8 @@ pub struct Server {
     stop: watch::Sender<bool>,
     task: JoinHandle<()>,
     writer: Writer,
+    /// Follows the other nodes' changes (`service::cluster::follow`).
+    follower: JoinHandle<()>,
 }
 
 impl Server {
@@ -208,16 +211,24 @@ impl Server {
             .await
             .map_err(bind_error)?;
         let addr = listener.local_addr().map_err(bind_error)?;
+        state
+            .cluster
+            .set_identity(state.config.cluster.node_id.as_deref(), addr);
         let (stop, stopped) = watch::channel(false);
+        let follower = tokio::spawn(crate::service::cluster::follow(
+            Arc::clone(&state.service),
+            stopped.clone(),
+        ));
         let router = app(state.clone());
         let task = tokio::spawn(serve(listener, router, state.config.http.clone(), stopped));
-        tracing::info!(%addr, "serving");
+        tracing::info!(%addr, node = %state.cluster.node(), "serving");
         Ok(Server {
             addr,
             state,
             stop,
             task,
             writer,
+            follower,
         })
     }
 
@@ -228,6 +239,9 @@ impl Server {
         let _ = self.stop.send(true);
         if let Err(error) = self.task.await {
             tracing::error!(%error, "the server task failed");
+        }
+        if let Err(error) = self.follower.await {
+            tracing::error!(%error, "the cluster follower failed");
         }
         self.state.log.close().await;
         self.writer.finish().await;

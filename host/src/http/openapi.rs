@@ -8,7 +8,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use super::routes::{
-    bundles, catalogue, check, decisions, evaluate, operations, policies, reference,
+    bundles, catalogue, check, cluster, decisions, evaluate, operations, policies, reference,
 };
 
 /// A 4xx or 5xx body.
@@ -66,6 +66,7 @@ impl Modify for BearerAuth {
     ),
     paths(
         evaluate::evaluate,
+        cluster::cluster,
         evaluate::evaluate_batch,
         evaluate::evaluate_bundle,
         policies::list_policies,

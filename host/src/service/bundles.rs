@@ -15,7 +15,7 @@ use super::Service;
 use super::clock::{day_text, now_micros, today_day};
 use super::error::ServiceError;
 use super::pipeline;
-use super::publish::{Published, ScenarioUpload, check_base_version};
+use super::publish::{Published, ScenarioUpload, Withdrawn, check_base_version};
 use super::registry::BundleEntry;
 use super::rights::{Action, Principal};
 use crate::store::{Document, Kind, ScenarioText, Status};
@@ -86,7 +86,8 @@ impl Service {
         let started = std::time::Instant::now();
         // Under the lock from here: the catalogue and the members it is
         // built on may not change meanwhile.
-        let _one_at_a_time = self.publishing.lock().await;
+        let one_at_a_time = self.publishing.lock().await;
+        self.catch_up_locked().await?;
         self.require_bundle_rights(caller, Action::Publish, id)?;
         let current = self.registry.load_full();
         let existing = current.bundle_versions.get(id).cloned().unwrap_or_default();
@@ -189,10 +190,14 @@ impl Service {
             next.scenarios
                 .insert((Kind::Bundle, id.to_string()), scenarios);
         }
-        self.store
+        let seq = self
+            .store
             .publish(&document, uploaded.as_deref(), untested)
             .await?;
         self.registry.store(Arc::new(next));
+        let committed = self.applied_own(seq).await;
+        drop(one_at_a_time);
+        let propagation = self.wait_in_force(seq, committed).await;
         tracing::info!(
             bundle = id,
             version = document.version,
@@ -205,6 +210,7 @@ impl Service {
         Ok(Published {
             document,
             scenarios_run,
+            propagation,
         })
     }
 
@@ -216,9 +222,10 @@ impl Service {
         caller: &Principal,
         id: &str,
         version: i64,
-    ) -> Result<Document, ServiceError> {
+    ) -> Result<Withdrawn, ServiceError> {
         caller.department(Action::Withdraw)?;
-        let _one_at_a_time = self.publishing.lock().await;
+        let one_at_a_time = self.publishing.lock().await;
+        self.catch_up_locked().await?;
         let current = self.registry.load_full();
         let holder = current
             .holder(id)
@@ -310,10 +317,14 @@ impl Service {
                 }
             }
         }
-        self.store
+        let seq = self
+            .store
             .withdraw(Kind::Bundle, id, version, &caller.name, now_micros())
             .await?;
         self.registry.store(Arc::new(next));
+        let committed = self.applied_own(seq).await;
+        drop(one_at_a_time);
+        let propagation = self.wait_in_force(seq, committed).await;
         self.metrics
             .withdrawals
             .get_or_create(&super::metrics::PolicyLabels {
@@ -321,6 +332,9 @@ impl Service {
             })
             .inc();
         tracing::info!(bundle = %id, version, by = %caller.name, "bundle withdrawn");
-        Ok(document)
+        Ok(Withdrawn {
+            document,
+            propagation,
+        })
     }
 }

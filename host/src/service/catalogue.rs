@@ -45,6 +45,7 @@ pub struct CataloguePublished {
     pub bundles_built: usize,
     /// Scenarios of policies and bundles run against what is in force with it.
     pub scenarios_run: usize,
+    pub propagation: super::cluster::Propagation,
 }
 
 impl Service {
@@ -57,7 +58,8 @@ impl Service {
         let started = std::time::Instant::now();
         // Under the lock from here: what is in force may not change while
         // it is compiled again.
-        let _one_at_a_time = self.publishing.lock().await;
+        let one_at_a_time = self.publishing.lock().await;
+        self.catch_up_locked().await?;
         let current = self.registry.load_full();
         let newest = current.catalogue().map(|c| c.version);
         check_base_version(Kind::Catalogue, CATALOGUE_ID, input.base_version, newest)?;
@@ -142,8 +144,11 @@ impl Service {
                 failures,
             });
         }
-        self.store.publish_catalogue(&document, &rebuilt).await?;
+        let seq = self.store.publish_catalogue(&document, &rebuilt).await?;
         self.registry.store(next);
+        let committed = self.applied_own(seq).await;
+        drop(one_at_a_time);
+        let propagation = self.wait_in_force(seq, committed).await;
         tracing::info!(
             version = document.version,
             scenarios_run,
@@ -159,6 +164,7 @@ impl Service {
             policies_compiled: build.policies.len(),
             bundles_built: build.bundles.len(),
             scenarios_run,
+            propagation,
         })
     }
 }

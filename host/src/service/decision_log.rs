@@ -61,8 +61,11 @@ struct Group {
     waiting: Vec<Option<oneshot::Sender<bool>>>,
 }
 
-/// A failing store is tried this many times, the wait doubling from 50 ms.
-const ATTEMPTS: u32 = 6;
+/// A failing store is tried for this long, the wait doubling from 50 ms up
+/// to [`MAX_RETRY_DELAY`]: long enough to ride out a database restart (the
+/// answers wait; none is lost or refused), short of the request timeout.
+const RETRY_FOR: Duration = Duration::from_secs(15);
+const MAX_RETRY_DELAY: Duration = Duration::from_millis(400);
 
 impl Group {
     fn with_capacity(capacity: usize) -> Group {
@@ -94,7 +97,7 @@ impl Group {
         } else {
             tracing::error!(
                 records = self.records.len(),
-                attempts = ATTEMPTS,
+                retried_ms = RETRY_FOR.as_millis() as u64,
                 "decision log records could not be stored"
             );
         }
@@ -372,7 +375,8 @@ async fn write(store: &dyn Store, batch: &mut Group, metrics: &Metrics) {
     }
     let mut delay = Duration::from_millis(50);
     let mut stored = false;
-    for attempt in 1..=ATTEMPTS {
+    let started = std::time::Instant::now();
+    for attempt in 1.. {
         match store.append_decisions(&batch.records).await {
             Ok(()) => {
                 stored = true;
@@ -380,8 +384,11 @@ async fn write(store: &dyn Store, batch: &mut Group, metrics: &Metrics) {
             }
             Err(error) => {
                 tracing::warn!(%error, attempt, records = batch.len(), "decision log write failed");
+                if started.elapsed() >= RETRY_FOR {
+                    break;
+                }
                 tokio::time::sleep(delay).await;
-                delay *= 2;
+                delay = (delay * 2).min(MAX_RETRY_DELAY);
             }
         }
     }
@@ -426,7 +433,8 @@ fn commit_on_thread(
         if !group.is_empty() {
             let mut stored = false;
             let mut delay = Duration::from_millis(50);
-            for attempt in 1..=ATTEMPTS {
+            let started = std::time::Instant::now();
+            for attempt in 1.. {
                 match writer.append(&group.records) {
                     Ok(()) => {
                         stored = true;
@@ -434,8 +442,11 @@ fn commit_on_thread(
                     }
                     Err(error) => {
                         tracing::warn!(%error, attempt, records = group.len(), "decision log write failed");
+                        if started.elapsed() >= RETRY_FOR {
+                            break;
+                        }
                         std::thread::sleep(delay);
-                        delay *= 2;
+                        delay = (delay * 2).min(MAX_RETRY_DELAY);
                     }
                 }
             }

@@ -8,6 +8,7 @@ pub mod bundles;
 pub mod catalogue;
 pub mod check;
 pub mod clock;
+pub mod cluster;
 pub mod decision_log;
 pub mod error;
 pub mod heavy;
@@ -48,8 +49,11 @@ pub struct Service {
     /// Compiles, scenario runs and batches: a bounded pool beside the
     /// async workers, so `/healthz` and single evaluations keep answering.
     pub heavy: HeavyPool,
+    /// This node's place among the nodes sharing the store.
+    pub cluster: cluster::Cluster,
     /// Publishes and withdrawals run one at a time, so version numbers and
-    /// registry swaps never interleave. Evaluations never take it.
+    /// registry swaps never interleave (nor with catching up with other
+    /// nodes' changes). Evaluations never take it.
     publishing: tokio::sync::Mutex<()>,
 }
 

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use super::Service;
 use super::clock::{day_text, now_micros};
+use super::cluster::Propagation;
 use super::error::ServiceError;
 use super::pipeline::{self, CompiledPolicy};
 use super::registry::{BundleEntry, PolicyVersion, Registry};
@@ -35,11 +36,20 @@ pub struct PublishInput {
     pub allow_untested: bool,
 }
 
-/// A stored version and how many scenarios ran against it.
+/// A stored version, how many scenarios ran against it and on which nodes
+/// it is in force.
 #[derive(Debug)]
 pub struct Published {
     pub document: Document,
     pub scenarios_run: usize,
+    pub propagation: Propagation,
+}
+
+/// A withdrawn version and on which nodes the withdrawal is in force.
+#[derive(Debug)]
+pub struct Withdrawn {
+    pub document: Document,
+    pub propagation: Propagation,
 }
 
 /// The longest scenario name accepted.
@@ -227,7 +237,9 @@ impl Service {
                 .collect()
         });
 
-        let _one_at_a_time = self.publishing.lock().await;
+        let one_at_a_time = self.publishing.lock().await;
+        // What other nodes published is applied first.
+        self.catch_up_locked().await?;
         // Rights again under the lock: the id may have been taken meanwhile.
         self.require_policy_rights(caller, Action::Publish, id)?;
         let current = self.registry.load_full();
@@ -323,10 +335,14 @@ impl Service {
                 .run(move || next_registry(&engine, &current, &id, versions, uploaded, lang))
                 .await??
         };
-        self.store
+        let seq = self
+            .store
             .publish(&document, uploaded.as_deref(), untested)
             .await?;
         self.registry.store(Arc::new(next));
+        let committed = self.applied_own(seq).await;
+        drop(one_at_a_time);
+        let propagation = self.wait_in_force(seq, committed).await;
         tracing::info!(
             policy = id,
             version = document.version,
@@ -343,6 +359,7 @@ impl Service {
                 ..document
             },
             scenarios_run,
+            propagation,
         })
     }
 
@@ -351,9 +368,10 @@ impl Service {
         caller: &Principal,
         id: &str,
         version: i64,
-    ) -> Result<Document, ServiceError> {
+    ) -> Result<Withdrawn, ServiceError> {
         caller.department(Action::Withdraw)?;
-        let _one_at_a_time = self.publishing.lock().await;
+        let one_at_a_time = self.publishing.lock().await;
+        self.catch_up_locked().await?;
         let current = self.registry.load_full();
         let holder = current
             .holder(id)
@@ -406,16 +424,23 @@ impl Service {
                 .run(move || next_registry(&engine, &current, &id, replaced, None, lang))
                 .await??
         };
-        self.store
+        let seq = self
+            .store
             .withdraw(Kind::Policy, id, version, &caller.name, at)
             .await?;
         self.registry.store(Arc::new(next));
+        let committed = self.applied_own(seq).await;
+        drop(one_at_a_time);
+        let propagation = self.wait_in_force(seq, committed).await;
         self.metrics
             .withdrawals
             .get_or_create(&metrics_labels(&self.metrics, id))
             .inc();
         tracing::info!(policy = %id, version, by = %caller.name, "withdrawn");
-        Ok(document)
+        Ok(Withdrawn {
+            document,
+            propagation,
+        })
     }
 }
 

@@ -15,6 +15,7 @@ use rules_dsl::check::FileKind;
 
 use super::Service;
 use super::clock::now_micros;
+use super::cluster::Cluster;
 use super::decision_log::{DecisionLog, Writer};
 use super::heavy::HeavyPool;
 use super::metrics::Metrics;
@@ -22,6 +23,7 @@ use super::pipeline;
 use super::registry::{BundleEntry, PolicyVersion, Registry};
 use crate::config::Config;
 use crate::project;
+use crate::store::postgres::{PgSettings, PgStore};
 use crate::store::sqlite::SqliteStore;
 use crate::store::{Document, Kind, ScenarioText, Status, Store};
 
@@ -49,7 +51,17 @@ pub enum StartError {
 
 /// The state over an opened store: seeded on first start, every version loaded.
 pub async fn open(config: Config) -> Result<(Service, Writer), StartError> {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.data_dir).await?);
+    let store: Arc<dyn Store> = match &config.store.url {
+        Some(url) => Arc::new(
+            PgStore::open(&PgSettings {
+                url: url.clone(),
+                max_connections: config.store.max_connections,
+                acquire_timeout: std::time::Duration::from_millis(config.store.acquire_timeout_ms),
+            })
+            .await?,
+        ),
+        None => Arc::new(SqliteStore::open(&config.data_dir).await?),
+    };
     let engine =
         Engine::new(config.limits.engine()).map_err(|e| StartError::Engine(e.to_string()))?;
     let engine = Arc::new(engine);
@@ -75,6 +87,10 @@ pub async fn open(config: Config) -> Result<(Service, Writer), StartError> {
             );
         }
     }
+    // The change sequence is read before the documents: a change committed
+    // in between is applied again by the first catch-up (harmless), never
+    // skipped.
+    let applied = store.latest_change().await?;
     let documents = store.documents().await?;
     let scenarios = store.scenarios().await?;
     let load_engine = Arc::clone(&engine);
@@ -114,6 +130,7 @@ pub async fn open(config: Config) -> Result<(Service, Writer), StartError> {
         log,
         metrics,
         heavy,
+        cluster: Cluster::new(applied),
         publishing: tokio::sync::Mutex::new(()),
     };
     Ok((service, writer))
@@ -255,7 +272,7 @@ fn seed_documents(engine: &Engine, dir: &Path) -> Result<Option<Seed>, StartErro
 }
 
 /// Loads every stored document into a registry.
-fn load_registry(
+pub(super) fn load_registry(
     engine: &Engine,
     documents: Vec<Document>,
     scenarios: Vec<ScenarioText>,
@@ -340,10 +357,6 @@ fn load_registry(
             .or_default()
             .push(scenario);
     }
-    let catalogue = registry
-        .catalogue()
-        .map(|c| c.source.clone())
-        .unwrap_or_default();
     // Every version of each bundle; the newest active one is built on the
     // newest active members and served.
     for bundle in bundles {
@@ -356,47 +369,45 @@ fn load_registry(
     for versions in registry.bundle_versions.values_mut() {
         versions.sort_by_key(|d| d.version);
     }
-    let in_force: Vec<(String, Document)> = registry
-        .bundle_versions
-        .keys()
-        .filter_map(|id| {
-            registry
-                .newest_active_bundle(id)
-                .map(|d| (id.clone(), d.clone()))
-        })
-        .collect();
-    for (id, document) in in_force {
-        let members = pipeline::read_header(&document.source)
-            .members
-            .into_iter()
-            .filter_map(|m| {
-                registry
-                    .newest_active(&m)
-                    .map(|v| (m, v.document.source.clone()))
-            })
-            .collect::<Vec<_>>();
-        // A bundle that cannot be built is logged, and logs are English.
-        match pipeline::build_bundle(
-            engine,
-            &catalogue,
-            &id,
-            &document.source,
-            &members,
-            Lang::En,
-        ) {
-            Ok(built) => {
-                registry
-                    .bundles
-                    .insert(id, Arc::new(BundleEntry { document, built }));
-            }
-            Err(problem) => {
-                let message = match problem {
-                    pipeline::SourceProblem::Diagnostics { rendered, .. } => rendered,
-                    pipeline::SourceProblem::Wrong(message) => message,
-                };
-                tracing::error!(bundle = %id, %message, "a stored bundle cannot be built; it is not served");
-            }
-        }
+    let ids: Vec<String> = registry.bundle_versions.keys().cloned().collect();
+    for id in ids {
+        build_bundle_in_force(engine, &mut registry, &id);
     }
     Ok(registry)
+}
+
+/// Builds bundle `id`'s newest active version on the newest active version
+/// of each member and serves it; a bundle that cannot be built is logged
+/// (in English, like every log) and not served.
+pub(super) fn build_bundle_in_force(engine: &Engine, registry: &mut Registry, id: &str) {
+    let Some(document) = registry.newest_active_bundle(id).cloned() else {
+        return;
+    };
+    let catalogue = registry
+        .catalogue()
+        .map(|c| c.source.clone())
+        .unwrap_or_default();
+    let members = pipeline::read_header(&document.source)
+        .members
+        .into_iter()
+        .filter_map(|m| {
+            registry
+                .newest_active(&m)
+                .map(|v| (m, v.document.source.clone()))
+        })
+        .collect::<Vec<_>>();
+    match pipeline::build_bundle(engine, &catalogue, id, &document.source, &members, Lang::En) {
+        Ok(built) => {
+            registry
+                .bundles
+                .insert(id.to_string(), Arc::new(BundleEntry { document, built }));
+        }
+        Err(problem) => {
+            let message = match problem {
+                pipeline::SourceProblem::Diagnostics { rendered, .. } => rendered,
+                pipeline::SourceProblem::Wrong(message) => message,
+            };
+            tracing::error!(bundle = %id, %message, "a stored bundle cannot be built; it is not served");
+        }
+    }
 }

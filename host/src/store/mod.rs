@@ -2,12 +2,14 @@
 //! artifact, hash, effective date, status, publisher, time), the publish
 //! audit trail, each policy's and bundle's scenarios and the decision log.
 //!
-//! Routes only see the [`Store`] trait, so a PostgreSQL store can be added
-//! beside [`sqlite::SqliteStore`] without touching them. Every write that
+//! Routes only see the [`Store`] trait: [`sqlite::SqliteStore`] (embedded,
+//! one node) and [`postgres::PgStore`] (several nodes on one database)
+//! answer alike, and one test suite runs on both. Every write that
 //! belongs together (a version, its audit entry and its scenarios; a
 //! catalogue version and the policy artifacts compiled again against it) is
 //! one transaction: a publish is stored whole or not at all.
 
+pub mod postgres;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -65,7 +67,7 @@ impl Status {
 }
 
 /// One stored version of a policy, a bundle or the catalogue.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Document {
     pub kind: Kind,
     pub id: String,
@@ -167,8 +169,92 @@ pub enum StoreError {
     Conflict(String),
     #[error("{0}")]
     NotFound(String),
+    /// The database cannot be reached (down, restarting, connections
+    /// lost): nothing was written; the same call may succeed later.
+    #[error("the store is unavailable: {0}")]
+    Unavailable(String),
     #[error("the store failed: {0}")]
     Database(String),
+}
+
+impl StoreError {
+    /// A sqlx error: connection-class failures are [`StoreError::Unavailable`].
+    pub fn from_sqlx(error: sqlx::Error) -> StoreError {
+        let unavailable = match &error {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed
+            | sqlx::Error::Protocol(_) => true,
+            // SQLSTATE class 08 (connection exception) and 57P0x (the
+            // server shutting down or starting).
+            sqlx::Error::Database(database) => database
+                .code()
+                .is_some_and(|code| code.starts_with("08") || code.starts_with("57P0")),
+            _ => false,
+        };
+        if unavailable {
+            StoreError::Unavailable(error.to_string())
+        } else {
+            StoreError::Database(error.to_string())
+        }
+    }
+}
+
+/// One entry of the change sequence: a version stored (`seed`, `publish`)
+/// or withdrawn, in commit order. It is the audit trail read by `seq`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub seq: i64,
+    pub kind: Kind,
+    pub id: String,
+    pub version: i64,
+    /// `seed`, `publish` or `withdraw`.
+    pub action: String,
+}
+
+/// Every stored version of one policy, bundle or catalogue (oldest first,
+/// artifacts included) and its scenarios.
+#[derive(Debug, Clone, Default)]
+pub struct Subject {
+    pub documents: Vec<Document>,
+    pub scenarios: Vec<ScenarioText>,
+}
+
+/// A node serving the store, as it last reported itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeState {
+    pub node: String,
+    /// Where it listens (`host:port`).
+    pub addr: String,
+    /// Unix microseconds.
+    pub started_at: i64,
+    /// The last change it has applied (its registry holds every change up to it).
+    pub applied_seq: i64,
+    /// Unix microseconds.
+    pub heartbeat_at: i64,
+    /// Its change listener is connected.
+    pub listening: bool,
+}
+
+/// What a change listener hears.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    /// A change was committed with this sequence number.
+    Change(i64),
+    /// A node's ping came back through the listener (it is alive).
+    Ping(String),
+}
+
+/// A connection that hears every committed change (PostgreSQL's
+/// LISTEN/NOTIFY). Notifications sent while it is disconnected are lost:
+/// the caller catches up from the sequence after each reconnect.
+#[async_trait]
+pub trait ChangeListener: Send {
+    /// The next notice; `Ok(None)` when the connection was lost (the next
+    /// call reconnects).
+    async fn next(&mut self) -> Result<Option<Notice>, StoreError>;
 }
 
 /// Stores decision batches synchronously, from the decision log's writer
@@ -192,23 +278,27 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     ) -> Result<(), StoreError>;
     /// Stores a new version with its audit entry and, when given, replaces
     /// the scenarios of its subject (kind and id); all or nothing.
-    /// `Conflict` if the version exists. `untested` records that the
+    /// `Conflict` if the version, or a higher one, is stored (two nodes
+    /// publishing at once: exactly one wins). `untested` records that the
     /// publisher chose to publish without any scenario run against it.
+    /// Returns the change's sequence number.
     async fn publish(
         &self,
         document: &Document,
         scenarios: Option<&[ScenarioText]>,
         untested: bool,
-    ) -> Result<(), StoreError>;
+    ) -> Result<i64, StoreError>;
     /// Stores a new catalogue version with its audit entry and replaces the
     /// artifact of every policy version in `rebuilt` (compiled again against
-    /// it); all or nothing. `Conflict` if the version exists.
+    /// it); all or nothing. `Conflict` if the version, or a higher one, is
+    /// stored. Returns the change's sequence number.
     async fn publish_catalogue(
         &self,
         document: &Document,
         rebuilt: &[Rebuilt],
-    ) -> Result<(), StoreError>;
-    /// Marks a version withdrawn, with its audit entry.
+    ) -> Result<i64, StoreError>;
+    /// Marks a version withdrawn, with its audit entry (`Conflict` unless
+    /// it is active). Returns the change's sequence number.
     async fn withdraw(
         &self,
         kind: Kind,
@@ -216,7 +306,30 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         version: i64,
         actor: &str,
         at: i64,
-    ) -> Result<(), StoreError>;
+    ) -> Result<i64, StoreError>;
+    /// The newest change's sequence number (0 when nothing is stored).
+    async fn latest_change(&self) -> Result<i64, StoreError>;
+    /// The changes after `seq`, in order.
+    async fn changes_since(&self, seq: i64) -> Result<Vec<Change>, StoreError>;
+    /// Every version of one subject and its scenarios.
+    async fn subject(&self, kind: Kind, id: &str) -> Result<Subject, StoreError>;
+    /// Records (or refreshes) a node's state.
+    async fn heartbeat(&self, node: &NodeState) -> Result<(), StoreError>;
+    /// Removes a node that stops.
+    async fn leave(&self, node: &str) -> Result<(), StoreError>;
+    /// Every node that has reported itself, by name.
+    async fn nodes(&self) -> Result<Vec<NodeState>, StoreError>;
+    /// A listener for committed changes; `None` where changes can only be
+    /// committed by this process (the embedded store).
+    async fn listen(&self) -> Result<Option<Box<dyn ChangeListener>>, StoreError> {
+        Ok(None)
+    }
+    /// Sends `Notice::Ping(node)` to every listener (checks one's own
+    /// listener is alive); a no-op where there are none.
+    async fn ping(&self, node: &str) -> Result<(), StoreError> {
+        let _ = node;
+        Ok(())
+    }
     async fn scenarios(&self) -> Result<Vec<ScenarioText>, StoreError>;
     /// The audit trail of one subject (a kind and an id), oldest first.
     async fn audit(&self, kind: Kind, id: &str) -> Result<Vec<AuditEntry>, StoreError>;

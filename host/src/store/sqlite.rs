@@ -11,11 +11,11 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, SqlitePool};
 
 use super::{
-    AuditEntry, DecisionQuery, DecisionRecord, Document, Kind, LogWriter, Pruned, Rebuilt,
-    ScenarioText, Status, Store, StoreError,
+    AuditEntry, Change, DecisionQuery, DecisionRecord, Document, Kind, LogWriter, NodeState,
+    Pruned, Rebuilt, ScenarioText, Status, Store, StoreError, Subject,
 };
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
@@ -25,7 +25,7 @@ pub struct SqliteStore {
 }
 
 fn database(error: sqlx::Error) -> StoreError {
-    StoreError::Database(error.to_string())
+    StoreError::from_sqlx(error)
 }
 
 impl SqliteStore {
@@ -109,7 +109,20 @@ async fn insert_document(
     document: &Document,
     action: &str,
     untested: bool,
-) -> Result<(), StoreError> {
+) -> Result<i64, StoreError> {
+    let newest: Option<i64> =
+        sqlx::query_scalar("SELECT MAX(version) FROM documents WHERE kind = ? AND id = ?")
+            .bind(document.kind.as_str())
+            .bind(&document.id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(database)?;
+    if let Some(newest) = newest.filter(|newest| *newest > document.version) {
+        return Err(StoreError::Conflict(format!(
+            "version {newest} of `{}` is stored, newer than {}",
+            document.id, document.version
+        )));
+    }
     let inserted = sqlx::query(
         "INSERT INTO documents (kind, id, version, department, title, source, artifact, hash,
                                 effective_from, status, publisher, published_at)
@@ -137,9 +150,9 @@ async fn insert_document(
             document.version, document.id
         )));
     }
-    sqlx::query(
+    sqlx::query_scalar(
         "INSERT INTO audit (kind, at, actor, action, id, version, hash, untested)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
     )
     .bind(document.kind.as_str())
     .bind(document.published_at)
@@ -149,10 +162,9 @@ async fn insert_document(
     .bind(document.version)
     .bind(&document.hash)
     .bind(untested)
-    .execute(&mut *tx)
+    .fetch_one(&mut *tx)
     .await
-    .map_err(database)?;
-    Ok(())
+    .map_err(database)
 }
 
 async fn replace_scenarios(
@@ -198,30 +210,7 @@ impl Store for SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(database)?;
-        rows.into_iter()
-            .map(|row| {
-                let kind: String = row.get("kind");
-                let status: String = row.get("status");
-                Ok(Document {
-                    kind: Kind::parse(&kind).ok_or_else(|| {
-                        StoreError::Database(format!("unknown document kind `{kind}`"))
-                    })?,
-                    id: row.get("id"),
-                    version: row.get("version"),
-                    department: row.get("department"),
-                    title: row.get("title"),
-                    source: row.get("source"),
-                    artifact: row.get("artifact"),
-                    hash: row.get("hash"),
-                    effective_from: row.get("effective_from"),
-                    status: Status::parse(&status).ok_or_else(|| {
-                        StoreError::Database(format!("unknown status `{status}`"))
-                    })?,
-                    publisher: row.get("publisher"),
-                    published_at: row.get("published_at"),
-                })
-            })
-            .collect()
+        rows.iter().map(document_of).collect()
     }
 
     async fn is_empty(&self) -> Result<bool, StoreError> {
@@ -250,22 +239,23 @@ impl Store for SqliteStore {
         document: &Document,
         scenarios: Option<&[ScenarioText]>,
         untested: bool,
-    ) -> Result<(), StoreError> {
+    ) -> Result<i64, StoreError> {
         let mut tx = self.pool.begin().await.map_err(database)?;
-        insert_document(&mut tx, document, "publish", untested).await?;
+        let seq = insert_document(&mut tx, document, "publish", untested).await?;
         if let Some(scenarios) = scenarios {
             replace_scenarios(&mut tx, document.kind, &document.id, scenarios).await?;
         }
-        tx.commit().await.map_err(database)
+        tx.commit().await.map_err(database)?;
+        Ok(seq)
     }
 
     async fn publish_catalogue(
         &self,
         document: &Document,
         rebuilt: &[Rebuilt],
-    ) -> Result<(), StoreError> {
+    ) -> Result<i64, StoreError> {
         let mut tx = self.pool.begin().await.map_err(database)?;
-        insert_document(&mut tx, document, "publish", false).await?;
+        let seq = insert_document(&mut tx, document, "publish", false).await?;
         for policy in rebuilt {
             let updated = sqlx::query(
                 "UPDATE documents SET artifact = ? WHERE kind = 'policy' AND id = ? AND version = ?",
@@ -283,7 +273,8 @@ impl Store for SqliteStore {
                 )));
             }
         }
-        tx.commit().await.map_err(database)
+        tx.commit().await.map_err(database)?;
+        Ok(seq)
     }
 
     async fn withdraw(
@@ -293,7 +284,7 @@ impl Store for SqliteStore {
         version: i64,
         actor: &str,
         at: i64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<i64, StoreError> {
         let mut tx = self.pool.begin().await.map_err(database)?;
         let hash: Option<String> = sqlx::query_scalar(
             "UPDATE documents SET status = 'withdrawn'
@@ -311,9 +302,9 @@ impl Store for SqliteStore {
                 "version {version} of `{id}` is not an active version"
             )));
         };
-        sqlx::query(
+        let seq: i64 = sqlx::query_scalar(
             "INSERT INTO audit (kind, at, actor, action, id, version, hash)
-             VALUES (?, ?, ?, 'withdraw', ?, ?, ?)",
+             VALUES (?, ?, ?, 'withdraw', ?, ?, ?) RETURNING seq",
         )
         .bind(kind.as_str())
         .bind(at)
@@ -321,10 +312,129 @@ impl Store for SqliteStore {
         .bind(id)
         .bind(version)
         .bind(&hash)
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await
         .map_err(database)?;
-        tx.commit().await.map_err(database)
+        tx.commit().await.map_err(database)?;
+        Ok(seq)
+    }
+
+    async fn latest_change(&self) -> Result<i64, StoreError> {
+        sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM audit")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(database)
+    }
+
+    async fn changes_since(&self, seq: i64) -> Result<Vec<Change>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, kind, id, version, action FROM audit WHERE seq > ? ORDER BY seq",
+        )
+        .bind(seq)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(database)?;
+        rows.iter()
+            .map(|row| {
+                Ok(Change {
+                    seq: row.get("seq"),
+                    kind: kind_of(row)?,
+                    id: row.get("id"),
+                    version: row.get("version"),
+                    action: row.get("action"),
+                })
+            })
+            .collect()
+    }
+
+    async fn subject(&self, kind: Kind, id: &str) -> Result<Subject, StoreError> {
+        let rows = sqlx::query(
+            "SELECT kind, id, version, department, title, source, artifact, hash,
+                    effective_from, status, publisher, published_at
+             FROM documents WHERE kind = ? AND id = ? ORDER BY version",
+        )
+        .bind(kind.as_str())
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(database)?;
+        let documents = rows
+            .iter()
+            .map(document_of)
+            .collect::<Result<Vec<_>, _>>()?;
+        let scenarios = sqlx::query(
+            "SELECT kind, policy_id, name, toml FROM scenarios
+             WHERE kind = ? AND policy_id = ? ORDER BY name",
+        )
+        .bind(kind.as_str())
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(database)?
+        .iter()
+        .map(|row| {
+            Ok(ScenarioText {
+                kind: kind_of(row)?,
+                policy_id: row.get("policy_id"),
+                name: row.get("name"),
+                toml: row.get("toml"),
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(Subject {
+            documents,
+            scenarios,
+        })
+    }
+
+    async fn heartbeat(&self, node: &NodeState) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO nodes (node, addr, started_at, applied_seq, heartbeat_at, listening)
+             VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (node) DO UPDATE SET addr = excluded.addr,
+                 started_at = excluded.started_at, applied_seq = excluded.applied_seq,
+                 heartbeat_at = excluded.heartbeat_at, listening = excluded.listening",
+        )
+        .bind(&node.node)
+        .bind(&node.addr)
+        .bind(node.started_at)
+        .bind(node.applied_seq)
+        .bind(node.heartbeat_at)
+        .bind(node.listening)
+        .execute(&self.pool)
+        .await
+        .map_err(database)?;
+        Ok(())
+    }
+
+    async fn leave(&self, node: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM nodes WHERE node = ?")
+            .bind(node)
+            .execute(&self.pool)
+            .await
+            .map_err(database)?;
+        Ok(())
+    }
+
+    async fn nodes(&self) -> Result<Vec<NodeState>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT node, addr, started_at, applied_seq, heartbeat_at, listening
+             FROM nodes ORDER BY node",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(database)?;
+        Ok(rows
+            .iter()
+            .map(|row| NodeState {
+                node: row.get("node"),
+                addr: row.get("addr"),
+                started_at: row.get("started_at"),
+                applied_seq: row.get("applied_seq"),
+                heartbeat_at: row.get("heartbeat_at"),
+                listening: row.get("listening"),
+            })
+            .collect())
     }
 
     async fn scenarios(&self) -> Result<Vec<ScenarioText>, StoreError> {
@@ -749,6 +859,27 @@ struct StoredRecord(
     #[serde(default, skip_serializing_if = "Option::is_none")] Option<String>,
 );
 
+fn document_of(row: &sqlx::sqlite::SqliteRow) -> Result<Document, StoreError> {
+    let kind: String = row.get("kind");
+    let status: String = row.get("status");
+    Ok(Document {
+        kind: Kind::parse(&kind)
+            .ok_or_else(|| StoreError::Database(format!("unknown document kind `{kind}`")))?,
+        id: row.get("id"),
+        version: row.get("version"),
+        department: row.get("department"),
+        title: row.get("title"),
+        source: row.get("source"),
+        artifact: row.get("artifact"),
+        hash: row.get("hash"),
+        effective_from: row.get("effective_from"),
+        status: Status::parse(&status)
+            .ok_or_else(|| StoreError::Database(format!("unknown status `{status}`")))?,
+        publisher: row.get("publisher"),
+        published_at: row.get("published_at"),
+    })
+}
+
 fn kind_of(row: &sqlx::sqlite::SqliteRow) -> Result<Kind, StoreError> {
     let kind: &str = row.get("kind");
     Kind::parse(kind).ok_or_else(|| StoreError::Database(format!("unknown kind `{kind}`")))
@@ -915,7 +1046,7 @@ mod tests {
         let pool = SqlitePool::connect_with(options).await.expect("pool");
         let mut first_only = sqlx::migrate::Migrator::new(std::path::Path::new(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/migrations"
+            "/migrations/sqlite"
         )))
         .await
         .expect("migrations");

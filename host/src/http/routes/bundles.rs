@@ -264,7 +264,7 @@ pub async fn publish(
 #[utoipa::path(post, path = "/v1/bundles/{id}/versions/{version}/withdraw", tag = "publish",
     params(("id" = String, Path), ("version" = i64, Path, minimum = 1)),
     responses(
-        (status = 200, description = "withdrawn; the newest active version left is in force again (none left: the bundle is not served)", body = VersionSummary),
+        (status = 200, description = "withdrawn; the newest active version left is in force again (none left: the bundle is not served)", body = super::policies::WithdrawResponse),
         (status = 400, description = "not a version number", body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
@@ -280,9 +280,9 @@ pub async fn withdraw(
     Path((id, version)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let version = parse_version(&version)?;
-    let document = state.withdraw_bundle(&caller, &id, version).await?;
+    let withdrawn = state.withdraw_bundle(&caller, &id, version).await?;
     Ok(with_label(
-        Json(VersionSummary::of(&document)).into_response(),
+        Json(super::policies::WithdrawResponse::of(&withdrawn)).into_response(),
         state.metrics.label(&id),
     ))
 }

@@ -111,6 +111,8 @@ pub struct CataloguePublishResponse {
     pub bundles_built: usize,
     /// Scenarios of every policy and bundle run against what is in force with it.
     pub scenarios_run: usize,
+    /// The nodes it is in force on when answered, and those that lag.
+    pub cluster: super::cluster::PropagationView,
 }
 
 #[utoipa::path(post, path = "/v1/catalogue/versions", tag = "publish",
@@ -162,6 +164,7 @@ pub async fn publish(
                 policies_compiled: published.policies_compiled,
                 bundles_built: published.bundles_built,
                 scenarios_run: published.scenarios_run,
+                cluster: super::cluster::PropagationView::of(&published.propagation),
             }),
         )
             .into_response(),

@@ -3,6 +3,7 @@
 pub mod bundles;
 pub mod catalogue;
 pub mod check;
+pub mod cluster;
 pub mod decisions;
 pub mod evaluate;
 pub mod operations;

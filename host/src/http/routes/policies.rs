@@ -330,6 +330,26 @@ pub struct PublishResponse {
     pub version: VersionSummary,
     /// How many scenarios ran against the new version (those dated on or after `effective_from`).
     pub scenarios_run: usize,
+    /// The nodes it is in force on when answered, and those that lag.
+    pub cluster: super::cluster::PropagationView,
+}
+
+/// A withdrawn version and where the withdrawal is in force.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct WithdrawResponse {
+    #[serde(flatten)]
+    pub version: VersionSummary,
+    /// The nodes it is in force on when answered, and those that lag.
+    pub cluster: super::cluster::PropagationView,
+}
+
+impl WithdrawResponse {
+    pub fn of(withdrawn: &crate::service::publish::Withdrawn) -> WithdrawResponse {
+        WithdrawResponse {
+            version: VersionSummary::of(&withdrawn.document),
+            cluster: super::cluster::PropagationView::of(&withdrawn.propagation),
+        }
+    }
 }
 
 /// The metric label of a policy, bundle or the catalogue, only for an id
@@ -407,6 +427,7 @@ pub fn published_response(
             Json(PublishResponse {
                 version: VersionSummary::of(&published.document),
                 scenarios_run: published.scenarios_run,
+                cluster: super::cluster::PropagationView::of(&published.propagation),
             }),
         )
             .into_response(),
@@ -417,7 +438,7 @@ pub fn published_response(
 #[utoipa::path(post, path = "/v1/policies/{id}/versions/{version}/withdraw", tag = "publish",
     params(("id" = String, Path), ("version" = i64, Path, minimum = 1)),
     responses(
-        (status = 200, description = "withdrawn; the previous version is in force again", body = VersionSummary),
+        (status = 200, description = "withdrawn; the previous version is in force again", body = WithdrawResponse),
         (status = 400, description = "not a version number", body = super::super::openapi::ErrorBody),
         (status = 401, body = super::super::openapi::ErrorBody),
         (status = 403, body = super::super::openapi::ErrorBody),
@@ -432,9 +453,9 @@ pub async fn withdraw(
     Path((id, version)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let version = parse_version(&version)?;
-    let document = state.withdraw(&caller, &id, version).await?;
+    let withdrawn = state.withdraw(&caller, &id, version).await?;
     Ok(with_label(
-        Json(VersionSummary::of(&document)).into_response(),
+        Json(WithdrawResponse::of(&withdrawn)).into_response(),
         state.metrics.label(&id),
     ))
 }
