@@ -591,6 +591,38 @@ mod tests {
         clippy::result_large_err,
         reason = "figment's Jail closure returns figment's own error"
     )]
+    fn the_store_url_and_the_cluster_settings_are_checked() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("YICI_STORE_URL", "mysql://root:secret@db/yici");
+            jail.set_env("YICI_CLUSTER__HEARTBEAT_INTERVAL_MS", "6000");
+            jail.set_env("YICI_STORE__MAX_CONNECTIONS", "1");
+            let errors = Config::load(&Overrides::default()).unwrap_err();
+            assert_eq!(errors.len(), 3, "{errors:?}");
+            assert!(errors[0].starts_with("`store.url` is `mysql://root@db/yici`"), "{errors:?}");
+            assert!(!errors.join(" ").contains("secret"), "the password is never shown");
+            assert!(errors[1].contains("`store.max_connections`"), "{errors:?}");
+            assert!(errors[2].contains("`cluster.node_timeout_ms` is 5000"), "{errors:?}");
+            jail.set_env("YICI_STORE_URL", "postgres://yici:secret@db:5432/yici");
+            jail.set_env("YICI_CLUSTER__HEARTBEAT_INTERVAL_MS", "500");
+            jail.set_env("YICI_STORE__MAX_CONNECTIONS", "8");
+            jail.set_env("YICI_NODE_ID", "node-a");
+            let config = Config::load(&Overrides::default()).unwrap();
+            assert_eq!(config.store.url.as_deref(), Some("postgres://yici:secret@db:5432/yici"));
+            assert_eq!(
+                config.store.shown_url().as_deref(),
+                Some("postgres://yici@db:5432/yici")
+            );
+            assert_eq!(config.cluster.node_id.as_deref(), Some("node-a"));
+            assert_eq!(config.cluster.heartbeat_interval_ms, 500);
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[expect(
+        clippy::result_large_err,
+        reason = "figment's Jail closure returns figment's own error"
+    )]
     fn layers_override_in_order_and_report_every_mistake() {
         figment::Jail::expect_with(|jail| {
             jail.create_file(
