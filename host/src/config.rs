@@ -598,16 +598,28 @@ mod tests {
             jail.set_env("YICI_STORE__MAX_CONNECTIONS", "1");
             let errors = Config::load(&Overrides::default()).unwrap_err();
             assert_eq!(errors.len(), 3, "{errors:?}");
-            assert!(errors[0].starts_with("`store.url` is `mysql://root@db/yici`"), "{errors:?}");
-            assert!(!errors.join(" ").contains("secret"), "the password is never shown");
+            assert!(
+                errors[0].starts_with("`store.url` is `mysql://root@db/yici`"),
+                "{errors:?}"
+            );
+            assert!(
+                !errors.join(" ").contains("secret"),
+                "the password is never shown"
+            );
             assert!(errors[1].contains("`store.max_connections`"), "{errors:?}");
-            assert!(errors[2].contains("`cluster.node_timeout_ms` is 5000"), "{errors:?}");
+            assert!(
+                errors[2].contains("`cluster.node_timeout_ms` is 5000"),
+                "{errors:?}"
+            );
             jail.set_env("YICI_STORE_URL", "postgres://yici:secret@db:5432/yici");
             jail.set_env("YICI_CLUSTER__HEARTBEAT_INTERVAL_MS", "500");
             jail.set_env("YICI_STORE__MAX_CONNECTIONS", "8");
             jail.set_env("YICI_NODE_ID", "node-a");
             let config = Config::load(&Overrides::default()).unwrap();
-            assert_eq!(config.store.url.as_deref(), Some("postgres://yici:secret@db:5432/yici"));
+            assert_eq!(
+                config.store.url.as_deref(),
+                Some("postgres://yici:secret@db:5432/yici")
+            );
             assert_eq!(
                 config.store.shown_url().as_deref(),
                 Some("postgres://yici@db:5432/yici")

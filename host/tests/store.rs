@@ -90,6 +90,9 @@ on_both_stores!(
     the_decision_log_reads_newest_first_with_filters,
     retention_removes_old_decisions_and_old_facts,
     nodes_report_and_leave,
+    texts_with_quotes_and_controls_round_trip,
+    a_catalogue_is_stored_with_the_artifacts_compiled_against_it,
+    kinds_never_reach_each_other_in_the_log,
 );
 
 fn document(kind: Kind, id: &str, version: i64, at: i64) -> Document {
@@ -421,6 +424,99 @@ async fn nodes_report_and_leave(store: &Arc<dyn Store>) {
     store.leave("a").await.unwrap();
     store.leave("nobody").await.unwrap();
     assert_eq!(store.nodes().await.unwrap(), [node("b", 3)]);
+}
+
+/// Texts that need escaping come back as written.
+async fn texts_with_quotes_and_controls_round_trip(store: &Arc<dyn Store>) {
+    let mut odd = record("a", NOV_30, true);
+    odd.application_date = "2026-\"01\"-15\\".into();
+    odd.eligibility = "line\nbreak\t\u{1}".into();
+    odd.facts_sha256 = "中文 and \u{7f}".into();
+    odd.request = Some("{\"text\":\"\\\"\"}".into());
+    odd.request_id = None;
+    let plain = record("a", NOV_30 + 1, false);
+    store
+        .append_decisions(&[odd.clone(), plain.clone()])
+        .await
+        .unwrap();
+    let all = store
+        .decisions(&DecisionQuery {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(all, vec![plain, odd]);
+}
+
+async fn a_catalogue_is_stored_with_the_artifacts_compiled_against_it(store: &Arc<dyn Store>) {
+    let seeded = seeded(store).await;
+    let rebuilt = |id: &str| host::store::Rebuilt {
+        id: id.into(),
+        version: 1,
+        artifact: b"new".to_vec(),
+    };
+    // One artifact names a version that is not stored: nothing is written.
+    let refused = store
+        .publish_catalogue(
+            &document(Kind::Catalogue, "catalogue", 2, 20),
+            &[rebuilt("hz.residence_permit"), rebuilt("missing")],
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::NotFound(_))),
+        "{refused:?}"
+    );
+    assert_eq!(store.latest_change().await.unwrap(), seeded);
+    let artifact = |documents: &[Document]| {
+        documents
+            .iter()
+            .find(|d| d.kind == Kind::Policy)
+            .and_then(|d| d.artifact.clone())
+    };
+    let before = artifact(&store.documents().await.unwrap());
+    assert_ne!(before.as_deref(), Some(&b"new"[..]));
+    let seq = store
+        .publish_catalogue(
+            &document(Kind::Catalogue, "catalogue", 2, 20),
+            &[rebuilt("hz.residence_permit")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(seq, seeded + 1);
+    assert_eq!(
+        artifact(&store.documents().await.unwrap()).as_deref(),
+        Some(&b"new"[..])
+    );
+    let audit = store.audit(Kind::Catalogue, "catalogue").await.unwrap();
+    let actions: Vec<(&str, i64)> = audit
+        .iter()
+        .map(|a| (a.action.as_str(), a.version))
+        .collect();
+    assert_eq!(actions, [("seed", 1), ("publish", 2)]);
+    let changes = store.changes_since(seeded).await.unwrap();
+    assert_eq!(changes[0].kind, Kind::Catalogue);
+}
+
+async fn kinds_never_reach_each_other_in_the_log(store: &Arc<dyn Store>) {
+    let mut bundle = record("x", NOV_30 + 2, true);
+    bundle.kind = Kind::Bundle;
+    store
+        .append_decisions(&[record("x", NOV_30 + 1, true), bundle])
+        .await
+        .unwrap();
+    for (kind, at) in [(Kind::Policy, NOV_30 + 1), (Kind::Bundle, NOV_30 + 2)] {
+        let found = store
+            .decisions(&DecisionQuery {
+                subjects: Some(vec![(kind, "x".into())]),
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 1, "{kind:?}");
+        assert_eq!((found[0].kind, found[0].at), (kind, at));
+    }
 }
 
 /// PostgreSQL only: committed changes and pings reach a listener; the

@@ -32,7 +32,9 @@ use super::Service;
 use super::clock::now_micros;
 use super::error::ServiceError;
 use super::registry::{PolicyVersion, Registry};
-use crate::store::{ChangeListener, Kind, NodeState, Notice, Status, StoreError, Subject};
+use crate::store::{
+    ChangeListener, Kind, NodeState, Notice, ScenarioText, Status, StoreError, Subject,
+};
 
 /// This node's place in the cluster.
 #[derive(Debug, Default)]
@@ -204,12 +206,13 @@ impl Service {
                 .iter()
                 .map(|d| (d.version, d.status, d.hash.as_str()))
                 .collect::<Vec<_>>()
-                && current
-                    .scenarios
-                    .get(&(kind, id.to_string()))
-                    .map_or(subject.scenarios.is_empty(), |held| {
-                        *held == subject.scenarios
-                    })
+                && same_scenarios(
+                    current
+                        .scenarios
+                        .get(&(kind, id.to_string()))
+                        .map_or(&[], Vec::as_slice),
+                    &subject.scenarios,
+                )
         };
         let engine = Arc::clone(&self.engine);
         let id = id.to_string();
@@ -471,6 +474,21 @@ pub async fn follow(service: Arc<Service>, mut stop: watch::Receiver<bool>) {
     if let Err(error) = store.leave(&me).await {
         tracing::warn!(%error, "cannot remove this node's report");
     }
+}
+
+/// The same scenarios, in whatever order (an upload keeps its own order;
+/// the store reads them by name).
+fn same_scenarios(held: &[ScenarioText], stored: &[ScenarioText]) -> bool {
+    by_name(held) == by_name(stored)
+}
+
+fn by_name(list: &[ScenarioText]) -> Vec<(&str, &str)> {
+    let mut list: Vec<(&str, &str)> = list
+        .iter()
+        .map(|s| (s.name.as_str(), s.toml.as_str()))
+        .collect();
+    list.sort_unstable();
+    list
 }
 
 /// Resolves once `stop` is set (the watch's guard is not kept: it is not `Send`).
