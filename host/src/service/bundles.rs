@@ -194,10 +194,7 @@ impl Service {
             .store
             .publish(&document, uploaded.as_deref(), untested)
             .await?;
-        self.registry.store(Arc::new(next));
-        let committed = self.applied_own(seq).await;
-        drop(one_at_a_time);
-        let propagation = self.wait_in_force(seq, committed).await;
+        let propagation = self.put_in_force(seq, Arc::new(next), one_at_a_time).await;
         tracing::info!(
             bundle = id,
             version = document.version,
@@ -321,10 +318,7 @@ impl Service {
             .store
             .withdraw(Kind::Bundle, id, version, &caller.name, now_micros())
             .await?;
-        self.registry.store(Arc::new(next));
-        let committed = self.applied_own(seq).await;
-        drop(one_at_a_time);
-        let propagation = self.wait_in_force(seq, committed).await;
+        let propagation = self.put_in_force(seq, Arc::new(next), one_at_a_time).await;
         self.metrics
             .withdrawals
             .get_or_create(&super::metrics::PolicyLabels {

@@ -145,10 +145,7 @@ impl Service {
             });
         }
         let seq = self.store.publish_catalogue(&document, &rebuilt).await?;
-        self.registry.store(next);
-        let committed = self.applied_own(seq).await;
-        drop(one_at_a_time);
-        let propagation = self.wait_in_force(seq, committed).await;
+        let propagation = self.put_in_force(seq, next, one_at_a_time).await;
         tracing::info!(
             version = document.version,
             scenarios_run,

@@ -303,13 +303,25 @@ impl Service {
         Ok(())
     }
 
-    /// After this node stored change `seq` and swapped its registry (under
-    /// the publishing lock): catches up, as other nodes' changes may have
-    /// committed meanwhile (this node's own is found already held), and
-    /// reports the applied change.
-    /// Returns when it started: the moment the change was committed here.
-    pub(super) async fn applied_own(&self, seq: i64) -> Instant {
+    /// After this node stored change `seq` (holding the publishing lock,
+    /// `guard`): puts `next` in force here, catches up (other nodes' changes
+    /// may have committed meanwhile; this node's own is found already held),
+    /// reports the applied change, lets the lock go and waits until every
+    /// live node has applied it.
+    pub(super) async fn put_in_force(
+        &self,
+        seq: i64,
+        next: Arc<Registry>,
+        guard: tokio::sync::MutexGuard<'_, ()>,
+    ) -> Propagation {
         let committed = Instant::now();
+        self.registry.store(next);
+        self.applied_own(seq).await;
+        drop(guard);
+        self.wait_in_force(seq, committed).await
+    }
+
+    async fn applied_own(&self, seq: i64) {
         if let Err(error) = self.catch_up_locked().await {
             tracing::warn!(%error, "cannot catch up after a publish");
         }
@@ -318,12 +330,11 @@ impl Service {
         {
             tracing::warn!(%error, "cannot report the applied change");
         }
-        committed
     }
 
     /// Waits (polling the nodes' reports) until every live node has applied
     /// `seq`, committed at `committed`, for at most `cluster.publish_wait_ms`.
-    pub async fn wait_in_force(&self, seq: i64, committed: Instant) -> Propagation {
+    async fn wait_in_force(&self, seq: i64, committed: Instant) -> Propagation {
         let deadline = committed + Duration::from_millis(self.config.cluster.publish_wait_ms);
         let me = self.cluster.node().to_string();
         let mut delay = Duration::from_millis(2);

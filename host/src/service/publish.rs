@@ -339,10 +339,7 @@ impl Service {
             .store
             .publish(&document, uploaded.as_deref(), untested)
             .await?;
-        self.registry.store(Arc::new(next));
-        let committed = self.applied_own(seq).await;
-        drop(one_at_a_time);
-        let propagation = self.wait_in_force(seq, committed).await;
+        let propagation = self.put_in_force(seq, Arc::new(next), one_at_a_time).await;
         tracing::info!(
             policy = id,
             version = document.version,
@@ -428,10 +425,7 @@ impl Service {
             .store
             .withdraw(Kind::Policy, id, version, &caller.name, at)
             .await?;
-        self.registry.store(Arc::new(next));
-        let committed = self.applied_own(seq).await;
-        drop(one_at_a_time);
-        let propagation = self.wait_in_force(seq, committed).await;
+        let propagation = self.put_in_force(seq, Arc::new(next), one_at_a_time).await;
         self.metrics
             .withdrawals
             .get_or_create(&metrics_labels(&self.metrics, id))

@@ -202,6 +202,28 @@ impl StoreError {
     }
 }
 
+/// Commits `tx` when `outcome` is a success and rolls it back at once when
+/// it is not: a transaction dropped unfinished would keep its locks (a
+/// write lock on SQLite, the publish lock on PostgreSQL) until its pooled
+/// connection is used again.
+pub(crate) async fn finish<DB: sqlx::Database, T>(
+    tx: sqlx::Transaction<'_, DB>,
+    outcome: Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    match outcome {
+        Ok(value) => {
+            tx.commit().await.map_err(StoreError::from_sqlx)?;
+            Ok(value)
+        }
+        Err(error) => {
+            if let Err(rollback) = tx.rollback().await {
+                tracing::warn!(%rollback, "a refused write could not be rolled back");
+            }
+            Err(error)
+        }
+    }
+}
+
 /// One entry of the change sequence: a version stored (`seed`, `publish`)
 /// or withdrawn, in commit order. It is the audit trail read by `seq`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -377,23 +377,26 @@ impl Store for PgStore {
     ) -> Result<(), StoreError> {
         let mut connection = self.pool.acquire().await.map_err(database)?;
         let mut tx = connection.begin().await.map_err(database)?;
-        let mut seq = next_seq(&mut tx).await?;
-        // Nodes started together on an empty database: the first seeds,
-        // the others find it done under the lock.
-        let any: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM documents)")
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(database)?;
-        if any {
-            return Ok(());
+        let outcome = async {
+            let mut seq = next_seq(&mut tx).await?;
+            // Nodes started together on an empty database: the first seeds,
+            // the others find it done under the lock.
+            let any: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM documents)")
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(database)?;
+            if any {
+                return Ok(());
+            }
+            for document in documents {
+                insert_document(&mut tx, seq, document, "seed", false).await?;
+                seq += 1;
+            }
+            insert_scenarios(&mut tx, scenarios).await?;
+            notify(&mut tx, seq - 1).await
         }
-        for document in documents {
-            insert_document(&mut tx, seq, document, "seed", false).await?;
-            seq += 1;
-        }
-        insert_scenarios(&mut tx, scenarios).await?;
-        notify(&mut tx, seq - 1).await?;
-        tx.commit().await.map_err(database)
+        .await;
+        super::finish(tx, outcome).await
     }
 
     async fn publish(
@@ -404,20 +407,23 @@ impl Store for PgStore {
     ) -> Result<i64, StoreError> {
         let mut connection = self.pool.acquire().await.map_err(database)?;
         let mut tx = connection.begin().await.map_err(database)?;
-        let seq = next_seq(&mut tx).await?;
-        insert_document(&mut tx, seq, document, "publish", untested).await?;
-        if let Some(scenarios) = scenarios {
-            sqlx::query("DELETE FROM scenarios WHERE kind = $1 AND policy_id = $2")
-                .bind(document.kind.as_str())
-                .bind(&document.id)
-                .execute(&mut *tx)
-                .await
-                .map_err(database)?;
-            insert_scenarios(&mut tx, scenarios).await?;
+        let outcome = async {
+            let seq = next_seq(&mut tx).await?;
+            insert_document(&mut tx, seq, document, "publish", untested).await?;
+            if let Some(scenarios) = scenarios {
+                sqlx::query("DELETE FROM scenarios WHERE kind = $1 AND policy_id = $2")
+                    .bind(document.kind.as_str())
+                    .bind(&document.id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(database)?;
+                insert_scenarios(&mut tx, scenarios).await?;
+            }
+            notify(&mut tx, seq).await?;
+            Ok(seq)
         }
-        notify(&mut tx, seq).await?;
-        tx.commit().await.map_err(database)?;
-        Ok(seq)
+        .await;
+        super::finish(tx, outcome).await
     }
 
     async fn publish_catalogue(
@@ -427,29 +433,32 @@ impl Store for PgStore {
     ) -> Result<i64, StoreError> {
         let mut connection = self.pool.acquire().await.map_err(database)?;
         let mut tx = connection.begin().await.map_err(database)?;
-        let seq = next_seq(&mut tx).await?;
-        insert_document(&mut tx, seq, document, "publish", false).await?;
-        for policy in rebuilt {
-            let updated = sqlx::query(
-                "UPDATE documents SET artifact = $1
-                 WHERE kind = 'policy' AND id = $2 AND version = $3",
-            )
-            .bind(policy.artifact.as_slice())
-            .bind(&policy.id)
-            .bind(policy.version)
-            .execute(&mut *tx)
-            .await
-            .map_err(database)?;
-            if updated.rows_affected() != 1 {
-                return Err(StoreError::NotFound(format!(
-                    "version {} of policy `{}` is not stored",
-                    policy.version, policy.id
-                )));
+        let outcome = async {
+            let seq = next_seq(&mut tx).await?;
+            insert_document(&mut tx, seq, document, "publish", false).await?;
+            for policy in rebuilt {
+                let updated = sqlx::query(
+                    "UPDATE documents SET artifact = $1
+                     WHERE kind = 'policy' AND id = $2 AND version = $3",
+                )
+                .bind(policy.artifact.as_slice())
+                .bind(&policy.id)
+                .bind(policy.version)
+                .execute(&mut *tx)
+                .await
+                .map_err(database)?;
+                if updated.rows_affected() != 1 {
+                    return Err(StoreError::NotFound(format!(
+                        "version {} of policy `{}` is not stored",
+                        policy.version, policy.id
+                    )));
+                }
             }
+            notify(&mut tx, seq).await?;
+            Ok(seq)
         }
-        notify(&mut tx, seq).await?;
-        tx.commit().await.map_err(database)?;
-        Ok(seq)
+        .await;
+        super::finish(tx, outcome).await
     }
 
     async fn withdraw(
@@ -462,40 +471,43 @@ impl Store for PgStore {
     ) -> Result<i64, StoreError> {
         let mut connection = self.pool.acquire().await.map_err(database)?;
         let mut tx = connection.begin().await.map_err(database)?;
-        let seq = next_seq(&mut tx).await?;
-        let hash: Option<String> = sqlx::query_scalar(
-            "UPDATE documents SET status = 'withdrawn'
-             WHERE kind = $1 AND id = $2 AND version = $3 AND status = 'active'
-             RETURNING hash",
-        )
-        .bind(kind.as_str())
-        .bind(id)
-        .bind(version)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(database)?;
-        let Some(hash) = hash else {
-            return Err(StoreError::Conflict(format!(
-                "version {version} of `{id}` is not an active version"
-            )));
-        };
-        sqlx::query(
-            "INSERT INTO audit (seq, kind, at, actor, action, id, version, hash)
-             VALUES ($1, $2, $3, $4, 'withdraw', $5, $6, $7)",
-        )
-        .bind(seq)
-        .bind(kind.as_str())
-        .bind(at)
-        .bind(actor)
-        .bind(id)
-        .bind(version)
-        .bind(&hash)
-        .execute(&mut *tx)
-        .await
-        .map_err(database)?;
-        notify(&mut tx, seq).await?;
-        tx.commit().await.map_err(database)?;
-        Ok(seq)
+        let outcome = async {
+            let seq = next_seq(&mut tx).await?;
+            let hash: Option<String> = sqlx::query_scalar(
+                "UPDATE documents SET status = 'withdrawn'
+                 WHERE kind = $1 AND id = $2 AND version = $3 AND status = 'active'
+                 RETURNING hash",
+            )
+            .bind(kind.as_str())
+            .bind(id)
+            .bind(version)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(database)?;
+            let Some(hash) = hash else {
+                return Err(StoreError::Conflict(format!(
+                    "version {version} of `{id}` is not an active version"
+                )));
+            };
+            sqlx::query(
+                "INSERT INTO audit (seq, kind, at, actor, action, id, version, hash)
+                 VALUES ($1, $2, $3, $4, 'withdraw', $5, $6, $7)",
+            )
+            .bind(seq)
+            .bind(kind.as_str())
+            .bind(at)
+            .bind(actor)
+            .bind(id)
+            .bind(version)
+            .bind(&hash)
+            .execute(&mut *tx)
+            .await
+            .map_err(database)?;
+            notify(&mut tx, seq).await?;
+            Ok(seq)
+        }
+        .await;
+        super::finish(tx, outcome).await
     }
 
     async fn latest_change(&self) -> Result<i64, StoreError> {

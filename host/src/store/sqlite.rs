@@ -227,11 +227,14 @@ impl Store for SqliteStore {
         scenarios: &[ScenarioText],
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(database)?;
-        for document in documents {
-            insert_document(&mut tx, document, "seed", false).await?;
+        let outcome = async {
+            for document in documents {
+                insert_document(&mut tx, document, "seed", false).await?;
+            }
+            insert_scenarios(&mut tx, scenarios).await
         }
-        insert_scenarios(&mut tx, scenarios).await?;
-        tx.commit().await.map_err(database)
+        .await;
+        super::finish(tx, outcome).await
     }
 
     async fn publish(
@@ -241,12 +244,15 @@ impl Store for SqliteStore {
         untested: bool,
     ) -> Result<i64, StoreError> {
         let mut tx = self.pool.begin().await.map_err(database)?;
-        let seq = insert_document(&mut tx, document, "publish", untested).await?;
-        if let Some(scenarios) = scenarios {
-            replace_scenarios(&mut tx, document.kind, &document.id, scenarios).await?;
+        let outcome = async {
+            let seq = insert_document(&mut tx, document, "publish", untested).await?;
+            if let Some(scenarios) = scenarios {
+                replace_scenarios(&mut tx, document.kind, &document.id, scenarios).await?;
+            }
+            Ok(seq)
         }
-        tx.commit().await.map_err(database)?;
-        Ok(seq)
+        .await;
+        super::finish(tx, outcome).await
     }
 
     async fn publish_catalogue(
@@ -255,26 +261,29 @@ impl Store for SqliteStore {
         rebuilt: &[Rebuilt],
     ) -> Result<i64, StoreError> {
         let mut tx = self.pool.begin().await.map_err(database)?;
-        let seq = insert_document(&mut tx, document, "publish", false).await?;
-        for policy in rebuilt {
-            let updated = sqlx::query(
-                "UPDATE documents SET artifact = ? WHERE kind = 'policy' AND id = ? AND version = ?",
-            )
-            .bind(policy.artifact.as_slice())
-            .bind(&policy.id)
-            .bind(policy.version)
-            .execute(&mut *tx)
-            .await
-            .map_err(database)?;
-            if updated.rows_affected() != 1 {
-                return Err(StoreError::NotFound(format!(
-                    "version {} of policy `{}` is not stored",
-                    policy.version, policy.id
-                )));
+        let outcome = async {
+            let seq = insert_document(&mut tx, document, "publish", false).await?;
+            for policy in rebuilt {
+                let updated = sqlx::query(
+                    "UPDATE documents SET artifact = ? WHERE kind = 'policy' AND id = ? AND version = ?",
+                )
+                .bind(policy.artifact.as_slice())
+                .bind(&policy.id)
+                .bind(policy.version)
+                .execute(&mut *tx)
+                .await
+                .map_err(database)?;
+                if updated.rows_affected() != 1 {
+                    return Err(StoreError::NotFound(format!(
+                        "version {} of policy `{}` is not stored",
+                        policy.version, policy.id
+                    )));
+                }
             }
+            Ok(seq)
         }
-        tx.commit().await.map_err(database)?;
-        Ok(seq)
+        .await;
+        super::finish(tx, outcome).await
     }
 
     async fn withdraw(
@@ -286,37 +295,39 @@ impl Store for SqliteStore {
         at: i64,
     ) -> Result<i64, StoreError> {
         let mut tx = self.pool.begin().await.map_err(database)?;
-        let hash: Option<String> = sqlx::query_scalar(
-            "UPDATE documents SET status = 'withdrawn'
-             WHERE kind = ? AND id = ? AND version = ? AND status = 'active'
-             RETURNING hash",
-        )
-        .bind(kind.as_str())
-        .bind(id)
-        .bind(version)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(database)?;
-        let Some(hash) = hash else {
-            return Err(StoreError::Conflict(format!(
-                "version {version} of `{id}` is not an active version"
-            )));
-        };
-        let seq: i64 = sqlx::query_scalar(
-            "INSERT INTO audit (kind, at, actor, action, id, version, hash)
-             VALUES (?, ?, ?, 'withdraw', ?, ?, ?) RETURNING seq",
-        )
-        .bind(kind.as_str())
-        .bind(at)
-        .bind(actor)
-        .bind(id)
-        .bind(version)
-        .bind(&hash)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(database)?;
-        tx.commit().await.map_err(database)?;
-        Ok(seq)
+        let outcome = async {
+            let hash: Option<String> = sqlx::query_scalar(
+                "UPDATE documents SET status = 'withdrawn'
+                 WHERE kind = ? AND id = ? AND version = ? AND status = 'active'
+                 RETURNING hash",
+            )
+            .bind(kind.as_str())
+            .bind(id)
+            .bind(version)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(database)?;
+            let Some(hash) = hash else {
+                return Err(StoreError::Conflict(format!(
+                    "version {version} of `{id}` is not an active version"
+                )));
+            };
+            sqlx::query_scalar(
+                "INSERT INTO audit (kind, at, actor, action, id, version, hash)
+                 VALUES (?, ?, ?, 'withdraw', ?, ?, ?) RETURNING seq",
+            )
+            .bind(kind.as_str())
+            .bind(at)
+            .bind(actor)
+            .bind(id)
+            .bind(version)
+            .bind(&hash)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(database)
+        }
+        .await;
+        super::finish(tx, outcome).await
     }
 
     async fn latest_change(&self) -> Result<i64, StoreError> {
