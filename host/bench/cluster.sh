@@ -115,8 +115,9 @@ LOG_ONE=$(( (AFTER - BEFORE) / SECONDS_PER_RUN ))
 start b 18182 "$URL"
 BEFORE=$(rows)
 rps 18181 "$EVALUATE" $((CONNECTIONS / 2)) > "$WORK/a.rps" &
+WRK=$!
 rps 18182 "$EVALUATE" $((CONNECTIONS / 2)) > "$WORK/b.rps"
-wait %1 2>/dev/null || wait
+wait "$WRK"
 AFTER=$(rows)
 PG_TWO=$(python3 -c "print(round($(cat "$WORK/a.rps") + $(cat "$WORK/b.rps"), 1))")
 LOG_TWO=$(( (AFTER - BEFORE) / SECONDS_PER_RUN ))

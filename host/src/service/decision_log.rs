@@ -275,6 +275,19 @@ async fn write_batches(
     settings: WriterSettings,
     metrics: Arc<Metrics>,
 ) {
+    let commits_in_flight = store.log_commits_in_flight();
+    if settings.durable && commits_in_flight > 1 {
+        commit_groups_concurrently(
+            store,
+            receiver,
+            shutdown,
+            settings.batch_size,
+            commits_in_flight,
+            metrics,
+        )
+        .await;
+        return;
+    }
     let mut batch = Group::with_capacity(settings.batch_size);
     if settings.durable {
         // Group commit: wake on the first record, take everything that is
@@ -339,6 +352,54 @@ async fn write_batches(
 /// Writes what is in `batch` and everything queued now, `batch_size`
 /// records per transaction. True when every sender is gone (or the queue
 /// is closed) and it is empty.
+/// Durable group commit with several commits in flight, each on its own
+/// connection (a server database: while one group waits for its WAL flush,
+/// the next is already on its way, and the server flushes them together).
+/// Each group answers its own handlers when its commit returns.
+async fn commit_groups_concurrently(
+    store: Arc<dyn Store>,
+    mut receiver: mpsc::Receiver<Message>,
+    mut shutdown: watch::Receiver<bool>,
+    batch_size: usize,
+    commits_in_flight: usize,
+    metrics: Arc<Metrics>,
+) {
+    let mut commits = tokio::task::JoinSet::new();
+    let mut closing = false;
+    loop {
+        let room = commits.len() < commits_in_flight;
+        tokio::select! {
+            entry = receiver.recv(), if room => {
+                // Closed and empty: every record has been taken.
+                let Some(entry) = entry else { break };
+                let Some(first) = entry else { continue };
+                let mut group = Group::with_capacity(batch_size);
+                group.push(first);
+                while group.len() < batch_size {
+                    match receiver.try_recv() {
+                        Ok(Some(entry)) => group.push(entry),
+                        Ok(None) => {}
+                        Err(_) => break,
+                    }
+                }
+                let store = Arc::clone(&store);
+                let metrics = Arc::clone(&metrics);
+                commits.spawn(async move { write(&*store, &mut group, &metrics).await });
+            }
+            Some(_) = commits.join_next(), if !commits.is_empty() => {}
+            changed = shutdown.changed(), if !closing => {
+                if changed.is_err() || *shutdown.borrow() {
+                    // No request is in flight any more: what is queued is
+                    // still received, then `recv` ends.
+                    closing = true;
+                    receiver.close();
+                }
+            }
+        }
+    }
+    while commits.join_next().await.is_some() {}
+}
+
 async fn drain(
     store: &dyn Store,
     receiver: &mut mpsc::Receiver<Message>,

@@ -357,6 +357,12 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn audit(&self, kind: Kind, id: &str) -> Result<Vec<AuditEntry>, StoreError>;
     async fn append_decisions(&self, records: &[DecisionRecord]) -> Result<(), StoreError>;
     async fn decisions(&self, query: &DecisionQuery) -> Result<Vec<DecisionRecord>, StoreError>;
+    /// How many group commits of the durable decision log may be in flight
+    /// at once (a server database flushes concurrent commits together; an
+    /// embedded file takes one writer).
+    fn log_commits_in_flight(&self) -> usize {
+        1
+    }
     /// A connection of the decision log's own, used from a thread of its
     /// own; `None` where the store has none (the writer then uses
     /// [`Store::append_decisions`]).

@@ -510,6 +510,11 @@ impl Store for PgStore {
         super::finish(tx, outcome).await
     }
 
+    fn log_commits_in_flight(&self) -> usize {
+        // Measured in docs/benchmarks.md ("Many nodes on PostgreSQL").
+        4
+    }
+
     async fn latest_change(&self) -> Result<i64, StoreError> {
         sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM audit")
             .fetch_one(&self.pool)
