@@ -37,6 +37,8 @@ pub struct Config {
     pub http: HttpConfig,
     /// Heavy work (compiles, batches) and the engine's sandbox.
     pub limits: LimitsConfig,
+    /// The citizen guide at `/guide/` (docs/guide.md).
+    pub guide: GuideConfig,
     /// Who may call the API. Each token belongs to the platform or to one
     /// department and is stored as its SHA-256 (`yici hash-token`).
     pub tokens: Vec<TokenConfig>,
@@ -102,6 +104,26 @@ pub struct HttpConfig {
     /// After SIGTERM, requests in flight get this long; then connections
     /// are closed, the decision log is stored and the process exits.
     pub shutdown_grace_ms: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GuideConfig {
+    /// Serve `/guide/` and its open endpoints (no token needed to read
+    /// policies in force or to run an interview).
+    pub enabled: bool,
+    /// Interviews and screenings per client address per minute on the open
+    /// endpoints (429 `rate_limited` above it); 0: no limit.
+    pub rate_limit_per_minute: u32,
+}
+
+impl Default for GuideConfig {
+    fn default() -> GuideConfig {
+        GuideConfig {
+            enabled: true,
+            rate_limit_per_minute: 120,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -204,6 +226,7 @@ impl Default for Config {
             decision_log: DecisionLogConfig::default(),
             http: HttpConfig::default(),
             limits: LimitsConfig::default(),
+            guide: GuideConfig::default(),
             tokens: Vec::new(),
         }
     }

@@ -10,7 +10,9 @@ pub mod check;
 pub mod clock;
 pub mod decision_log;
 pub mod error;
+pub mod guide;
 pub mod heavy;
+pub mod interview;
 pub mod metrics;
 pub mod pipeline;
 pub mod preview;
@@ -18,6 +20,7 @@ pub mod publish;
 pub mod reference;
 pub mod registry;
 pub mod rights;
+pub mod screen;
 pub mod startup;
 
 use std::sync::Arc;
@@ -48,6 +51,8 @@ pub struct Service {
     /// Compiles, scenario runs and batches: a bounded pool beside the
     /// async workers, so `/healthz` and single evaluations keep answering.
     pub heavy: HeavyPool,
+    /// The guide's open endpoints, per client address (`guide.rate_limit_per_minute`).
+    pub guide_limit: guide::RateLimit,
     /// Publishes and withdrawals run one at a time, so version numbers and
     /// registry swaps never interleave. Evaluations never take it.
     publishing: tokio::sync::Mutex<()>,

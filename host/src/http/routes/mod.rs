@@ -5,6 +5,8 @@ pub mod catalogue;
 pub mod check;
 pub mod decisions;
 pub mod evaluate;
+pub mod guide;
+pub mod interview;
 pub mod operations;
 pub mod policies;
 pub mod reference;
