@@ -74,7 +74,10 @@ static SETUP: LazyLock<Setup> = LazyLock::new(|| {
     let mut person = BTreeMap::new();
     let mut seen = BTreeSet::new();
     for path in host::project::find_scenarios(root).expect("scenarios") {
-        let folder = host::project::scenario_folder(&path).expect("folder");
+        let folder = host::project::scenario_folder(&path)
+            .expect("folder")
+            .canonicalize()
+            .expect("a folder");
         let Some(id) = project.folders.get(&folder) else { continue };
         let Some(policy) = project.policies.get(id) else { continue };
         if !seen.insert(id.clone()) {

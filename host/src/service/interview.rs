@@ -14,7 +14,12 @@
 //! The order (docs/guide.md, "Which question comes next").
 //! 1. A required fact that is not answered is asked first, in the order the
 //!    policy declares its facts: the compiled policy cannot decide anything
-//!    without it.
+//!    without it — unless no answer of it changes the eligibility or the
+//!    facts it waits for. Each is tried with stand-in values (every value of
+//!    a closed type; dates from a month to 85 years before the application
+//!    date and a year after; a few numbers within its bounds), the others
+//!    held at a stand-in; one that changes nothing is asked last, once the
+//!    eligibility is decided (the materials and steps still need it).
 //! 2. Then the unknown facts the eligibility still waits for (the decision's
 //!    `missing_facts`). Each one of a closed type (yes/no, choices) is probed:
 //!    the policy is evaluated once per possible answer, and the fact whose
@@ -34,13 +39,15 @@
 //! 不知道 blocks the decision (`blocked_by`).
 //!
 //! The earliest date. A refusal is searched forward: the same facts at later
-//! application dates (monthly for ten years, then day by day back to the first
-//! eligible one) with the same compiled version. When a later date qualifies,
-//! the refusal is one of time only and the answer says from when.
+//! application dates (every month of the first year, then every six months up
+//! to ten years; then day by day back to the first one) with the same compiled
+//! version. When a later date is no longer refused (eligible, or waiting only
+//! for facts answered 不知道), the refusal is one of time only and the answer
+//! says from when.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use engine::contract_manifest::{FactSlot, Manifest, Supplier, ValueType};
+use engine::contract_manifest::{Condition, FactSlot, Manifest, Supplier, ValueType};
 use engine::{Decision, Eligibility, LoadedPolicy};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -150,6 +157,10 @@ pub struct Assessment {
     pub blocked_by: Vec<FactDoc>,
     /// Facts not asked: the department verifies them (shared data, its own assessment).
     pub verified_by_department: Vec<FactDoc>,
+    /// Undetermined only for facts the department determines or fetches
+    /// (nothing is left to ask the applicant, nothing was answered 不知道):
+    /// the applicant's answers qualify, pending the department's check.
+    pub awaits_department: bool,
     /// For a refusal of time only: the first application date that qualifies.
     pub earliest_date: Option<String>,
     /// The same in words: `2026年3月1日起可申请`.
@@ -224,6 +235,45 @@ fn closed_values(slot: &FactSlot, manifest: &Manifest) -> Option<Vec<(Value, Str
     }
 }
 
+/// Stand-in values of a required fact not asked yet: every value of a
+/// closed type; for a date, days around the application date and ages from
+/// a month to 85 years; a few numbers within the fact's bounds. Empty for a
+/// set or a list (never stood in for).
+fn probe_values(slot: &FactSlot, manifest: &Manifest, date: &str) -> Vec<Value> {
+    if let Some(values) = closed_values(slot, manifest) {
+        return values.into_iter().map(|(v, _)| v).collect();
+    }
+    let within = |n: i64, scale: i64| slot.bounds.is_none_or(|b| b.contains(n * scale));
+    match &slot.ty {
+        ValueType::Date => {
+            let Ok(day) = jiff::civil::Date::strptime("%Y-%m-%d", date) else {
+                return Vec::new();
+            };
+            [-1, -7, -24, -120, -204, -360, -780, -1020, 12]
+                .iter()
+                .filter_map(|&months| day.checked_add(jiff::Span::new().months(months)).ok())
+                .map(|d| Value::String(d.to_string()))
+                .collect()
+        }
+        ValueType::Int => [0, 1, 5, 12, 20, 60, 1000]
+            .into_iter()
+            .filter(|&n| within(n, 1))
+            .map(Value::from)
+            .collect(),
+        ValueType::Money => [0, 1_000, 100_000]
+            .into_iter()
+            .filter(|&n| within(n, 100))
+            .map(|n| Value::String(format!("{n}.00")))
+            .collect(),
+        ValueType::Decimal { scale } => [0, 50, 1_000]
+            .into_iter()
+            .filter(|&n| within(n, 10_i64.pow(u32::from(*scale))))
+            .map(|n| Value::String(n.to_string()))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// Builds the nested facts object from dotted paths.
 pub fn facts_json_of(values: &[(&str, &Value)]) -> Vec<u8> {
     fn insert(object: &mut Map<String, Value>, parts: &[&str], value: &Value) {
@@ -259,6 +309,9 @@ pub struct Subject<'a> {
     pub policy: &'a LoadedPolicy,
     pub answers: &'a Answers,
     pub lang: rules_dsl::Lang,
+    /// Stand-in values of required facts not asked yet because no answer
+    /// of theirs changes the eligibility (asked last; see the module's doc).
+    placeholders: Vec<(String, Value)>,
 }
 
 struct Run {
@@ -267,7 +320,16 @@ struct Run {
     decision: Decision,
 }
 
-impl Subject<'_> {
+impl<'a> Subject<'a> {
+    pub fn new(policy: &'a LoadedPolicy, answers: &'a Answers, lang: rules_dsl::Lang) -> Self {
+        Subject {
+            policy,
+            answers,
+            lang,
+            placeholders: Vec::new(),
+        }
+    }
+
     fn manifest(&self) -> &Manifest {
         self.policy.manifest()
     }
@@ -294,6 +356,8 @@ impl Subject<'_> {
             if let Some((_, v)) = overrides.iter().find(|(p, _)| *p == slot.name) {
                 values.push((slot.name.as_str(), v));
             } else if let Some(v) = self.answers.values.get(&slot.name) {
+                values.push((slot.name.as_str(), v));
+            } else if let Some((_, v)) = self.placeholders.iter().find(|(p, _)| *p == slot.name) {
                 values.push((slot.name.as_str(), v));
             }
         }
@@ -358,6 +422,7 @@ impl Subject<'_> {
             reasons: Vec::new(),
             blocked_by: Vec::new(),
             verified_by_department: Vec::new(),
+            awaits_department: false,
             earliest_date: None,
             earliest_text: None,
             decision: None,
@@ -387,8 +452,79 @@ impl Subject<'_> {
                     .push(fact_doc(manifest, slot));
             }
         }
-        if !assessment.open_questions.is_empty() || !assessment.blocked_by.is_empty() {
+        if !assessment.blocked_by.is_empty() {
             return Ok(assessment);
+        }
+        // Required facts whose answers change nothing of the eligibility are
+        // asked last: tried with stand-in values, one at a time.
+        let mut deferred = Vec::new();
+        if !assessment.open_questions.is_empty() {
+            if !variants.is_empty() {
+                return Ok(assessment);
+            }
+            let pending = std::mem::take(&mut assessment.open_questions);
+            let Some(stand_ins) = pending
+                .iter()
+                .map(|p| {
+                    let slot = manifest.input.facts.iter().find(|s| &s.name == p)?;
+                    let probes = probe_values(slot, manifest, date);
+                    Some((p.clone(), probes))
+                })
+                .collect::<Option<Vec<(String, Vec<Value>)>>>()
+                .filter(|all| all.iter().all(|(_, probes)| !probes.is_empty()))
+            else {
+                assessment.open_questions = pending;
+                return Ok(assessment);
+            };
+            let mut inner = Subject {
+                placeholders: stand_ins
+                    .iter()
+                    .map(|(p, probes)| (p.clone(), probes[0].clone()))
+                    .collect(),
+                ..Subject::new(self.policy, self.answers, self.lang)
+            };
+            // Hopeful stand-ins: each in turn the value that goes furthest
+            // (eligible over undetermined over ineligible, then the most
+            // rules holding), so that a fact is not taken for irrelevant only
+            // because another stand-in already refuses.
+            for (index, (_, probes)) in stand_ins.iter().enumerate() {
+                let mut best: Option<((u8, usize), Value)> = None;
+                for probe in probes {
+                    inner.placeholders[index].1 = probe.clone();
+                    let Ok(run) = inner.run(&[], date) else {
+                        continue;
+                    };
+                    let score = (
+                        match run.eligibility {
+                            Eligibility::Eligible => 2,
+                            Eligibility::Undetermined => 1,
+                            Eligibility::Ineligible => 0,
+                        },
+                        run.decision
+                            .rules
+                            .iter()
+                            .filter(|r| r.result == Some(true))
+                            .count(),
+                    );
+                    if best.as_ref().is_none_or(|(b, _)| score > *b) {
+                        best = Some((score, probe.clone()));
+                    }
+                }
+                if let Some((_, value)) = best {
+                    inner.placeholders[index].1 = value;
+                }
+            }
+            for (path, probes) in &stand_ins {
+                if inner.matters(path, probes, date)? {
+                    assessment.open_questions.push(path.clone());
+                } else {
+                    deferred.push(path.clone());
+                }
+            }
+            if !assessment.open_questions.is_empty() {
+                return Ok(assessment);
+            }
+            return inner.decide(assessment, depth, deferred);
         }
         let combinations = combinations(&variants);
         if combinations.len() > MAX_VARIANTS {
@@ -424,6 +560,50 @@ impl Subject<'_> {
             return Ok(assessment);
         }
         let run = runs.swap_remove(0);
+        self.finish(assessment, depth, run, Vec::new())
+    }
+
+    /// Evaluates with the stand-ins and finishes the assessment; the deferred
+    /// required facts are asked after every other.
+    fn decide(
+        &self,
+        assessment: Assessment,
+        depth: Depth,
+        deferred: Vec<String>,
+    ) -> Result<Assessment, InterviewError> {
+        let run = self.run(&[], &self.answers.application_date)?;
+        self.finish(assessment, depth, run, deferred)
+    }
+
+    /// Whether some answer of required fact `path` changes the eligibility
+    /// or what it still waits for.
+    fn matters(&self, path: &str, probes: &[Value], date: &str) -> Result<bool, InterviewError> {
+        let mut seen: Option<(Eligibility, Vec<String>)> = None;
+        for probe in probes {
+            let run = match self.run(&[(path, probe)], date) {
+                Ok(run) => run,
+                // A stand-in out of the fact's bounds: not an answer to try.
+                Err(InterviewError::Facts { .. }) => continue,
+                Err(other) => return Err(other),
+            };
+            let now = (run.eligibility, self.still_open(&run.decision));
+            match &seen {
+                None => seen = Some(now),
+                Some(first) if *first != now => return Ok(true),
+                Some(_) => {}
+            }
+        }
+        Ok(false)
+    }
+
+    fn finish(
+        &self,
+        mut assessment: Assessment,
+        depth: Depth,
+        run: Run,
+        deferred: Vec<String>,
+    ) -> Result<Assessment, InterviewError> {
+        let date = self.answers.application_date.as_str();
         assessment.status = run.eligibility.as_str();
         assessment.reasons = run
             .decision
@@ -440,8 +620,28 @@ impl Subject<'_> {
         } else {
             open
         };
+        let stand_ins = !deferred.is_empty();
+        assessment.open_questions.extend(deferred);
         if run.eligibility == Eligibility::Undetermined {
             assessment.conditions = self.conditions(&run.decision, date)?;
+            let manifest = self.manifest();
+            assessment.awaits_department = run
+                .decision
+                .missing_facts
+                .paths()
+                .into_iter()
+                .map(top_level)
+                .all(|path| {
+                    manifest.input.facts.iter().any(|slot| {
+                        slot.name == path
+                            && !askable(slot, &self.answers.shared_available)
+                            && !self.answers.unknown.contains(&slot.name)
+                    })
+                });
+        }
+        if stand_ins {
+            // The materials and the steps may still depend on them.
+            return Ok(assessment);
         }
         if run.eligibility == Eligibility::Ineligible && depth.earliest {
             if let Some(day) = self.earliest(date)? {
@@ -512,16 +712,10 @@ impl Subject<'_> {
                 }
             }
         }
-        if out.is_empty() {
-            let open: Vec<&str> = decision
-                .reasons
-                .iter()
-                .filter(|r| r.result.is_none())
-                .map(|r| r.title.as_str())
-                .collect();
-            if !open.is_empty() {
-                out.push(format!("若「{}」成立，则符合", open.join("」「")));
-            }
+        if out.is_empty()
+            && let Known::Open(words) = open_words(manifest, decision, &manifest.eligibility)
+        {
+            out.push(format!("若{words}成立，则符合"));
         }
         Ok(out)
     }
@@ -534,7 +728,9 @@ impl Subject<'_> {
         let eligible_on = |day: jiff::civil::Date| -> Result<bool, InterviewError> {
             let text = day.to_string();
             match self.run(&[], &text) {
-                Ok(run) => Ok(run.eligibility == Eligibility::Eligible),
+                // No longer refused: eligible, or waiting only for what
+                // the person did not know.
+                Ok(run) => Ok(run.eligibility != Eligibility::Ineligible),
                 // A date the calendar or a parameter does not reach.
                 Err(InterviewError::Evaluation { .. }) => Ok(false),
                 Err(other) => Err(other),
@@ -567,6 +763,79 @@ impl Subject<'_> {
             before = day;
         }
         Ok(None)
+    }
+}
+
+/// A part of the eligibility: known, or open with its open rules in words.
+enum Known {
+    True,
+    False,
+    Open(String),
+}
+
+/// The open part of `condition` in words: its unknown rules joined by 且
+/// and 或 as the eligibility joins them (a part already true in an `or`, or
+/// false in an `and`, settles it).
+fn open_words(manifest: &Manifest, decision: &Decision, condition: &Condition) -> Known {
+    let joined = |parts: Vec<String>, word: &str| {
+        if parts.len() == 1 {
+            parts.into_iter().next().unwrap_or_default()
+        } else {
+            format!("（{}）", parts.join(word))
+        }
+    };
+    match condition {
+        Condition::Rule { rule } => {
+            let Some(info) = manifest.rules.get(*rule as usize) else {
+                return Known::Open(String::new());
+            };
+            let result = decision
+                .rules
+                .iter()
+                .find(|r| r.id.as_deref() == Some(info.name.as_str()))
+                .and_then(|r| r.result);
+            match result {
+                Some(true) => Known::True,
+                Some(false) => Known::False,
+                None => Known::Open(format!("「{}」", info.title)),
+            }
+        }
+        Condition::And { all } => {
+            let mut open = Vec::new();
+            for part in all {
+                match open_words(manifest, decision, part) {
+                    Known::False => return Known::False,
+                    Known::True => {}
+                    Known::Open(words) => open.push(words),
+                }
+            }
+            if open.is_empty() {
+                Known::True
+            } else {
+                Known::Open(joined(open, "且"))
+            }
+        }
+        Condition::Or { any } => {
+            let mut open = Vec::new();
+            for part in any {
+                match open_words(manifest, decision, part) {
+                    Known::True => return Known::True,
+                    Known::False => {}
+                    Known::Open(words) => open.push(words),
+                }
+            }
+            if open.is_empty() {
+                Known::False
+            } else {
+                Known::Open(joined(open, "或"))
+            }
+        }
+        Condition::Not { of } => match open_words(manifest, decision, of) {
+            Known::True => Known::False,
+            Known::False => Known::True,
+            Known::Open(words) => Known::Open(format!("不属于{words}")),
+        },
+        Condition::Other { text } => Known::Open(format!("「{text}」")),
     }
 }
 

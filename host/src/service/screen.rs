@@ -68,11 +68,7 @@ pub fn interview(
     super::interview::check_paths(answers, &known_paths(policies), scope)?;
     let mut results = Vec::with_capacity(policies.len());
     for policy in policies {
-        let subject = Subject {
-            policy,
-            answers,
-            lang,
-        };
+        let subject = Subject::new(policy, answers, lang);
         results.push(subject.assess(depth)?);
     }
     // path → (score, first seen, policies waiting)

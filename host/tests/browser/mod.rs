@@ -232,13 +232,19 @@ impl Page {
         }
     }
 
-    /// The text of the first element matching `css`.
+    /// The text of the first element matching `css` (found again when the
+    /// page re-renders it meanwhile).
     pub async fn text(&self, css: &str) -> String {
-        self.wait_for(css)
-            .await
-            .text()
-            .await
-            .unwrap_or_else(|e| panic!("no text in `{css}`: {e}"))
+        let started = Instant::now();
+        loop {
+            match self.wait_for(css).await.text().await {
+                Ok(text) => return text,
+                Err(e) if started.elapsed() > Duration::from_secs(10) => {
+                    panic!("no text in `{css}`: {e}")
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
     }
 
     pub async fn click(&self, css: &str) {

@@ -34,7 +34,7 @@ function h(tag, attrs, ...children) {
     else if (k === "class") el.className = v;
     else el.setAttribute(k, v === true ? "" : v);
   }
-  for (const c of children.flat()) {
+  for (const c of children.flat(Infinity)) {
     if (c === null || c === undefined || c === false) continue;
     el.append(c instanceof Node ? c : String(c));
   }
@@ -43,7 +43,7 @@ function h(tag, attrs, ...children) {
 
 function show(title, ...nodes) {
   document.title = title + " · 一次 · 掌上办";
-  main.replaceChildren(...nodes);
+  main.replaceChildren(...nodes.flat(4).filter((n) => n !== null && n !== undefined && n !== false));
   const heading = main.querySelector("h1, legend");
   if (heading) {
     heading.setAttribute("tabindex", "-1");
@@ -360,8 +360,12 @@ async function ask(kind, id, editPath) {
 }
 
 // ---- the result -----------------------------------------------------------
-function verdict(status, extra) {
-  const [word, text] = STATUS[status] || STATUS.undetermined;
+function verdict(status, extra, awaits) {
+  let [word, text] = STATUS[status] || STATUS.undetermined;
+  if (status === "undetermined" && awaits && awaits.length) {
+    word = "待部门核验";
+    text = "您的回答都符合条件，还需部门核验：" + awaits.join("、") + "。";
+  }
   return h("div", { class: "verdict " + (status === "partial" ? "eligible" : status), id: "verdict" },
     h("strong", {}, word), h("p", {}, text), extra);
 }
@@ -395,8 +399,10 @@ function stepsSection(steps, schedule, visits) {
   ];
 }
 
-function assessmentDetails(r) {
+function assessmentDetails(r, titles) {
+  const open = titles && r.status === "undetermined" ? r.open_questions.map((p) => titles[p] || p) : [];
   return [
+    open.length ? h("p", { class: "cite" }, "还需回答：" + open.slice(0, 4).join("、") + (open.length > 4 ? ` 等 ${open.length} 个问题` : "")) : null,
     r.reasons.length && r.status !== "eligible" ? [h("h3", {}, "原因"), h("ul", { class: "plain" }, r.reasons.map((x) =>
       h("li", {}, x.title, x.cite ? h("span", { class: "cite" }, "依据：" + x.cite) : null)))] : null,
     r.earliest_text ? h("p", { class: "earliest" }, h("strong", {}, r.earliest_text)) : null,
@@ -436,10 +442,11 @@ async function result(kind, id) {
     const b = reply.bundle;
     const status = b ? b.eligibility : reply.status;
     show(title + " · 结果", head, h("h1", {}, title), h("p", { class: "muted" }, "申请日期：" + today),
-      verdict(status), more,
+      verdict(status, null, reply.results.every((r) => r.status === "eligible" || r.awaits_department)
+        ? [...new Set(reply.results.filter((r) => r.awaits_department).flatMap((r) => r.verified_by_department.map((f) => f.title)))] : null), more,
       h("h2", {}, "各事项"),
       h("ul", { class: "plain", id: "members" }, reply.results.map((r) => h("li", {},
-        h("strong", {}, r.policy.name), " — ", (STATUS[r.status] || STATUS.undetermined)[0],
+        h("strong", {}, r.policy.name), " — ", r.awaits_department ? "待部门核验" : (STATUS[r.status] || STATUS.undetermined)[0],
         h("span", { class: "cite" }, r.department.name), ...assessmentDetails(r)))),
       b ? materialsSection(b.materials) : null,
       b ? stepsSection(b.steps, b.schedule, b.visits) : null,
@@ -449,7 +456,7 @@ async function result(kind, id) {
   const r = reply.results[0];
   const d = r.decision;
   show(title + " · 结果", head, h("h1", {}, title), h("p", { class: "muted" }, "申请日期：" + today + " · " + r.department.name),
-    verdict(r.status, assessmentDetails(r)), more,
+    verdict(r.status, assessmentDetails(r), r.awaits_department ? r.verified_by_department.map((f) => f.title) : null), more,
     r.verified_by_department.length ? h("p", { class: "hint" }, "以下信息由部门核验，无需您提供证明：" +
       r.verified_by_department.map((f) => f.title).join("、")) : null,
     d && r.status !== "ineligible" ? materialsSection(d.materials) : null,
@@ -465,11 +472,12 @@ async function screenResult() {
   } catch (error) {
     return failure(error);
   }
+  const titles = Object.fromEntries(reply.questions.map((q) => [q.path, q.title]));
   const group = (status, heading, id) => {
     const items = reply.results.filter((r) => r.status === status);
     return [h("h2", {}, `${heading}（${items.length}）`), h("ul", { class: "plain", id }, items.map((r) =>
       h("li", {}, h("a", { href: "#/service/" + r.policy.id }, r.policy.name),
-        h("span", { class: "cite" }, r.department.name), ...assessmentDetails(r))))];
+        h("span", { class: "cite" }, r.department.name), ...assessmentDetails(r, titles))))];
   };
   show("我能办什么 · 结果", h("h1", {}, "我能办什么"),
     h("p", {}, `共 ${reply.results.length} 个事项：可以办理 ${reply.counts.eligible} 个，可能可以 ${reply.counts.undetermined} 个，暂不符合 ${reply.counts.ineligible} 个。`),
