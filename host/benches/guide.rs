@@ -78,8 +78,12 @@ static SETUP: LazyLock<Setup> = LazyLock::new(|| {
             .expect("folder")
             .canonicalize()
             .expect("a folder");
-        let Some(id) = project.folders.get(&folder) else { continue };
-        let Some(policy) = project.policies.get(id) else { continue };
+        let Some(id) = project.folders.get(&folder) else {
+            continue;
+        };
+        let Some(policy) = project.policies.get(id) else {
+            continue;
+        };
         if !seen.insert(id.clone()) {
             continue;
         }
@@ -93,7 +97,9 @@ static SETUP: LazyLock<Setup> = LazyLock::new(|| {
                 value = value.and_then(|v| v.as_table()).and_then(|t| t.get(part));
             }
             if let Some(value) = value {
-                person.entry(slot.name.clone()).or_insert_with(|| toml_to_json(value));
+                person
+                    .entry(slot.name.clone())
+                    .or_insert_with(|| toml_to_json(value));
             }
         }
     }
@@ -153,10 +159,19 @@ fn screen_engine_100(bencher: divan::Bencher<'_, '_>) {
 fn screen_interview_100(bencher: divan::Bencher<'_, '_>) {
     let setup = &*SETUP;
     let answers = answers(setup.person.clone());
-    let depth = Depth { rank: true, earliest: false };
+    let depth = Depth {
+        rank: true,
+        earliest: false,
+    };
     bencher.bench_local(|| {
-        screen::interview(&setup.hundred, &answers, rules_dsl::Lang::Zh, depth, "bench")
-            .expect("an answer")
+        screen::interview(
+            &setup.hundred,
+            &answers,
+            rules_dsl::Lang::Zh,
+            depth,
+            "bench",
+        )
+        .expect("an answer")
     });
 }
 
@@ -171,14 +186,20 @@ fn next_question_residence_permit(bencher: divan::Bencher<'_, '_>) {
     let required: BTreeMap<String, Value> = [
         ("applicant.birth_date", Value::from("1992-05-10")),
         ("applicant.hukou_city", Value::from("宁波")),
-        ("applicant.residence_registered_on", Value::from("2025-06-01")),
+        (
+            "applicant.residence_registered_on",
+            Value::from("2025-06-01"),
+        ),
         ("applicant.first_application", Value::from(true)),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
     let answers = answers(required);
-    let depth = Depth { rank: true, earliest: false };
+    let depth = Depth {
+        rank: true,
+        earliest: false,
+    };
     let policies = [Arc::clone(policy)];
     bencher.bench_local(|| {
         let answer = screen::interview(&policies, &answers, rules_dsl::Lang::Zh, depth, "bench")
@@ -194,15 +215,27 @@ fn next_question_screener(bencher: divan::Bencher<'_, '_>) {
     let some: BTreeMap<String, Value> = [
         ("applicant.birth_date", Value::from("1992-05-10")),
         ("applicant.hukou_city", Value::from("宁波")),
-        ("applicant.residence_registered_on", Value::from("2025-06-01")),
+        (
+            "applicant.residence_registered_on",
+            Value::from("2025-06-01"),
+        ),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
     let answers = answers(some);
-    let depth = Depth { rank: true, earliest: true };
+    let depth = Depth {
+        rank: true,
+        earliest: true,
+    };
     bencher.bench_local(|| {
-        screen::interview(&setup.shipped, &answers, rules_dsl::Lang::Zh, depth, "bench")
-            .expect("an answer")
+        screen::interview(
+            &setup.shipped,
+            &answers,
+            rules_dsl::Lang::Zh,
+            depth,
+            "bench",
+        )
+        .expect("an answer")
     });
 }

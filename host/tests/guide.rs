@@ -58,11 +58,16 @@ async fn answer_until_result(page: &Page, script: &[(&str, Say)], most: usize) -
                          if (l) {{ l.click(); return true; }} return false;"
                     ))
                     .await;
-                assert_eq!(clicked, serde_json::Value::Bool(true), "`{title}` has no choice `{label}`");
+                assert_eq!(
+                    clicked,
+                    serde_json::Value::Bool(true),
+                    "`{title}` has no choice `{label}`"
+                );
                 page.click("#next").await;
             }
             Some(Say::Type(text)) => {
-                page.fill("form input:not([type=radio]), form textarea", text).await;
+                page.fill("form input:not([type=radio]), form textarea", text)
+                    .await;
                 page.click("#next").await;
             }
             Some(Say::Date(date)) => {
@@ -83,7 +88,11 @@ async fn answer_until_result(page: &Page, script: &[(&str, Say)], most: usize) -
         let error = page
             .run("return document.querySelector('#question-error')?.textContent || '';")
             .await;
-        assert_eq!(error, serde_json::Value::String(String::new()), "`{title}` was refused");
+        assert_eq!(
+            error,
+            serde_json::Value::String(String::new()),
+            "`{title}` was refused"
+        );
     }
 }
 
@@ -135,7 +144,10 @@ async fn residence_permit_from_empty_to_result(page: &mut Page) {
     assert_eq!(asked[8], "租赁期止", "{asked:?}");
     assert_eq!(&asked[9..], ["出生日期", "首次申领"], "{asked:?}");
     let bring = page.text("#bring").await;
-    assert!(bring.contains("照片") && bring.contains("劳动合同"), "{bring}");
+    assert!(
+        bring.contains("照片") && bring.contains("劳动合同"),
+        "{bring}"
+    );
     let fetched = page.text("#fetched").await;
     assert!(fetched.contains("居民身份证"), "{fetched}");
     assert!(page.text("#timeline").await.contains("2026年1月30日"));
@@ -165,7 +177,8 @@ async fn residence_permit_from_empty_to_result(page: &mut Page) {
 /// of time with the date it turns.
 async fn dont_know_and_changed_answers(page: &mut Page) {
     page.run("sessionStorage.clear();").await;
-    page.goto("/guide/?date=2026-01-15#/ask/hz.residence_permit").await;
+    page.goto("/guide/?date=2026-01-15#/ask/hz.residence_permit")
+        .await;
     let script: Vec<(&str, Say)> = RENTER
         .iter()
         .copied()
@@ -181,8 +194,10 @@ async fn dont_know_and_changed_answers(page: &mut Page) {
     page.screenshot("dont-know-result").await;
     page.assert_accessible("an undetermined result").await;
     // Change the registration date: five months before the application.
-    page.goto("/guide/?date=2026-01-15#/ask/hz.residence_permit?edit=applicant.residence_registered_on")
-        .await;
+    page.goto(
+        "/guide/?date=2026-01-15#/ask/hz.residence_permit?edit=applicant.residence_registered_on",
+    )
+    .await;
     page.wait_until(
         "the registration date is asked again",
         "document.querySelector('form legend')?.textContent === '居住登记日期'",
@@ -220,7 +235,8 @@ const BIRTH: &[(&str, Say)] = &[
 
 /// 出生一件事: one interview for five services, the merged result.
 async fn birth_bundle(page: &mut Page) {
-    page.goto("/guide/?date=2026-03-15#/service/zj.birth_one_thing").await;
+    page.goto("/guide/?date=2026-03-15#/service/zj.birth_one_thing")
+        .await;
     page.wait_for("#start").await;
     page.screenshot("birth-bundle-page").await;
     page.assert_accessible("the birth bundle's page").await;
@@ -229,7 +245,11 @@ async fn birth_bundle(page: &mut Page) {
     let mut unique = asked.clone();
     unique.sort();
     unique.dedup();
-    assert_eq!(unique.len(), asked.len(), "a shared fact asked twice: {asked:?}");
+    assert_eq!(
+        unique.len(),
+        asked.len(),
+        "a shared fact asked twice: {asked:?}"
+    );
     // 母亲身份 is verified by the department at the window: every answer
     // qualifies, pending that check.
     let verdict = page.text("#verdict").await;
@@ -238,7 +258,11 @@ async fn birth_bundle(page: &mut Page) {
         "{verdict}; asked {asked:?}"
     );
     let members = page.text("#members").await;
-    for member in ["出生医学证明签发", "新生儿出生登记（入户）", "预防接种证办理"] {
+    for member in [
+        "出生医学证明签发",
+        "新生儿出生登记（入户）",
+        "预防接种证办理",
+    ] {
         assert!(members.contains(member), "{members}");
     }
     assert!(page.text("#visits").await.contains("最多跑一次"));
@@ -272,7 +296,8 @@ async fn screener(page: &mut Page) {
                 page.click("#next").await;
             }
             Some(Say::Type(text)) => {
-                page.fill("form input:not([type=radio]), form textarea", text).await;
+                page.fill("form input:not([type=radio]), form textarea", text)
+                    .await;
                 page.click("#next").await;
             }
             Some(Say::Date(date)) => {
@@ -289,7 +314,9 @@ async fn screener(page: &mut Page) {
             ),
         )
         .await;
-        if page.run("return location.hash.includes('result');").await == serde_json::Value::Bool(true) {
+        if page.run("return location.hash.includes('result');").await
+            == serde_json::Value::Bool(true)
+        {
             break;
         }
     }

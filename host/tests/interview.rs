@@ -55,6 +55,9 @@ fn fact_of(facts: &toml::Table, path: &str) -> Option<Value> {
 
 struct Played {
     asked: usize,
+    /// Questions asked when the eligibility was first decided (all asked
+    /// when it never was).
+    decided_at: usize,
     status: &'static str,
 }
 
@@ -104,12 +107,17 @@ fn play(
         earliest: false,
     };
     let mut asked = 0;
+    let mut decided_at = None;
     loop {
         let answer = screen::interview(policies, &answers, rules_dsl::Lang::Zh, depth, "test")
             .unwrap_or_else(|e| panic!("{}: {e}", scenario.name));
+        if answer.status != "undetermined" && decided_at.is_none() {
+            decided_at = Some(asked);
+        }
         let Some(question) = answer.questions.first() else {
             return Played {
                 asked,
+                decided_at: decided_at.unwrap_or(asked),
                 status: answer.status,
             };
         };
@@ -131,9 +139,11 @@ fn every_scenario_played_as_an_interview_ends_as_decided() {
     let engine = engine::Engine::new(engine::Limits::default()).expect("engine");
     let files = host::project::read_rules(&repository().join("policies")).expect("the policies");
     let project = host::project::build(&engine, &files).expect("the shipped policies build");
-    let scenarios = host::project::find_scenarios(&repository().join("policies")).expect("scenarios");
-    // policy id → (facts declared, [guide counts], [signed-in counts])
-    let mut table: BTreeMap<String, (usize, Vec<usize>, Vec<usize>)> = BTreeMap::new();
+    let scenarios =
+        host::project::find_scenarios(&repository().join("policies")).expect("scenarios");
+    // policy id → (facts declared, [guide counts], [guide: decided at], [signed-in counts])
+    type Row = (usize, Vec<usize>, Vec<usize>, Vec<usize>);
+    let mut table: BTreeMap<String, Row> = BTreeMap::new();
     let mut disagreements = Vec::new();
     for path in &scenarios {
         let folder = host::project::scenario_folder(path).expect("a scenario folder");
@@ -164,24 +174,29 @@ fn every_scenario_played_as_an_interview_ends_as_decided() {
                 policy.manifest().input.facts.len(),
                 Vec::new(),
                 Vec::new(),
+                Vec::new(),
             )
         });
         entry.1.push(guide.asked);
-        entry.2.push(signed_in.asked);
+        entry.2.push(guide.decided_at);
+        entry.3.push(signed_in.asked);
     }
     assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
     let mut out = String::from(
-        "| policy | facts | scenarios | questions in the guide (min / median / max) | with shared data fetched (max) |\n|---|---|---|---|---|\n",
+        "| policy | facts | scenarios | asked in the guide (min / median / max) | decided after (median / max) | asked with the scenario's datasets fetched (max) |\n|---|---|---|---|---|---|\n",
     );
-    for (id, (facts, mut guide, signed_in)) in table {
+    for (id, (facts, mut guide, mut decided, signed_in)) in table {
         guide.sort_unstable();
-        let median = guide[guide.len() / 2];
+        decided.sort_unstable();
         let _ = writeln!(
             out,
-            "| `{id}` | {facts} | {} | {} / {median} / {} | {} |",
+            "| `{id}` | {facts} | {} | {} / {} / {} | {} / {} | {} |",
             guide.len(),
             guide[0],
+            guide[guide.len() / 2],
             guide[guide.len() - 1],
+            decided[decided.len() / 2],
+            decided[decided.len() - 1],
             signed_in.iter().max().unwrap_or(&0)
         );
     }
@@ -199,7 +214,10 @@ fn a_renter_is_decided_before_the_facts_that_only_decide_materials() {
     let renter: BTreeMap<&str, Value> = [
         ("applicant.birth_date", Value::from("1992-05-10")),
         ("applicant.hukou_city", Value::from("宁波")),
-        ("applicant.residence_registered_on", Value::from("2025-06-01")),
+        (
+            "applicant.residence_registered_on",
+            Value::from("2025-06-01"),
+        ),
         ("applicant.first_application", Value::from(true)),
         ("applicant.owns_home", Value::from(false)),
         ("applicant.enrolled_student", Value::from(false)),
@@ -238,9 +256,10 @@ fn a_renter_is_decided_before_the_facts_that_only_decide_materials() {
             break answer;
         };
         asked.push(question.fact.path.clone());
-        answers
-            .values
-            .insert(question.fact.path.clone(), renter[question.fact.path.as_str()].clone());
+        answers.values.insert(
+            question.fact.path.clone(),
+            renter[question.fact.path.as_str()].clone(),
+        );
     };
     assert_eq!(answer.status, "eligible");
     insta::assert_snapshot!("renter_questions", asked.join("\n"));

@@ -282,13 +282,14 @@ async fn serve(
         let io = TokioIo::new(Box::pin(stream));
         // The guide's rate limit counts by the client's address.
         let client = routes::guide::ClientAddr(peer.ip());
-        let service = hyper_util::service::TowerToHyperService::new(tower::ServiceExt::map_request(
-            router.clone(),
-            move |mut request: Request<hyper::body::Incoming>| {
-                request.extensions_mut().insert(client);
-                request
-            },
-        ));
+        let service =
+            hyper_util::service::TowerToHyperService::new(tower::ServiceExt::map_request(
+                router.clone(),
+                move |mut request: Request<hyper::body::Incoming>| {
+                    request.extensions_mut().insert(client);
+                    request
+                },
+            ));
         let connection = graceful.watch(builder.serve_connection(io, service));
         tokio::spawn(async move {
             if let Err(error) = connection.await {

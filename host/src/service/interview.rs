@@ -386,7 +386,13 @@ impl<'a> Subject<'a> {
             .applicant
             .iter()
             .map(|f| f.path.as_str())
-            .chain(decision.missing_facts.shared.iter().map(|f| f.path.as_str()))
+            .chain(
+                decision
+                    .missing_facts
+                    .shared
+                    .iter()
+                    .map(|f| f.path.as_str()),
+            )
             .map(top_level)
             .collect();
         manifest
@@ -528,7 +534,10 @@ impl<'a> Subject<'a> {
         }
         let combinations = combinations(&variants);
         if combinations.len() > MAX_VARIANTS {
-            assessment.blocked_by = variants.iter().map(|(s, _)| fact_doc(manifest, s)).collect();
+            assessment.blocked_by = variants
+                .iter()
+                .map(|(s, _)| fact_doc(manifest, s))
+                .collect();
             return Ok(assessment);
         }
         let mut runs = Vec::with_capacity(combinations.len());
@@ -555,7 +564,9 @@ impl<'a> Subject<'a> {
                 }
             }
             if assessment.conditions.is_empty() {
-                assessment.conditions.push("还需补充信息才能判断".to_string());
+                assessment
+                    .conditions
+                    .push("还需补充信息才能判断".to_string());
             }
             return Ok(assessment);
         }
@@ -699,8 +710,7 @@ impl<'a> Subject<'a> {
             .map(top_level)
             .collect();
         for slot in &manifest.input.facts {
-            if !waiting.contains(slot.name.as_str()) || !self.answers.unknown.contains(&slot.name)
-            {
+            if !waiting.contains(slot.name.as_str()) || !self.answers.unknown.contains(&slot.name) {
                 continue;
             }
             if let Some(values) = closed_values(slot, manifest) {
@@ -953,7 +963,10 @@ mod tests {
 
     #[test]
     fn list_member_paths_are_their_list() {
-        assert_eq!(top_level("household.members[1].income"), "household.members");
+        assert_eq!(
+            top_level("household.members[1].income"),
+            "household.members"
+        );
         assert_eq!(top_level("applicant.owns_home"), "applicant.owns_home");
     }
 }

@@ -260,36 +260,36 @@ impl PolicyForm {
     /// Fact `slot` of `manifest` as a form field.
     pub fn of_fact(manifest: &Manifest, slot: &FactSlot) -> FormFact {
         FormFact {
-        path: slot.name.clone(),
-        title: slot.title.clone(),
-        ty: type_name(&slot.ty),
-        optional: slot.optional,
-        number: NumberDoc::of(&slot.ty, slot.bounds),
-        values: enum_values(&slot.ty),
-        fields: slot
-            .elements
-            .as_ref()
-            .map(|e| e.fields.iter().map(field).collect())
-            .unwrap_or_default(),
-        max_items: slot.elements.as_ref().map(|_| manifest.input.max_list_len),
-        supplied_by: match &slot.supplied_by {
-            Supplier::Applicant => SuppliedBy {
-                kind: "applicant",
-                dataset: None,
+            path: slot.name.clone(),
+            title: slot.title.clone(),
+            ty: type_name(&slot.ty),
+            optional: slot.optional,
+            number: NumberDoc::of(&slot.ty, slot.bounds),
+            values: enum_values(&slot.ty),
+            fields: slot
+                .elements
+                .as_ref()
+                .map(|e| e.fields.iter().map(field).collect())
+                .unwrap_or_default(),
+            max_items: slot.elements.as_ref().map(|_| manifest.input.max_list_len),
+            supplied_by: match &slot.supplied_by {
+                Supplier::Applicant => SuppliedBy {
+                    kind: "applicant",
+                    dataset: None,
+                },
+                Supplier::Shared { dataset } => SuppliedBy {
+                    kind: "shared",
+                    dataset: Some(NamedDoc {
+                        id: dataset.clone(),
+                        name: manifest.dataset_name(dataset).to_string(),
+                    }),
+                },
+                Supplier::Department => SuppliedBy {
+                    kind: "department",
+                    dataset: None,
+                },
             },
-            Supplier::Shared { dataset } => SuppliedBy {
-                kind: "shared",
-                dataset: Some(NamedDoc {
-                    id: dataset.clone(),
-                    name: manifest.dataset_name(dataset).to_string(),
-                }),
-            },
-            Supplier::Department => SuppliedBy {
-                kind: "department",
-                dataset: None,
-            },
-        },
-    }
+        }
     }
 
     pub fn of(manifest: &Manifest) -> PolicyForm {

@@ -10,7 +10,10 @@
 //! Use: `mod browser;` in a test file, then
 //! `let site = browser::Site::start("name").await; let page = site.open(Phone::default()).await;`.
 
-#![allow(dead_code, reason = "each test file uses the part of the harness it needs")]
+#![allow(
+    dead_code,
+    reason = "each test file uses the part of the harness it needs"
+)]
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -295,8 +298,12 @@ impl Page {
     /// as `rule: help (targets)` lines.
     pub async fn axe(&self) -> Vec<String> {
         let axe_path = repository().join("tests/browser-tools/node_modules/axe-core/axe.min.js");
-        let axe = std::fs::read_to_string(&axe_path)
-            .unwrap_or_else(|e| panic!("axe-core is missing at {}: {e}; {INSTALL}", axe_path.display()));
+        let axe = std::fs::read_to_string(&axe_path).unwrap_or_else(|e| {
+            panic!(
+                "axe-core is missing at {}: {e}; {INSTALL}",
+                axe_path.display()
+            )
+        });
         self.client
             .execute(&axe, vec![])
             .await

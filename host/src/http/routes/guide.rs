@@ -61,8 +61,12 @@ impl Asset {
     }
 }
 
-static CSS: LazyLock<Asset> =
-    LazyLock::new(|| Asset::new(include_bytes!("../guide/guide.css"), "text/css; charset=utf-8"));
+static CSS: LazyLock<Asset> = LazyLock::new(|| {
+    Asset::new(
+        include_bytes!("../guide/guide.css"),
+        "text/css; charset=utf-8",
+    )
+});
 static JS: LazyLock<Asset> = LazyLock::new(|| {
     Asset::new(
         include_bytes!("../guide/guide.js"),

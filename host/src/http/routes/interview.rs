@@ -99,9 +99,10 @@ pub(super) fn read_answers(
 pub(super) fn interview_error(error: InterviewError) -> ApiError {
     let message = error.to_string();
     match error {
-        InterviewError::UnknownFact { path, .. } | InterviewError::Facts { path: Some(path), .. } => {
-            ApiError::unprocessable(ErrorCode::InvalidFacts, message).with_path(path)
-        }
+        InterviewError::UnknownFact { path, .. }
+        | InterviewError::Facts {
+            path: Some(path), ..
+        } => ApiError::unprocessable(ErrorCode::InvalidFacts, message).with_path(path),
         InterviewError::Facts { path: None, .. } => {
             ApiError::unprocessable(ErrorCode::InvalidFacts, message).with_path("answers")
         }
@@ -151,7 +152,10 @@ pub(super) fn run_bundle(
     let (answers, day) = read_answers(state, body, guide)?;
     let registry = state.registry.load();
     let entry = registry.bundles.get(id).ok_or_else(|| {
-        ApiError::not_found(ErrorCode::UnknownBundle, format!("there is no bundle `{id}`"))
+        ApiError::not_found(
+            ErrorCode::UnknownBundle,
+            format!("there is no bundle `{id}`"),
+        )
     })?;
     let mut members = Vec::new();
     for member in &entry.built.plan().members {
