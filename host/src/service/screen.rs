@@ -49,8 +49,12 @@ pub struct Counts {
     pub ineligible: usize,
 }
 
+/// A question's score, the order it was first seen in, and the policies
+/// (indices) that wait for it.
+type Score = (f64, usize, Vec<usize>);
+
 /// Every fact path the policies declare.
-pub fn known_paths<'p>(policies: &'p [Arc<LoadedPolicy>]) -> BTreeSet<&'p str> {
+pub fn known_paths(policies: &[Arc<LoadedPolicy>]) -> BTreeSet<&str> {
     policies
         .iter()
         .flat_map(|p| p.manifest().input.facts.iter().map(|f| f.name.as_str()))
@@ -71,8 +75,7 @@ pub fn interview(
         let subject = Subject::new(policy, answers, lang);
         results.push(subject.assess(depth)?);
     }
-    // path → (score, first seen, policies waiting)
-    let mut scores: BTreeMap<&str, (f64, usize, Vec<usize>)> = BTreeMap::new();
+    let mut scores: BTreeMap<&str, Score> = BTreeMap::new();
     let mut seen = 0;
     for (index, result) in results.iter().enumerate() {
         for (rank, path) in result.open_questions.iter().enumerate() {
@@ -84,7 +87,7 @@ pub fn interview(
             entry.2.push(index);
         }
     }
-    let mut ranked: Vec<(&str, (f64, usize, Vec<usize>))> = scores.into_iter().collect();
+    let mut ranked: Vec<(&str, Score)> = scores.into_iter().collect();
     ranked.sort_by(|a, b| b.1.0.total_cmp(&a.1.0).then(a.1.1.cmp(&b.1.1)));
     let questions = ranked
         .into_iter()

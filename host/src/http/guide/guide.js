@@ -403,7 +403,7 @@ function assessmentDetails(r, titles) {
   const open = titles && r.status === "undetermined" ? r.open_questions.map((p) => titles[p] || p) : [];
   return [
     open.length ? h("p", { class: "cite" }, "还需回答：" + open.slice(0, 4).join("、") + (open.length > 4 ? ` 等 ${open.length} 个问题` : "")) : null,
-    r.reasons.length && r.status !== "eligible" ? [h("h3", {}, "原因"), h("ul", { class: "plain" }, r.reasons.map((x) =>
+    r.reasons.length && r.status !== "eligible" && !r.awaits_department ? [h("h3", {}, r.status === "ineligible" ? "原因" : "尚未确定的条件"), h("ul", { class: "plain" }, r.reasons.map((x) =>
       h("li", {}, x.title, x.cite ? h("span", { class: "cite" }, "依据：" + x.cite) : null)))] : null,
     r.earliest_text ? h("p", { class: "earliest" }, h("strong", {}, r.earliest_text)) : null,
     r.conditions.length ? h("ul", { class: "plain conditions" }, r.conditions.map((c) => h("li", {}, c))) : null,
