@@ -548,7 +548,9 @@ impl<'a> Subject<'a> {
                 .collect();
             runs.push(self.run(&overrides, date)?);
         }
-        let first = &runs[0];
+        let Some(first) = runs.first() else {
+            return Ok(assessment);
+        };
         let agree = runs.iter().all(|r| r.eligibility == first.eligibility);
         if !agree {
             // A required fact answered 不知道 decides it: name what qualifies.
