@@ -10,7 +10,8 @@
 //! - `next_question_residence_permit`: the interview of one policy with the
 //!   required facts answered: every open yes/no fact probed to rank them.
 //! - `next_question_screener`: the screener over the shipped policies after
-//!   three answers.
+//!   three answers (ranking only); `…_with_earliest` adds the earliest-date
+//!   search of every refusal, as the service answers.
 
 #![expect(
     clippy::expect_used,
@@ -216,6 +217,39 @@ fn next_question_residence_permit(bencher: divan::Bencher<'_, '_>) {
 
 #[divan::bench]
 fn next_question_screener(bencher: divan::Bencher<'_, '_>) {
+    let setup = &*SETUP;
+    let some: BTreeMap<String, Value> = [
+        ("applicant.birth_date", Value::from("1992-05-10")),
+        ("applicant.hukou_city", Value::from("宁波")),
+        (
+            "applicant.residence_registered_on",
+            Value::from("2025-06-01"),
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let answers = answers(some);
+    let depth = Depth {
+        rank: true,
+        earliest: false,
+    };
+    bencher.bench_local(|| {
+        screen::interview(
+            &setup.shipped,
+            &answers,
+            rules_dsl::Lang::Zh,
+            depth,
+            "bench",
+        )
+        .expect("an answer")
+    });
+}
+
+/// The same with the earliest-date search of every refusal (what the
+/// service answers: the screener's result shows it).
+#[divan::bench]
+fn next_question_screener_with_earliest(bencher: divan::Bencher<'_, '_>) {
     let setup = &*SETUP;
     let some: BTreeMap<String, Value> = [
         ("applicant.birth_date", Value::from("1992-05-10")),
