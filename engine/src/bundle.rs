@@ -154,6 +154,12 @@ impl LoadedBundle {
         &self.plan
     }
 
+    /// The entry condition, compiled as a policy of its own (the guide asks
+    /// its facts too).
+    pub fn entry(&self) -> &Arc<LoadedPolicy> {
+        &self.entry
+    }
+
     /// The members, in `plan.members` order.
     pub fn members(&self) -> &[Arc<LoadedPolicy>] {
         &self.members

@@ -41,6 +41,8 @@ pub struct Config {
     pub http: HttpConfig,
     /// Heavy work (compiles, batches) and the engine's sandbox.
     pub limits: LimitsConfig,
+    /// The citizen guide at `/guide/` (docs/guide.md).
+    pub guide: GuideConfig,
     /// Who may call the API. Each token belongs to the platform or to one
     /// department and is stored as its SHA-256 (`yici hash-token`).
     pub tokens: Vec<TokenConfig>,
@@ -181,6 +183,26 @@ pub struct HttpConfig {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+pub struct GuideConfig {
+    /// Serve `/guide/` and its open endpoints (no token needed to read
+    /// policies in force or to run an interview).
+    pub enabled: bool,
+    /// Interviews and screenings per client address per minute on the open
+    /// endpoints (429 `rate_limited` above it); 0: no limit.
+    pub rate_limit_per_minute: u32,
+}
+
+impl Default for GuideConfig {
+    fn default() -> GuideConfig {
+        GuideConfig {
+            enabled: true,
+            rate_limit_per_minute: 120,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct LimitsConfig {
     /// Compiles, scenario runs and batches at once; 0 means one fewer than
     /// the machine's cores (at least one), so the async workers keep a core.
@@ -281,6 +303,7 @@ impl Default for Config {
             cluster: ClusterConfig::default(),
             http: HttpConfig::default(),
             limits: LimitsConfig::default(),
+            guide: GuideConfig::default(),
             tokens: Vec::new(),
         }
     }

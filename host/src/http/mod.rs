@@ -53,6 +53,8 @@ pub fn app(state: AppState) -> Router {
         .merge(routes::reference::router())
         .merge(routes::check::router())
         .merge(routes::cluster::router())
+        .merge(routes::interview::router())
+        .merge(routes::guide::router(state.config.guide.enabled))
         .merge(routes::decisions::router())
         .merge(routes::operations::router(state.config.expose_parse_floor))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), observe))
@@ -274,7 +276,7 @@ async fn serve(
         let Ok(slot) = slot else { break };
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _peer)) => stream,
+                Ok((stream, peer)) => (stream, peer),
                 Err(error) => {
                     // Out of file descriptors and the like: wait, then go on.
                     tracing::warn!(%error, "accept failed");
@@ -284,6 +286,7 @@ async fn serve(
             },
             () = stop_requested(&mut stopped) => break,
         };
+        let (stream, peer) = stream;
         let _ = stream.set_nodelay(true);
         let mut stream = tokio_io_timeout::TimeoutStream::new(stream);
         // A connection that sends nothing for this long is closed; a
@@ -291,7 +294,16 @@ async fn serve(
         // both shorter.
         stream.set_read_timeout(Some(idle));
         let io = TokioIo::new(Box::pin(stream));
-        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        // The guide's rate limit counts by the client's address.
+        let client = routes::guide::ClientAddr(peer.ip());
+        let service =
+            hyper_util::service::TowerToHyperService::new(tower::ServiceExt::map_request(
+                router.clone(),
+                move |mut request: Request<hyper::body::Incoming>| {
+                    request.extensions_mut().insert(client);
+                    request
+                },
+            ));
         let connection = graceful.watch(builder.serve_connection(io, service));
         tokio::spawn(async move {
             if let Err(error) = connection.await {

@@ -8,7 +8,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use super::routes::{
-    bundles, catalogue, check, cluster, decisions, evaluate, operations, policies, reference,
+    bundles, catalogue, check, cluster, decisions, evaluate, interview, operations, policies,
+    reference,
 };
 
 /// A 4xx or 5xx body.
@@ -69,6 +70,9 @@ impl Modify for BearerAuth {
         cluster::cluster,
         evaluate::evaluate_batch,
         evaluate::evaluate_bundle,
+        interview::policy_interview,
+        interview::bundle_interview,
+        interview::screen_all,
         policies::list_policies,
         policies::get_policy,
         policies::list_versions,

@@ -11,7 +11,9 @@ pub mod clock;
 pub mod cluster;
 pub mod decision_log;
 pub mod error;
+pub mod guide;
 pub mod heavy;
+pub mod interview;
 pub mod metrics;
 pub mod pipeline;
 pub mod preview;
@@ -19,6 +21,7 @@ pub mod publish;
 pub mod reference;
 pub mod registry;
 pub mod rights;
+pub mod screen;
 pub mod startup;
 
 use std::sync::Arc;
@@ -51,6 +54,8 @@ pub struct Service {
     pub heavy: HeavyPool,
     /// This node's place among the nodes sharing the store.
     pub cluster: cluster::Cluster,
+    /// The guide's open endpoints, per client address (`guide.rate_limit_per_minute`).
+    pub guide_limit: guide::RateLimit,
     /// Publishes and withdrawals run one at a time, so version numbers and
     /// registry swaps never interleave (nor with catching up with other
     /// nodes' changes). Evaluations never take it.

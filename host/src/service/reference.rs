@@ -257,8 +257,9 @@ fn field(slot: &FieldSlot) -> FormField {
 }
 
 impl PolicyForm {
-    pub fn of(manifest: &Manifest) -> PolicyForm {
-        let fact = |slot: &FactSlot| FormFact {
+    /// Fact `slot` of `manifest` as a form field.
+    pub fn of_fact(manifest: &Manifest, slot: &FactSlot) -> FormFact {
+        FormFact {
             path: slot.name.clone(),
             title: slot.title.clone(),
             ty: type_name(&slot.ty),
@@ -288,7 +289,11 @@ impl PolicyForm {
                     dataset: None,
                 },
             },
-        };
+        }
+    }
+
+    pub fn of(manifest: &Manifest) -> PolicyForm {
+        let fact = |slot: &FactSlot| PolicyForm::of_fact(manifest, slot);
         let policy = &manifest.policy;
         PolicyForm {
             policy: FormPolicy {

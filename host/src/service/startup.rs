@@ -122,7 +122,9 @@ pub async fn open(config: Config) -> Result<(Service, Writer), StartError> {
         Arc::clone(&metrics),
     );
     let heavy = HeavyPool::new(config.limits.heavy_workers(), config.limits.heavy_queue);
+    let guide_limit = super::guide::RateLimit::new(config.guide.rate_limit_per_minute);
     let service = Service {
+        guide_limit,
         config,
         engine,
         store,

@@ -6,6 +6,8 @@ pub mod check;
 pub mod cluster;
 pub mod decisions;
 pub mod evaluate;
+pub mod guide;
+pub mod interview;
 pub mod operations;
 pub mod policies;
 pub mod reference;
