@@ -2,7 +2,7 @@
 # The README's test command. On a fresh machine it installs and starts what
 # the tests need, then runs every test of the workspace:
 #   - PostgreSQL: the store tests run on SQLite and on PostgreSQL. The server
-#     is YICI_TEST_PG (default postgres://postgres@127.0.0.1:5432/postgres);
+#     is PG_TEST_URL (default postgres://postgres@127.0.0.1:5432/postgres);
 #     each test creates its own database there and drops it afterwards. A
 #     local Debian cluster that is stopped is started; an unreachable server
 #     fails the run (no test is skipped).
@@ -30,19 +30,19 @@ if [[ -f tests/browser-tools/package.json && ! -d tests/browser-tools/node_modul
   (cd tests/browser-tools && npm ci --no-audit --no-fund --silent)
 fi
 
-export YICI_TEST_PG="${YICI_TEST_PG:-postgres://postgres@127.0.0.1:5432/postgres}"
-if ! psql "$YICI_TEST_PG" -Atc 'select 1' >/dev/null 2>&1; then
+export PG_TEST_URL="${PG_TEST_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+if ! psql "$PG_TEST_URL" -Atc 'select 1' >/dev/null 2>&1; then
   if command -v pg_lsclusters >/dev/null; then
     pg_lsclusters -h | while read -r ver name _; do
       pg_ctlcluster --skip-systemctl-redirect "$ver" "$name" start || true
     done
   fi
   for _ in $(seq 1 30); do
-    psql "$YICI_TEST_PG" -Atc 'select 1' >/dev/null 2>&1 && break
+    psql "$PG_TEST_URL" -Atc 'select 1' >/dev/null 2>&1 && break
     sleep 1
   done
-  psql "$YICI_TEST_PG" -Atc 'select 1' >/dev/null || {
-    echo "PostgreSQL is not reachable at $YICI_TEST_PG: start it or set YICI_TEST_PG" >&2
+  psql "$PG_TEST_URL" -Atc 'select 1' >/dev/null || {
+    echo "PostgreSQL is not reachable at $PG_TEST_URL: start it or set PG_TEST_URL" >&2
     exit 1
   }
 fi

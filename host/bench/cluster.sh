@@ -3,7 +3,7 @@
 #
 #   host/bench/cluster.sh [SECONDS] [PUBLISHES]     # default 10 s per load run, 100 publishes
 #
-# Needs wrk (apt-get install wrk), psql and the local PostgreSQL (YICI_TEST_PG,
+# Needs wrk (apt-get install wrk), psql and the local PostgreSQL (PG_TEST_URL,
 # default postgres://postgres@127.0.0.1:5432/postgres); a database of its own
 # is created and dropped.
 #   1. publish → in force on all three nodes: PUBLISHES publishes, spread over
@@ -19,7 +19,7 @@ cd "$(dirname "$0")/../.."
 SECONDS_PER_RUN="${1:-10}"
 PUBLISHES="${2:-100}"
 CONNECTIONS="${CONNECTIONS:-16}"
-ADMIN="${YICI_TEST_PG:-postgres://postgres@127.0.0.1:5432/postgres}"
+ADMIN="${PG_TEST_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 DB="yici_bench_$$"
 URL="${ADMIN%/*}/$DB"
 WORK="$(mktemp -d)"

@@ -110,19 +110,10 @@ async fn insert_document(
     action: &str,
     untested: bool,
 ) -> Result<i64, StoreError> {
-    let newest: Option<i64> =
-        sqlx::query_scalar("SELECT MAX(version) FROM documents WHERE kind = ? AND id = ?")
-            .bind(document.kind.as_str())
-            .bind(&document.id)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(database)?;
-    if let Some(newest) = newest.filter(|newest| *newest > document.version) {
-        return Err(StoreError::Conflict(format!(
-            "version {newest} of `{}` is stored, newer than {}",
-            document.id, document.version
-        )));
-    }
+    // The write comes first: it takes SQLite's write lock (waiting out the
+    // decision log's commits), where a read first would have to upgrade a
+    // stale snapshot and fail at once (SQLITE_BUSY_SNAPSHOT) when the log
+    // committed in between.
     let inserted = sqlx::query(
         "INSERT INTO documents (kind, id, version, department, title, source, artifact, hash,
                                 effective_from, status, publisher, published_at)
@@ -148,6 +139,19 @@ async fn insert_document(
         return Err(StoreError::Conflict(format!(
             "version {} of `{}` already exists",
             document.version, document.id
+        )));
+    }
+    let newest: Option<i64> =
+        sqlx::query_scalar("SELECT MAX(version) FROM documents WHERE kind = ? AND id = ?")
+            .bind(document.kind.as_str())
+            .bind(&document.id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(database)?;
+    if let Some(newest) = newest.filter(|newest| *newest > document.version) {
+        return Err(StoreError::Conflict(format!(
+            "version {newest} of `{}` is stored, newer than {}",
+            document.id, document.version
         )));
     }
     sqlx::query_scalar(

@@ -1,5 +1,5 @@
 //! Test support shared by the store and cluster suites: a PostgreSQL
-//! database of its own per test, on the server `YICI_TEST_PG` names
+//! database of its own per test, on the server `PG_TEST_URL` names
 //! (default `postgres://postgres@127.0.0.1:5432/postgres`, the machine's
 //! local server; `scripts/test.sh` starts it). An unreachable server fails
 //! the test with what to do — no test is skipped.
@@ -13,7 +13,7 @@ use sqlx::postgres::PgConnection;
 
 /// The server the tests create their databases on.
 pub fn admin_url() -> String {
-    std::env::var("YICI_TEST_PG")
+    std::env::var("PG_TEST_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
 }
 
@@ -35,7 +35,7 @@ async fn admin() -> PgConnection {
     PgConnection::connect(&url).await.unwrap_or_else(|error| {
         panic!(
             "PostgreSQL is not reachable at {url}: {error}. Start it (`scripts/test.sh` starts the \
-             local cluster) or point YICI_TEST_PG at a server where this user may create databases"
+             local cluster) or point PG_TEST_URL at a server where this user may create databases"
         )
     })
 }
