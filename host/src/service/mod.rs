@@ -10,6 +10,7 @@ pub mod check;
 pub mod clock;
 pub mod cluster;
 pub mod decision_log;
+pub mod draft;
 pub mod error;
 pub mod heavy;
 pub mod metrics;
@@ -18,6 +19,7 @@ pub mod preview;
 pub mod publish;
 pub mod reference;
 pub mod registry;
+pub mod review;
 pub mod rights;
 pub mod startup;
 
