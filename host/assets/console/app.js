@@ -234,6 +234,9 @@ async function policyPage(id) {
       CM.EditorView.contentAttributes.of({ "aria-label": "政策源文件", "aria-describedby": "check-summary" }),
     ] }),
   });
+  // The scroller is reachable by keyboard too (arrow keys scroll a long source).
+  view.scrollDOM.setAttribute("tabindex", "0");
+  view.scrollDOM.setAttribute("aria-label", "源文件（可滚动）");
   window.yiciEditor = view; // the browser tests type through it
   const setSource = (text) => view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: text } });
   $("#format").addEventListener("click", async () => {

@@ -24,7 +24,7 @@ pub struct Outline {
     /// Material ids, each with who provides it.
     pub materials: Vec<String>,
     pub steps: Vec<String>,
-    /// The computed values (amounts, counts, dates) that are known, by id.
+    /// The computed values (amounts, counts, dates) that are known, by name.
     #[schema(value_type = Object)]
     pub values: BTreeMap<String, Value>,
     /// The ids of the reasons (why not, why not yet).
@@ -107,12 +107,12 @@ fn outline(decision: &Value) -> Outline {
         materials: ids("materials", true),
         steps: ids("steps", false),
         values: decision["values"]
-            .as_object()
+            .as_array()
             .map(|values| {
                 values
                     .iter()
-                    .filter(|(_, v)| !v.is_object())
-                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .filter(|v| !v["value"].is_null())
+                    .filter_map(|v| Some((v["name"].as_str()?.to_string(), v["value"].clone())))
                     .collect()
             })
             .unwrap_or_default(),
@@ -121,7 +121,7 @@ fn outline(decision: &Value) -> Outline {
             .map(|items| {
                 items
                     .iter()
-                    .filter_map(|r| r["rule"].as_str().map(str::to_string))
+                    .filter_map(|r| r["id"].as_str().map(str::to_string))
                     .collect()
             })
             .unwrap_or_default(),
@@ -155,11 +155,15 @@ fn changes(comparison: &Comparison) -> Vec<(&'static str, Option<String>)> {
             found.push(("amounts", Some(key.clone())));
         }
     }
-    if a.materials != b.materials {
-        found.push(("materials", None));
-    }
-    if a.steps != b.steps {
-        found.push(("steps", None));
+    // A refusal asks for no material and plans no step: those follow the
+    // eligibility and are not counted again.
+    if a.eligibility == b.eligibility {
+        if a.materials != b.materials {
+            found.push(("materials", None));
+        }
+        if a.steps != b.steps {
+            found.push(("steps", None));
+        }
     }
     found
 }
