@@ -203,6 +203,7 @@ async fn an_officer_changes_a_parameter_and_a_reviewer_approves_it_on_a_phone() 
         "the diagnostic is in Chinese: {diagnostic}"
     );
     page.wait_for(".cm-lintRange-error").await;
+    page.run("window.yiciEditor.dispatch({effects: []}); document.querySelector('#diags').scrollIntoView({block: 'end'});").await;
     page.screenshot("diagnostic").await;
     // … and goes when it is fixed.
     page.keys(&key(Key::Backspace)).await;

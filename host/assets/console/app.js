@@ -250,9 +250,11 @@ async function policyPage(id) {
     try {
       const r = await api("POST", `/v1/policies/${encodeURIComponent(id)}/draft`, { source: view.state.doc.toString(), scenarios: allScenarios(), ...(evaluate ? { evaluate } : {}) });
       $("#scen-summary").innerHTML = `<span class="pass">${r.passed} 个通过</span>，<span class="${r.failed ? "fail" : ""}">${r.failed} 个失败</span>`;
-      $("#scenarios").innerHTML = `<ul class="diags">${r.scenarios.map((s) => s.passed ? `<li class="warning" style="border-color:var(--ok);background:#eef7ee"><span class="pass">✔ 通过</span> ${esc(s.name)}</li>` :
-        `<li><details><summary><span class="fail">✘ 未通过</span> ${esc(s.name)}</summary><p>差异：</p><ul>${s.problems.map((p) => `<li>${esc(p)}</li>`).join("")}</ul>
-        ${s.rules.length ? `<table><thead><tr><th scope="col">规则</th><th scope="col">结果</th></tr></thead><tbody>${s.rules.map((rule) => `<tr><td>${esc(rule.title)}<br><span class="muted">${esc(rule.cite || "")}</span></td><td>${rule.result === true ? "成立" : rule.result === false ? "不成立" : "未知"}</td></tr>`).join("")}</tbody></table>` : ""}</details></li>`).join("")}</ul>`;
+      const failed = r.scenarios.filter((s) => !s.passed), passed = r.scenarios.filter((s) => s.passed);
+      $("#scenarios").innerHTML = `<ul class="diags">${failed.map((s) =>
+        `<li><details open><summary><span class="fail">✘ 未通过</span> ${esc(s.name)}</summary><p>差异：</p><ul>${s.problems.map((p) => `<li>${esc(p)}</li>`).join("")}</ul>
+        ${s.rules.length ? `<table><thead><tr><th scope="col">规则</th><th scope="col">结果</th></tr></thead><tbody>${s.rules.map((rule) => `<tr><td>${esc(rule.title)}<br><span class="muted">${esc(rule.cite || "")}</span></td><td>${rule.result === true ? "成立" : rule.result === false ? "不成立" : "未知"}</td></tr>`).join("")}</tbody></table>` : ""}</details></li>`).join("")}</ul>
+        ${passed.length ? `<details><summary>${passed.length} 个通过的场景</summary><ul>${passed.map((s) => `<li><span class="pass">✔</span> ${esc(s.name)}</li>`).join("")}</ul></details>` : ""}`;
       return r;
     } catch (e) { $("#scen-summary").textContent = `无法运行场景：${e.message}`; return null; }
   }
