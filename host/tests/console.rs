@@ -401,7 +401,11 @@ async fn the_same_flow_with_the_keyboard_only() {
     page.wait_for("#token").await;
 
     page.keys(&format!("{REVIEWER}{}", key(Key::Enter))).await;
-    page.wait_for("#nav a[href='#/reviews']").await;
+    page.wait_until(
+        "the reviewer is signed in",
+        "document.querySelector('#who').textContent.includes('reviewer.li')",
+    )
+    .await;
     page.tab_to("#nav a[href='#/reviews']").await;
     page.keys(&key(Key::Enter)).await;
     page.wait_for("a[href^='#/review/']").await;

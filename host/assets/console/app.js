@@ -83,15 +83,22 @@ async function homePage() {
   const [policies, bundles, reviews] = await Promise.all([api("GET", "/v1/policies"), api("GET", "/v1/bundles"), api("GET", "/v1/reviews?status=pending")]);
   const own = policies.filter((p) => p.department === me.department);
   const led = (Array.isArray(bundles) ? bundles : bundles.bundles || []).filter((b) => b.department === me.department);
+  const details = await Promise.all(own.map((p) => api("GET", `/v1/policies/${encodeURIComponent(p.id)}`)));
+  const versions = (d) => d.versions_list.map((v) => { const [cls, label] = versionState(v); return `<span class="badge ${cls}">版本 ${v.version} ${label}${cls === "scheduled" ? `（${esc(v.effective_from)} 起）` : ""}</span>`; }).join(" ");
+  const audit = details.flatMap((d) => d.audit.map((a) => ({ ...a, title: d.title }))).sort((a, b) => (a.at < b.at ? 1 : -1)).slice(0, 10);
   main.innerHTML = `<h1>本部门的事项</h1>
     ${reviews.reviews.length ? `<p class="card">有 <strong>${reviews.reviews.length}</strong> 个版本待审核。<a href="#/reviews">查看审核</a></p>` : ""}
     <h2>政策</h2>
-    ${own.length ? `<table><thead><tr><th scope="col">事项</th><th scope="col">现行版本</th><th scope="col">版本数</th><th scope="col">所属一件事</th></tr></thead><tbody>
-    ${own.map((p) => `<tr><td><a href="#/policy/${encodeURIComponent(p.id)}">${esc(p.title)}</a><br><span class="muted">${esc(p.id)}</span></td>
-      <td>${p.in_force_today ?? "无"}</td><td>${p.versions}</td><td>${esc((p.bundles || []).join("、")) || "—"}</td></tr>`).join("")}
+    ${own.length ? `<table><thead><tr><th scope="col">事项</th><th scope="col">版本</th><th scope="col">所属一件事</th></tr></thead><tbody>
+    ${own.map((p, i) => `<tr><td><a href="#/policy/${encodeURIComponent(p.id)}">${esc(p.title)}</a><br><span class="muted">${esc(p.id)}</span></td>
+      <td>${versions(details[i])}</td><td>${esc((p.bundles || []).join("、")) || "—"}</td></tr>`).join("")}
     </tbody></table>` : "<p>本部门还没有政策。</p>"}
     <h2>牵头的一件事</h2>
-    ${led.length ? `<ul>${led.map((b) => `<li>${esc(b.title)}（${esc(b.id)}），版本 ${esc(b.version ?? b.in_force ?? "")}</li>`).join("")}</ul>` : "<p>本部门不牵头任何一件事。</p>"}`;
+    ${led.length ? `<ul>${led.map((b) => `<li>${esc(b.title)}（${esc(b.id)}）</li>`).join("")}</ul>` : "<p>本部门不牵头任何一件事。</p>"}
+    <h2>最近的审计记录</h2>
+    ${audit.length ? `<table><thead><tr><th scope="col">时间</th><th scope="col">事项</th><th scope="col">操作</th><th scope="col">经办人</th><th scope="col">审核人</th></tr></thead><tbody>
+    ${audit.map((a) => `<tr><td>${esc(a.at.slice(0, 19).replace("T", " "))}</td><td>${esc(a.title)} 版本 ${a.version}</td><td>${ACTION[a.action] || esc(a.action)}</td><td>${esc(a.actor)}</td><td>${esc(a.approver || "")}</td></tr>`).join("")}
+    </tbody></table>` : "<p>没有记录。</p>"}`;
 }
 
 // ---------- the Yici mode (highlighting only; meaning comes from the checker)
