@@ -254,6 +254,31 @@ async fn an_officer_changes_a_parameter_and_a_reviewer_approves_it_on_a_phone() 
         "document.querySelector('#scenarios').textContent.includes('登记九个月')",
     )
     .await;
+    page.wait_until(
+        "every scenario passes, the new one too",
+        "document.querySelector('#scen-summary').textContent.includes('19 个通过')",
+    )
+    .await;
+    // Registered two years before: eligible, with the materials by source
+    // and the steps with departments and due dates as a timeline.
+    page.fill("#b-date", "2026-03-02").await;
+    page.fill("#f-applicant_residence_registered_on", "2025-01-01")
+        .await;
+    page.click("#builder-form button[type=submit]").await;
+    page.wait_until(
+        "an eligible decision",
+        "document.querySelector('#citizen .timeline') !== null",
+    )
+    .await;
+    let citizen = page.text("#citizen").await;
+    assert!(
+        citizen.contains("符合条件")
+            && citizen.contains("杭州市公安局")
+            && citizen.contains("前办结"),
+        "{citizen}"
+    );
+    page.run("document.querySelector('#toast').textContent = ''; document.querySelector('#citizen').scrollIntoView();").await;
+    page.screenshot("citizen-decision").await;
 
     page.click("#preview").await;
     page.wait_until(
@@ -267,6 +292,7 @@ async fn an_officer_changes_a_parameter_and_a_reviewer_approves_it_on_a_phone() 
         "{impact}"
     );
     page.assert_accessible("the policy page").await;
+    page.run("document.querySelector('#toast').textContent = ''; window.scrollTo(0, document.querySelector('#impact').getBoundingClientRect().top + window.scrollY - 120);").await;
     page.screenshot("impact").await;
 
     page.fill("#note", "2027 年起居住登记最短月数改为 12 个月")
@@ -345,8 +371,26 @@ async fn an_officer_changes_a_parameter_and_a_reviewer_approves_it_on_a_phone() 
     page.fill("#d-outcome", "ineligible").await;
     page.click("#filter button[type=submit]").await;
     page.wait_until("filtered", "[...document.querySelectorAll('#log tbody tr')].length >= 1 && [...document.querySelectorAll('#log tbody td:nth-child(5)')].every((td) => td.textContent === '不符合条件')").await;
+    // A draft of the service kept in the tab (here: the shipped version 2's
+    // rules) replays the refused application: under it, eligible.
+    let shipped =
+        std::fs::read_to_string(repository().join("policies/hz-residence-permit/policy.rules"))
+            .unwrap();
+    page.client
+        .execute(
+            "sessionStorage.setItem('yici.console.draft.hz.residence_permit', arguments[0]);",
+            vec![json!(shipped)],
+        )
+        .await
+        .unwrap();
     page.click("#log .open").await;
     page.wait_for("#log-detail details").await;
+    page.click("#replay").await;
+    page.wait_until(
+        "the replay",
+        "document.querySelector('#replayed').textContent.includes('草稿结果：符合条件')",
+    )
+    .await;
     page.assert_accessible("the decision log").await;
     page.screenshot("decisions").await;
     phone.close().await;

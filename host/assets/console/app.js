@@ -368,9 +368,15 @@ function citizenView(d) {
   const materials = d.materials || [];
   return `<div class="card"><h3>判定结果：<span class="${d.eligibility}">${ELIG[d.eligibility] || d.eligibility}</span></h3>
     ${(d.reasons || []).length ? `<p>原因：</p><ul>${d.reasons.map((r) => `<li>${esc(r.title)}<br><span class="muted">依据：${esc(r.cite || "")}</span></li>`).join("")}</ul>` : ""}
+    ${d.schedule?.completion_date ? `<p>预计办结：${esc(d.schedule.completion_date)}</p>` : ""}
     ${(d.missing_facts || []).length ? `<p>还需要：${d.missing_facts.map((m) => esc(m.title)).join("、")}</p>` : ""}
-    ${materials.length ? `<h3>材料</h3><ul>${materials.map((m) => `<li>${esc(m.name)}（${m.status === "required" ? "必交" : `视情况：${esc(m.when || "")}`}，${SOURCE[m.provided_by] || m.provided_by}）</li>`).join("")}</ul>` : ""}
-    ${(d.steps || []).length ? `<h3>办理环节</h3><ol class="timeline">${d.steps.map((s) => `<li><strong>${esc(s.title)}</strong><br>${esc(s.department_name || s.department)}，${s.days} ${s.day_kind === "working" ? "个工作日" : "日"}${s.due ? `，${esc(s.due)} 前` : ""}</li>`).join("")}</ol>` : ""}</div>`;
+    ${materials.length ? `<h3>材料</h3>${[
+      ["需要您提交", (m) => m.provided_by !== "shared" && m.status === "required"],
+      ["视情况提交", (m) => m.provided_by !== "shared" && m.status !== "required"],
+      ["无需提交：部门通过数据共享获取", (m) => m.provided_by === "shared"],
+    ].map(([heading, keep]) => { const list = materials.filter(keep); return list.length ? `<p><strong>${heading}</strong></p><ul>${list.map((m) =>
+      `<li>${esc(m.name)}${m.provided_by === "commitment" ? "（可告知承诺）" : ""}${m.condition ? `<br><span class="muted">条件：${esc(m.condition)}</span>` : ""}</li>`).join("")}</ul>` : ""; }).join("")}` : ""}
+    ${(d.steps || []).length ? `<h3>办理环节</h3><ol class="timeline">${d.steps.map((s) => `<li><strong>${esc(s.title)}</strong><br>${esc(s.department?.name || s.department)}，${s.days} ${s.day_kind === "working" ? "个工作日" : "日"}${s.due_date ? `，${esc(s.due_date)} 前办结` : ""}</li>`).join("")}</ol>` : ""}</div>`;
 }
 
 // ---------- reviews

@@ -112,7 +112,8 @@ impl Service {
             version: compiled.version,
             title: compiled.title.clone(),
             source: input.source,
-            effective_from: input.effective_from,
+            // The source's date when the request gives none, so the reviewer sees it.
+            effective_from: input.effective_from.or(compiled.effective_from.clone()),
             scenarios: input.scenarios.map(|list| {
                 list.into_iter()
                     .map(|s| ScenarioText {

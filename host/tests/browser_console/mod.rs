@@ -283,13 +283,21 @@ impl Page {
     /// Sends keystrokes to the focused element (`fantoccini::key::Key`
     /// characters for Enter, Tab, arrows and modifiers).
     pub async fn keys(&self, text: &str) {
-        self.client
-            .active_element()
-            .await
-            .unwrap_or_else(|e| panic!("no focused element: {e}"))
-            .send_keys(text)
-            .await
-            .unwrap_or_else(|e| panic!("cannot type {text:?}: {e}"));
+        // The page may re-render between finding the focused element and
+        // typing into it (a stale element): find it again, a few times.
+        let mut last = String::new();
+        for _ in 0..20 {
+            let sent = match self.client.active_element().await {
+                Ok(element) => element.send_keys(text).await,
+                Err(e) => Err(e),
+            };
+            match sent {
+                Ok(()) => return,
+                Err(e) => last = e.to_string(),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("cannot type {text:?}: {last}");
     }
 
     /// Presses Tab (at most 80 times) until the focused element matches `css`.
