@@ -2,6 +2,12 @@
 //! embedded SQLite store and on PostgreSQL (a database of its own per test;
 //! see `support`).
 
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "test helpers stop the test with their message"
+)]
+
 mod support;
 
 use std::sync::Arc;

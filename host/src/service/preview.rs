@@ -184,11 +184,13 @@ fn describe(change: &str, cause: Option<&str>, count: usize, of: usize) -> Strin
     }
 }
 
+/// A kind of change and its cause.
+type ChangeKey = (&'static str, Option<String>);
+
 /// Groups the changes of every comparison by kind and cause.
 pub fn group_changes<'a>(rows: impl Iterator<Item = &'a Comparison>) -> Vec<ImpactGroup> {
     let mut of = 0;
-    let mut groups: BTreeMap<(&'static str, Option<String>), (usize, Vec<String>)> =
-        BTreeMap::new();
+    let mut groups: BTreeMap<ChangeKey, (usize, Vec<String>)> = BTreeMap::new();
     for row in rows {
         of += 1;
         for key in changes(row) {
@@ -210,7 +212,7 @@ pub fn group_changes<'a>(rows: impl Iterator<Item = &'a Comparison>) -> Vec<Impa
             examples,
         })
         .collect();
-    list.sort_by(|a, b| b.count.cmp(&a.count));
+    list.sort_by_key(|g| std::cmp::Reverse(g.count));
     list
 }
 
