@@ -231,8 +231,27 @@ pub struct ApprovedResponse {
 pub struct ReviewParams {
     /// Only this policy's reviews.
     pub policy: Option<String>,
-    /// `pending`, `approved` or `rejected`.
-    pub status: Option<String>,
+    /// Only the reviews in this state.
+    pub status: Option<StatusParam>,
+}
+
+/// A review's state, as a query parameter.
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum StatusParam {
+    Pending,
+    Approved,
+    Rejected,
+}
+
+impl From<StatusParam> for ReviewStatus {
+    fn from(status: StatusParam) -> ReviewStatus {
+        match status {
+            StatusParam::Pending => ReviewStatus::Pending,
+            StatusParam::Approved => ReviewStatus::Approved,
+            StatusParam::Rejected => ReviewStatus::Rejected,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -342,16 +361,7 @@ pub async fn list_reviews(
 ) -> Result<Json<ReviewList>, ApiError> {
     state.require_review_reader(&caller)?;
     let Query(params) = params?;
-    let status = match params.status.as_deref() {
-        None => None,
-        Some(text) => Some(ReviewStatus::parse(text).ok_or_else(|| {
-            ApiError::bad_request(
-                ErrorCode::InvalidQuery,
-                format!("`status` is `{text}`; give `pending`, `approved` or `rejected`"),
-            )
-            .with_path("status")
-        })?),
-    };
+    let status = params.status.map(ReviewStatus::from);
     let reviews = state
         .list_reviews(&caller, params.policy.as_deref(), status)
         .await?;
