@@ -30,6 +30,11 @@ if [[ -f tests/browser-tools/package.json && ! -d tests/browser-tools/node_modul
   (cd tests/browser-tools && npm ci --no-audit --no-fund --silent)
 fi
 
+# The console's CodeMirror bundle is committed (cargo build needs no Node);
+# it must be exactly what its sources build.
+command -v node >/dev/null || { echo "node and npm are needed to check the console's bundle (apt-get install -y nodejs npm)" >&2; exit 1; }
+host/assets/console/build.sh --check
+
 export PG_TEST_URL="${PG_TEST_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 if ! psql "$PG_TEST_URL" -Atc 'select 1' >/dev/null 2>&1; then
   if command -v pg_lsclusters >/dev/null; then

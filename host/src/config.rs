@@ -285,6 +285,10 @@ pub struct TokenConfig {
     /// own. Never on the platform's, which may only evaluate.
     #[serde(default)]
     pub catalogue: bool,
+    /// A department's reviewer (maker–checker): may approve or reject the
+    /// versions its colleagues submit for review, never its own.
+    #[serde(default)]
+    pub reviewer: bool,
 }
 
 impl Default for Config {
@@ -588,6 +592,12 @@ impl Config {
                      `catalogue = true`"
                 )),
                 _ => {}
+            }
+            if token.reviewer && token.department.is_none() {
+                problems.push(format!(
+                    "{at}: `reviewer = true` needs `department = \"…\"`: a reviewer approves \
+                     the versions of its own department"
+                ));
             }
         }
         problems

@@ -8,6 +8,12 @@
 //!
 //! The tests run one at a time (one stops the database server).
 
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "test helpers stop the test with their message"
+)]
+
 mod support;
 
 use std::path::{Path, PathBuf};

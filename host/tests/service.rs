@@ -24,6 +24,7 @@ const HOUSING_FUND: &str = "test-housing-fund-token";
 const HUKOU_POLICE: &str = "test-hukou-police-token";
 const BIRTH_WINDOW: &str = "test-birth-window-token";
 const CATALOGUE_KEEPER: &str = "test-catalogue-token";
+const PUBLIC_SECURITY_REVIEWER: &str = "test-public-security-reviewer-token";
 
 fn repository() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -38,6 +39,7 @@ fn config(name: &str) -> Config {
         department: department.map(str::to_string),
         platform: department.is_none(),
         catalogue: false,
+        reviewer: false,
     };
     let mut config = Config {
         addr: "127.0.0.1:0".parse().unwrap(),
@@ -70,6 +72,16 @@ fn config(name: &str) -> Config {
                 department: None,
                 platform: false,
                 catalogue: true,
+                reviewer: false,
+            },
+            // Approves hz.public_security's submitted versions (maker–checker).
+            TokenConfig {
+                name: "hz.public_security.reviewer".to_string(),
+                sha256: hash_token(PUBLIC_SECURITY_REVIEWER),
+                department: Some("hz.public_security".to_string()),
+                platform: false,
+                catalogue: false,
+                reviewer: true,
             },
         ],
         ..Config::default()
@@ -86,6 +98,7 @@ fn token_for(alias: &str) -> Option<&'static str> {
         "zj.hukou_police_station" => Some(HUKOU_POLICE),
         "zj.birth_one_window" => Some(BIRTH_WINDOW),
         "catalogue" => Some(CATALOGUE_KEEPER),
+        "hz.public_security.reviewer" => Some(PUBLIC_SECURITY_REVIEWER),
         "bad" => Some("not-a-configured-token"),
         _ => None,
     }

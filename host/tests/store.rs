@@ -2,11 +2,18 @@
 //! embedded SQLite store and on PostgreSQL (a database of its own per test;
 //! see `support`).
 
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "test helpers stop the test with their message"
+)]
+
 mod support;
 
 use std::sync::Arc;
 
 use host::store::postgres::{PgSettings, PgStore};
+use host::store::review::{NewReview, ReviewQuery, ReviewStatus, Verdict};
 use host::store::sqlite::SqliteStore;
 use host::store::{
     DecisionQuery, DecisionRecord, Document, Kind, NodeState, Notice, ScenarioText, Status, Store,
@@ -93,6 +100,8 @@ on_both_stores!(
     texts_with_quotes_and_controls_round_trip,
     a_catalogue_is_stored_with_the_artifacts_compiled_against_it,
     kinds_never_reach_each_other_in_the_log,
+    a_review_waits_then_its_approval_publishes_in_one_transaction,
+    a_review_is_decided_once,
 );
 
 fn document(kind: Kind, id: &str, version: i64, at: i64) -> Document {
@@ -576,4 +585,192 @@ async fn listeners_hear_changes_and_pings() {
     assert_eq!(next, Some(Notice::Ping("node-b".to_string())));
     drop(listener);
     backend.finish().await;
+}
+
+fn submitted(version: i64, by: &str, at: i64) -> NewReview {
+    NewReview {
+        kind: Kind::Policy,
+        id: "hz.residence_permit".to_string(),
+        department: "hz.public_security".to_string(),
+        version,
+        title: "杭州市居住证申领".to_string(),
+        source: format!("policy hz.residence_permit \"题\"\n  version {version}\n"),
+        effective_from: Some("2027-01-01".to_string()),
+        scenarios: Some(vec![scenario("hz.residence_permit", "03-新'引号\".toml")]),
+        allow_untested: false,
+        note: "改为 12 个月".to_string(),
+        submitted_by: by.to_string(),
+        submitted_at: at,
+    }
+}
+
+async fn a_review_waits_then_its_approval_publishes_in_one_transaction(store: &Arc<dyn Store>) {
+    let seeded = seeded(store).await;
+    let id = store
+        .submit_review(&submitted(2, "officer.wang", 20))
+        .await
+        .unwrap();
+    let other = store
+        .submit_review(&NewReview {
+            department: "hz.housing_fund".into(),
+            ..submitted(2, "officer.zhao", 21)
+        })
+        .await
+        .unwrap();
+    assert!(other > id);
+    // A submit is no change: nothing is published.
+    assert_eq!(store.latest_change().await.unwrap(), seeded);
+    let review = store.review(id).await.unwrap();
+    assert_eq!(
+        review.submitted,
+        submitted(2, "officer.wang", 20),
+        "stored as given"
+    );
+    assert_eq!(review.status, ReviewStatus::Pending);
+    assert_eq!(
+        (review.reviewed_by.as_deref(), review.published_seq),
+        (None, None)
+    );
+    let own = store
+        .reviews(&ReviewQuery {
+            department: Some("hz.public_security".into()),
+            limit: 10,
+            ..ReviewQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        own.iter().map(|r| r.review_id).collect::<Vec<_>>(),
+        [id],
+        "by department only"
+    );
+    let pending = store
+        .reviews(&ReviewQuery {
+            status: Some(ReviewStatus::Pending),
+            subject: Some((Kind::Policy, "hz.residence_permit".into())),
+            limit: 10,
+            ..ReviewQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        pending.len(),
+        2,
+        "newest first across departments when no department is asked"
+    );
+    assert_eq!(pending[0].review_id, other);
+    let verdict = Verdict {
+        review_id: id,
+        reviewer: "reviewer.li".into(),
+        comment: "同意".into(),
+        at: 30,
+    };
+    let document = Document {
+        publisher: "officer.wang".into(),
+        ..document(Kind::Policy, "hz.residence_permit", 2, 30)
+    };
+    let scenarios = review.submitted.scenarios.clone().unwrap();
+    let seq = store
+        .approve_review(&verdict, &document, Some(&scenarios), false)
+        .await
+        .unwrap();
+    assert!(seq > seeded);
+    let approved = store.review(id).await.unwrap();
+    assert_eq!(approved.status, ReviewStatus::Approved);
+    assert_eq!(approved.reviewed_by.as_deref(), Some("reviewer.li"));
+    assert_eq!(approved.comment.as_deref(), Some("同意"));
+    assert_eq!(approved.published_seq, Some(seq));
+    let audit = store
+        .audit(Kind::Policy, "hz.residence_permit")
+        .await
+        .unwrap();
+    let last = audit.last().unwrap();
+    assert_eq!(
+        (
+            last.action.as_str(),
+            last.version,
+            last.actor.as_str(),
+            last.approver.as_deref()
+        ),
+        ("publish", 2, "officer.wang", Some("reviewer.li"))
+    );
+    assert_eq!(
+        audit[0].approver, None,
+        "a publish without review names no approver"
+    );
+    let subject = store
+        .subject(Kind::Policy, "hz.residence_permit")
+        .await
+        .unwrap();
+    assert_eq!(subject.documents.last().unwrap().version, 2);
+    assert_eq!(
+        subject.scenarios, scenarios,
+        "the review's scenarios are the policy's now"
+    );
+    // The other review of the same version can no longer be published: all or nothing.
+    let late = Verdict {
+        review_id: other,
+        ..verdict.clone()
+    };
+    assert!(matches!(
+        store.approve_review(&late, &document, None, false).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store.review(other).await.unwrap().status,
+        ReviewStatus::Pending,
+        "the failed approval left it pending"
+    );
+    assert_eq!(store.latest_change().await.unwrap(), seq);
+}
+
+async fn a_review_is_decided_once(store: &Arc<dyn Store>) {
+    seeded(store).await;
+    let id = store
+        .submit_review(&submitted(2, "officer.wang", 20))
+        .await
+        .unwrap();
+    let verdict = Verdict {
+        review_id: id,
+        reviewer: "reviewer.li".into(),
+        comment: "请补充场景".into(),
+        at: 30,
+    };
+    store.reject_review(&verdict).await.unwrap();
+    let rejected = store.review(id).await.unwrap();
+    assert_eq!(
+        (rejected.status, rejected.comment.as_deref()),
+        (ReviewStatus::Rejected, Some("请补充场景"))
+    );
+    assert!(matches!(
+        store.reject_review(&verdict).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let document = document(Kind::Policy, "hz.residence_permit", 2, 30);
+    assert!(matches!(
+        store.approve_review(&verdict, &document, None, false).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store
+            .subject(Kind::Policy, "hz.residence_permit")
+            .await
+            .unwrap()
+            .documents
+            .len(),
+        1,
+        "nothing published"
+    );
+    assert!(matches!(
+        store.review(id + 100).await,
+        Err(StoreError::NotFound(_))
+    ));
+    let missing = Verdict {
+        review_id: id + 100,
+        ..verdict
+    };
+    assert!(matches!(
+        store.reject_review(&missing).await,
+        Err(StoreError::NotFound(_))
+    ));
 }

@@ -40,6 +40,7 @@ impl Tokens {
                     name: token.name.clone(),
                     role,
                     keeps_catalogue: token.catalogue,
+                    reviewer: token.reviewer,
                 }),
             );
         }

@@ -48,6 +48,8 @@ pub fn app(state: AppState) -> Router {
     let router = Router::new()
         .merge(routes::evaluate::router())
         .merge(routes::policies::router())
+        .merge(routes::reviews::router())
+        .merge(routes::console::router())
         .merge(routes::bundles::router())
         .merge(routes::catalogue::router())
         .merge(routes::reference::router())

@@ -7,6 +7,8 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
+use super::routes::reviews;
+
 use super::routes::{
     bundles, catalogue, check, cluster, decisions, evaluate, interview, operations, policies,
     reference,
@@ -92,6 +94,15 @@ impl Modify for BearerAuth {
         catalogue::audit,
         catalogue::publish,
         check::check,
+        reviews::submit,
+        reviews::list_reviews,
+        reviews::get_review,
+        reviews::approve,
+        reviews::reject,
+        reviews::format,
+        reviews::run_draft,
+        reviews::policy_scenarios,
+        reviews::me,
         reference::form,
         decisions::list_decisions,
         operations::healthz,
@@ -105,6 +116,7 @@ impl Modify for BearerAuth {
         (name = "evaluate", description = "decisions for the workflow platform"),
         (name = "policies", description = "policies, bundles, the catalogue and their versions"),
         (name = "publish", description = "departments publish, withdraw and preview policies and the bundles they lead; the catalogue's keepers publish the catalogue"),
+        (name = "review", description = "maker–checker: an officer submits a version, a reviewer of the same department approves (publishes) or rejects it"),
         (name = "decisions", description = "the decision log"),
         (name = "operations", description = "health, readiness, metrics"),
     )

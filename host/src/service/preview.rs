@@ -24,6 +24,29 @@ pub struct Outline {
     /// Material ids, each with who provides it.
     pub materials: Vec<String>,
     pub steps: Vec<String>,
+    /// The computed values (amounts, counts, dates) that are known, by name.
+    #[schema(value_type = Object)]
+    pub values: BTreeMap<String, Value>,
+    /// The ids of the reasons (why not, why not yet).
+    pub reasons: Vec<String>,
+}
+
+/// Changes of one kind, counted over the scenarios and logged decisions,
+/// with a few examples.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ImpactGroup {
+    /// `newly_ineligible`, `newly_eligible`, `eligibility`, `amounts`,
+    /// `materials`, `steps` or `failed`.
+    pub change: &'static str,
+    /// For a refusal: the rule (reason) that refuses; for amounts: the value's id.
+    pub cause: Option<String>,
+    pub count: usize,
+    /// Of how many cases (scenarios and decisions) compared.
+    pub of: usize,
+    /// In words, e.g. `480 份中 12 份将新被拒绝：规则 registered_half_year`.
+    pub text: String,
+    /// Up to three cases (scenario names or decision times).
+    pub examples: Vec<String>,
 }
 
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
@@ -50,6 +73,8 @@ pub struct PreviewReport {
     /// `{scenarios, scenarios_changed, decisions, decisions_changed}`.
     #[schema(value_type = Object)]
     pub summary: BTreeMap<&'static str, usize>,
+    /// The changes grouped by kind and cause, largest first.
+    pub groups: Vec<ImpactGroup>,
 }
 
 /// The most logged decisions one preview replays.
@@ -81,7 +106,114 @@ fn outline(decision: &Value) -> Outline {
             .to_string(),
         materials: ids("materials", true),
         steps: ids("steps", false),
+        values: decision["values"]
+            .as_array()
+            .map(|values| {
+                values
+                    .iter()
+                    .filter(|v| !v["value"].is_null())
+                    .filter_map(|v| Some((v["name"].as_str()?.to_string(), v["value"].clone())))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        reasons: decision["reasons"]
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|r| r["id"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default(),
     }
+}
+
+/// The kinds of change one comparison shows, each with its cause.
+fn changes(comparison: &Comparison) -> Vec<(&'static str, Option<String>)> {
+    let (Some(a), Some(b)) = (&comparison.current, &comparison.proposed) else {
+        return if comparison.current.is_some() || comparison.proposed.is_some() {
+            vec![("failed", comparison.errors.first().cloned())]
+        } else {
+            Vec::new()
+        };
+    };
+    let mut found = Vec::new();
+    if a.eligibility != b.eligibility {
+        match b.eligibility.as_str() {
+            "ineligible" => found.push(("newly_ineligible", b.reasons.first().cloned())),
+            "eligible" => found.push(("newly_eligible", None)),
+            _ => found.push((
+                "eligibility",
+                Some(format!("{} → {}", a.eligibility, b.eligibility)),
+            )),
+        }
+    }
+    let keys: std::collections::BTreeSet<&String> =
+        a.values.keys().chain(b.values.keys()).collect();
+    for key in keys {
+        if a.values.get(key) != b.values.get(key) {
+            found.push(("amounts", Some(key.clone())));
+        }
+    }
+    // A refusal asks for no material and plans no step: those follow the
+    // eligibility and are not counted again.
+    if a.eligibility == b.eligibility {
+        if a.materials != b.materials {
+            found.push(("materials", None));
+        }
+        if a.steps != b.steps {
+            found.push(("steps", None));
+        }
+    }
+    found
+}
+
+fn describe(change: &str, cause: Option<&str>, count: usize, of: usize) -> String {
+    let cause_text = cause.map(|c| format!("：{c}")).unwrap_or_default();
+    match change {
+        "newly_ineligible" => format!(
+            "{of} 份中 {count} 份将新被拒绝{}",
+            cause.map(|c| format!("：规则 {c}")).unwrap_or_default()
+        ),
+        "newly_eligible" => format!("{of} 份中 {count} 份将新符合条件"),
+        "eligibility" => format!("{of} 份中 {count} 份判定结果改变{cause_text}"),
+        "amounts" => format!("{of} 份中 {count} 份金额或数值改变{cause_text}"),
+        "materials" => format!("{of} 份中 {count} 份所需材料改变"),
+        "steps" => format!("{of} 份中 {count} 份办理环节改变"),
+        _ => format!("{of} 份中 {count} 份无法判定{cause_text}"),
+    }
+}
+
+/// A kind of change and its cause.
+type ChangeKey = (&'static str, Option<String>);
+
+/// Groups the changes of every comparison by kind and cause.
+pub fn group_changes<'a>(rows: impl Iterator<Item = &'a Comparison>) -> Vec<ImpactGroup> {
+    let mut of = 0;
+    let mut groups: BTreeMap<ChangeKey, (usize, Vec<String>)> = BTreeMap::new();
+    for row in rows {
+        of += 1;
+        for key in changes(row) {
+            let entry = groups.entry(key).or_default();
+            entry.0 += 1;
+            if entry.1.len() < 3 {
+                entry.1.push(row.case.clone());
+            }
+        }
+    }
+    let mut list: Vec<ImpactGroup> = groups
+        .into_iter()
+        .map(|((change, cause), (count, examples))| ImpactGroup {
+            text: describe(change, cause.as_deref(), count, of),
+            change,
+            cause,
+            count,
+            of,
+            examples,
+        })
+        .collect();
+    list.sort_by_key(|g| std::cmp::Reverse(g.count));
+    list
 }
 
 fn compare(
@@ -109,7 +241,10 @@ fn compare(
     let proposed = run(proposed);
     let changed = match (&current, &proposed) {
         (Some(a), Some(b)) => {
-            a.eligibility != b.eligibility || a.materials != b.materials || a.steps != b.steps
+            a.eligibility != b.eligibility
+                || a.materials != b.materials
+                || a.steps != b.steps
+                || a.values != b.values
         }
         (None, None) => false,
         _ => true,
@@ -206,7 +341,9 @@ impl Service {
             "decisions_changed",
             decision_rows.iter().filter(|c| c.changed).count(),
         );
+        let groups = group_changes(scenario_rows.iter().chain(decision_rows.iter()));
         Ok(PreviewReport {
+            groups,
             policy: id.to_string(),
             proposed_version: compiled.version,
             proposed_hash: compiled.hash,

@@ -34,6 +34,18 @@ pub struct PublishInput {
     /// Publish even when no scenario is dated on or after `effective_from`
     /// (recorded in the audit trail).
     pub allow_untested: bool,
+    /// Set when a reviewer approves a submitted version: the approval is
+    /// stored with the publish, whose publisher is the submitter.
+    pub approval: Option<Approval>,
+}
+
+/// A reviewer's approval of a submitted version (maker–checker).
+#[derive(Debug, Clone)]
+pub struct Approval {
+    pub review_id: i64,
+    /// Who submitted the version: its publisher.
+    pub submitter: String,
+    pub comment: String,
 }
 
 /// A stored version, how many scenarios ran against it and on which nodes
@@ -313,7 +325,10 @@ impl Service {
             hash,
             effective_from,
             status: Status::Active,
-            publisher: caller.name.clone(),
+            publisher: input
+                .approval
+                .as_ref()
+                .map_or_else(|| caller.name.clone(), |a| a.submitter.clone()),
             published_at: now_micros(),
         };
         let mut versions = existing;
@@ -335,10 +350,24 @@ impl Service {
                 .run(move || next_registry(&engine, &current, &id, versions, uploaded, lang))
                 .await??
         };
-        let seq = self
-            .store
-            .publish(&document, uploaded.as_deref(), untested)
-            .await?;
+        let seq = match &input.approval {
+            None => {
+                self.store
+                    .publish(&document, uploaded.as_deref(), untested)
+                    .await?
+            }
+            Some(approval) => {
+                let verdict = crate::store::review::Verdict {
+                    review_id: approval.review_id,
+                    reviewer: caller.name.clone(),
+                    comment: approval.comment.clone(),
+                    at: document.published_at,
+                };
+                self.store
+                    .approve_review(&verdict, &document, uploaded.as_deref(), untested)
+                    .await?
+            }
+        };
         let propagation = self.put_in_force(seq, Arc::new(next), one_at_a_time).await;
         tracing::info!(
             policy = id,

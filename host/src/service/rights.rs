@@ -29,6 +29,9 @@ pub struct Principal {
     pub role: Role,
     /// May publish the catalogue (`catalogue = true` in the configuration).
     pub keeps_catalogue: bool,
+    /// May approve or reject its department's submitted versions
+    /// (`reviewer = true`).
+    pub reviewer: bool,
 }
 
 /// What a caller may be refused.
@@ -39,6 +42,8 @@ pub enum Action {
     Preview,
     ReadLog,
     Check,
+    Submit,
+    Review,
 }
 
 impl fmt::Display for Action {
@@ -49,6 +54,8 @@ impl fmt::Display for Action {
             Action::Preview => "preview",
             Action::ReadLog => "read the decision log of",
             Action::Check => "check",
+            Action::Submit => "submit for review",
+            Action::Review => "review",
         })
     }
 }
@@ -79,6 +86,16 @@ pub enum Denied {
         id: String,
         owner: String,
     },
+    #[error(
+        "`{caller}` is not a reviewer; only a token configured with `reviewer = true` for the \
+         department may approve or reject a submitted version"
+    )]
+    NotReviewer { caller: String },
+    #[error(
+        "`{caller}` submitted this version and may not review it; another reviewer of the \
+         department must (maker–checker)"
+    )]
+    OwnSubmission { caller: String },
     #[error(
         "the source declares department `{declared}`, but `{caller}` acts for `{own}`; a \
          department publishes only its own policies and the bundles it leads"
@@ -119,6 +136,31 @@ impl Principal {
                 Role::CatalogueKeeper => "is not configured to keep the catalogue".to_string(),
             },
         })
+    }
+
+    /// A reviewer of `department`, other than `submitter`.
+    pub fn require_reviewer_of(&self, department: &str, submitter: &str) -> Result<(), Denied> {
+        let own = self.department(Action::Review)?;
+        if own != department {
+            return Err(Denied::OtherDepartment {
+                caller: self.name.clone(),
+                own: own.to_string(),
+                action: Action::Review,
+                id: "the version".to_string(),
+                owner: department.to_string(),
+            });
+        }
+        if !self.reviewer {
+            return Err(Denied::NotReviewer {
+                caller: self.name.clone(),
+            });
+        }
+        if self.name == submitter {
+            return Err(Denied::OwnSubmission {
+                caller: self.name.clone(),
+            });
+        }
+        Ok(())
     }
 
     /// `action` on `id`, held by `holder`: for its own department only.

@@ -10,6 +10,7 @@
 //! one transaction: a publish is stored whole or not at all.
 
 pub mod postgres;
+pub mod review;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -109,6 +110,8 @@ pub struct AuditEntry {
     pub hash: String,
     /// A publish without any scenario run, at its publisher's word (`allow_untested`).
     pub untested: bool,
+    /// The reviewer who approved the publish (maker–checker), when it went through review.
+    pub approver: Option<String>,
 }
 
 /// A scenario file of a policy (or a bundle), as text.
@@ -376,6 +379,27 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         before: Option<i64>,
         facts_before: Option<i64>,
     ) -> Result<Pruned, StoreError>;
+    /// Stores a version submitted for review (nothing is published).
+    /// Returns the review's number.
+    async fn submit_review(&self, review: &review::NewReview) -> Result<i64, StoreError>;
+    /// Reviews, newest first.
+    async fn reviews(&self, query: &review::ReviewQuery)
+    -> Result<Vec<review::Review>, StoreError>;
+    /// One review (`NotFound` when there is none).
+    async fn review(&self, review_id: i64) -> Result<review::Review, StoreError>;
+    /// Approves a pending review and publishes `document` (as
+    /// [`Store::publish`], the audit entry naming the approver) in one
+    /// transaction. `Conflict` when the review is no longer pending or the
+    /// version is taken. Returns the change's sequence number.
+    async fn approve_review(
+        &self,
+        verdict: &review::Verdict,
+        document: &Document,
+        scenarios: Option<&[ScenarioText]>,
+        untested: bool,
+    ) -> Result<i64, StoreError>;
+    /// Rejects a pending review (`Conflict` unless pending).
+    async fn reject_review(&self, verdict: &review::Verdict) -> Result<(), StoreError>;
     /// Waits for every write to reach the disk and closes the connections.
     async fn close(&self);
 }

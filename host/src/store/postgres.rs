@@ -23,6 +23,7 @@ use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Acquire, Row};
 
+use super::review::{self, NewReview, Review, ReviewQuery, ReviewStatus, Verdict};
 use super::{
     AuditEntry, Change, ChangeListener, DecisionQuery, DecisionRecord, Document, Kind, NodeState,
     Notice, Pruned, Rebuilt, ScenarioText, Status, Store, StoreError, Subject,
@@ -652,7 +653,7 @@ impl Store for PgStore {
 
     async fn audit(&self, kind: Kind, id: &str) -> Result<Vec<AuditEntry>, StoreError> {
         sqlx::query(
-            "SELECT kind, at, actor, action, id, version, hash, untested FROM audit
+            "SELECT kind, at, actor, action, id, version, hash, untested, approver FROM audit
              WHERE kind = $1 AND id = $2 ORDER BY seq",
         )
         .bind(kind.as_str())
@@ -671,6 +672,7 @@ impl Store for PgStore {
                 version: row.get("version"),
                 hash: row.get("hash"),
                 untested: row.get("untested"),
+                approver: row.get("approver"),
             })
         })
         .collect()
@@ -801,9 +803,175 @@ impl Store for PgStore {
         Ok(pruned)
     }
 
+    async fn submit_review(&self, review: &NewReview) -> Result<i64, StoreError> {
+        sqlx::query_scalar(
+            "INSERT INTO reviews (kind, id, department, version, title, source, effective_from,
+                                  scenarios, allow_untested, note, submitted_by, submitted_at, status)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'pending')
+             RETURNING review_id",
+        )
+        .bind(review.kind.as_str())
+        .bind(&review.id)
+        .bind(&review.department)
+        .bind(review.version)
+        .bind(&review.title)
+        .bind(&review.source)
+        .bind(review.effective_from.as_deref())
+        .bind(review::scenarios_json(review.scenarios.as_deref()))
+        .bind(review.allow_untested)
+        .bind(&review.note)
+        .bind(&review.submitted_by)
+        .bind(review.submitted_at)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(database)
+    }
+
+    async fn reviews(&self, query: &ReviewQuery) -> Result<Vec<Review>, StoreError> {
+        let (kind, id) = match &query.subject {
+            Some((kind, id)) => (Some(kind.as_str()), Some(id.as_str())),
+            None => (None, None),
+        };
+        sqlx::query(
+            "SELECT * FROM reviews
+             WHERE ($1::TEXT IS NULL OR department = $1) AND ($2::TEXT IS NULL OR kind = $2)
+               AND ($3::TEXT IS NULL OR id = $3) AND ($4::TEXT IS NULL OR status = $4)
+             ORDER BY review_id DESC LIMIT $5",
+        )
+        .bind(query.department.as_deref())
+        .bind(kind)
+        .bind(id)
+        .bind(query.status.map(ReviewStatus::as_str))
+        .bind(i64::from(query.limit.max(1)))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(database)?
+        .iter()
+        .map(review_of)
+        .collect()
+    }
+
+    async fn review(&self, review_id: i64) -> Result<Review, StoreError> {
+        let row = sqlx::query("SELECT * FROM reviews WHERE review_id = $1")
+            .bind(review_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(database)?
+            .ok_or_else(|| review::unknown(review_id))?;
+        review_of(&row)
+    }
+
+    async fn approve_review(
+        &self,
+        verdict: &Verdict,
+        document: &Document,
+        scenarios: Option<&[ScenarioText]>,
+        untested: bool,
+    ) -> Result<i64, StoreError> {
+        let mut connection = self.pool.acquire().await.map_err(database)?;
+        let mut tx = connection.begin().await.map_err(database)?;
+        let seq = next_seq(&mut tx).await?;
+        insert_document(&mut tx, seq, document, "publish", untested).await?;
+        if let Some(scenarios) = scenarios {
+            sqlx::query("DELETE FROM scenarios WHERE kind = $1 AND policy_id = $2")
+                .bind(document.kind.as_str())
+                .bind(&document.id)
+                .execute(&mut *tx)
+                .await
+                .map_err(database)?;
+            insert_scenarios(&mut tx, scenarios).await?;
+        }
+        sqlx::query("UPDATE audit SET approver = $1 WHERE seq = $2")
+            .bind(&verdict.reviewer)
+            .bind(seq)
+            .execute(&mut *tx)
+            .await
+            .map_err(database)?;
+        decide(&mut tx, verdict, ReviewStatus::Approved, Some(seq)).await?;
+        notify(&mut tx, seq).await?;
+        tx.commit().await.map_err(database)?;
+        Ok(seq)
+    }
+
+    async fn reject_review(&self, verdict: &Verdict) -> Result<(), StoreError> {
+        let mut connection = self.pool.acquire().await.map_err(database)?;
+        let mut tx = connection.begin().await.map_err(database)?;
+        decide(&mut tx, verdict, ReviewStatus::Rejected, None).await?;
+        tx.commit().await.map_err(database)
+    }
+
     async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Records a reviewer's decision on a pending review.
+async fn decide(
+    tx: &mut sqlx::PgConnection,
+    verdict: &Verdict,
+    status: ReviewStatus,
+    seq: Option<i64>,
+) -> Result<(), StoreError> {
+    let updated = sqlx::query(
+        "UPDATE reviews SET status = $1, reviewed_by = $2, reviewed_at = $3, comment = $4,
+                            published_seq = $5
+         WHERE review_id = $6 AND status = 'pending'",
+    )
+    .bind(status.as_str())
+    .bind(&verdict.reviewer)
+    .bind(verdict.at)
+    .bind(&verdict.comment)
+    .bind(seq)
+    .bind(verdict.review_id)
+    .execute(&mut *tx)
+    .await
+    .map_err(database)?;
+    if updated.rows_affected() == 1 {
+        return Ok(());
+    }
+    let exists: Option<i64> =
+        sqlx::query_scalar("SELECT review_id FROM reviews WHERE review_id = $1")
+            .bind(verdict.review_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(database)?;
+    Err(match exists {
+        Some(_) => review::not_pending(verdict.review_id),
+        None => review::unknown(verdict.review_id),
+    })
+}
+
+fn review_of(row: &PgRow) -> Result<Review, StoreError> {
+    let kind = kind_of(row)?;
+    let id: String = row.get("id");
+    let status: String = row.get("status");
+    Ok(Review {
+        review_id: row.get("review_id"),
+        submitted: NewReview {
+            kind,
+            scenarios: review::scenarios_of(
+                row.get::<Option<String>, _>("scenarios").as_deref(),
+                kind,
+                &id,
+            )?,
+            id,
+            department: row.get("department"),
+            version: row.get("version"),
+            title: row.get("title"),
+            source: row.get("source"),
+            effective_from: row.get("effective_from"),
+            allow_untested: row.get("allow_untested"),
+            note: row.get("note"),
+            submitted_by: row.get("submitted_by"),
+            submitted_at: row.get("submitted_at"),
+        },
+        status: ReviewStatus::parse(&status)
+            .ok_or_else(|| StoreError::Database(format!("a review's status `{status}`")))?,
+        reviewed_by: row.get("reviewed_by"),
+        reviewed_at: row.get("reviewed_at"),
+        comment: row.get("comment"),
+        published_seq: row.get("published_seq"),
+    })
 }
 
 /// A connection of its own that LISTENs on the change channel.

@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
+use super::review::{self, NewReview, Review, ReviewQuery, ReviewStatus, Verdict};
 use super::{
     AuditEntry, Change, DecisionQuery, DecisionRecord, Document, Kind, LogWriter, NodeState,
     Pruned, Rebuilt, ScenarioText, Status, Store, StoreError, Subject,
@@ -473,7 +474,7 @@ impl Store for SqliteStore {
 
     async fn audit(&self, kind: Kind, id: &str) -> Result<Vec<AuditEntry>, StoreError> {
         let rows = sqlx::query(
-            "SELECT kind, at, actor, action, id, version, hash, untested FROM audit
+            "SELECT kind, at, actor, action, id, version, hash, untested, approver FROM audit
              WHERE kind = ? AND id = ? ORDER BY seq",
         )
         .bind(kind.as_str())
@@ -492,6 +493,7 @@ impl Store for SqliteStore {
                     version: row.get("version"),
                     hash: row.get("hash"),
                     untested: row.get("untested"),
+                    approver: row.get("approver"),
                 })
             })
             .collect()
@@ -729,9 +731,162 @@ impl Store for SqliteStore {
         Ok(pruned)
     }
 
+    async fn submit_review(&self, review: &NewReview) -> Result<i64, StoreError> {
+        sqlx::query_scalar(
+            "INSERT INTO reviews (kind, id, department, version, title, source, effective_from,
+                                  scenarios, allow_untested, note, submitted_by, submitted_at, status)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending') RETURNING review_id",
+        )
+        .bind(review.kind.as_str())
+        .bind(&review.id)
+        .bind(&review.department)
+        .bind(review.version)
+        .bind(&review.title)
+        .bind(&review.source)
+        .bind(review.effective_from.as_deref())
+        .bind(review::scenarios_json(review.scenarios.as_deref()))
+        .bind(review.allow_untested)
+        .bind(&review.note)
+        .bind(&review.submitted_by)
+        .bind(review.submitted_at)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(database)
+    }
+
+    async fn reviews(&self, query: &ReviewQuery) -> Result<Vec<Review>, StoreError> {
+        let (kind, id) = match &query.subject {
+            Some((kind, id)) => (Some(kind.as_str()), Some(id.as_str())),
+            None => (None, None),
+        };
+        let rows = sqlx::query(
+            "SELECT * FROM reviews
+             WHERE (?1 IS NULL OR department = ?1) AND (?2 IS NULL OR kind = ?2)
+               AND (?3 IS NULL OR id = ?3) AND (?4 IS NULL OR status = ?4)
+             ORDER BY review_id DESC LIMIT ?5",
+        )
+        .bind(query.department.as_deref())
+        .bind(kind)
+        .bind(id)
+        .bind(query.status.map(ReviewStatus::as_str))
+        .bind(i64::from(query.limit.max(1)))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(database)?;
+        rows.iter().map(review_of).collect()
+    }
+
+    async fn review(&self, review_id: i64) -> Result<Review, StoreError> {
+        let row = sqlx::query("SELECT * FROM reviews WHERE review_id = ?")
+            .bind(review_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(database)?
+            .ok_or_else(|| review::unknown(review_id))?;
+        review_of(&row)
+    }
+
+    async fn approve_review(
+        &self,
+        verdict: &Verdict,
+        document: &Document,
+        scenarios: Option<&[ScenarioText]>,
+        untested: bool,
+    ) -> Result<i64, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(database)?;
+        let seq = insert_document(&mut tx, document, "publish", untested).await?;
+        if let Some(scenarios) = scenarios {
+            replace_scenarios(&mut tx, document.kind, &document.id, scenarios).await?;
+        }
+        sqlx::query("UPDATE audit SET approver = ? WHERE seq = ?")
+            .bind(&verdict.reviewer)
+            .bind(seq)
+            .execute(&mut *tx)
+            .await
+            .map_err(database)?;
+        decide(&mut tx, verdict, ReviewStatus::Approved, Some(seq)).await?;
+        tx.commit().await.map_err(database)?;
+        Ok(seq)
+    }
+
+    async fn reject_review(&self, verdict: &Verdict) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(database)?;
+        decide(&mut tx, verdict, ReviewStatus::Rejected, None).await?;
+        tx.commit().await.map_err(database)
+    }
+
     async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Records a reviewer's decision on a pending review.
+async fn decide(
+    tx: &mut sqlx::SqliteConnection,
+    verdict: &Verdict,
+    status: ReviewStatus,
+    seq: Option<i64>,
+) -> Result<(), StoreError> {
+    let updated = sqlx::query(
+        "UPDATE reviews SET status = ?, reviewed_by = ?, reviewed_at = ?, comment = ?,
+                            published_seq = ?
+         WHERE review_id = ? AND status = 'pending'",
+    )
+    .bind(status.as_str())
+    .bind(&verdict.reviewer)
+    .bind(verdict.at)
+    .bind(&verdict.comment)
+    .bind(seq)
+    .bind(verdict.review_id)
+    .execute(&mut *tx)
+    .await
+    .map_err(database)?;
+    if updated.rows_affected() == 1 {
+        return Ok(());
+    }
+    let exists: Option<i64> =
+        sqlx::query_scalar("SELECT review_id FROM reviews WHERE review_id = ?")
+            .bind(verdict.review_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(database)?;
+    Err(match exists {
+        Some(_) => review::not_pending(verdict.review_id),
+        None => review::unknown(verdict.review_id),
+    })
+}
+
+fn review_of(row: &sqlx::sqlite::SqliteRow) -> Result<Review, StoreError> {
+    let kind = kind_of(row)?;
+    let id: String = row.get("id");
+    let status: String = row.get("status");
+    Ok(Review {
+        review_id: row.get("review_id"),
+        submitted: NewReview {
+            kind,
+            scenarios: review::scenarios_of(
+                row.get::<Option<String>, _>("scenarios").as_deref(),
+                kind,
+                &id,
+            )?,
+            id,
+            department: row.get("department"),
+            version: row.get("version"),
+            title: row.get("title"),
+            source: row.get("source"),
+            effective_from: row.get("effective_from"),
+            allow_untested: row.get("allow_untested"),
+            note: row.get("note"),
+            submitted_by: row.get("submitted_by"),
+            submitted_at: row.get("submitted_at"),
+        },
+        status: ReviewStatus::parse(&status)
+            .ok_or_else(|| StoreError::Database(format!("a review's status `{status}`")))?,
+        reviewed_by: row.get("reviewed_by"),
+        reviewed_at: row.get("reviewed_at"),
+        comment: row.get("comment"),
+        published_seq: row.get("published_seq"),
+    })
 }
 
 /// One `decision_batches` row.

@@ -64,6 +64,7 @@ impl Site {
                 department: None,
                 platform: true,
                 catalogue: false,
+                reviewer: false,
             }],
             ..Config::default()
         };

@@ -83,6 +83,10 @@ impl TestDatabase {
 impl TestDatabase {
     /// Ends every connection of this database that LISTENs (the nodes'
     /// change listeners), as a network cut would; how many were ended.
+    #[expect(
+        clippy::expect_used,
+        reason = "a test helper stops the test with its message"
+    )]
     pub async fn cut_listeners(&self) -> usize {
         let mut admin = admin().await;
         let ended: Vec<bool> = sqlx::query_scalar(

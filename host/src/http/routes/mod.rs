@@ -4,6 +4,7 @@ pub mod bundles;
 pub mod catalogue;
 pub mod check;
 pub mod cluster;
+pub mod console;
 pub mod decisions;
 pub mod evaluate;
 pub mod guide;
@@ -11,6 +12,7 @@ pub mod interview;
 pub mod operations;
 pub mod policies;
 pub mod reference;
+pub mod reviews;
 
 /// Set by a handler on its response so the metrics layer can label the
 /// request with the policy it was about.

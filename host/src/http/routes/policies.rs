@@ -134,6 +134,9 @@ pub struct AuditDoc {
     pub hash: String,
     /// A publish that ran no scenario, at its publisher's word (`allow_untested`).
     pub untested: bool,
+    /// The reviewer who approved the publish (maker–checker), when it went through review.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approver: Option<String>,
 }
 
 impl AuditDoc {
@@ -147,6 +150,7 @@ impl AuditDoc {
             version: entry.version,
             hash: entry.hash,
             untested: entry.untested,
+            approver: entry.approver,
         }
     }
 }
@@ -399,6 +403,7 @@ pub async fn publish(
                 .collect()
         }),
         allow_untested: request.allow_untested,
+        approval: None,
     };
     let result = state.publish(&caller, &id, input).await;
     published_response(&state, &id, result)
