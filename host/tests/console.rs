@@ -13,9 +13,9 @@
     reason = "test helpers stop the test with their message"
 )]
 
-mod browser_console;
+mod browser;
 
-use browser_console::{PLATFORM_TOKEN, Page, Site, Viewport, repository};
+use browser::{PLATFORM_TOKEN, Page, Site, Viewport, repository};
 use fantoccini::key::Key;
 use host::config::{TokenConfig, hash_token};
 use serde_json::{Value, json};

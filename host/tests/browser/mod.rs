@@ -1,14 +1,12 @@
-//! The browser harness of the web surfaces' tests (`/guide/` now, `/console/`
-//! next): a `yici` service in-process on an ephemeral port with a temporary
-//! store and the repository's policies; Debian's Chromium, headless, driven
-//! through `/usr/bin/chromedriver` by fantoccini, at a phone's viewport; a
-//! screenshot helper (into `target/browser-screenshots/`) and an axe-core
-//! scan (from `tests/browser-tools/node_modules`, installed by
+//! The browser harness of the web surfaces' tests (`/guide/` and
+//! `/console/`): a `yici` service in-process on an ephemeral port with a
+//! temporary store and the repository's policies; Debian's Chromium,
+//! headless, driven through `/usr/bin/chromedriver` by fantoccini, at a
+//! phone's or a desk's viewport; a screenshot helper (into
+//! `target/browser-screenshots/`) and
+//! an axe-core scan (from `tests/browser-tools/node_modules`, installed by
 //! `scripts/test.sh`). Nothing is downloaded, and nothing is skipped: a
 //! missing browser, driver or axe-core fails the test, saying how to install it.
-//!
-//! Use: `mod browser;` in a test file, then
-//! `let site = browser::Site::start("name").await; let page = site.open(Phone::default()).await;`.
 
 #![allow(
     dead_code,
@@ -101,11 +99,20 @@ pub struct Viewport {
 }
 
 impl Viewport {
-    /// 360×640, the small phone the guide is made for.
+    /// 360×640, the small phone a reviewer approves from.
     pub const PHONE: Viewport = Viewport {
         width: 360,
         height: 640,
     };
+    /// An officer's desk.
+    pub const DESK: Viewport = Viewport {
+        width: 1280,
+        height: 900,
+    };
+
+    fn mobile(self) -> bool {
+        self.width < 600
+    }
 }
 
 /// Chromium with its driver and profile; closed and removed on `close`
@@ -161,9 +168,7 @@ impl Page {
         }
         let profile = tempfile::tempdir().expect("a temporary browser profile");
         let mut capabilities = Capabilities::new();
-        capabilities.insert(
-            "goog:chromeOptions".into(),
-            json!({
+        let mut options = json!({
                 "binary": CHROMIUM,
                 "args": [
                     "--headless=new",
@@ -177,11 +182,13 @@ impl Page {
                     format!("--user-data-dir={}", profile.path().display()),
                     format!("--window-size={},{}", viewport.width, viewport.height),
                 ],
-                "mobileEmulation": {
-                    "deviceMetrics": {"width": viewport.width, "height": viewport.height, "pixelRatio": 1.0, "touch": true, "mobile": true}
-                }
-            }),
-        );
+        });
+        if viewport.mobile() {
+            options["mobileEmulation"] = json!({
+                "deviceMetrics": {"width": viewport.width, "height": viewport.height, "pixelRatio": 1.0, "touch": true, "mobile": true}
+            });
+        }
+        capabilities.insert("goog:chromeOptions".into(), options);
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
         let client = ClientBuilder::new(connector)
             .capabilities(capabilities)
@@ -271,6 +278,46 @@ impl Page {
             )
             .await
             .unwrap_or_else(|e| panic!("cannot fill `{css}`: {e}"));
+    }
+
+    /// Sends keystrokes to the focused element (`fantoccini::key::Key`
+    /// characters for Enter, Tab, arrows and modifiers).
+    pub async fn keys(&self, text: &str) {
+        // The page may re-render between finding the focused element and
+        // typing into it (a stale element): find it again, a few times.
+        let mut last = String::new();
+        for _ in 0..20 {
+            let sent = match self.client.active_element().await {
+                Ok(element) => element.send_keys(text).await,
+                Err(e) => Err(e),
+            };
+            match sent {
+                Ok(()) => return,
+                Err(e) => last = e.to_string(),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("cannot type {text:?}: {last}");
+    }
+
+    /// Presses Tab (at most 80 times) until the focused element matches `css`.
+    pub async fn tab_to(&self, css: &str) {
+        let tab = char::from(fantoccini::key::Key::Tab).to_string();
+        for _ in 0..80 {
+            let there = self
+                .client
+                .execute(
+                    "return !!document.activeElement && document.activeElement.matches(arguments[0]);",
+                    vec![json!(css)],
+                )
+                .await
+                .unwrap_or(Value::Bool(false));
+            if there == Value::Bool(true) {
+                return;
+            }
+            self.keys(&tab).await;
+        }
+        panic!("Tab never reaches `{css}`: it cannot be used with the keyboard");
     }
 
     pub async fn run(&self, script: &str) -> Value {
