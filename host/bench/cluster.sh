@@ -36,13 +36,14 @@ psql "$ADMIN" -qc "CREATE DATABASE $DB" >/dev/null
 
 start() { # name port [store url]
   local name=$1 port=$2 url=${3:-}
+  # Publishes directly: this measures the publish path an approval runs.
   if [[ -n "$url" ]]; then
     YICI_STORE_URL="$url" YICI_NODE_ID="$name" YICI_EXPOSE_PARSE_FLOOR=true YICI_LOG=warn \
-      target/release/yici serve --addr "127.0.0.1:$port" --data-dir "$WORK/$name" --config yici.toml \
+      YICI_PUBLISHING__REVIEW_REQUIRED=false target/release/yici serve --addr "127.0.0.1:$port" --data-dir "$WORK/$name" --config yici.toml \
       2>"$WORK/$name.log" &
   else
     YICI_EXPOSE_PARSE_FLOOR=true YICI_LOG=warn \
-      target/release/yici serve --addr "127.0.0.1:$port" --data-dir "$WORK/$name" --config yici.toml \
+      YICI_PUBLISHING__REVIEW_REQUIRED=false target/release/yici serve --addr "127.0.0.1:$port" --data-dir "$WORK/$name" --config yici.toml \
       2>"$WORK/$name.log" &
   fi
   PIDS+=($!)

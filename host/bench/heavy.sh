@@ -12,7 +12,8 @@ PORT=18090
 DATA="$(mktemp -d)"
 cargo build --release -p host --quiet
 YICI_BATCH_LIMIT=1000 YICI_BODY_LIMIT_BYTES=16777216 YICI_KEEP_FACTS=false YICI_LOG=warn \
-  target/release/yici serve --addr "127.0.0.1:$PORT" --data-dir "$DATA" --config yici.toml &
+  # Publishes directly: this measures the publish path an approval runs.
+  YICI_PUBLISHING__REVIEW_REQUIRED=false target/release/yici serve --addr "127.0.0.1:$PORT" --data-dir "$DATA" --config yici.toml &
 SERVER=$!
 trap 'kill -INT $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; rm -rf "$DATA"' EXIT
 for _ in $(seq 300); do curl -sf "127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done

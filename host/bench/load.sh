@@ -19,7 +19,8 @@ rm -f /tmp/yici-load-floor.rows /tmp/yici-load-evaluate.rows
 BODY=host/tests/http/residence_permit_eligible.json
 cargo build --release -p host --quiet
 YICI_EXPOSE_PARSE_FLOOR=true YICI_KEEP_FACTS=false YICI_LOG=warn,host::service::publish=info \
-  target/release/yici serve --addr "127.0.0.1:$PORT" --data-dir "$DATA" --config yici.toml &
+  # Publishes directly: this measures the publish path an approval runs.
+  YICI_PUBLISHING__REVIEW_REQUIRED=false target/release/yici serve --addr "127.0.0.1:$PORT" --data-dir "$DATA" --config yici.toml &
 SERVER=$!
 trap 'kill -INT $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; rm -rf "$DATA"' EXIT
 for _ in $(seq 100); do curl -sf "127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done

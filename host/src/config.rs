@@ -43,6 +43,8 @@ pub struct Config {
     pub limits: LimitsConfig,
     /// The citizen guide at `/guide/` (docs/guide.md).
     pub guide: GuideConfig,
+    /// Who may put a version in force: with review (maker–checker), by default.
+    pub publishing: PublishingConfig,
     /// Who may call the API. Each token belongs to the platform or to one
     /// department and is stored as its SHA-256 (`yici hash-token`).
     pub tokens: Vec<TokenConfig>,
@@ -203,6 +205,26 @@ impl Default for GuideConfig {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+pub struct PublishingConfig {
+    /// A policy's or a bundle's version is put in force only when a
+    /// reviewer of its department approves it (`POST /v1/reviews/{id}/approve`);
+    /// a direct `POST …/versions` is refused with 403 `review_required`.
+    /// `false` lets a department's token publish alone (a test bench, a
+    /// deployment with one officer); the catalogue is published directly
+    /// either way.
+    pub review_required: bool,
+}
+
+impl Default for PublishingConfig {
+    fn default() -> PublishingConfig {
+        PublishingConfig {
+            review_required: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct LimitsConfig {
     /// Compiles, scenario runs and batches at once; 0 means one fewer than
     /// the machine's cores (at least one), so the async workers keep a core.
@@ -308,6 +330,7 @@ impl Default for Config {
             http: HttpConfig::default(),
             limits: LimitsConfig::default(),
             guide: GuideConfig::default(),
+            publishing: PublishingConfig::default(),
             tokens: Vec::new(),
         }
     }

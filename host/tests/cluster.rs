@@ -5,6 +5,8 @@
 //! nodes keep answering evaluations from the versions they hold, publishes
 //! fail with 503 `store_unavailable`, and every node catches up once it is
 //! back; two nodes publishing the same version at once: exactly one wins.
+//! Every publish goes through review, as by default: an officer submits on
+//! one node, the reviewer approves (on the same node or another).
 //!
 //! The tests run one at a time (one stops the database server).
 
@@ -28,6 +30,7 @@ use support::TestDatabase;
 
 const PLATFORM: &str = "cluster-platform-token";
 const PUBLIC_SECURITY: &str = "cluster-public-security-token";
+const REVIEWER: &str = "cluster-public-security-reviewer-token";
 
 /// One test at a time: one of them stops the database server.
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -79,12 +82,15 @@ impl Node {
                  [cluster]\nnode_id = \"{name}\"\nheartbeat_interval_ms = 200\n\
                  node_timeout_ms = 1500\ncatch_up_interval_ms = 500\npublish_wait_ms = 3000\n\
                  [[tokens]]\nname = \"platform\"\nsha256 = \"{}\"\nplatform = true\n\
-                 [[tokens]]\nname = \"科员\"\nsha256 = \"{}\"\ndepartment = \"hz.public_security\"\n",
+                 [[tokens]]\nname = \"科员\"\nsha256 = \"{}\"\ndepartment = \"hz.public_security\"\n\
+                 [[tokens]]\nname = \"审核人\"\nsha256 = \"{}\"\ndepartment = \"hz.public_security\"\n\
+                 reviewer = true\n",
                 dir.path().join("data"),
                 repository().join("policies"),
                 database.url,
                 hash_token(PLATFORM),
                 hash_token(PUBLIC_SECURITY),
+                hash_token(REVIEWER),
             ),
         )
         .unwrap();
@@ -171,10 +177,19 @@ async fn get_cluster(http: &reqwest::Client, node: &Node) -> Value {
         .unwrap()
 }
 
-async fn publish(http: &reqwest::Client, node: &Node, version: i64) -> (u16, Value) {
+/// Puts `version` in force the only way a department can (maker–checker):
+/// an officer submits it on `node`, the reviewer approves it on `approver`
+/// (another node: reviews live in the shared store). The approval's publish,
+/// or the first refusal.
+async fn publish_reviewed(
+    http: &reqwest::Client,
+    node: &Node,
+    approver: &Node,
+    version: i64,
+) -> (u16, Value) {
     let response = http
         .post(format!(
-            "{}/v1/policies/hz.residence_permit/versions",
+            "{}/v1/policies/hz.residence_permit/reviews",
             node.base
         ))
         .bearer_auth(PUBLIC_SECURITY)
@@ -183,7 +198,30 @@ async fn publish(http: &reqwest::Client, node: &Node, version: i64) -> (u16, Val
         .await
         .unwrap();
     let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    let submitted: Value = response.json().await.unwrap_or(Value::Null);
+    if status != 201 {
+        return (status, submitted);
+    }
+    let review_id = submitted["review_id"].as_i64().unwrap();
+    let response = http
+        .post(format!("{}/v1/reviews/{review_id}/approve", approver.base))
+        .bearer_auth(REVIEWER)
+        .json(&json!({"comment": "同意"}))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let approved: Value = response.json().await.unwrap_or(Value::Null);
+    if status == 201 {
+        assert_eq!(approved["review"]["status"], "approved", "{approved}");
+        (status, approved["published"].clone())
+    } else {
+        (status, approved)
+    }
+}
+
+async fn publish(http: &reqwest::Client, node: &Node, version: i64) -> (u16, Value) {
+    publish_reviewed(http, node, node, version).await
 }
 
 /// The version that answers an evaluation on `node`.
@@ -369,7 +407,9 @@ async fn a_publish_is_in_force_on_every_node_when_answered() {
         assert_eq!(version_in_force(&http, node).await, 2);
     }
     for (version, publisher) in [(3, 0), (4, 1), (5, 2)] {
-        let (status, body) = publish(&http, &nodes[publisher], version).await;
+        // Submitted on one node, approved on the next.
+        let approver = &nodes[(publisher + 1) % nodes.len()];
+        let (status, body) = publish_reviewed(&http, &nodes[publisher], approver, version).await;
         assert_eq!(status, 201, "{body}");
         assert_eq!(names(&body["cluster"]["in_force_on"]), ["a", "b", "c"]);
         assert_eq!(body["cluster"]["lagging"], json!([]));

@@ -23,19 +23,30 @@ use sha2::{Digest, Sha256};
 
 const OFFICER: &str = "console-officer-token";
 const REVIEWER: &str = "console-reviewer-token";
+const CIVIL_AFFAIRS: &str = "console-civil-affairs-token";
+const BIRTH_WINDOW: &str = "console-birth-window-token";
+const BIRTH_REVIEWER: &str = "console-birth-window-reviewer-token";
 const POLICY: &str = "hz.residence_permit";
 
 async fn site() -> Site {
     Site::start_with(|config| {
         config.decision_log.keep_facts = true;
-        for (name, token, reviewer) in [
-            ("officer.wang", OFFICER, false),
-            ("reviewer.li", REVIEWER, true),
+        for (name, token, department, reviewer) in [
+            ("officer.wang", OFFICER, "hz.public_security", false),
+            ("reviewer.li", REVIEWER, "hz.public_security", true),
+            (
+                "officer.zhao",
+                CIVIL_AFFAIRS,
+                "zj.county_civil_affairs",
+                false,
+            ),
+            ("officer.chen", BIRTH_WINDOW, "zj.birth_one_window", false),
+            ("reviewer.zhou", BIRTH_REVIEWER, "zj.birth_one_window", true),
         ] {
             config.tokens.push(TokenConfig {
                 name: name.into(),
                 sha256: hash_token(token),
-                department: Some("hz.public_security".into()),
+                department: Some(department.into()),
                 platform: false,
                 catalogue: false,
                 reviewer,
@@ -288,7 +299,7 @@ async fn an_officer_changes_a_parameter_and_a_reviewer_approves_it_on_a_phone() 
     .await;
     let impact = page.text("#impact").await;
     assert!(
-        impact.contains("份中 2 份将新被拒绝：规则 registered_half_year"),
+        impact.contains("申请中 2 份将新被拒绝：规则 registered_half_year"),
         "{impact}"
     );
     page.assert_accessible("the policy page").await;
@@ -468,5 +479,134 @@ async fn the_same_flow_with_the_keyboard_only() {
     page.screenshot("keyboard-approved").await;
     let decision = evaluate(&site, &application("2026-03-01", "2025-06-01")).await;
     assert_eq!(decision["policy"]["version"], 3);
+    site.stop(page).await;
+}
+
+/// The scenario builder asks for a household's members one record at a
+/// time, and the scenario it saves (`[[facts.household.members]]`) passes;
+/// a bundle's lead department edits the bundle, submits it, and its
+/// reviewer approves it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_household_in_the_builder_and_a_bundle_through_review() {
+    let site = site().await;
+    let mut page = site.open("console-household", Viewport::DESK).await;
+    sign_in(&page, CIVIL_AFFAIRS).await;
+    page.click("a[href='#/policy/zj.minimum_living_allowance']")
+        .await;
+    page.wait_until(
+        "the scenarios ran",
+        "/，0 个失败/.test(document.querySelector('#scen-summary').textContent)",
+    )
+    .await;
+    let stored: Value = page
+        .run("return Number(document.querySelector('#scen-summary .pass').textContent.match(/\\d+/)[0]);")
+        .await;
+    let stored = stored.as_i64().expect("a count of passed scenarios");
+    page.click("#builder-box summary").await;
+    page.fill("#b-date", "2024-08-01").await;
+    for (field, value) in [
+        ("#f-applicant_hukou_province", "浙江"),
+        ("#f-applicant_hukou_county", "淳安县"),
+        ("#f-application_county", "淳安县"),
+        ("#f-household_support_received", "0.00"),
+        ("#f-household_deposits", "20000.00"),
+        ("#f-household_vehicles", "0"),
+        ("#f-household_homes", "1"),
+    ] {
+        page.fill(field, value).await;
+    }
+    // Two members, then the second removed: one record is left, numbered 1.
+    page.click("[data-list='household.members'] .add-record")
+        .await;
+    page.fill("#f-household_members-1-relation", "self").await;
+    page.fill("#f-household_members-1-monthly_income", "1000.00")
+        .await;
+    page.fill("#f-household_members-1-disabled", "false").await;
+    page.click("[data-list='household.members'] .add-record")
+        .await;
+    page.fill("#f-household_members-2-relation", "spouse").await;
+    page.click("[data-list='household.members'] .record:nth-child(2) .remove-record")
+        .await;
+    assert_eq!(
+        page.run(
+            "return document.querySelectorAll('[data-list=\"household.members\"] .record').length;"
+        )
+        .await,
+        json!(1)
+    );
+    page.click("#builder-form button[type=submit]").await;
+    page.wait_until(
+        "the citizen's decision",
+        "document.querySelector('#citizen h3') !== null",
+    )
+    .await;
+    let citizen = page.text("#citizen").await;
+    assert!(citizen.contains("判定结果：符合条件"), "{citizen}");
+    page.assert_accessible("the builder with a household").await;
+    page.screenshot("household-builder").await;
+    page.fill("#scenario-name", "淳安县单人户（控制台）").await;
+    page.click("#save-scenario").await;
+    page.wait_until(
+        "the saved scenario passes",
+        &format!(
+            "document.querySelector('#scen-summary').textContent.includes('{} 个通过，0 个失败')",
+            stored + 1
+        ),
+    )
+    .await;
+    page.click("#signout").await;
+    page.wait_for("#token").await;
+
+    // The bundle's lead department.
+    sign_in(&page, BIRTH_WINDOW).await;
+    page.click("a[href='#/bundle/zj.birth_one_thing']").await;
+    page.wait_until(
+        "the bundle checks",
+        "document.querySelector('#check-summary').textContent.includes('没有错误')",
+    )
+    .await;
+    edit(&page, "出生“一件事”联办\"", "出生“一件事”联办（新版）\"").await;
+    page.wait_until(
+        "the draft checks",
+        "document.querySelector('#check-summary').textContent.includes('没有错误')",
+    )
+    .await;
+    page.assert_accessible("the bundle page").await;
+    page.screenshot("bundle").await;
+    page.fill("#note", "更名").await;
+    page.click("#submit").await;
+    page.wait_until(
+        "submitted",
+        "document.querySelector('#submit-result').textContent.includes('已提交审核')",
+    )
+    .await;
+    page.click("#signout").await;
+    page.wait_for("#token").await;
+    sign_in(&page, BIRTH_REVIEWER).await;
+    page.goto("/console/#/reviews").await;
+    page.click("a[href^='#/review/']").await;
+    page.wait_for("#verdict").await;
+    assert!(page.text("main").await.contains("一件事（联办）的新版本"));
+    assert!(page.text(".diff").await.contains("（新版）"));
+    page.fill("#comment", "同意").await;
+    page.click("#approve").await;
+    page.wait_until(
+        "approved",
+        "document.querySelector('#verdict-result').textContent.includes('已批准')",
+    )
+    .await;
+    let bundle: Value = reqwest::Client::new()
+        .get(format!("{}/v1/bundles/zj.birth_one_thing", site.base))
+        .bearer_auth(PLATFORM_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(bundle["title"], "出生“一件事”联办（新版）", "{bundle}");
+    let last = bundle["audit"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["actor"], "officer.chen");
+    assert_eq!(last["approver"], "reviewer.zhou");
     site.stop(page).await;
 }

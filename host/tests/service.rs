@@ -25,6 +25,7 @@ const HUKOU_POLICE: &str = "test-hukou-police-token";
 const BIRTH_WINDOW: &str = "test-birth-window-token";
 const CATALOGUE_KEEPER: &str = "test-catalogue-token";
 const PUBLIC_SECURITY_REVIEWER: &str = "test-public-security-reviewer-token";
+const BIRTH_WINDOW_REVIEWER: &str = "test-birth-window-reviewer-token";
 
 fn repository() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -83,10 +84,22 @@ fn config(name: &str) -> Config {
                 catalogue: false,
                 reviewer: true,
             },
+            TokenConfig {
+                name: "zj.birth_one_window.reviewer".to_string(),
+                sha256: hash_token(BIRTH_WINDOW_REVIEWER),
+                department: Some("zj.birth_one_window".to_string()),
+                platform: false,
+                catalogue: false,
+                reviewer: true,
+            },
         ],
         ..Config::default()
     };
     config.decision_log.keep_facts = true;
+    // cases.toml tests the publish path itself, which an approval runs:
+    // departments publish directly here. review_required.toml runs on the
+    // default, where only an approved version is published.
+    config.publishing.review_required = false;
     config
 }
 
@@ -99,6 +112,7 @@ fn token_for(alias: &str) -> Option<&'static str> {
         "zj.birth_one_window" => Some(BIRTH_WINDOW),
         "catalogue" => Some(CATALOGUE_KEEPER),
         "hz.public_security.reviewer" => Some(PUBLIC_SECURITY_REVIEWER),
+        "zj.birth_one_window.reviewer" => Some(BIRTH_WINDOW_REVIEWER),
         "bad" => Some("not-a-configured-token"),
         _ => None,
     }
@@ -257,15 +271,13 @@ fn source_body(case: &Case, file: &str) -> Result<String, String> {
     Ok(body.to_string())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_endpoint_and_error_class() {
-    let server = Server::start(config("cases")).await.expect("starts");
-    let client = Client::new(&server);
-    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/http");
-    let cases: Cases =
-        toml::from_str(&std::fs::read_to_string(folder.join("cases.toml")).unwrap()).unwrap();
+/// What each case sent and got: its body, status and response text.
+type Answers = Vec<(Option<String>, u16, String)>;
+
+/// Runs `cases` in order against `client`; the failures and every answer.
+async fn run_cases(client: &Client, folder: &Path, cases: &Cases) -> (Vec<String>, Answers) {
     let mut failures = Vec::new();
-    let mut answers = Vec::new();
+    let mut answers: Answers = Vec::new();
     for case in &cases.case {
         let body = match (&case.body, &case.body_file, &case.source_file) {
             (Some(body), _, _) => Some(body.clone()),
@@ -357,6 +369,17 @@ async fn every_endpoint_and_error_class() {
             ));
         }
     }
+    (failures, answers)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_endpoint_and_error_class() {
+    let server = Server::start(config("cases")).await.expect("starts");
+    let client = Client::new(&server);
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/http");
+    let cases: Cases =
+        toml::from_str(&std::fs::read_to_string(folder.join("cases.toml")).unwrap()).unwrap();
+    let (mut failures, answers) = run_cases(&client, &folder, &cases).await;
     // Cases the data file cannot express: sizes.
     let large = format!(
         "{{\"application_date\":\"2026-01-15\",\"facts\":{{\"applicant\":{{\"hukou_city\":\"{}\"}}}}}}",
@@ -421,6 +444,21 @@ async fn every_endpoint_and_error_class() {
         }
     }
     fast.shutdown().await;
+
+    // The default: a version is put in force only through an approved review.
+    let mut reviewed_config = config("cases-reviewed");
+    reviewed_config.publishing = Default::default();
+    let reviewed = Server::start(reviewed_config).await.expect("starts");
+    let reviewed_cases: Cases =
+        toml::from_str(&std::fs::read_to_string(folder.join("review_required.toml")).unwrap())
+            .unwrap();
+    let (reviewed_failures, _) = run_cases(&Client::new(&reviewed), &folder, &reviewed_cases).await;
+    failures.extend(
+        reviewed_failures
+            .into_iter()
+            .map(|failure| format!("review_required.toml: {failure}")),
+    );
+    reviewed.shutdown().await;
     assert!(
         failures.is_empty(),
         "{} cases failed:\n{}",

@@ -102,6 +102,7 @@ on_both_stores!(
     kinds_never_reach_each_other_in_the_log,
     a_review_waits_then_its_approval_publishes_in_one_transaction,
     a_review_is_decided_once,
+    a_bundle_review_is_kept_by_kind,
 );
 
 fn document(kind: Kind, id: &str, version: i64, at: i64) -> Document {
@@ -722,6 +723,59 @@ async fn a_review_waits_then_its_approval_publishes_in_one_transaction(store: &A
         "the failed approval left it pending"
     );
     assert_eq!(store.latest_change().await.unwrap(), seq);
+}
+
+async fn a_bundle_review_is_kept_by_kind(store: &Arc<dyn Store>) {
+    seeded(store).await;
+    let bundle = NewReview {
+        kind: Kind::Bundle,
+        id: "zj.new_bundle".into(),
+        department: "zj.birth_one_window".into(),
+        version: 1,
+        title: "出生“一件事”联办".into(),
+        source: "bundle zj.new_bundle \"出生\"\n".into(),
+        effective_from: None,
+        scenarios: None,
+        ..submitted(1, "officer.chen", 20)
+    };
+    let id = store.submit_review(&bundle).await.unwrap();
+    assert_eq!(store.review(id).await.unwrap().submitted, bundle);
+    let listed = |kind: Kind| ReviewQuery {
+        department: Some("zj.birth_one_window".into()),
+        subject: Some((kind, "zj.new_bundle".to_string())),
+        status: None,
+        limit: 10,
+    };
+    assert_eq!(store.reviews(&listed(Kind::Bundle)).await.unwrap().len(), 1);
+    assert!(
+        store.reviews(&listed(Kind::Policy)).await.unwrap().is_empty(),
+        "a policy's reviews never show a bundle's"
+    );
+    let verdict = Verdict {
+        review_id: id,
+        reviewer: "reviewer.zhou".into(),
+        comment: "同意".into(),
+        at: 30,
+    };
+    let seq = store
+        .approve_review(
+            &verdict,
+            &document(Kind::Bundle, "zj.new_bundle", 1, 30),
+            None,
+            true,
+        )
+        .await
+        .unwrap();
+    let approved = store.review(id).await.unwrap();
+    assert_eq!(
+        (approved.status, approved.published_seq),
+        (ReviewStatus::Approved, Some(seq))
+    );
+    let subject = store
+        .subject(Kind::Bundle, "zj.new_bundle")
+        .await
+        .unwrap();
+    assert_eq!(subject.documents.len(), 1);
 }
 
 async fn a_review_is_decided_once(store: &Arc<dyn Store>) {

@@ -64,6 +64,7 @@ async function render(message) {
   main.innerHTML = "<p>正在加载……</p>";
   try {
     if (route === "policy" && arg) await policyPage(arg);
+    else if (route === "bundle" && arg) await bundlePage(arg);
     else if (route === "reviews") await reviewsPage();
     else if (route === "review" && arg) await reviewPage(arg);
     else if (route === "decisions") await decisionsPage(arg);
@@ -94,7 +95,7 @@ async function homePage() {
       <td>${versions(details[i])}</td><td>${esc((p.bundles || []).join("、")) || "—"}</td></tr>`).join("")}
     </tbody></table>` : "<p>本部门还没有政策。</p>"}
     <h2>牵头的一件事</h2>
-    ${led.length ? `<ul>${led.map((b) => `<li>${esc(b.title)}（${esc(b.id)}）</li>`).join("")}</ul>` : "<p>本部门不牵头任何一件事。</p>"}
+    ${led.length ? `<ul>${led.map((b) => `<li><a href="#/bundle/${encodeURIComponent(b.id)}">${esc(b.title)}</a> <span class="muted">${esc(b.id)}，${b.members.length} 个事项联办</span></li>`).join("")}</ul>` : "<p>本部门不牵头任何一件事。</p>"}
     <h2>最近的审计记录</h2>
     ${audit.length ? `<table><thead><tr><th scope="col">时间</th><th scope="col">事项</th><th scope="col">操作</th><th scope="col">经办人</th><th scope="col">审核人</th></tr></thead><tbody>
     ${audit.map((a) => `<tr><td>${esc(a.at.slice(0, 19).replace("T", " "))}</td><td>${esc(a.title)} 版本 ${a.version}</td><td>${ACTION[a.action] || esc(a.action)}</td><td>${esc(a.actor)}</td><td>${esc(a.approver || "")}</td></tr>`).join("")}
@@ -127,6 +128,70 @@ function offsetOf(doc, line, column) {
   // `column` counts characters; CodeMirror counts UTF-16 units.
   const chars = Array.from(l.text).slice(0, Math.max(column - 1, 0)).join("");
   return Math.min(l.from + chars.length, l.to);
+}
+
+// ---------- the editor: diagnostics, hover and completion from the checker
+// (POST /v1/check); `#format`, `#check-summary`, `#diags` and `#editor` are on the page.
+function makeEditor(state, { draftKey, label, onClean }) {
+  // Hover and completion from the checker's symbols and the catalogue.
+  api("GET", "/v1/catalogue").then((c) => (state.catalogue = c)).catch(() => {});
+  const hover = CM.hoverTooltip((view, pos) => {
+    const line = view.state.doc.lineAt(pos);
+    const text = line.text; let start = pos - line.from, end = start;
+    while (start > 0 && /[\w.]/.test(text[start - 1])) start--;
+    while (end < text.length && /[\w.]/.test(text[end])) end++;
+    const word = text.slice(start, end);
+    const symbol = state.symbols.find((s) => s.name === word) || state.symbols.find((s) => s.name.endsWith("." + word) || word.endsWith("." + s.name));
+    if (!symbol) return null;
+    return { pos: line.from + start, end: line.from + end, above: true, create() {
+      const dom = document.createElement("div"); dom.className = "cm-hover";
+      dom.innerHTML = `<strong>${esc(symbol.title || symbol.name)}</strong><br>${esc(symbol.kind)}${symbol.type ? `：${esc(symbol.type)}` : ""}${symbol.cite ? `<br>依据：${esc(symbol.cite)}` : ""}`;
+      return { dom };
+    } };
+  });
+  const complete = (context) => {
+    const word = context.matchBefore(/[\w.]*/);
+    if (!word || (word.from === word.to && !context.explicit)) return null;
+    const options = state.symbols.map((s) => ({ label: s.name, detail: s.title || "", type: s.kind === "fact" ? "variable" : s.kind === "rule" ? "function" : "constant" }));
+    const c = state.catalogue || {};
+    for (const [list, type] of [[c.materials, "材料"], [c.departments, "部门"], [c.datasets, "共享数据"]]) for (const item of list || []) options.push({ label: item.id, detail: `${type}：${item.name || ""}`, type: "keyword" });
+    return { from: word.from, options };
+  };
+  const checkLinter = CM.linter(async (view) => {
+    const source = view.state.doc.toString();
+    let report;
+    try { report = await api("POST", "/v1/check", { source }); } catch (e) { $("#check-summary").textContent = e.message; return []; }
+    state.check = report; state.symbols = report.symbols || [];
+    sessionStorage.setItem(draftKey, source);
+    $("#check-summary").innerHTML = report.errors ? `<span class="fail">${report.errors} 个错误</span>，${report.warnings} 个警告` : `<span class="pass">没有错误</span>${report.warnings ? `，${report.warnings} 个警告` : ""}`;
+    $("#diags").innerHTML = report.diagnostics.map((d) => `<li class="${d.severity}"><span class="code">${esc(d.code)}</span> 第 ${d.at ? d.at.line : "?"} 行：${esc(d.message)}${d.help ? `<br><span class="muted">提示：${esc(d.help)}</span>` : ""}</li>`).join("");
+    if (!report.errors && onClean) onClean();
+    const doc = view.state.doc;
+    return report.diagnostics.filter((d) => d.at).map((d) => ({
+      from: offsetOf(doc, d.at.line, d.at.column), to: Math.max(offsetOf(doc, d.at.end_line, d.at.end_column), offsetOf(doc, d.at.line, d.at.column) + 1),
+      severity: d.severity === "error" ? "error" : "warning", message: `${d.code} ${d.message}${d.help ? `\n提示：${d.help}` : ""}`,
+    }));
+  }, { delay: 60 });
+  const view = new CM.EditorView({
+    parent: $("#editor"),
+    state: CM.EditorState.create({ doc: state.source, extensions: [
+      CM.lineNumbers(), CM.history(), CM.drawSelection(), CM.highlightActiveLine(), CM.bracketMatching(),
+      CM.StreamLanguage.define(yiciMode), CM.syntaxHighlighting(highlight), checkLinter, CM.lintGutter(), hover,
+      CM.autocompletion({ override: [complete] }),
+      CM.keymap.of([...CM.defaultKeymap, ...CM.historyKeymap, ...CM.completionKeymap, ...CM.searchKeymap]),
+      CM.EditorView.contentAttributes.of({ "aria-label": label, "aria-describedby": "check-summary" }),
+    ] }),
+  });
+  // The scroller is reachable by keyboard too (arrow keys scroll a long source).
+  view.scrollDOM.setAttribute("tabindex", "0");
+  view.scrollDOM.setAttribute("aria-label", "源文件（可滚动）");
+  window.yiciEditor = view; // the browser tests type through it
+  const setSource = (text) => view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: text } });
+  $("#format").addEventListener("click", async () => {
+    const r = await api("POST", "/v1/format", { source: view.state.doc.toString() });
+    if (r.formatted === null) toast("源文件有语法错误，请先修正再格式化"); else if (r.changed) { setSource(r.formatted); toast("已格式化"); } else toast("格式已是标准格式");
+  });
+  return { view, setSource };
 }
 
 // ---------- the policy page: versions, editor, scenarios, builder, impact, submit
@@ -173,83 +238,10 @@ async function policyPage(id) {
         </div>
       </section>
     </div>
-    <h2>版本</h2>
-    <table><thead><tr><th scope="col">版本</th><th scope="col">生效日期</th><th scope="col">状态</th><th scope="col">发布人</th><th scope="col">操作</th></tr></thead><tbody>
-    ${detail.versions_list.map((v) => { const [cls, label] = versionState(v); return `<tr><td>${v.version}</td><td>${esc(v.effective_from)}</td>
-      <td><span class="badge ${cls}">${label}</span></td><td>${esc(v.publisher)}</td>
-      <td>${v.status === "active" ? `<button type="button" class="danger withdraw" data-version="${v.version}">撤回版本 ${v.version}</button>` : ""}</td></tr>`; }).join("")}
-    </tbody></table>
-    <h2>审计记录</h2>
-    <table><thead><tr><th scope="col">时间</th><th scope="col">操作</th><th scope="col">版本</th><th scope="col">经办人</th><th scope="col">审核人</th></tr></thead><tbody>
-    ${[...detail.audit.map((a) => ({ at: a.at, what: ACTION[a.action] || a.action, version: a.version, actor: a.actor, approver: a.approver || "" })),
-      ...reviews.reviews.flatMap((r) => [{ at: r.submitted_at, what: "提交审核", version: r.version, actor: r.submitted_by, approver: "" },
-        ...(r.reviewed_at ? [{ at: r.reviewed_at, what: r.status === "approved" ? "审核通过" : `审核退回：${r.comment || ""}`, version: r.version, actor: r.reviewed_by, approver: r.reviewed_by }] : [])])]
-      .sort((a, b) => (a.at < b.at ? 1 : -1))
-      .map((a) => `<tr><td>${esc(a.at.replace("T", " ").slice(0, 19))}</td><td>${esc(a.what)}</td><td>${a.version}</td><td>${esc(a.actor)}</td><td>${esc(a.approver)}</td></tr>`).join("")}
-    </tbody></table>
-    <dialog id="confirm" aria-labelledby="confirm-h"><h2 id="confirm-h">确认撤回</h2><p id="confirm-text"></p>
-      <form method="dialog" class="toolbar"><button value="cancel" class="secondary">取消</button><button value="ok" class="danger" id="confirm-ok">确认撤回</button></form></dialog>`;
+    ${historyHtml(detail, reviews)}`;
 
-  // Hover and completion from the checker's symbols and the catalogue.
-  api("GET", "/v1/catalogue").then((c) => (state.catalogue = c)).catch(() => {});
-  const hover = CM.hoverTooltip((view, pos) => {
-    const line = view.state.doc.lineAt(pos);
-    const text = line.text; let start = pos - line.from, end = start;
-    while (start > 0 && /[\w.]/.test(text[start - 1])) start--;
-    while (end < text.length && /[\w.]/.test(text[end])) end++;
-    const word = text.slice(start, end);
-    const symbol = state.symbols.find((s) => s.name === word) || state.symbols.find((s) => s.name.endsWith("." + word) || word.endsWith("." + s.name));
-    if (!symbol) return null;
-    return { pos: line.from + start, end: line.from + end, above: true, create() {
-      const dom = document.createElement("div"); dom.className = "cm-hover";
-      dom.innerHTML = `<strong>${esc(symbol.title || symbol.name)}</strong><br>${esc(symbol.kind)}${symbol.type ? `：${esc(symbol.type)}` : ""}${symbol.cite ? `<br>依据：${esc(symbol.cite)}` : ""}`;
-      return { dom };
-    } };
-  });
-  const complete = (context) => {
-    const word = context.matchBefore(/[\w.]*/);
-    if (!word || (word.from === word.to && !context.explicit)) return null;
-    const options = state.symbols.map((s) => ({ label: s.name, detail: s.title || "", type: s.kind === "fact" ? "variable" : s.kind === "rule" ? "function" : "constant" }));
-    const c = state.catalogue || {};
-    for (const [list, type] of [[c.materials, "材料"], [c.departments, "部门"], [c.datasets, "共享数据"]]) for (const item of list || []) options.push({ label: item.id, detail: `${type}：${item.name || ""}`, type: "keyword" });
-    return { from: word.from, options };
-  };
   let scenarioTimer = null;
-  const checkLinter = CM.linter(async (view) => {
-    const source = view.state.doc.toString();
-    let report;
-    try { report = await api("POST", "/v1/check", { source }); } catch (e) { $("#check-summary").textContent = e.message; return []; }
-    state.check = report; state.symbols = report.symbols || [];
-    sessionStorage.setItem(draftKey, source);
-    $("#check-summary").innerHTML = report.errors ? `<span class="fail">${report.errors} 个错误</span>，${report.warnings} 个警告` : `<span class="pass">没有错误</span>${report.warnings ? `，${report.warnings} 个警告` : ""}`;
-    $("#diags").innerHTML = report.diagnostics.map((d) => `<li class="${d.severity}"><span class="code">${esc(d.code)}</span> 第 ${d.at ? d.at.line : "?"} 行：${esc(d.message)}${d.help ? `<br><span class="muted">提示：${esc(d.help)}</span>` : ""}</li>`).join("");
-    clearTimeout(scenarioTimer);
-    if (!report.errors) scenarioTimer = setTimeout(runScenarios, 50);
-    const doc = view.state.doc;
-    return report.diagnostics.filter((d) => d.at).map((d) => ({
-      from: offsetOf(doc, d.at.line, d.at.column), to: Math.max(offsetOf(doc, d.at.end_line, d.at.end_column), offsetOf(doc, d.at.line, d.at.column) + 1),
-      severity: d.severity === "error" ? "error" : "warning", message: `${d.code} ${d.message}${d.help ? `\n提示：${d.help}` : ""}`,
-    }));
-  }, { delay: 150 });
-  const view = new CM.EditorView({
-    parent: $("#editor"),
-    state: CM.EditorState.create({ doc: state.source, extensions: [
-      CM.lineNumbers(), CM.history(), CM.drawSelection(), CM.highlightActiveLine(), CM.bracketMatching(),
-      CM.StreamLanguage.define(yiciMode), CM.syntaxHighlighting(highlight), checkLinter, CM.lintGutter(), hover,
-      CM.autocompletion({ override: [complete] }),
-      CM.keymap.of([...CM.defaultKeymap, ...CM.historyKeymap, ...CM.completionKeymap, ...CM.searchKeymap]),
-      CM.EditorView.contentAttributes.of({ "aria-label": "政策源文件", "aria-describedby": "check-summary" }),
-    ] }),
-  });
-  // The scroller is reachable by keyboard too (arrow keys scroll a long source).
-  view.scrollDOM.setAttribute("tabindex", "0");
-  view.scrollDOM.setAttribute("aria-label", "源文件（可滚动）");
-  window.yiciEditor = view; // the browser tests type through it
-  const setSource = (text) => view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: text } });
-  $("#format").addEventListener("click", async () => {
-    const r = await api("POST", "/v1/format", { source: view.state.doc.toString() });
-    if (r.formatted === null) toast("源文件有语法错误，请先修正再格式化"); else if (r.changed) { setSource(r.formatted); toast("已格式化"); } else toast("格式已是标准格式");
-  });
+  const { view, setSource } = makeEditor(state, { draftKey, label: "政策源文件", onClean: () => { clearTimeout(scenarioTimer); scenarioTimer = setTimeout(runScenarios, 50); } });
   $("#reset").addEventListener("click", () => { sessionStorage.removeItem(draftKey); setSource(version.source); });
 
   const allScenarios = () => [...stored, ...state.added];
@@ -285,15 +277,85 @@ async function policyPage(id) {
       sessionStorage.removeItem(draftKey);
     } catch (e) { $("#submit-result").innerHTML = `<span class="error">${esc(e.message)}</span>`; }
   });
+  wireWithdraw("policies", id, detail);
+}
+
+// ---------- versions and the audit trail (with submissions and reviewers' decisions)
+function historyHtml(detail, reviews) {
+  return `<h2>版本</h2>
+    <table><thead><tr><th scope="col">版本</th><th scope="col">生效日期</th><th scope="col">状态</th><th scope="col">发布人</th><th scope="col">操作</th></tr></thead><tbody>
+    ${detail.versions_list.map((v) => { const [cls, label] = versionState(v); return `<tr><td>${v.version}</td><td>${esc(v.effective_from)}</td>
+      <td><span class="badge ${cls}">${label}</span></td><td>${esc(v.publisher)}</td>
+      <td>${v.status === "active" ? `<button type="button" class="danger withdraw" data-version="${v.version}">撤回版本 ${v.version}</button>` : ""}</td></tr>`; }).join("")}
+    </tbody></table>
+    <h2>审计记录</h2>
+    <table><thead><tr><th scope="col">时间</th><th scope="col">操作</th><th scope="col">版本</th><th scope="col">经办人</th><th scope="col">审核人</th></tr></thead><tbody>
+    ${[...detail.audit.map((a) => ({ at: a.at, what: ACTION[a.action] || a.action, version: a.version, actor: a.actor, approver: a.approver || "" })),
+      ...reviews.reviews.flatMap((r) => [{ at: r.submitted_at, what: "提交审核", version: r.version, actor: r.submitted_by, approver: "" },
+        ...(r.reviewed_at ? [{ at: r.reviewed_at, what: r.status === "approved" ? "审核通过" : `审核退回：${r.comment || ""}`, version: r.version, actor: r.reviewed_by, approver: r.reviewed_by }] : [])])]
+      .sort((a, b) => (a.at < b.at ? 1 : -1))
+      .map((a) => `<tr><td>${esc(a.at.replace("T", " ").slice(0, 19))}</td><td>${esc(a.what)}</td><td>${a.version}</td><td>${esc(a.actor)}</td><td>${esc(a.approver)}</td></tr>`).join("")}
+    </tbody></table>
+    <dialog id="confirm" aria-labelledby="confirm-h"><h2 id="confirm-h">确认撤回</h2><p id="confirm-text"></p>
+      <form method="dialog" class="toolbar"><button value="cancel" class="secondary">取消</button><button value="ok" class="danger" id="confirm-ok">确认撤回</button></form></dialog>`;
+}
+
+// Withdrawing asks for confirmation first.
+function wireWithdraw(kindPath, id, detail) {
   for (const button of main.querySelectorAll(".withdraw")) button.addEventListener("click", () => {
     const v = button.dataset.version; const dialog = $("#confirm");
     $("#confirm-text").textContent = `撤回 ${detail.title} 的版本 ${v}？撤回后新的申请将按其他有效版本判定。`;
     dialog.returnValue = ""; dialog.showModal();
     dialog.addEventListener("close", async () => {
       if (dialog.returnValue !== "ok") return;
-      try { await api("POST", `/v1/policies/${encodeURIComponent(id)}/versions/${v}/withdraw`); toast(`已撤回版本 ${v}`); render(); } catch (e) { toast(e.message); }
+      try { await api("POST", `/v1/${kindPath}/${encodeURIComponent(id)}/versions/${v}/withdraw`); toast(`已撤回版本 ${v}`); render(); } catch (e) { toast(e.message); }
     }, { once: true });
   });
+}
+
+// ---------- a bundle (一件事) its department leads: versions, editor, submit
+async function bundlePage(id) {
+  const [detail, reviews] = await Promise.all([
+    api("GET", `/v1/bundles/${encodeURIComponent(id)}`),
+    api("GET", `/v1/reviews?policy=${encodeURIComponent(id)}`),
+  ]);
+  document.title = `${detail.title} · 政策办公台`;
+  const newest = detail.versions_list[detail.versions_list.length - 1];
+  const version = await api("GET", `/v1/bundles/${encodeURIComponent(id)}/versions/${newest.version}`);
+  const draftKey = `yici.console.draft.bundle.${id}`;
+  const state = { source: sessionStorage.getItem(draftKey) || version.source, check: null, symbols: [], catalogue: null };
+  main.innerHTML = `<h1>${esc(detail.title)} <span class="muted">${esc(id)}</span></h1>
+    <p>一件事联办 ${detail.members.length} 个事项：${detail.members.map((m) => `<a href="#/policy/${encodeURIComponent(m)}">${esc(m)}</a>`).join("、")}。
+      场景 ${detail.scenarios.length} 个，批准时按各事项现行版本运行。</p>
+    <section aria-labelledby="edit-h">
+      <h2 id="edit-h">编辑草稿（基于版本 ${newest.version}）</h2>
+      <div class="toolbar">
+        <button type="button" id="format" class="secondary">格式化</button>
+        <button type="button" id="reset" class="secondary">恢复为版本 ${newest.version}</button>
+        <span id="check-summary" role="status" aria-live="polite"></span>
+      </div>
+      <div id="editor" class="editor" aria-label="一件事源文件编辑器"></div>
+      <h3>检查结果</h3>
+      <ul id="diags" class="diags" aria-live="polite"></ul>
+      <form id="submit-form" class="card">
+        <label for="note">给审核人的说明</label>
+        <textarea id="note" name="note" placeholder="例如：增加社会保障卡申领环节"></textarea>
+        <p><button type="submit" id="submit">提交审核（第 ${newest.version + 1} 版）</button></p>
+      </form>
+      <p id="submit-result" role="status" aria-live="polite"></p>
+    </section>
+    ${historyHtml(detail, reviews)}`;
+  const { view, setSource } = makeEditor(state, { draftKey, label: "一件事源文件" });
+  $("#reset").addEventListener("click", () => { sessionStorage.removeItem(draftKey); setSource(version.source); });
+  $("#submit-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      const r = await api("POST", `/v1/bundles/${encodeURIComponent(id)}/reviews`, { source: view.state.doc.toString(), base_version: newest.version, note: $("#note").value });
+      $("#submit-result").innerHTML = `<span class="pass">已提交审核（第 ${r.review_id} 号），等待本部门审核人批准后发布。</span>`;
+      sessionStorage.removeItem(draftKey);
+    } catch (e) { $("#submit-result").innerHTML = `<span class="error">${esc(e.message)}</span>`; }
+  });
+  wireWithdraw("bundles", id, detail);
 }
 
 function impactHtml(r) {
@@ -303,16 +365,66 @@ function impactHtml(r) {
     ${r.groups.length ? `<ul>${r.groups.map((g) => `<li><strong>${esc(g.text)}</strong>${g.examples.length ? `<br><span class="muted">例如：${esc(g.examples.join("；"))}</span>` : ""}</li>`).join("")}</ul>` : "<p>没有任何判定改变。</p>"}`;
 }
 
-function factInput(fact, prefix) {
-  const idAttr = `f-${prefix}${fact.path}`.replace(/[^\w-]/g, "_");
-  const label = `<label for="${idAttr}">${esc(fact.title)}${fact.optional ? "（可不填）" : ""}</label>`;
-  const data = `data-path="${esc(fact.path)}" data-type="${esc(fact.type)}" id="${idAttr}"`;
-  if (fact.type === "bool") return `${label}<select ${data}><option value="">不知道</option><option value="true">是</option><option value="false">否</option></select>`;
-  if (fact.type === "enum") return `${label}<select ${data}><option value="">不知道</option>${fact.values.map((v) => `<option value="${esc(v.id ?? v.name)}">${esc(v.title ?? v.name)}</option>`).join("")}</select>`;
-  if (fact.type === "date") return `${label}<input type="date" ${data}>`;
-  if (fact.type === "int" || fact.type === "money" || fact.type === "decimal") return `${label}<input inputmode="decimal" ${data}>`;
-  if (fact.type === "list" || fact.type === "set") return `<p class="muted">${esc(fact.title)}：列表类事实请在场景文件中填写（表单暂不支持）。</p>`;
+// One input for a fact (data-path) or a list record's field (data-field).
+function valueInput(item, idAttr, attr) {
+  const label = `<label for="${idAttr}">${esc(item.title)}${item.optional ? "（可不填）" : ""}</label>`;
+  const data = `${attr}="${esc(item.path ?? item.name)}" data-type="${esc(item.type)}" id="${idAttr}"`;
+  if (item.type === "bool") return `${label}<select ${data}><option value="">不知道</option><option value="true">是</option><option value="false">否</option></select>`;
+  if (item.type === "enum") return `${label}<select ${data}><option value="">不知道</option>${item.values.map((v) => `<option value="${esc(v.id ?? v.name)}">${esc(v.title ?? v.name)}</option>`).join("")}</select>`;
+  if (item.type === "date") return `${label}<input type="date" ${data}>`;
+  if (item.type === "int" || item.type === "money" || item.type === "decimal") return `${label}<input inputmode="decimal" ${data}>`;
+  if (item.type === "set") return `${label}<input ${data} aria-describedby="${idAttr}-hint"><span class="muted" id="${idAttr}-hint">多项用顿号或逗号分隔</span>`;
   return `${label}<input ${data}>`;
+}
+
+const fieldId = (text) => text.replace(/[^\w-]/g, "_");
+
+function factInput(fact) {
+  if (fact.type !== "list") return valueInput(fact, fieldId(`f-${fact.path}`), "data-path");
+  // A list of records (a household's members): one group of fields per record.
+  return `<fieldset class="list" data-list="${esc(fact.path)}"><legend>${esc(fact.title)}${fact.optional ? "（可不填）" : ""}${fact.max_items ? `（最多 ${fact.max_items} 项）` : ""}</legend>
+    <div class="records"></div>
+    <button type="button" class="secondary add-record">添加一项：${esc(fact.title)}</button></fieldset>`;
+}
+
+function addRecord(fieldset, fact) {
+  const records = $(".records", fieldset);
+  if (fact.max_items && records.children.length >= fact.max_items) { toast(`${fact.title}最多 ${fact.max_items} 项`); return; }
+  const n = (Number(fieldset.dataset.next) || 0) + 1; fieldset.dataset.next = String(n);
+  const record = document.createElement("fieldset");
+  record.className = "record";
+  const position = records.children.length + 1;
+  record.innerHTML = `<legend>第 ${position} 项</legend>${fact.fields.map((f) => valueInput(f, fieldId(`f-${fact.path}-${n}-${f.name}`), "data-field")).join("")}
+    <p><button type="button" class="secondary remove-record">删除第 ${position} 项</button></p>`;
+  records.append(record);
+  $(".remove-record", record).addEventListener("click", () => {
+    record.remove();
+    [...records.children].forEach((r, i) => { $("legend", r).textContent = `第 ${i + 1} 项`; $(".remove-record", r).textContent = `删除第 ${i + 1} 项`; });
+    $(".add-record", fieldset).focus();
+  });
+  $("input, select", record)?.focus();
+}
+
+// An input's value as the request takes it ("" is unknown: left out).
+function inputValue(el) {
+  const type = el.dataset.type;
+  if (type === "bool") return el.value === "true";
+  if (type === "int") return Number(el.value);
+  if (type === "set") return el.value.split(/[、,，]/).map((v) => v.trim()).filter(Boolean);
+  return el.value;
+}
+
+// `facts` as TOML tables: a table's own values first, then its subtables
+// and its lists of records (`[[facts.household.members]]`).
+function tomlTables(table, name, lines) {
+  const entries = Object.entries(table);
+  const isRecords = (v) => Array.isArray(v) && v.length && typeof v[0] === "object";
+  const own = entries.filter(([, v]) => !isRecords(v) && !(v && typeof v === "object" && !Array.isArray(v)));
+  if (own.length) lines.push("", `[${name}]`, ...own.map(([k, v]) => `${k} = ${tomlValue(v)}`));
+  for (const [k, v] of entries) {
+    if (isRecords(v)) for (const record of v) lines.push("", `[[${name}.${k}]]`, ...Object.entries(record).map(([rk, rv]) => `${rk} = ${tomlValue(rv)}`));
+    else if (v && typeof v === "object" && !Array.isArray(v)) tomlTables(v, `${name}.${k}`, lines);
+  }
 }
 
 function setPath(target, path, value) {
@@ -322,6 +434,7 @@ function setPath(target, path, value) {
 }
 
 function tomlValue(value) {
+  if (Array.isArray(value)) return `[${value.map(tomlValue).join(", ")}]`;
   if (typeof value === "boolean" || typeof value === "number") return String(value);
   if (/^\d{4}-\d{2}-\d{2}$/.test(value)) return value;
   return JSON.stringify(value);
@@ -330,17 +443,24 @@ function tomlValue(value) {
 function buildForm(form, runScenarios, state) {
   const box = $("#builder");
   box.innerHTML = `<form id="builder-form"><label for="b-date">申请日期</label><input type="date" id="b-date" value="${today()}">
-    ${form.facts.filter((f) => f.supplied_by !== "department" || true).map((f) => factInput(f, "")).join("")}
+    ${form.facts.map(factInput).join("")}
     <p class="toolbar"><button type="submit">试算</button></p></form><div id="citizen" aria-live="polite"></div>`;
+  for (const fieldset of box.querySelectorAll("[data-list]")) {
+    const fact = form.facts.find((f) => f.path === fieldset.dataset.list);
+    $(".add-record", fieldset).addEventListener("click", () => addRecord(fieldset, fact));
+  }
   let last = null;
   $("#builder-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const facts = {};
-    for (const el of box.querySelectorAll("[data-path]")) {
-      if (el.value === "") continue;
-      const type = el.dataset.type;
-      const value = type === "bool" ? el.value === "true" : type === "int" ? Number(el.value) : el.value;
-      setPath(facts, el.dataset.path, value);
+    for (const el of box.querySelectorAll("[data-path]")) if (el.value !== "") setPath(facts, el.dataset.path, inputValue(el));
+    for (const fieldset of box.querySelectorAll("[data-list]")) {
+      const records = [...fieldset.querySelectorAll(".record")].map((record) => {
+        const entry = {};
+        for (const el of record.querySelectorAll("[data-field]")) if (el.value !== "") entry[el.dataset.field] = inputValue(el);
+        return entry;
+      });
+      if (records.length) setPath(facts, fieldset.dataset.list, records);
     }
     const request = { application_date: $("#b-date").value || today(), facts, shared_available: [] };
     const r = await runScenarios(request);
@@ -352,10 +472,7 @@ function buildForm(form, runScenarios, state) {
     $("#save-scenario").addEventListener("click", () => {
       const title = $("#scenario-name").value.trim() || `控制台场景 ${state.added.length + 1}`;
       const d = last.decision; const lines = [`name = ${JSON.stringify(title)}`, `application_date = ${last.request.application_date}`, "", "[expect]", `eligibility = "${d.eligibility}"`];
-      const flat = []; const walk = (obj, prefix) => { for (const [k, v] of Object.entries(obj)) { if (v && typeof v === "object") walk(v, prefix ? `${prefix}.${k}` : k); else flat.push([prefix, k, v]); } };
-      walk(last.request.facts, "");
-      const groups = {}; for (const [p, k, v] of flat) (groups[p] ??= []).push(`${k} = ${tomlValue(v)}`);
-      for (const [p, entries] of Object.entries(groups)) lines.push("", `[facts${p ? "." + p : ""}]`, ...entries);
+      tomlTables(last.request.facts, "facts", lines);
       const name = `console-${Date.now()}.toml`;
       state.added.push({ name, toml: lines.join("\n") + "\n" });
       toast(`已保存场景「${title}」，将随草稿一并提交`);
@@ -405,7 +522,7 @@ async function reviewPage(reviewId) {
     <span class="badge ${r.status}">${STATUS[r.status]}</span> ${esc(r.submitted_by)} 提交于 ${esc(r.submitted_at.slice(0, 16).replace("T", " "))}</p>
     ${r.note ? `<p class="card">提交说明：${esc(r.note)}</p>` : ""}
     ${r.comment ? `<p class="card">审核意见（${esc(r.reviewed_by)}）：${esc(r.comment)}</p>` : ""}
-    ${r.impact ? impactHtml(r.impact) : ""}
+    ${r.impact ? impactHtml(r.impact) : r.kind === "bundle" && r.status === "pending" ? `<p class="card">这是一件事（联办）的新版本：批准时按各成员事项的现行版本运行其场景，有场景未通过则不发布。</p>` : ""}
     <h2>源文件改动</h2><pre class="diff" tabindex="0" aria-label="源文件改动">${diffHtml(r.diff)}</pre>
     ${canDecide ? `<form id="verdict" class="card"><label for="comment">审核意见</label><textarea id="comment"></textarea>
       <p class="toolbar"><button type="submit" id="approve" name="verdict" value="approve">批准并发布</button><button type="submit" id="reject" name="verdict" value="reject" class="danger">退回</button></p></form>

@@ -48,6 +48,7 @@ pub enum ErrorCode {
     Busy,
     Timeout,
     StoreUnavailable,
+    ReviewRequired,
 }
 
 impl ErrorCode {
@@ -88,6 +89,7 @@ impl ErrorCode {
         ErrorCode::Busy,
         ErrorCode::Timeout,
         ErrorCode::StoreUnavailable,
+        ErrorCode::ReviewRequired,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -127,6 +129,7 @@ impl ErrorCode {
             ErrorCode::Busy => "busy",
             ErrorCode::Timeout => "timeout",
             ErrorCode::StoreUnavailable => "store_unavailable",
+            ErrorCode::ReviewRequired => "review_required",
         }
     }
 }
@@ -440,6 +443,9 @@ impl From<crate::service::error::ServiceError> for ApiError {
                 api.message = message;
                 api.path = None;
                 api
+            }
+            E::ReviewRequired { .. } => {
+                ApiError::new(StatusCode::FORBIDDEN, ErrorCode::ReviewRequired, message)
             }
             E::NoCatalogue => ApiError::unprocessable(ErrorCode::NoCatalogue, message),
             E::Busy => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Busy, message),

@@ -95,6 +95,7 @@ impl Modify for BearerAuth {
         catalogue::publish,
         check::check,
         reviews::submit,
+        reviews::submit_bundle,
         reviews::list_reviews,
         reviews::get_review,
         reviews::approve,

@@ -15,8 +15,8 @@ use super::Service;
 use super::clock::{day_text, now_micros, today_day};
 use super::error::ServiceError;
 use super::pipeline;
-use super::publish::{Published, ScenarioUpload, Withdrawn, check_base_version};
-use super::registry::BundleEntry;
+use super::publish::{Approval, Published, ScenarioUpload, Withdrawn, check_base_version};
+use super::registry::{BundleEntry, Registry};
 use super::rights::{Action, Principal};
 use crate::store::{Document, Kind, ScenarioText, Status};
 
@@ -33,6 +33,8 @@ pub struct BundleInput {
     /// Publish even though the bundle has no scenario (recorded in the
     /// audit trail).
     pub allow_untested: bool,
+    /// Set when a reviewer approves a submitted version (maker–checker).
+    pub approval: Option<Approval>,
 }
 
 impl Service {
@@ -57,6 +59,51 @@ impl Service {
         Ok(())
     }
 
+    /// Checks and compiles a bundle's `source` on the heavy pool against
+    /// the catalogue of `current` and the newest active version of each
+    /// member (one without: left out, the checker names it).
+    pub(super) async fn compile_bundle_on(
+        &self,
+        current: &Registry,
+        id: &str,
+        members: &[String],
+        source: String,
+    ) -> Result<pipeline::CompiledBundle, ServiceError> {
+        let catalogue = current
+            .catalogue()
+            .map(|c| c.source.clone())
+            .ok_or(ServiceError::NoCatalogue)?;
+        let members: Vec<(String, String)> = members
+            .iter()
+            .filter_map(|member| {
+                current
+                    .newest_active(member)
+                    .map(|v| (member.clone(), v.document.source.clone()))
+            })
+            .collect();
+        let engine = Arc::clone(&self.engine);
+        let id = id.to_string();
+        let lang = self.config.lang;
+        self.heavy
+            .run(move || {
+                pipeline::compile_bundle(&engine, &catalogue, &id, &source, &members, lang)
+            })
+            .await?
+            .map_err(ServiceError::Source)
+    }
+
+    /// A department's version is put in force directly only when
+    /// `publishing.review_required` is off; else through an approved review.
+    pub fn require_direct_publish(&self, kind: Kind, id: &str) -> Result<(), ServiceError> {
+        if self.config.publishing.review_required {
+            return Err(ServiceError::ReviewRequired {
+                kind,
+                id: id.to_string(),
+            });
+        }
+        Ok(())
+    }
+
     pub async fn publish_bundle(
         &self,
         caller: &Principal,
@@ -64,6 +111,9 @@ impl Service {
         input: BundleInput,
     ) -> Result<Published, ServiceError> {
         self.require_bundle_rights(caller, Action::Publish, id)?;
+        if input.approval.is_none() {
+            self.require_direct_publish(Kind::Bundle, id)?;
+        }
         // The lead department the source names, read before it is checked:
         // another department's bundle is refused without any work.
         let header = pipeline::read_header(&input.source);
@@ -98,32 +148,9 @@ impl Service {
             input.base_version,
             newest.map(|d| d.version),
         )?;
-        let catalogue = current
-            .catalogue()
-            .map(|c| c.source.clone())
-            .ok_or(ServiceError::NoCatalogue)?;
-        // Members without an active version are left out: the checker names them.
-        let members: Vec<(String, String)> = header
-            .members
-            .iter()
-            .filter_map(|member| {
-                current
-                    .newest_active(member)
-                    .map(|v| (member.clone(), v.document.source.clone()))
-            })
-            .collect();
-        let compiled = {
-            let engine = Arc::clone(&self.engine);
-            let source = input.source.clone();
-            let id = id.to_string();
-            let lang = self.config.lang;
-            self.heavy
-                .run(move || {
-                    pipeline::compile_bundle(&engine, &catalogue, &id, &source, &members, lang)
-                })
-                .await?
-                .map_err(ServiceError::Source)?
-        };
+        let compiled = self
+            .compile_bundle_on(&current, id, &header.members, input.source.clone())
+            .await?;
         caller.require_source_department(Action::Publish, &compiled.department)?;
         if let Some(newest) = newest
             && newest.department != compiled.department
@@ -172,7 +199,10 @@ impl Service {
             artifact: None,
             effective_from: day_text(today_day()),
             status: Status::Active,
-            publisher: caller.name.clone(),
+            publisher: input
+                .approval
+                .as_ref()
+                .map_or_else(|| caller.name.clone(), |a| a.submitter.clone()),
             published_at: now_micros(),
         };
         let mut next = (*current).clone();
@@ -190,10 +220,23 @@ impl Service {
             next.scenarios
                 .insert((Kind::Bundle, id.to_string()), scenarios);
         }
-        let seq = self
-            .store
-            .publish(&document, uploaded.as_deref(), untested)
-            .await?;
+        let seq = match &input.approval {
+            None => {
+                self.store
+                    .publish(&document, uploaded.as_deref(), untested)
+                    .await?
+            }
+            Some(approval) => {
+                self.store
+                    .approve_review(
+                        &approval.verdict(&caller.name, document.published_at),
+                        &document,
+                        uploaded.as_deref(),
+                        untested,
+                    )
+                    .await?
+            }
+        };
         let propagation = self.put_in_force(seq, Arc::new(next), one_at_a_time).await;
         tracing::info!(
             bundle = id,

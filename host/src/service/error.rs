@@ -125,6 +125,14 @@ pub enum ServiceError {
         /// The day before the member is in force again, if it ever is.
         covered_again: Option<String>,
     },
+    #[error(
+        "此处发布须经审核（maker–checker）：{kind} `{id}` 的新版本不能直接发布。请改为提交审核 \
+         `POST /v1/{route}/{id}/reviews`（同一请求体），由本部门的审核人批准后生效；\
+         在控制台 /console/ 中点“提交审核”。(`publishing.review_required = true`)",
+        kind = if *kind == Kind::Bundle { "一件事" } else { "政策" },
+        route = if *kind == Kind::Bundle { "bundles" } else { "policies" }
+    )]
+    ReviewRequired { kind: Kind, id: String },
     #[error("the store has no catalogue; start the service once with the repository's `policies/`")]
     NoCatalogue,
     #[error("the service is busy with other compilations and batches; try again in a moment")]

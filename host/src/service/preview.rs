@@ -31,19 +31,21 @@ pub struct Outline {
     pub reasons: Vec<String>,
 }
 
-/// Changes of one kind, counted over the scenarios and logged decisions,
-/// with a few examples.
+/// Changes of one kind, counted over the logged decisions (real
+/// applicants) or over the scenarios, never both together, with a few examples.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct ImpactGroup {
+    /// `decisions` (recent logged applications) or `scenarios`.
+    pub among: &'static str,
     /// `newly_ineligible`, `newly_eligible`, `eligibility`, `amounts`,
     /// `materials`, `steps` or `failed`.
     pub change: &'static str,
     /// For a refusal: the rule (reason) that refuses; for amounts: the value's id.
     pub cause: Option<String>,
     pub count: usize,
-    /// Of how many cases (scenarios and decisions) compared.
+    /// Of how many decisions (or scenarios) compared.
     pub of: usize,
-    /// In words, e.g. `480 份中 12 份将新被拒绝：规则 registered_half_year`.
+    /// In words, e.g. `近期 480 份申请中 12 份将新被拒绝：规则 registered_half_year`.
     pub text: String,
     /// Up to three cases (scenario names or decision times).
     pub examples: Vec<String>,
@@ -73,7 +75,8 @@ pub struct PreviewReport {
     /// `{scenarios, scenarios_changed, decisions, decisions_changed}`.
     #[schema(value_type = Object)]
     pub summary: BTreeMap<&'static str, usize>,
-    /// The changes grouped by kind and cause, largest first.
+    /// The changes grouped by kind and cause, largest first: among the
+    /// logged decisions, then among the scenarios.
     pub groups: Vec<ImpactGroup>,
 }
 
@@ -168,27 +171,36 @@ fn changes(comparison: &Comparison) -> Vec<(&'static str, Option<String>)> {
     found
 }
 
-fn describe(change: &str, cause: Option<&str>, count: usize, of: usize) -> String {
+fn describe(among: &str, change: &str, cause: Option<&str>, count: usize, of: usize) -> String {
+    let whole = if among == "scenarios" {
+        format!("{of} 个场景中 {count} 个")
+    } else {
+        format!("近期 {of} 份申请中 {count} 份")
+    };
     let cause_text = cause.map(|c| format!("：{c}")).unwrap_or_default();
     match change {
         "newly_ineligible" => format!(
-            "{of} 份中 {count} 份将新被拒绝{}",
+            "{whole}将新被拒绝{}",
             cause.map(|c| format!("：规则 {c}")).unwrap_or_default()
         ),
-        "newly_eligible" => format!("{of} 份中 {count} 份将新符合条件"),
-        "eligibility" => format!("{of} 份中 {count} 份判定结果改变{cause_text}"),
-        "amounts" => format!("{of} 份中 {count} 份金额或数值改变{cause_text}"),
-        "materials" => format!("{of} 份中 {count} 份所需材料改变"),
-        "steps" => format!("{of} 份中 {count} 份办理环节改变"),
-        _ => format!("{of} 份中 {count} 份无法判定{cause_text}"),
+        "newly_eligible" => format!("{whole}将新符合条件"),
+        "eligibility" => format!("{whole}判定结果改变{cause_text}"),
+        "amounts" => format!("{whole}金额或数值改变{cause_text}"),
+        "materials" => format!("{whole}所需材料改变"),
+        "steps" => format!("{whole}办理环节改变"),
+        _ => format!("{whole}无法判定{cause_text}"),
     }
 }
 
 /// A kind of change and its cause.
 type ChangeKey = (&'static str, Option<String>);
 
-/// Groups the changes of every comparison by kind and cause.
-pub fn group_changes<'a>(rows: impl Iterator<Item = &'a Comparison>) -> Vec<ImpactGroup> {
+/// Groups the changes of every comparison `among` the decisions or the
+/// scenarios by kind and cause.
+pub fn group_changes<'a>(
+    among: &'static str,
+    rows: impl Iterator<Item = &'a Comparison>,
+) -> Vec<ImpactGroup> {
     let mut of = 0;
     let mut groups: BTreeMap<ChangeKey, (usize, Vec<String>)> = BTreeMap::new();
     for row in rows {
@@ -204,7 +216,8 @@ pub fn group_changes<'a>(rows: impl Iterator<Item = &'a Comparison>) -> Vec<Impa
     let mut list: Vec<ImpactGroup> = groups
         .into_iter()
         .map(|((change, cause), (count, examples))| ImpactGroup {
-            text: describe(change, cause.as_deref(), count, of),
+            text: describe(among, change, cause.as_deref(), count, of),
+            among,
             change,
             cause,
             count,
@@ -341,7 +354,9 @@ impl Service {
             "decisions_changed",
             decision_rows.iter().filter(|c| c.changed).count(),
         );
-        let groups = group_changes(scenario_rows.iter().chain(decision_rows.iter()));
+        // Real applicants first, then the officers' own examples.
+        let mut groups = group_changes("decisions", decision_rows.iter());
+        groups.extend(group_changes("scenarios", scenario_rows.iter()));
         Ok(PreviewReport {
             groups,
             policy: id.to_string(),

@@ -48,6 +48,18 @@ pub struct Approval {
     pub comment: String,
 }
 
+impl Approval {
+    /// The reviewer's decision as stored with the publish.
+    pub fn verdict(&self, reviewer: &str, at: i64) -> crate::store::review::Verdict {
+        crate::store::review::Verdict {
+            review_id: self.review_id,
+            reviewer: reviewer.to_string(),
+            comment: self.comment.clone(),
+            at,
+        }
+    }
+}
+
 /// A stored version, how many scenarios ran against it and on which nodes
 /// it is in force.
 #[derive(Debug)]
@@ -203,6 +215,9 @@ impl Service {
         input: PublishInput,
     ) -> Result<Published, ServiceError> {
         self.require_policy_rights(caller, Action::Publish, id)?;
+        if input.approval.is_none() {
+            self.require_direct_publish(Kind::Policy, id)?;
+        }
         if let Some(uploads) = &input.scenarios {
             validate_scenarios(uploads)?;
         }
@@ -357,14 +372,13 @@ impl Service {
                     .await?
             }
             Some(approval) => {
-                let verdict = crate::store::review::Verdict {
-                    review_id: approval.review_id,
-                    reviewer: caller.name.clone(),
-                    comment: approval.comment.clone(),
-                    at: document.published_at,
-                };
                 self.store
-                    .approve_review(&verdict, &document, uploaded.as_deref(), untested)
+                    .approve_review(
+                        &approval.verdict(&caller.name, document.published_at),
+                        &document,
+                        uploaded.as_deref(),
+                        untested,
+                    )
                     .await?
             }
         };

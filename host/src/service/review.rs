@@ -9,11 +9,14 @@
 //! approver) — or rejects it with a comment. Rights first, as everywhere.
 
 use super::Service;
+use super::bundles::BundleInput;
 use super::clock::now_micros;
 use super::error::ServiceError;
+use super::pipeline;
 use super::preview::PreviewReport;
 use super::publish::{
-    Approval, PublishInput, Published, ScenarioUpload, parse_day, validate_scenarios,
+    Approval, PublishInput, Published, ScenarioUpload, check_base_version, parse_day,
+    validate_scenarios,
 };
 use super::rights::{Action, Principal};
 use crate::store::review::{NewReview, Review, ReviewQuery, ReviewStatus, Verdict};
@@ -27,6 +30,45 @@ pub struct SubmitInput {
     pub scenarios: Option<Vec<ScenarioUpload>>,
     pub allow_untested: bool,
     pub note: String,
+}
+
+/// What a bundle's lead department submits for review.
+#[derive(Debug, Clone)]
+pub struct BundleSubmitInput {
+    pub source: String,
+    /// The version the source was edited from; when given, it must still be the newest.
+    pub base_version: Option<i64>,
+    pub scenarios: Option<Vec<ScenarioUpload>>,
+    pub allow_untested: bool,
+    pub note: String,
+}
+
+fn scenario_texts(
+    kind: Kind,
+    id: &str,
+    uploads: Option<Vec<ScenarioUpload>>,
+) -> Option<Vec<ScenarioText>> {
+    uploads.map(|list| {
+        list.into_iter()
+            .map(|s| ScenarioText {
+                kind,
+                policy_id: id.to_string(),
+                name: s.name,
+                toml: s.toml,
+            })
+            .collect()
+    })
+}
+
+fn scenario_uploads(texts: Option<Vec<ScenarioText>>) -> Option<Vec<ScenarioUpload>> {
+    texts.map(|list| {
+        list.into_iter()
+            .map(|s| ScenarioUpload {
+                name: s.name,
+                toml: s.toml,
+            })
+            .collect()
+    })
 }
 
 /// The most reviews one list returns.
@@ -114,16 +156,7 @@ impl Service {
             source: input.source,
             // The source's date when the request gives none, so the reviewer sees it.
             effective_from: input.effective_from.or(compiled.effective_from.clone()),
-            scenarios: input.scenarios.map(|list| {
-                list.into_iter()
-                    .map(|s| ScenarioText {
-                        kind: Kind::Policy,
-                        policy_id: id.to_string(),
-                        name: s.name,
-                        toml: s.toml,
-                    })
-                    .collect()
-            }),
+            scenarios: scenario_texts(Kind::Policy, id, input.scenarios),
             allow_untested: input.allow_untested,
             note: input.note,
             submitted_by: caller.name.clone(),
@@ -131,6 +164,65 @@ impl Service {
         };
         let review_id = self.store.submit_review(&review).await?;
         tracing::info!(policy = id, review_id, submitter = %caller.name, "submitted for review");
+        Ok(self.store.review(review_id).await?)
+    }
+
+    /// Checks and compiles a bundle's version against the members in force
+    /// and stores it as a pending review; its number is the next one.
+    pub async fn submit_bundle_review(
+        &self,
+        caller: &Principal,
+        id: &str,
+        input: BundleSubmitInput,
+    ) -> Result<Review, ServiceError> {
+        self.require_bundle_rights(caller, Action::Submit, id)?;
+        // Another department's bundle is refused before any work.
+        let header = pipeline::read_header(&input.source);
+        if let Some(declared) = &header.department {
+            caller.require_source_department(Action::Submit, declared)?;
+        }
+        if let Some(uploads) = &input.scenarios {
+            validate_scenarios(uploads)?;
+        }
+        check_comment(&input.note, "note")?;
+        let current = self.registry.load_full();
+        let newest = current.bundle_versions.get(id).and_then(|v| v.last());
+        check_base_version(
+            Kind::Bundle,
+            id,
+            input.base_version,
+            newest.map(|d| d.version),
+        )?;
+        let compiled = self
+            .compile_bundle_on(&current, id, &header.members, input.source.clone())
+            .await?;
+        caller.require_source_department(Action::Submit, &compiled.department)?;
+        if let Some(newest) = newest
+            && newest.department != compiled.department
+        {
+            return Err(ServiceError::MovesDepartment {
+                id: id.to_string(),
+                owner: newest.department.clone(),
+                declared: compiled.department.clone(),
+            });
+        }
+        let review = NewReview {
+            kind: Kind::Bundle,
+            id: id.to_string(),
+            department: compiled.department.clone(),
+            version: newest.map_or(0, |d| d.version) + 1,
+            title: compiled.title.clone(),
+            source: input.source,
+            // A bundle's version is in force from its publish.
+            effective_from: None,
+            scenarios: scenario_texts(Kind::Bundle, id, input.scenarios),
+            allow_untested: input.allow_untested,
+            note: input.note,
+            submitted_by: caller.name.clone(),
+            submitted_at: now_micros(),
+        };
+        let review_id = self.store.submit_review(&review).await?;
+        tracing::info!(bundle = id, review_id, submitter = %caller.name, "submitted for review");
         Ok(self.store.review(review_id).await?)
     }
 
@@ -142,14 +234,23 @@ impl Service {
         status: Option<ReviewStatus>,
     ) -> Result<Vec<Review>, ServiceError> {
         let own = caller.department(Action::Review)?;
-        if let Some(id) = policy {
-            self.require_policy_rights(caller, Action::Review, id)?;
-        }
+        // A bundle's id lists the bundle's reviews.
+        let subject = match policy {
+            Some(id) if self.registry.load().bundle_versions.contains_key(id) => {
+                self.require_bundle_rights(caller, Action::Review, id)?;
+                Some((Kind::Bundle, id.to_string()))
+            }
+            Some(id) => {
+                self.require_policy_rights(caller, Action::Review, id)?;
+                Some((Kind::Policy, id.to_string()))
+            }
+            None => None,
+        };
         Ok(self
             .store
             .reviews(&ReviewQuery {
                 department: Some(own.to_string()),
-                subject: policy.map(|id| (Kind::Policy, id.to_string())),
+                subject,
                 status,
                 limit: REVIEWS_LIMIT,
             })
@@ -165,15 +266,23 @@ impl Service {
     ) -> Result<ReviewDetail, ServiceError> {
         let own = caller.department(Action::Review)?.to_string();
         let review = self.own_review(&own, review_id).await?;
-        let base = self
-            .registry
-            .load()
-            .policies
-            .get(&review.submitted.id)
-            .and_then(|versions| versions.last().cloned());
+        let registry = self.registry.load();
+        let base: Option<(i64, String)> = match review.submitted.kind {
+            Kind::Bundle => registry
+                .bundle_versions
+                .get(&review.submitted.id)
+                .and_then(|versions| versions.last())
+                .map(|d| (d.version, d.source.clone())),
+            _ => registry
+                .policies
+                .get(&review.submitted.id)
+                .and_then(|versions| versions.last())
+                .map(|v| (v.document.version, v.document.source.clone())),
+        };
+        drop(registry);
         let old = base
             .as_ref()
-            .map(|v| v.document.source.clone())
+            .map(|(_, source)| source.clone())
             .unwrap_or_default();
         let diff = similar::TextDiff::from_lines(&old, &review.submitted.source)
             .unified_diff()
@@ -181,26 +290,28 @@ impl Service {
             .header(
                 &base.as_ref().map_or_else(
                     || "（无）".to_string(),
-                    |v| format!("版本 {}", v.document.version),
+                    |(version, _)| format!("版本 {version}"),
                 ),
                 &format!("版本 {}（待审核）", review.submitted.version),
             )
             .to_string();
-        let impact = if review.status == ReviewStatus::Pending {
-            Some(
-                self.preview(
-                    caller,
-                    &review.submitted.id,
-                    review.submitted.source.clone(),
-                    decisions,
+        // The impact replays a policy's decisions; a bundle's scenarios run on approval.
+        let impact =
+            if review.status == ReviewStatus::Pending && review.submitted.kind == Kind::Policy {
+                Some(
+                    self.preview(
+                        caller,
+                        &review.submitted.id,
+                        review.submitted.source.clone(),
+                        decisions,
+                    )
+                    .await?,
                 )
-                .await?,
-            )
-        } else {
-            None
-        };
+            } else {
+                None
+            };
         Ok(ReviewDetail {
-            base_version: base.map(|v| v.document.version),
+            base_version: base.map(|(version, _)| version),
             review,
             diff,
             impact,
@@ -233,30 +344,42 @@ impl Service {
             return Err(crate::store::review::not_pending_error(review_id).into());
         }
         let submitted = review.submitted.clone();
-        let published = self
-            .publish(
-                caller,
-                &submitted.id,
-                PublishInput {
-                    source: submitted.source,
-                    effective_from: submitted.effective_from,
-                    scenarios: submitted.scenarios.map(|list| {
-                        list.into_iter()
-                            .map(|s| ScenarioUpload {
-                                name: s.name,
-                                toml: s.toml,
-                            })
-                            .collect()
-                    }),
-                    allow_untested: submitted.allow_untested,
-                    approval: Some(Approval {
-                        review_id,
-                        submitter: submitted.submitted_by,
-                        comment,
-                    }),
-                },
-            )
-            .await?;
+        let approval = Some(Approval {
+            review_id,
+            submitter: submitted.submitted_by,
+            comment,
+        });
+        let published = match submitted.kind {
+            Kind::Bundle => {
+                self.publish_bundle(
+                    caller,
+                    &submitted.id,
+                    BundleInput {
+                        source: submitted.source,
+                        // Another version published since the submission: refused.
+                        base_version: (submitted.version > 1).then_some(submitted.version - 1),
+                        scenarios: scenario_uploads(submitted.scenarios),
+                        allow_untested: submitted.allow_untested,
+                        approval,
+                    },
+                )
+                .await?
+            }
+            _ => {
+                self.publish(
+                    caller,
+                    &submitted.id,
+                    PublishInput {
+                        source: submitted.source,
+                        effective_from: submitted.effective_from,
+                        scenarios: scenario_uploads(submitted.scenarios),
+                        allow_untested: submitted.allow_untested,
+                        approval,
+                    },
+                )
+                .await?
+            }
+        };
         tracing::info!(review_id, approver = %caller.name, "review approved");
         Ok((self.store.review(review_id).await?, published))
     }

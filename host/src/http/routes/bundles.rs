@@ -225,7 +225,7 @@ pub struct BundlePublishRequest {
         (status = 201, description = "stored and in force for the next bundle evaluation", body = PublishResponse),
         (status = 400, description = "malformed JSON or a wrong field", body = ErrorBody),
         (status = 401, body = ErrorBody),
-        (status = 403, description = "not the bundle's lead department (names both), or a token that acts for no department", body = ErrorBody),
+        (status = 403, description = "not the bundle's lead department (names both), a token that acts for no department, or versions go through review (`review_required`: submit to `/v1/bundles/{id}/reviews`)", body = ErrorBody),
         (status = 409, description = "`base_version` is no longer the newest (`conflict`), or the id is a policy's or the catalogue's (`id_taken`)", body = ErrorBody),
         (status = 413, body = ErrorBody),
         (status = 415, body = ErrorBody),
@@ -241,6 +241,7 @@ pub async fn publish(
 ) -> Result<Response, ApiError> {
     // Who calls, before the body is even read.
     state.require_bundle_rights(&caller, Action::Publish, &id)?;
+    state.require_direct_publish(crate::store::Kind::Bundle, &id)?;
     let body = body?;
     let request: BundlePublishRequest = parse_json(&body)?;
     check_base_version(request.base_version)?;
@@ -256,6 +257,7 @@ pub async fn publish(
                 .collect()
         }),
         allow_untested: request.allow_untested,
+        approval: None,
     };
     let result = state.publish_bundle(&caller, &id, input).await;
     published_response(&state, &id, result)

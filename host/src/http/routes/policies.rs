@@ -373,7 +373,7 @@ pub fn known_label(state: &AppState, id: &str) -> crate::service::metrics::Label
         (status = 201, description = "stored and in force for the next request it applies to", body = PublishResponse),
         (status = 400, description = "malformed JSON or a wrong field", body = super::super::openapi::ErrorBody),
         (status = 401, body = super::super::openapi::ErrorBody),
-        (status = 403, description = "not this policy's department, or the platform's token", body = super::super::openapi::ErrorBody),
+        (status = 403, description = "not this policy's department, the platform's token, or versions go through review (`review_required`: submit to `/v1/policies/{id}/reviews`)", body = super::super::openapi::ErrorBody),
         (status = 409, description = "the version number is not higher than every stored one (`conflict`), or the id is a bundle's or the catalogue's (`id_taken`)", body = super::super::openapi::ErrorBody),
         (status = 413, body = super::super::openapi::ErrorBody),
         (status = 415, body = super::super::openapi::ErrorBody),
@@ -389,6 +389,7 @@ pub async fn publish(
 ) -> Result<Response, ApiError> {
     // Who calls, before the body is even read.
     state.require_policy_rights(&caller, Action::Publish, &id)?;
+    state.require_direct_publish(crate::store::Kind::Policy, &id)?;
     let body = body?;
     let request: PublishRequest = parse_json(&body)?;
     let input = PublishInput {

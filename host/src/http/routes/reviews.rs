@@ -25,13 +25,14 @@ use crate::service::clock::timestamp_text;
 use crate::service::draft::{DraftReport, FormatReport};
 use crate::service::preview::PreviewReport;
 use crate::service::publish::ScenarioUpload as ServiceScenario;
-use crate::service::review::SubmitInput;
+use crate::service::review::{BundleSubmitInput, SubmitInput};
 use crate::service::rights::Action;
 use crate::store::review::{Review, ReviewStatus};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/policies/{id}/reviews", post(submit))
+        .route("/v1/bundles/{id}/reviews", post(submit_bundle))
         .route("/v1/policies/{id}/draft", post(run_draft))
         .route("/v1/reviews", get(list_reviews))
         .route("/v1/reviews/{review_id}", get(get_review))
@@ -123,7 +124,7 @@ pub async fn policy_scenarios(
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ReviewView {
     pub review_id: i64,
-    /// `policy`.
+    /// `policy` or `bundle`.
     pub kind: String,
     pub id: String,
     pub title: String,
@@ -213,6 +214,27 @@ pub struct SubmitRequest {
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+pub struct BundleSubmitRequest {
+    /// The whole bundle source; its `department` line must be the caller's.
+    /// Its version number is the next one (the newest stored plus one).
+    #[schema(min_length = 1)]
+    pub source: String,
+    /// The version the source was edited from: when given and no longer the
+    /// newest, the submission is refused (409 `conflict`).
+    #[schema(minimum = 1)]
+    #[serde(default, deserialize_with = "super::policies::whole_version")]
+    pub base_version: Option<i64>,
+    /// When given, these replace the bundle's scenarios once approved.
+    pub scenarios: Option<Vec<ScenarioUpload>>,
+    #[serde(default)]
+    pub allow_untested: bool,
+    /// A word to the reviewer (at most 2,000 characters).
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct VerdictRequest {
     /// The reviewer's comment (required to reject; at most 2,000 characters).
     #[serde(default)]
@@ -229,7 +251,7 @@ pub struct ApprovedResponse {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ReviewParams {
-    /// Only this policy's reviews.
+    /// Only this policy's (or bundle's) reviews.
     pub policy: Option<String>,
     /// Only the reviews in this state.
     pub status: Option<StatusParam>,
@@ -334,6 +356,47 @@ pub async fn submit(
             SubmitInput {
                 source: request.source,
                 effective_from: request.effective_from,
+                scenarios: uploads(request.scenarios),
+                allow_untested: request.allow_untested,
+                note: request.note,
+            },
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(ReviewView::of(&review))).into_response())
+}
+
+#[utoipa::path(post, path = "/v1/bundles/{id}/reviews", tag = "review",
+    params(("id" = String, Path)),
+    request_body = BundleSubmitRequest,
+    responses(
+        (status = 201, description = "checked and compiled against the members in force, stored as a pending review; nothing is published", body = ReviewView),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "not the bundle's lead department", body = ErrorBody),
+        (status = 409, description = "`base_version` is no longer the newest, or the id is another kind's", body = ErrorBody),
+        (status = 413, body = ErrorBody),
+        (status = 415, body = ErrorBody),
+        (status = 422, description = "the source has errors (`invalid_source` with `diagnostics`) or a scenario is invalid", body = ErrorBody),
+        (status = 503, body = ErrorBody),
+    ),
+    security(("bearer" = [])))]
+pub async fn submit_bundle(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    state.require_bundle_rights(&caller, Action::Submit, &id)?;
+    let body = body?;
+    let request: BundleSubmitRequest = parse_json(&body)?;
+    super::policies::check_base_version(request.base_version)?;
+    let review = state
+        .submit_bundle_review(
+            &caller,
+            &id,
+            BundleSubmitInput {
+                source: request.source,
+                base_version: request.base_version,
                 scenarios: uploads(request.scenarios),
                 allow_untested: request.allow_untested,
                 note: request.note,
