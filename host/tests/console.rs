@@ -543,6 +543,7 @@ async fn a_household_in_the_builder_and_a_bundle_through_review() {
     let citizen = page.text("#citizen").await;
     assert!(citizen.contains("判定结果：符合条件"), "{citizen}");
     page.assert_accessible("the builder with a household").await;
+    page.run("document.querySelector('#toast').textContent = ''; document.querySelector('[data-list=\"household.members\"]').scrollIntoView();").await;
     page.screenshot("household-builder").await;
     page.fill("#scenario-name", "淳安县单人户（控制台）").await;
     page.click("#save-scenario").await;

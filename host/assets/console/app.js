@@ -315,17 +315,20 @@ function wireWithdraw(kindPath, id, detail) {
 
 // ---------- a bundle (一件事) its department leads: versions, editor, submit
 async function bundlePage(id) {
-  const [detail, reviews] = await Promise.all([
+  const [detail, reviews, policies] = await Promise.all([
     api("GET", `/v1/bundles/${encodeURIComponent(id)}`),
     api("GET", `/v1/reviews?policy=${encodeURIComponent(id)}`),
+    api("GET", "/v1/policies"),
   ]);
+  // Members are other departments' services: named here, edited by their departments.
+  const member = (m) => { const p = policies.find((q) => q.id === m); return p ? `${esc(p.title)}（${esc(p.department)}）` : esc(m); };
   document.title = `${detail.title} · 政策办公台`;
   const newest = detail.versions_list[detail.versions_list.length - 1];
   const version = await api("GET", `/v1/bundles/${encodeURIComponent(id)}/versions/${newest.version}`);
   const draftKey = `yici.console.draft.bundle.${id}`;
   const state = { source: sessionStorage.getItem(draftKey) || version.source, check: null, symbols: [], catalogue: null };
   main.innerHTML = `<h1>${esc(detail.title)} <span class="muted">${esc(id)}</span></h1>
-    <p>一件事联办 ${detail.members.length} 个事项：${detail.members.map((m) => `<a href="#/policy/${encodeURIComponent(m)}">${esc(m)}</a>`).join("、")}。
+    <p>一件事联办 ${detail.members.length} 个事项：${detail.members.map(member).join("、")}。
       场景 ${detail.scenarios.length} 个，批准时按各事项现行版本运行。</p>
     <section aria-labelledby="edit-h">
       <h2 id="edit-h">编辑草稿（基于版本 ${newest.version}）</h2>
@@ -370,7 +373,7 @@ function valueInput(item, idAttr, attr) {
   const label = `<label for="${idAttr}">${esc(item.title)}${item.optional ? "（可不填）" : ""}</label>`;
   const data = `${attr}="${esc(item.path ?? item.name)}" data-type="${esc(item.type)}" id="${idAttr}"`;
   if (item.type === "bool") return `${label}<select ${data}><option value="">不知道</option><option value="true">是</option><option value="false">否</option></select>`;
-  if (item.type === "enum") return `${label}<select ${data}><option value="">不知道</option>${item.values.map((v) => `<option value="${esc(v.id ?? v.name)}">${esc(v.title ?? v.name)}</option>`).join("")}</select>`;
+  if (item.type === "enum") return `${label}<select ${data}><option value="">不知道</option>${item.values.map((v) => `<option value="${esc(v.value)}">${esc(v.title)}</option>`).join("")}</select>`;
   if (item.type === "date") return `${label}<input type="date" ${data}>`;
   if (item.type === "int" || item.type === "money" || item.type === "decimal") return `${label}<input inputmode="decimal" ${data}>`;
   if (item.type === "set") return `${label}<input ${data} aria-describedby="${idAttr}-hint"><span class="muted" id="${idAttr}-hint">多项用顿号或逗号分隔</span>`;
