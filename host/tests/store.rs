@@ -748,7 +748,11 @@ async fn a_bundle_review_is_kept_by_kind(store: &Arc<dyn Store>) {
     };
     assert_eq!(store.reviews(&listed(Kind::Bundle)).await.unwrap().len(), 1);
     assert!(
-        store.reviews(&listed(Kind::Policy)).await.unwrap().is_empty(),
+        store
+            .reviews(&listed(Kind::Policy))
+            .await
+            .unwrap()
+            .is_empty(),
         "a policy's reviews never show a bundle's"
     );
     let verdict = Verdict {
@@ -771,10 +775,7 @@ async fn a_bundle_review_is_kept_by_kind(store: &Arc<dyn Store>) {
         (approved.status, approved.published_seq),
         (ReviewStatus::Approved, Some(seq))
     );
-    let subject = store
-        .subject(Kind::Bundle, "zj.new_bundle")
-        .await
-        .unwrap();
+    let subject = store.subject(Kind::Bundle, "zj.new_bundle").await.unwrap();
     assert_eq!(subject.documents.len(), 1);
 }
 

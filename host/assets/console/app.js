@@ -84,9 +84,12 @@ async function homePage() {
   const [policies, bundles, reviews] = await Promise.all([api("GET", "/v1/policies"), api("GET", "/v1/bundles"), api("GET", "/v1/reviews?status=pending")]);
   const own = policies.filter((p) => p.department === me.department);
   const led = (Array.isArray(bundles) ? bundles : bundles.bundles || []).filter((b) => b.department === me.department);
-  const details = await Promise.all(own.map((p) => api("GET", `/v1/policies/${encodeURIComponent(p.id)}`)));
+  const [details, bundleDetails] = await Promise.all([
+    Promise.all(own.map((p) => api("GET", `/v1/policies/${encodeURIComponent(p.id)}`))),
+    Promise.all(led.map((b) => api("GET", `/v1/bundles/${encodeURIComponent(b.id)}`))),
+  ]);
   const versions = (d) => d.versions_list.map((v) => { const [cls, label] = versionState(v); return `<span class="badge ${cls}">版本 ${v.version} ${label}${cls === "scheduled" ? `（${esc(v.effective_from)} 起）` : ""}</span>`; }).join(" ");
-  const audit = details.flatMap((d) => d.audit.map((a) => ({ ...a, title: d.title }))).sort((a, b) => (a.at < b.at ? 1 : -1)).slice(0, 10);
+  const audit = [...details, ...bundleDetails].flatMap((d) => d.audit.map((a) => ({ ...a, title: d.title }))).sort((a, b) => (a.at < b.at ? 1 : -1)).slice(0, 10);
   main.innerHTML = `<h1>本部门的事项</h1>
     ${reviews.reviews.length ? `<p class="card">有 <strong>${reviews.reviews.length}</strong> 个版本待审核。<a href="#/reviews">查看审核</a></p>` : ""}
     <h2>政策</h2>
@@ -95,7 +98,10 @@ async function homePage() {
       <td>${versions(details[i])}</td><td>${esc((p.bundles || []).join("、")) || "—"}</td></tr>`).join("")}
     </tbody></table>` : "<p>本部门还没有政策。</p>"}
     <h2>牵头的一件事</h2>
-    ${led.length ? `<ul>${led.map((b) => `<li><a href="#/bundle/${encodeURIComponent(b.id)}">${esc(b.title)}</a> <span class="muted">${esc(b.id)}，${b.members.length} 个事项联办</span></li>`).join("")}</ul>` : "<p>本部门不牵头任何一件事。</p>"}
+    ${led.length ? `<table><thead><tr><th scope="col">一件事</th><th scope="col">版本</th><th scope="col">联办事项</th></tr></thead><tbody>
+    ${led.map((b, i) => `<tr><td><a href="#/bundle/${encodeURIComponent(b.id)}">${esc(b.title)}</a><br><span class="muted">${esc(b.id)}</span></td>
+      <td>${versions(bundleDetails[i])}</td><td>${b.members.length} 个</td></tr>`).join("")}
+    </tbody></table>` : "<p>本部门不牵头任何一件事。</p>"}
     <h2>最近的审计记录</h2>
     ${audit.length ? `<table><thead><tr><th scope="col">时间</th><th scope="col">事项</th><th scope="col">操作</th><th scope="col">经办人</th><th scope="col">审核人</th></tr></thead><tbody>
     ${audit.map((a) => `<tr><td>${esc(a.at.slice(0, 19).replace("T", " "))}</td><td>${esc(a.title)} 版本 ${a.version}</td><td>${ACTION[a.action] || esc(a.action)}</td><td>${esc(a.actor)}</td><td>${esc(a.approver || "")}</td></tr>`).join("")}
