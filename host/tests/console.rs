@@ -587,6 +587,11 @@ async fn a_household_in_the_builder_and_a_bundle_through_review() {
     page.goto("/console/#/reviews").await;
     page.click("a[href^='#/review/']").await;
     page.wait_for("#verdict").await;
+    page.wait_until(
+        "the bundle's scenarios ran",
+        "document.querySelector('main').textContent.includes('全部通过')",
+    )
+    .await;
     assert!(page.text("main").await.contains("一件事（联办）的新版本"));
     assert!(page.text(".diff").await.contains("（新版）"));
     page.fill("#comment", "同意").await;
@@ -596,6 +601,14 @@ async fn a_household_in_the_builder_and_a_bundle_through_review() {
         "document.querySelector('#verdict-result').textContent.includes('已批准')",
     )
     .await;
+    // Version 2 is in force; version 1, still active, is superseded.
+    page.goto("/console/#/bundle/zj.birth_one_thing").await;
+    page.wait_until(
+        "the bundle's versions",
+        "document.querySelector('main').textContent.includes('已被取代')",
+    )
+    .await;
+    assert!(page.text("h1").await.contains("（新版）"));
     let bundle: Value = reqwest::Client::new()
         .get(format!("{}/v1/bundles/zj.birth_one_thing", site.base))
         .bearer_auth(PLATFORM_TOKEN)

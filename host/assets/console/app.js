@@ -73,8 +73,11 @@ async function render(message) {
   main.focus({ preventScroll: true });
 }
 
-function versionState(v) {
+// `inForce`: for a bundle, the one version in force (its newest active one);
+// its other active versions are superseded.
+function versionState(v, inForce) {
   if (v.status === "withdrawn") return ["withdrawn", "已撤回"];
+  if (inForce !== undefined) return v.version === inForce ? ["in-force", "有效"] : ["withdrawn", "已被取代"];
   if (v.effective_from > today()) return ["scheduled", "待生效"];
   return ["in-force", "有效"];
 }
@@ -88,7 +91,7 @@ async function homePage() {
     Promise.all(own.map((p) => api("GET", `/v1/policies/${encodeURIComponent(p.id)}`))),
     Promise.all(led.map((b) => api("GET", `/v1/bundles/${encodeURIComponent(b.id)}`))),
   ]);
-  const versions = (d) => d.versions_list.map((v) => { const [cls, label] = versionState(v); return `<span class="badge ${cls}">版本 ${v.version} ${label}${cls === "scheduled" ? `（${esc(v.effective_from)} 起）` : ""}</span>`; }).join(" ");
+  const versions = (d) => d.versions_list.map((v) => { const [cls, label] = versionState(v, d.members ? d.in_force : undefined); return `<span class="badge ${cls}">版本 ${v.version} ${label}${cls === "scheduled" ? `（${esc(v.effective_from)} 起）` : ""}</span>`; }).join(" ");
   const audit = [...details, ...bundleDetails].flatMap((d) => d.audit.map((a) => ({ ...a, title: d.title }))).sort((a, b) => (a.at < b.at ? 1 : -1)).slice(0, 10);
   main.innerHTML = `<h1>本部门的事项</h1>
     ${reviews.reviews.length ? `<p class="card">有 <strong>${reviews.reviews.length}</strong> 个版本待审核。<a href="#/reviews">查看审核</a></p>` : ""}
@@ -290,7 +293,7 @@ async function policyPage(id) {
 function historyHtml(detail, reviews) {
   return `<h2>版本</h2>
     <table><thead><tr><th scope="col">版本</th><th scope="col">生效日期</th><th scope="col">状态</th><th scope="col">发布人</th><th scope="col">操作</th></tr></thead><tbody>
-    ${detail.versions_list.map((v) => { const [cls, label] = versionState(v); return `<tr><td>${v.version}</td><td>${esc(v.effective_from)}</td>
+    ${detail.versions_list.map((v) => { const [cls, label] = versionState(v, detail.members ? detail.in_force : undefined); return `<tr><td>${v.version}</td><td>${esc(v.effective_from)}</td>
       <td><span class="badge ${cls}">${label}</span></td><td>${esc(v.publisher)}</td>
       <td>${v.status === "active" ? `<button type="button" class="danger withdraw" data-version="${v.version}">撤回版本 ${v.version}</button>` : ""}</td></tr>`; }).join("")}
     </tbody></table>
@@ -365,6 +368,13 @@ async function bundlePage(id) {
     } catch (e) { $("#submit-result").innerHTML = `<span class="error">${esc(e.message)}</span>`; }
   });
   wireWithdraw("bundles", id, detail);
+}
+
+// A pending bundle version's scenarios, run on the members in force.
+function bundleScenariosHtml(b) {
+  return `<div class="card"><h2>一件事场景</h2><p>这是一件事（联办）的新版本：按各成员事项的现行版本运行其 ${b.run} 个场景，
+    ${b.failures.length ? `<span class="fail">${b.failures.length} 个未通过</span>；批准时将不予发布。` : `<span class="pass">全部通过</span>；批准时再运行一次。`}</p>
+    ${b.failures.length ? `<ul>${b.failures.map((f) => `<li>${esc(f.name)}（${esc(f.scenario)}）<ul>${f.problems.map((p) => `<li>${esc(p)}</li>`).join("")}</ul></li>`).join("")}</ul>` : ""}</div>`;
 }
 
 function impactHtml(r) {
@@ -531,7 +541,8 @@ async function reviewPage(reviewId) {
     <span class="badge ${r.status}">${STATUS[r.status]}</span> ${esc(r.submitted_by)} 提交于 ${esc(r.submitted_at.slice(0, 16).replace("T", " "))}</p>
     ${r.note ? `<p class="card">提交说明：${esc(r.note)}</p>` : ""}
     ${r.comment ? `<p class="card">审核意见（${esc(r.reviewed_by)}）：${esc(r.comment)}</p>` : ""}
-    ${r.impact ? impactHtml(r.impact) : r.kind === "bundle" && r.status === "pending" ? `<p class="card">这是一件事（联办）的新版本：批准时按各成员事项的现行版本运行其场景，有场景未通过则不发布。</p>` : ""}
+    ${r.impact ? impactHtml(r.impact) : ""}
+    ${r.bundle_scenarios ? bundleScenariosHtml(r.bundle_scenarios) : ""}
     <h2>源文件改动</h2><pre class="diff" tabindex="0" aria-label="源文件改动">${diffHtml(r.diff)}</pre>
     ${canDecide ? `<form id="verdict" class="card"><label for="comment">审核意见</label><textarea id="comment"></textarea>
       <p class="toolbar"><button type="submit" id="approve" name="verdict" value="approve">批准并发布</button><button type="submit" id="reject" name="verdict" value="reject" class="danger">退回</button></p></form>

@@ -85,8 +85,21 @@ pub struct ReviewDetail {
     /// A unified diff of the newest version's source and the submitted one.
     pub diff: String,
     /// The submitted source against the scenarios and recent decisions
-    /// (only while the review is pending).
+    /// (a policy's, only while the review is pending).
     pub impact: Option<PreviewReport>,
+    /// A pending bundle version's scenarios (the submitted ones, else the
+    /// stored ones) run with each member at its version in force: what its
+    /// approval will run.
+    pub bundle_scenarios: Option<BundleScenarios>,
+}
+
+/// How a submitted bundle version fares against its scenarios today.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct BundleScenarios {
+    pub run: usize,
+    /// Each failing scenario with its differences.
+    #[schema(value_type = Vec<Object>)]
+    pub failures: Vec<pipeline::ScenarioFailure>,
 }
 
 fn check_comment(text: &str, path: &str) -> Result<(), ServiceError> {
@@ -310,12 +323,53 @@ impl Service {
             } else {
                 None
             };
+        let bundle_scenarios =
+            if review.status == ReviewStatus::Pending && review.submitted.kind == Kind::Bundle {
+                Some(self.run_submitted_bundle(&review).await?)
+            } else {
+                None
+            };
         Ok(ReviewDetail {
+            bundle_scenarios,
             base_version: base.map(|(version, _)| version),
             review,
             diff,
             impact,
         })
+    }
+
+    /// Builds a submitted bundle version on the members in force and runs
+    /// its scenarios, as its approval would; nothing is stored.
+    async fn run_submitted_bundle(&self, review: &Review) -> Result<BundleScenarios, ServiceError> {
+        let submitted = &review.submitted;
+        let current = self.registry.load_full();
+        let header = pipeline::read_header(&submitted.source);
+        let compiled = self
+            .compile_bundle_on(
+                &current,
+                &submitted.id,
+                &header.members,
+                submitted.source.clone(),
+            )
+            .await?;
+        let scenarios = submitted
+            .scenarios
+            .clone()
+            .or_else(|| {
+                current
+                    .scenarios
+                    .get(&(Kind::Bundle, submitted.id.clone()))
+                    .cloned()
+            })
+            .unwrap_or_default();
+        let lang = self.config.lang;
+        let (run, failures) = self
+            .heavy
+            .run(move || {
+                pipeline::run_bundle_scenarios(&compiled.built, &current, &scenarios, lang)
+            })
+            .await?;
+        Ok(BundleScenarios { run, failures })
     }
 
     /// A review of department `own` (another department's is not found, so

@@ -25,7 +25,7 @@ use crate::service::clock::timestamp_text;
 use crate::service::draft::{DraftReport, FormatReport};
 use crate::service::preview::PreviewReport;
 use crate::service::publish::ScenarioUpload as ServiceScenario;
-use crate::service::review::{BundleSubmitInput, SubmitInput};
+use crate::service::review::{BundleScenarios, BundleSubmitInput, SubmitInput};
 use crate::service::rights::Action;
 use crate::store::review::{Review, ReviewStatus};
 
@@ -190,8 +190,11 @@ pub struct ReviewDetailView {
     /// A unified diff (`-` the newest version's lines, `+` the submitted ones).
     pub diff: String,
     /// The submitted source against the scenarios and recent logged
-    /// decisions (while pending).
+    /// decisions (a pending policy version).
     pub impact: Option<PreviewReport>,
+    /// A pending bundle version's scenarios, run on the members in force as
+    /// its approval will run them.
+    pub bundle_scenarios: Option<BundleScenarios>,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -470,6 +473,7 @@ pub async fn get_review(
         base_version: detail.base_version,
         diff: detail.diff,
         impact: detail.impact,
+        bundle_scenarios: detail.bundle_scenarios,
     }))
 }
 
