@@ -1,12 +1,15 @@
 //! Publishing with review (maker–checker): an officer submits a version of
-//! a policy of its department — checked and compiled, so a reviewer never
-//! sees a draft that cannot be published, but stored as a pending review,
-//! not published; a reviewer of the same department (a token with
-//! `reviewer = true`), never the submitter, sees the source's diff against
-//! the newest version and the impact preview, then approves — the version
-//! goes through the whole publish path (scenarios, bundles, one
+//! a policy of its department, or of a bundle it leads — checked and
+//! compiled, so a reviewer never sees a draft that cannot be published, but
+//! stored as a pending review, not published; a reviewer of the same
+//! department (a token with `reviewer = true`), never the submitter, sees
+//! the source's diff against the newest version and the impact preview (a
+//! bundle: its scenarios on the members in force), then approves — the
+//! version goes through the whole publish path (scenarios, bundles, one
 //! transaction that also records the approval, the audit entry naming the
-//! approver) — or rejects it with a comment. Rights first, as everywhere.
+//! approver) — or rejects it with a comment. With
+//! `publishing.review_required` (the default) this is the only way a
+//! department's version is published. Rights first, as everywhere.
 
 use super::Service;
 use super::bundles::BundleInput;

@@ -1,5 +1,6 @@
 //! The console's API: publishing with review (maker–checker) —
-//! `POST /v1/policies/{id}/reviews` (submit), `GET /v1/reviews`,
+//! `POST /v1/policies/{id}/reviews` and `POST /v1/bundles/{id}/reviews`
+//! (submit), `GET /v1/reviews`,
 //! `GET /v1/reviews/{review_id}` (with the diff and the impact),
 //! `POST /v1/reviews/{review_id}/approve` and `/reject` —, the formatter
 //! (`POST /v1/format`) and a draft run against its scenarios and one
