@@ -92,6 +92,39 @@ impl Service {
             .map_err(ServiceError::Source)
     }
 
+    /// A new version of bundle `id` edited from `base_version`, checked and
+    /// compiled on `current`: still the newest base, the caller's source
+    /// department, and the department of the versions before it.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one check shared by submit and publish; each argument is a different part of the request"
+    )]
+    pub(super) async fn compile_bundle_version(
+        &self,
+        caller: &Principal,
+        action: Action,
+        current: &Registry,
+        id: &str,
+        base_version: Option<i64>,
+        members: &[String],
+        source: String,
+    ) -> Result<pipeline::CompiledBundle, ServiceError> {
+        let newest = current.bundle_versions.get(id).and_then(|v| v.last());
+        check_base_version(Kind::Bundle, id, base_version, newest.map(|d| d.version))?;
+        let compiled = self.compile_bundle_on(current, id, members, source).await?;
+        caller.require_source_department(action, &compiled.department)?;
+        if let Some(newest) = newest
+            && newest.department != compiled.department
+        {
+            return Err(ServiceError::MovesDepartment {
+                id: id.to_string(),
+                owner: newest.department.clone(),
+                declared: compiled.department.clone(),
+            });
+        }
+        Ok(compiled)
+    }
+
     /// A department's version is put in force directly only when
     /// `publishing.review_required` is off; else through an approved review.
     pub fn require_direct_publish(&self, kind: Kind, id: &str) -> Result<(), ServiceError> {
@@ -142,25 +175,17 @@ impl Service {
         let current = self.registry.load_full();
         let existing = current.bundle_versions.get(id).cloned().unwrap_or_default();
         let newest = existing.last();
-        check_base_version(
-            Kind::Bundle,
-            id,
-            input.base_version,
-            newest.map(|d| d.version),
-        )?;
         let compiled = self
-            .compile_bundle_on(&current, id, &header.members, input.source.clone())
+            .compile_bundle_version(
+                caller,
+                Action::Publish,
+                &current,
+                id,
+                input.base_version,
+                &header.members,
+                input.source.clone(),
+            )
             .await?;
-        caller.require_source_department(Action::Publish, &compiled.department)?;
-        if let Some(newest) = newest
-            && newest.department != compiled.department
-        {
-            return Err(ServiceError::MovesDepartment {
-                id: id.to_string(),
-                owner: newest.department.clone(),
-                declared: compiled.department.clone(),
-            });
-        }
         let scenarios = uploaded
             .clone()
             .or_else(|| {
@@ -220,23 +245,15 @@ impl Service {
             next.scenarios
                 .insert((Kind::Bundle, id.to_string()), scenarios);
         }
-        let seq = match &input.approval {
-            None => {
-                self.store
-                    .publish(&document, uploaded.as_deref(), untested)
-                    .await?
-            }
-            Some(approval) => {
-                self.store
-                    .approve_review(
-                        &approval.verdict(&caller.name, document.published_at),
-                        &document,
-                        uploaded.as_deref(),
-                        untested,
-                    )
-                    .await?
-            }
-        };
+        let seq = self
+            .store_version(
+                caller,
+                input.approval.as_ref(),
+                &document,
+                uploaded.as_deref(),
+                untested,
+            )
+            .await?;
         let propagation = self.put_in_force(seq, Arc::new(next), one_at_a_time).await;
         tracing::info!(
             bundle = id,

@@ -208,6 +208,32 @@ impl Service {
             .map_err(ServiceError::Source)
     }
 
+    /// Stores a version, its audit entry and its scenarios in one
+    /// transaction — with the reviewer's approval when there is one — and
+    /// answers its change number.
+    pub(super) async fn store_version(
+        &self,
+        caller: &Principal,
+        approval: Option<&Approval>,
+        document: &Document,
+        scenarios: Option<&[ScenarioText]>,
+        untested: bool,
+    ) -> Result<i64, ServiceError> {
+        Ok(match approval {
+            None => self.store.publish(document, scenarios, untested).await?,
+            Some(approval) => {
+                self.store
+                    .approve_review(
+                        &approval.verdict(&caller.name, document.published_at),
+                        document,
+                        scenarios,
+                        untested,
+                    )
+                    .await?
+            }
+        })
+    }
+
     pub async fn publish(
         &self,
         caller: &Principal,
@@ -365,23 +391,15 @@ impl Service {
                 .run(move || next_registry(&engine, &current, &id, versions, uploaded, lang))
                 .await??
         };
-        let seq = match &input.approval {
-            None => {
-                self.store
-                    .publish(&document, uploaded.as_deref(), untested)
-                    .await?
-            }
-            Some(approval) => {
-                self.store
-                    .approve_review(
-                        &approval.verdict(&caller.name, document.published_at),
-                        &document,
-                        uploaded.as_deref(),
-                        untested,
-                    )
-                    .await?
-            }
-        };
+        let seq = self
+            .store_version(
+                caller,
+                input.approval.as_ref(),
+                &document,
+                uploaded.as_deref(),
+                untested,
+            )
+            .await?;
         let propagation = self.put_in_force(seq, Arc::new(next), one_at_a_time).await;
         tracing::info!(
             policy = id,

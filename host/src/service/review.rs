@@ -18,8 +18,7 @@ use super::error::ServiceError;
 use super::pipeline;
 use super::preview::PreviewReport;
 use super::publish::{
-    Approval, PublishInput, Published, ScenarioUpload, check_base_version, parse_day,
-    validate_scenarios,
+    Approval, PublishInput, Published, ScenarioUpload, parse_day, validate_scenarios,
 };
 use super::rights::{Action, Principal};
 use crate::store::review::{NewReview, Review, ReviewQuery, ReviewStatus, Verdict};
@@ -203,25 +202,17 @@ impl Service {
         check_comment(&input.note, "note")?;
         let current = self.registry.load_full();
         let newest = current.bundle_versions.get(id).and_then(|v| v.last());
-        check_base_version(
-            Kind::Bundle,
-            id,
-            input.base_version,
-            newest.map(|d| d.version),
-        )?;
         let compiled = self
-            .compile_bundle_on(&current, id, &header.members, input.source.clone())
+            .compile_bundle_version(
+                caller,
+                Action::Submit,
+                &current,
+                id,
+                input.base_version,
+                &header.members,
+                input.source.clone(),
+            )
             .await?;
-        caller.require_source_department(Action::Submit, &compiled.department)?;
-        if let Some(newest) = newest
-            && newest.department != compiled.department
-        {
-            return Err(ServiceError::MovesDepartment {
-                id: id.to_string(),
-                owner: newest.department.clone(),
-                declared: compiled.department.clone(),
-            });
-        }
         let review = NewReview {
             kind: Kind::Bundle,
             id: id.to_string(),
